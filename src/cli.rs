@@ -1,0 +1,27 @@
+//! The command line: global options and one subcommand per file in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// verdict: write, check, preview and send a weekly newsletter of side-by-side AI
+/// tool comparisons.
+#[derive(Debug, Parser)]
+#[command(name = "verdict", version, about, long_about = None)]
+pub struct Cli {
+    /// The newsletter project folder (the one holding verdict.toml).
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub project: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    New(commands::new::Args),
+    Check(commands::check::Args),
+    Preview(commands::preview::Args),
+}

@@ -1,0 +1,6 @@
+//! One module per command, each with its clap `Args` (whose doc comment is its
+//! `--help`) and an `execute` function.
+
+pub mod check;
+pub mod new;
+pub mod preview;

@@ -1,0 +1,43 @@
+//! verdict runs a weekly email newsletter of side-by-side AI tool comparisons.
+//!
+//! The data flow, one module per stage:
+//!
+//! ```text
+//! issues/*.toml ─ issue (parse with spans, check against the panel roster) ─ Issue
+//!   ─ render (HTML with maud, text at 72 columns; once per issue, slots per reader)
+//!   ─ message (headers, signed unsubscribe link, DKIM) ─ transport (outbox | SMTP)
+//! ```
+//!
+//! `project` is the hub the commands borrow from: `config` (verdict.toml) and
+//! `templates` (theme, panel roster). `diagnostic` renders located problems;
+//! `error` maps every failure to one exit code (see [`error::exit`]).
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod fs;
+pub mod issue;
+pub mod ledger;
+pub mod markdown;
+pub mod message;
+pub mod project;
+pub mod render;
+pub mod subscribers;
+pub mod table_reader;
+pub mod templates;
+pub mod unsubscribe;
+
+pub use error::{Error, Result};
+
+use cli::{Cli, Command};
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::New(args) => commands::new::execute(&cli.project, args),
+        Command::Check(args) => commands::check::execute(&cli.project, args),
+        Command::Preview(args) => commands::preview::execute(&cli.project, args),
+    }
+}

@@ -1,0 +1,283 @@
+//! Markdown from issue files, rendered to email-safe HTML (inline styles, raw HTML
+//! escaped, only web and mail links) and to wrapped plain text.
+
+use std::fmt::Write as _;
+
+use maud::Escaper;
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// Markdown text written by an editor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Markdown(pub String);
+
+/// Inline styles for the HTML of Markdown blocks.
+#[derive(Debug, Clone)]
+pub struct HtmlStyle {
+    pub paragraph: String,
+    pub link: String,
+    pub code: String,
+    pub quote: String,
+}
+
+/// An image found in Markdown, for lints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+fn parser(source: &str) -> Parser<'_> {
+    Parser::new_ext(source, Options::ENABLE_STRIKETHROUGH)
+}
+
+/// Only these link schemes survive; anything else (`javascript:`) becomes plain text.
+fn safe_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
+impl Markdown {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Every image with its alt text.
+    pub fn images(&self) -> Vec<Image> {
+        let mut images = Vec::new();
+        let mut current: Option<Image> = None;
+        for event in parser(&self.0) {
+            match event {
+                Event::Start(Tag::Image { dest_url, .. }) => {
+                    current = Some(Image {
+                        url: dest_url.to_string(),
+                        alt: String::new(),
+                    })
+                }
+                Event::Text(text) | Event::Code(text) => {
+                    if let Some(image) = &mut current {
+                        image.alt.push_str(&text);
+                    }
+                }
+                Event::End(TagEnd::Image) => images.extend(current.take()),
+                _ => {}
+            }
+        }
+        images
+    }
+
+    /// Whether the editor wrote raw HTML, which is shown as text, never as markup.
+    pub fn has_raw_html(&self) -> bool {
+        parser(&self.0).any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)))
+    }
+
+    /// Email-safe HTML: every text escaped, raw HTML shown as text.
+    pub fn to_html(&self, style: &HtmlStyle) -> String {
+        let mut out = String::with_capacity(self.0.len() * 2);
+        let mut image_alt: Option<(String, String)> = None;
+        let mut open_links: Vec<bool> = Vec::new();
+        for event in parser(&self.0) {
+            if let Some((_, alt)) = &mut image_alt {
+                match event {
+                    Event::End(TagEnd::Image) => {
+                        let (url, alt) = image_alt.take().unwrap_or_default();
+                        out.push_str("<img src=\"");
+                        escape(&mut out, &url);
+                        out.push_str("\" alt=\"");
+                        escape(&mut out, &alt);
+                        out.push_str(
+                            "\" style=\"display:block;max-width:100%;height:auto;border:0;\">",
+                        );
+                    }
+                    Event::Text(text) | Event::Code(text) => alt.push_str(&text),
+                    _ => {}
+                }
+                continue;
+            }
+            match event {
+                Event::Start(tag) => match tag {
+                    Tag::Paragraph => {
+                        let _ = write!(out, "<p style=\"{}\">", style.paragraph);
+                    }
+                    Tag::Heading { level, .. } => {
+                        let size = if level <= HeadingLevel::H2 { 18 } else { 16 };
+                        let _ = write!(
+                            out,
+                            "<p style=\"{}font-weight:700;font-size:{size}px;\">",
+                            style.paragraph
+                        );
+                    }
+                    Tag::BlockQuote(_) => {
+                        let _ = write!(out, "<blockquote style=\"{}\">", style.quote);
+                    }
+                    Tag::CodeBlock(_) => {
+                        let _ = write!(
+                            out,
+                            "<pre style=\"{}white-space:pre-wrap;\"><code>",
+                            style.code
+                        );
+                    }
+                    Tag::List(Some(start)) => {
+                        let _ = write!(out, "<ol start=\"{start}\" style=\"{}\">", style.paragraph);
+                    }
+                    Tag::List(None) => {
+                        let _ = write!(out, "<ul style=\"{}\">", style.paragraph);
+                    }
+                    Tag::Item => out.push_str("<li>"),
+                    Tag::Emphasis => out.push_str("<em>"),
+                    Tag::Strong => out.push_str("<strong>"),
+                    Tag::Strikethrough => out.push_str("<s>"),
+                    Tag::Link { dest_url, .. } => {
+                        let safe = safe_url(&dest_url);
+                        if safe {
+                            out.push_str("<a href=\"");
+                            escape(&mut out, &dest_url);
+                            let _ = write!(out, "\" style=\"{}\">", style.link);
+                        }
+                        open_links.push(safe);
+                    }
+                    Tag::Image { dest_url, .. } => {
+                        image_alt = Some((dest_url.to_string(), String::new()));
+                    }
+                    _ => {}
+                },
+                Event::End(tag) => match tag {
+                    TagEnd::Paragraph | TagEnd::Heading(_) => out.push_str("</p>"),
+                    TagEnd::BlockQuote(_) => out.push_str("</blockquote>"),
+                    TagEnd::CodeBlock => out.push_str("</code></pre>"),
+                    TagEnd::List(true) => out.push_str("</ol>"),
+                    TagEnd::List(false) => out.push_str("</ul>"),
+                    TagEnd::Item => out.push_str("</li>"),
+                    TagEnd::Emphasis => out.push_str("</em>"),
+                    TagEnd::Strong => out.push_str("</strong>"),
+                    TagEnd::Strikethrough => out.push_str("</s>"),
+                    TagEnd::Link if open_links.pop() == Some(true) => out.push_str("</a>"),
+                    _ => {}
+                },
+                Event::Text(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                    escape(&mut out, &text)
+                }
+                Event::Code(code) => {
+                    let _ = write!(out, "<code style=\"{}\">", style.code);
+                    escape(&mut out, &code);
+                    out.push_str("</code>");
+                }
+                Event::SoftBreak => out.push('\n'),
+                Event::HardBreak => out.push_str("<br>"),
+                Event::Rule => out.push_str("<hr>"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Plain text wrapped at `width`, every line starting with `indent`.
+    pub fn to_text(&self, width: usize, indent: &str) -> String {
+        let mut blocks: Vec<(String, String)> = Vec::new();
+        let mut current = String::new();
+        let mut prefix = String::new();
+        let mut quote_depth = 0usize;
+        let mut list_numbers: Vec<Option<u64>> = Vec::new();
+        let mut links: Vec<String> = Vec::new();
+        let flush = |blocks: &mut Vec<(String, String)>, current: &mut String, prefix: &str| {
+            let text = current.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !text.is_empty() {
+                blocks.push((prefix.to_string(), text));
+            }
+            current.clear();
+        };
+        for event in parser(&self.0) {
+            match event {
+                Event::Start(Tag::BlockQuote(_)) => quote_depth += 1,
+                Event::End(TagEnd::BlockQuote(_)) => quote_depth -= 1,
+                Event::Start(Tag::List(start)) => list_numbers.push(start),
+                Event::End(TagEnd::List(_)) => {
+                    list_numbers.pop();
+                }
+                Event::Start(Tag::Item) => {
+                    flush(&mut blocks, &mut current, &prefix);
+                    prefix = match list_numbers.last_mut() {
+                        Some(Some(n)) => {
+                            *n += 1;
+                            format!("{}. ", *n - 1)
+                        }
+                        _ => "- ".to_string(),
+                    };
+                }
+                Event::End(TagEnd::Item) => {
+                    flush(&mut blocks, &mut current, &prefix);
+                    prefix.clear();
+                }
+                Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_))
+                    if prefix.is_empty() =>
+                {
+                    prefix = "> ".repeat(quote_depth);
+                }
+                Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
+                    flush(&mut blocks, &mut current, &prefix);
+                    if list_numbers.is_empty() {
+                        prefix.clear();
+                    }
+                }
+                Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
+                Event::End(TagEnd::Link) => {
+                    if let Some(url) = links.pop() {
+                        let shown = current.trim_end().ends_with(url.as_str());
+                        if !shown {
+                            let _ = write!(current, " ({url})");
+                        }
+                    }
+                }
+                Event::Start(Tag::Image { dest_url, .. }) => {
+                    links.push(dest_url.to_string());
+                    current.push_str("[image: ");
+                }
+                Event::End(TagEnd::Image) => {
+                    current.push(']');
+                    links.pop();
+                }
+                Event::Text(text)
+                | Event::Code(text)
+                | Event::Html(text)
+                | Event::InlineHtml(text) => current.push_str(&text),
+                Event::SoftBreak | Event::HardBreak => current.push(' '),
+                Event::Rule => {
+                    flush(&mut blocks, &mut current, &prefix);
+                    blocks.push((String::new(), "* * *".into()));
+                }
+                _ => {}
+            }
+        }
+        flush(&mut blocks, &mut current, &prefix);
+        let mut out = String::new();
+        let is_item = |prefix: &str| prefix.starts_with("- ") || prefix.ends_with(". ");
+        for (i, (prefix, text)) in blocks.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+                if !(is_item(prefix) && is_item(&blocks[i - 1].0)) {
+                    out.push('\n');
+                }
+            }
+            let first = format!("{indent}{prefix}");
+            let rest = format!("{indent}{}", " ".repeat(prefix.chars().count()));
+            out.push_str(&wrap(text, width, &first, &rest));
+        }
+        out
+    }
+}
+
+/// Wraps `text` at `width` columns; long words (URLs) are never broken.
+pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> String {
+    let options = textwrap::Options::new(width)
+        .initial_indent(first_indent)
+        .subsequent_indent(rest_indent)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .word_separator(textwrap::WordSeparator::AsciiSpace);
+    textwrap::fill(text, options)
+}
+
+fn escape(out: &mut String, text: &str) {
+    let _ = Escaper::new(out).write_str(text);
+}

@@ -1,0 +1,265 @@
+//! One email per recipient from a rendered issue: headers (Message-ID, List-Id,
+//! one-click List-Unsubscribe), the filled text and HTML parts, and DKIM.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use lettre::address::Envelope;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, DkimAlgorithm};
+use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::issue::Issue;
+use crate::render::{Personalisation, RenderedIssue};
+use crate::unsubscribe::Signer;
+
+/// Headers the DKIM signature covers (those absent from a message are skipped).
+pub const SIGNED_HEADERS: [&str; 11] = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+];
+
+/// A message ready for a transport.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Without angle brackets.
+    pub message_id: String,
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds each recipient's message from one rendering of an issue.
+pub struct Composer<'a> {
+    issue: &'a Issue,
+    rendered: &'a RenderedIssue,
+    signer: &'a Signer,
+    unsubscribe_base: String,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    list_id: String,
+    list_unsubscribe_mailto: String,
+    domain: String,
+    date: Option<SystemTime>,
+    boundary: Option<String>,
+    dkim: Option<DkimConfig>,
+}
+
+impl<'a> Composer<'a> {
+    pub fn new(
+        config: &Config,
+        issue: &'a Issue,
+        rendered: &'a RenderedIssue,
+        signer: &'a Signer,
+    ) -> Self {
+        let domain = config.from_domain();
+        let mut from = config.from_mailbox();
+        if from.name.is_none() {
+            from.name = Some(config.name.get_ref().clone());
+        }
+        Composer {
+            issue,
+            rendered,
+            signer,
+            unsubscribe_base: config.unsubscribe_url.get_ref().clone(),
+            from,
+            reply_to: config.reply_to_mailbox(),
+            list_id: list_id(config),
+            list_unsubscribe_mailto: format!(
+                "mailto:{}?subject=unsubscribe",
+                config.unsubscribe_mailto_address()
+            ),
+            domain,
+            date: None,
+            boundary: None,
+            dkim: None,
+        }
+    }
+
+    /// Pins the Date header (golden tests); by default each message has the send time.
+    pub fn with_date(mut self, date: SystemTime) -> Self {
+        self.date = Some(date);
+        self
+    }
+
+    /// Pins the MIME boundary (golden tests); by default it is random.
+    pub fn with_boundary(mut self, boundary: impl Into<String>) -> Self {
+        self.boundary = Some(boundary.into());
+        self
+    }
+
+    pub fn with_dkim(mut self, dkim: Option<DkimConfig>) -> Self {
+        self.dkim = dkim;
+        self
+    }
+
+    /// The unsubscribe address of a recipient.
+    pub fn unsubscribe_url(&self, email: &str) -> String {
+        self.signer.url(&self.unsubscribe_base, email)
+    }
+
+    /// The message for one recipient; `email` is normalised.
+    pub fn compose(&self, email: &str, name: Option<&str>) -> Result<Outgoing, String> {
+        let unsubscribe_url = self.unsubscribe_url(email);
+        let person = Personalisation {
+            name,
+            email,
+            unsubscribe_url: &unsubscribe_url,
+        };
+        let address: lettre::Address = email
+            .parse()
+            .map_err(|e| format!("invalid address {email}: {e}"))?;
+        let to = Mailbox::new(
+            name.map(str::to_string).filter(|n| !n.trim().is_empty()),
+            address,
+        );
+        let message_id = message_id(&self.issue.id, email, &self.domain);
+        let mut builder = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(self.issue.subject.clone())
+            .message_id(Some(format!("<{message_id}>")))
+            .date(self.date.unwrap_or_else(SystemTime::now))
+            .raw_header(header("List-Id", self.list_id.clone()))
+            .raw_header(header(
+                "List-Unsubscribe",
+                format!("<{unsubscribe_url}>, <{}>", self.list_unsubscribe_mailto),
+            ))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let mut alternative = MultiPart::alternative();
+        if let Some(boundary) = &self.boundary {
+            alternative = alternative.boundary(boundary.clone());
+        }
+        let body = alternative
+            .singlepart(SinglePart::plain(self.rendered.text.fill(&person)))
+            .singlepart(SinglePart::html(self.rendered.html.fill(&person)));
+        let mut message = builder.multipart(body).map_err(|e| e.to_string())?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(Outgoing {
+            message_id,
+            envelope: message.envelope().clone(),
+            bytes: message.formatted(),
+        })
+    }
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// A stable Message-ID for an issue and a recipient, on the newsletter's domain.
+/// The address is hashed so that the ID does not reveal it.
+pub fn message_id(issue_id: &str, email: &str, domain: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(issue_id.as_bytes())
+        .chain_update([0])
+        .chain_update(email.as_bytes())
+        .finalize();
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{issue_id}.{hex}@{domain}")
+}
+
+/// `List-Id: Name <label.domain>` (RFC 2919).
+pub fn list_id(config: &Config) -> String {
+    let label: String = config
+        .name
+        .get_ref()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let label = if label.is_empty() {
+        "newsletter".to_string()
+    } else {
+        label
+    };
+    format!(
+        "{} <{label}.{}>",
+        config.name.get_ref(),
+        config.from_domain()
+    )
+}
+
+/// Reads the DKIM key named in the configuration. Problems are located at the
+/// `key_file` line of `verdict.toml`.
+pub fn load_dkim(
+    root: &Path,
+    config: &Config,
+    config_file: &FileDiagnostics,
+) -> Result<Option<DkimConfig>, FileDiagnostics> {
+    let Some(dkim) = &config.dkim else {
+        return Ok(None);
+    };
+    let fail = |message: String| {
+        let mut report = config_file.clone();
+        report.push(
+            Diagnostic::error(message)
+                .at(dkim.key_file.span())
+                .help("expected a PEM RSA private key (PKCS#1) or, for ed25519, the base64 of the 32-byte private key"),
+        );
+        report
+    };
+    let path = crate::fs::resolve(root, dkim.key_file.get_ref());
+    let pem = std::fs::read_to_string(&path).map_err(|e| {
+        fail(format!(
+            "cannot read the DKIM key {}: {e}",
+            dkim.key_file.get_ref()
+        ))
+    })?;
+    let algorithm = match dkim.algorithm {
+        DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
+        DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
+    };
+    let key = DkimSigningKey::new(pem.trim(), algorithm).map_err(|_| {
+        fail(format!(
+            "the DKIM key {} cannot be parsed",
+            dkim.key_file.get_ref()
+        ))
+    })?;
+    let headers = SIGNED_HEADERS
+        .iter()
+        .filter(|h| **h != "Reply-To" || config.reply_to.is_some())
+        .map(|h| HeaderName::new_from_ascii_str(h))
+        .collect();
+    Ok(Some(DkimConfig::new(
+        dkim.selector.clone(),
+        dkim.domain.get_ref().clone(),
+        key,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    )))
+}

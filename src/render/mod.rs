@@ -1,0 +1,226 @@
+//! Rendering an issue once into an HTML and a text template whose per-recipient
+//! parts (greeting, unsubscribe link) are slots, filled cheaply for each reader.
+
+mod html;
+mod text;
+
+use std::fmt::Write as _;
+
+use crate::config::Config;
+use crate::issue::Issue;
+use crate::templates::{Roster, Theme};
+
+pub use text::WIDTH as TEXT_WIDTH;
+
+/// Gmail clips messages whose HTML is larger than this many bytes.
+pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+
+/// A part of the email that differs per recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// "Hi Name," or "Hi there,".
+    Greeting,
+    /// The recipient's address, in the footer's "sent to".
+    Email,
+    /// The recipient's signed one-click unsubscribe address.
+    UnsubscribeUrl,
+}
+
+const SLOTS: [Slot; 3] = [Slot::Greeting, Slot::Email, Slot::UnsubscribeUrl];
+
+/// What fills the slots for one recipient.
+#[derive(Debug, Clone)]
+pub struct Personalisation<'a> {
+    pub name: Option<&'a str>,
+    pub email: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
+impl Personalisation<'_> {
+    fn value(&self, slot: Slot) -> std::borrow::Cow<'_, str> {
+        match slot {
+            Slot::Greeting => match self.name.map(str::trim).filter(|n| !n.is_empty()) {
+                Some(name) => format!("Hi {name},").into(),
+                None => "Hi there,".into(),
+            },
+            Slot::Email => self.email.into(),
+            Slot::UnsubscribeUrl => self.unsubscribe_url.into(),
+        }
+    }
+}
+
+/// Rendered output with holes for the personal parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+    /// Length of the literal parts, to size the output buffer once.
+    literal_len: usize,
+    escape_html: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Slot(Slot),
+}
+
+/// Marks where slots go while rendering. The nonce makes it impossible for an
+/// editor's text to fake a slot.
+struct Markers {
+    nonce: String,
+}
+
+impl Markers {
+    fn new() -> Self {
+        Markers {
+            nonce: format!("{:016x}", rand::random::<u64>()),
+        }
+    }
+
+    fn marker(&self, slot: Slot) -> String {
+        let index = SLOTS.iter().position(|s| *s == slot).unwrap_or(0);
+        format!("\u{1}{}:{index}\u{1}", self.nonce)
+    }
+
+    fn split(&self, rendered: &str, escape_html: bool) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = rendered;
+        let prefix = format!("\u{1}{}:", self.nonce);
+        while let Some(start) = rest.find(&prefix) {
+            let after = &rest[start + prefix.len()..];
+            let Some(end) = after.find('\u{1}') else {
+                break;
+            };
+            let slot = after[..end]
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| SLOTS.get(i));
+            parts.push(Part::Literal(rest[..start].to_string()));
+            if let Some(slot) = slot {
+                parts.push(Part::Slot(*slot));
+            }
+            rest = &after[end + 1..];
+        }
+        parts.push(Part::Literal(rest.to_string()));
+        parts.retain(|p| !matches!(p, Part::Literal(s) if s.is_empty()));
+        let literal_len = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.len(),
+                Part::Slot(_) => 0,
+            })
+            .sum();
+        Template {
+            parts,
+            literal_len,
+            escape_html,
+        }
+    }
+}
+
+impl Template {
+    /// The output for one recipient.
+    pub fn fill(&self, person: &Personalisation<'_>) -> String {
+        let mut out = String::with_capacity(self.literal_len + 256);
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Slot(slot) => {
+                    let value = person.value(*slot);
+                    if self.escape_html {
+                        let _ = maud::Escaper::new(&mut out).write_str(&value);
+                    } else {
+                        out.push_str(&value);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The size without any slot filled, for the clipping lint.
+    pub fn literal_len(&self) -> usize {
+        self.literal_len
+    }
+}
+
+/// An issue rendered once, for every recipient.
+#[derive(Debug, Clone)]
+pub struct RenderedIssue {
+    pub html: Template,
+    pub text: Template,
+}
+
+/// Everything rendering needs besides the issue.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub theme: &'a Theme,
+    pub roster: &'a Roster,
+}
+
+/// Renders an issue's HTML and text once.
+pub fn render(issue: &Issue, context: Context<'_>) -> RenderedIssue {
+    let markers = Markers::new();
+    let html = html::render(issue, context, &markers);
+    let text = text::render(issue, context, &markers);
+    RenderedIssue {
+        html: markers.split(&html, true),
+        text: markers.split(&text, false),
+    }
+}
+
+/// The address of the web copy of an issue, when the newsletter has a site.
+pub fn web_url(config: &Config, issue: &Issue) -> Option<String> {
+    let base = config.base_url.as_ref()?.get_ref().trim_end_matches('/');
+    Some(format!("{base}/issues/{}.html", issue.id))
+}
+
+/// "26 November 2026".
+fn long_date(issue: &Issue) -> String {
+    issue.date.format("%-d %B %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_every_slot_and_escapes_html() {
+        let markers = Markers::new();
+        let rendered = format!(
+            "<p>{}</p><a href=\"{}\">{}</a>",
+            markers.marker(Slot::Greeting),
+            markers.marker(Slot::UnsubscribeUrl),
+            markers.marker(Slot::Email)
+        );
+        let template = markers.split(&rendered, true);
+        let person = Personalisation {
+            name: Some("Ana <b>&"),
+            email: "a@example.com",
+            unsubscribe_url: "https://x.example/u?a=1&b=2",
+        };
+        assert_eq!(
+            template.fill(&person),
+            "<p>Hi Ana &lt;b&gt;&amp;,</p><a href=\"https://x.example/u?a=1&amp;b=2\">a@example.com</a>"
+        );
+        let person = Personalisation {
+            name: None,
+            ..person
+        };
+        assert!(template.fill(&person).starts_with("<p>Hi there,</p>"));
+    }
+
+    #[test]
+    fn text_that_looks_like_a_marker_without_the_nonce_stays_text() {
+        let markers = Markers::new();
+        let rendered = "before \u{1}0000000000000000:0\u{1} after";
+        let template = markers.split(rendered, false);
+        let person = Personalisation {
+            name: Some("X"),
+            email: "x@example.com",
+            unsubscribe_url: "u",
+        };
+        assert_eq!(template.fill(&person), rendered);
+    }
+}

@@ -1,0 +1,164 @@
+//! Field-by-field reading of a parsed TOML table, so that one pass reports every
+//! unknown, missing or mistyped field with its location instead of stopping at the
+//! first, as a derived `Deserialize` would.
+
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::diagnostic::{Diagnostic, suggest};
+
+/// A value read from the file, with the byte range it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+/// Reads the fields of one table, recording which keys were asked for so that
+/// [`TableReader::finish`] can report the rest as unknown.
+pub struct TableReader<'t, 'd, 'i> {
+    table: &'t DeTable<'i>,
+    /// Where a missing field is reported: the table's header.
+    span: Range<usize>,
+    /// What the table is, for messages: "the issue", "tool 2", "review 3 of Axolotl".
+    what: String,
+    known: Vec<&'static str>,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
+    pub fn new(
+        table: &'t DeTable<'i>,
+        span: Range<usize>,
+        what: impl Into<String>,
+        diagnostics: &'d mut Vec<Diagnostic>,
+    ) -> Self {
+        TableReader {
+            table,
+            span,
+            what: what.into(),
+            known: Vec::new(),
+            diagnostics,
+        }
+    }
+
+    /// Records a problem found while reading this table.
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A field that must be present. `expected` completes "expected ...".
+    pub fn required<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+    ) -> Option<Located<T>> {
+        let found = self.optional(key, expected);
+        if found.is_none() && !self.table.contains_key(key) {
+            let diagnostic = Diagnostic::error(format!("{} is missing `{key}`", self.what))
+                .at(self.span.clone())
+                .label(format!("`{key}` is required here"))
+                .help(format!("add `{key} = ...`: {expected}"));
+            self.diagnostics.push(diagnostic);
+        }
+        found
+    }
+
+    /// A field that may be absent; present with the wrong type is an error.
+    pub fn optional<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+    ) -> Option<Located<T>> {
+        let value = self.raw(key)?;
+        let span = value.span();
+        match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(parsed) => Some(Located {
+                value: parsed,
+                span,
+            }),
+            Err(error) => {
+                let found = value.get_ref().type_str();
+                let reason = error.message().trim_end().to_string();
+                self.diagnostics.push(
+                    Diagnostic::error(format!("`{key}` has the wrong type or value: {reason}"))
+                        .at(span)
+                        .label(format!("this is {}", article(found)))
+                        .help(format!("expected {expected}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// An array of tables (`[[key]]`), each with its header span.
+    pub fn tables(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+    ) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
+        let value = self.raw(key)?;
+        let mut tables = Vec::new();
+        let items = match value.get_ref().as_array() {
+            Some(items) => items,
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(format!("`{key}` must be an array of tables"))
+                        .at(value.span())
+                        .label(format!("this is {}", article(value.get_ref().type_str())))
+                        .help(format!("expected {expected}")),
+                );
+                return None;
+            }
+        };
+        for item in items.iter() {
+            match item.get_ref().as_table() {
+                Some(table) => tables.push((item.span(), table)),
+                None => self.diagnostics.push(
+                    Diagnostic::error(format!("each entry of `{key}` must be a table"))
+                        .at(item.span())
+                        .help(format!("expected {expected}")),
+                ),
+            }
+        }
+        Some(tables)
+    }
+
+    /// The raw value of a key, marking the key as known.
+    fn raw(&mut self, key: &'static str) -> Option<&'t Spanned<DeValue<'i>>> {
+        self.known.push(key);
+        self.table.get(key)
+    }
+
+    /// Reports every key that no reader asked for, with the nearest known name.
+    pub fn finish(self) {
+        for (key, _) in self.table.iter() {
+            let name: &str = key.get_ref();
+            if self.known.contains(&name) {
+                continue;
+            }
+            let mut diagnostic =
+                Diagnostic::error(format!("unknown field `{name}` in {}", self.what))
+                    .at(key.span());
+            diagnostic = match suggest(name, self.known.iter().copied()) {
+                Some(near) => diagnostic
+                    .label(format!("did you mean `{near}`?"))
+                    .help(format!("valid fields here: {}", self.known.join(", "))),
+                None => diagnostic
+                    .label("not a field of this table")
+                    .help(format!("valid fields here: {}", self.known.join(", "))),
+            };
+            self.diagnostics.push(diagnostic);
+        }
+    }
+}
+
+fn article(type_name: &str) -> String {
+    match type_name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
+        _ => format!("a {type_name}"),
+    }
+}

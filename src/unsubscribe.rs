@@ -1,0 +1,220 @@
+//! Signed unsubscribe links: an HMAC-SHA256 of the address under a secret that
+//! only this newsletter holds, checked in constant time, with old secrets still
+//! accepted after a rotation.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::prelude::BASE64_URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::fs::FsError;
+
+/// The environment variable that holds the current secret (overrides the file).
+pub const SECRET_ENV: &str = "VERDICT_SECRET";
+/// Earlier secrets still accepted, comma-separated.
+pub const OLD_SECRETS_ENV: &str = "VERDICT_OLD_SECRETS";
+/// Where a generated secret is kept, relative to the project.
+pub const SECRET_FILE: &str = "state/secret";
+/// Earlier secrets, one per line, relative to the project.
+pub const OLD_SECRETS_FILE: &str = "state/secret.old";
+
+/// Key material that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    fn from_text(text: &str) -> Option<Secret> {
+        let text = text.trim();
+        (text.len() >= 16).then(|| Secret(text.as_bytes().to_vec()))
+    }
+
+    fn generate() -> Secret {
+        let bytes: [u8; 32] = rand::random();
+        Secret(BASE64_URL_SAFE_NO_PAD.encode(bytes).into_bytes())
+    }
+
+    fn mac(&self, email: &str) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+            .expect("HMAC takes keys of any length");
+        mac.update(email.as_bytes());
+        mac
+    }
+}
+
+/// The current signing secret and the earlier ones that still verify.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    current: Secret,
+    previous: Vec<Secret>,
+}
+
+impl Signer {
+    pub fn new(current: &str, previous: &[&str]) -> Option<Signer> {
+        Some(Signer {
+            current: Secret::from_text(current)?,
+            previous: previous
+                .iter()
+                .filter_map(|s| Secret::from_text(s))
+                .collect(),
+        })
+    }
+
+    /// The token for a normalised address.
+    pub fn token(&self, email: &str) -> String {
+        BASE64_URL_SAFE_NO_PAD.encode(self.current.mac(email).finalize().into_bytes())
+    }
+
+    /// Whether `token` was made for `email` by the current or an earlier secret.
+    pub fn verify(&self, email: &str, token: &str) -> bool {
+        let Ok(tag) = BASE64_URL_SAFE_NO_PAD.decode(token.trim()) else {
+            return false;
+        };
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .any(|secret| secret.mac(email).verify_slice(&tag).is_ok())
+    }
+
+    /// The one-click unsubscribe address for a normalised address.
+    pub fn url(&self, base: &str, email: &str) -> String {
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!(
+            "{base}{separator}u={}&t={}",
+            BASE64_URL_SAFE_NO_PAD.encode(email.as_bytes()),
+            self.token(email)
+        )
+    }
+
+    /// Loads the secrets from the environment, or from `state/`, generating the
+    /// current one on first use (mode 0600).
+    pub fn load(root: &Path) -> Result<Signer, FsError> {
+        let env_old = std::env::var(OLD_SECRETS_ENV).unwrap_or_default();
+        let file_old = match std::fs::read_to_string(root.join(OLD_SECRETS_FILE)) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(FsError::new("cannot read", &root.join(OLD_SECRETS_FILE), e)),
+        };
+        let previous: Vec<&str> = env_old.split(',').chain(file_old.lines()).collect();
+        if let Some(current) = std::env::var(SECRET_ENV)
+            .ok()
+            .and_then(|s| Secret::from_text(&s))
+        {
+            return Ok(Signer {
+                current,
+                previous: previous
+                    .iter()
+                    .filter_map(|s| Secret::from_text(s))
+                    .collect(),
+            });
+        }
+        let path = root.join(SECRET_FILE);
+        let current = match std::fs::read_to_string(&path) {
+            Ok(text) => Secret::from_text(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(FsError::new("cannot read", &path, e)),
+        };
+        let current = match current {
+            Some(secret) => secret,
+            None => {
+                let secret = Secret::generate();
+                write_private(&path, &secret.0)?;
+                secret
+            }
+        };
+        Ok(Signer {
+            current,
+            previous: previous
+                .iter()
+                .filter_map(|s| Secret::from_text(s))
+                .collect(),
+        })
+    }
+
+    /// Moves the current file secret to the list of earlier ones and makes a new
+    /// one; links already sent keep working.
+    pub fn rotate(root: &Path) -> Result<(), FsError> {
+        let signer = Signer::load(root)?;
+        let old_path = root.join(OLD_SECRETS_FILE);
+        let mut old = match std::fs::read(&old_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(FsError::new("cannot read", &old_path, e)),
+        };
+        if !old.is_empty() && !old.ends_with(b"\n") {
+            old.push(b'\n');
+        }
+        old.extend_from_slice(&signer.current.0);
+        old.push(b'\n');
+        write_private(&old_path, &old)?;
+        write_private(&root.join(SECRET_FILE), &Secret::generate().0)
+    }
+}
+
+/// Writes a file only its owner can read, atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".secret.tmp.{}", std::process::id()));
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        crate::fs::sync_dir(dir)
+    })();
+    result.map_err(|e| FsError::new("cannot write", path, e))
+}
+
+/// Decodes the address carried in an unsubscribe link.
+pub fn decode_address(encoded: &str) -> Option<String> {
+    let bytes = BASE64_URL_SAFE_NO_PAD.decode(encoded.trim()).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_for_their_address_and_survive_rotation() {
+        let old = Signer::new("an-old-secret-of-enough-length", &[]).unwrap();
+        let new = Signer::new(
+            "a-new-secret-of-enough-length",
+            &["an-old-secret-of-enough-length"],
+        )
+        .unwrap();
+        let token = old.token("reader@example.com");
+        assert!(old.verify("reader@example.com", &token));
+        assert!(!old.verify("other@example.com", &token));
+        assert!(
+            new.verify("reader@example.com", &token),
+            "old links work after rotation"
+        );
+        let fresh = Signer::new("a-new-secret-of-enough-length", &[]).unwrap();
+        assert!(
+            !fresh.verify("reader@example.com", &token),
+            "dropped secrets stop verifying"
+        );
+        assert!(!new.verify("reader@example.com", "not base64 !"));
+        assert!(!new.verify("reader@example.com", ""));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let signer = Signer::new("super-secret-value-123", &[]).unwrap();
+        assert!(!format!("{signer:?}").contains("super-secret"));
+    }
+}
