@@ -26,6 +26,9 @@ pub struct TableReader<'t, 'd, 'i> {
     /// What the table is, for messages: "the issue", "tool 2", "review 3 of Axolotl".
     what: String,
     known: Vec<&'static str>,
+    /// Required keys not found, with what they expect; reported by `finish`
+    /// unless a misspelt key accounts for them.
+    missing: Vec<(&'static str, String)>,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -41,6 +44,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
             span,
             what: what.into(),
             known: Vec::new(),
+            missing: Vec::new(),
             diagnostics,
         }
     }
@@ -58,11 +62,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     ) -> Option<Located<T>> {
         let found = self.optional(key, expected);
         if found.is_none() && !self.table.contains_key(key) {
-            let diagnostic = Diagnostic::error(format!("{} is missing `{key}`", self.what))
-                .at(self.span.clone())
-                .label(format!("`{key}` is required here"))
-                .help(format!("add `{key} = ...`: {expected}"));
-            self.diagnostics.push(diagnostic);
+            self.missing.push((key, expected.to_string()));
         }
         found
     }
@@ -82,7 +82,11 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
             }),
             Err(error) => {
                 let found = value.get_ref().type_str();
-                let reason = error.message().trim_end().to_string();
+                // serde names Rust types; editors know TOML's.
+                let reason = error
+                    .message()
+                    .trim_end()
+                    .replace("expected f64", "expected a number");
                 self.diagnostics.push(
                     Diagnostic::error(format!("`{key}` has the wrong type or value: {reason}"))
                         .at(span)
@@ -133,25 +137,33 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         self.table.get(key)
     }
 
-    /// Reports every key that no reader asked for, with the nearest known name.
-    pub fn finish(self) {
+    /// Reports every key that no reader asked for, with the nearest known name,
+    /// and every required key still missing. A misspelt required key is reported
+    /// once, as the misspelling.
+    pub fn finish(mut self) {
         for (key, _) in self.table.iter() {
             let name: &str = key.get_ref();
             if self.known.contains(&name) {
                 continue;
             }
-            let mut diagnostic =
-                Diagnostic::error(format!("unknown field `{name}` in {}", self.what))
-                    .at(key.span());
-            diagnostic = match suggest(name, self.known.iter().copied()) {
-                Some(near) => diagnostic
-                    .label(format!("did you mean `{near}`?"))
-                    .help(format!("valid fields here: {}", self.known.join(", "))),
-                None => diagnostic
-                    .label("not a field of this table")
-                    .help(format!("valid fields here: {}", self.known.join(", "))),
-            };
+            let near = suggest(name, self.known.iter().copied());
+            let diagnostic = Diagnostic::error(format!("unknown field `{name}` in {}", self.what))
+                .at(key.span())
+                .label(match near {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "not a field of this table".to_string(),
+                })
+                .help(format!("valid fields here: {}", self.known.join(", ")));
             self.diagnostics.push(diagnostic);
+            self.missing.retain(|(missing, _)| Some(*missing) != near);
+        }
+        for (key, expected) in &self.missing {
+            self.diagnostics.push(
+                Diagnostic::error(format!("{} is missing `{key}`", self.what))
+                    .at(self.span.clone())
+                    .label(format!("`{key}` is required here"))
+                    .help(format!("add `{key} = ...`: {expected}")),
+            );
         }
     }
 }

@@ -45,7 +45,14 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
             }
         }
     };
-    page.into_string()
+    // Line breaks between block elements keep lines short for SMTP (998 octets at
+    // most) and make golden diffs readable; editors' text is escaped, so these
+    // literal tags can only be ours.
+    let mut html = page.into_string();
+    for tag in ["</tr>", "</table>", "</p>", "</style>", "</title>"] {
+        html = html.replace(tag, &format!("{tag}\n"));
+    }
+    html
 }
 
 /// Media queries for phones and dark mode; everything else is inline.
@@ -56,8 +63,7 @@ fn stylesheet(theme: &Theme) -> String {
 table{{border-collapse:collapse;}}img{{border:0;line-height:100%;}}\
 @media only screen and (max-width:620px){{\
 .container{{width:100%!important;max-width:100%!important;}}\
-.stack{{display:block!important;width:100%!important;box-sizing:border-box;}}\
-.gutter{{display:none!important;}}\
+.stack{{display:block!important;width:100%!important;box-sizing:border-box;padding-left:0!important;padding-right:0!important;}}\
 .pad{{padding-left:16px!important;padding-right:16px!important;}}}}\
 @media (prefers-color-scheme:dark){{\
 .bg{{background-color:{bg}!important;}}\
@@ -168,6 +174,13 @@ fn spacer(height: u32) -> Markup {
     }
 }
 
+/// Half a gutter on each inner side of a column; zero at the table's edges.
+fn column_padding(index: usize, count: usize) -> String {
+    let left = if index == 0 { 0 } else { 6 };
+    let right = if index + 1 == count { 0 } else { 6 };
+    format!("padding-left:{left}px;padding-right:{right}px;")
+}
+
 /// Columns of equal width for one row per tool; they stack on a phone.
 fn column_width(issue: &Issue) -> u32 {
     100 / issue.tools.len().max(1) as u32
@@ -177,13 +190,11 @@ fn at_a_glance(issue: &Issue, theme: &Theme) -> Markup {
     let width = column_width(issue);
     html! {
         tr { td {
-            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;" {
                 tr {
                     @for (i, tool) in issue.tools.iter().enumerate() {
-                        @if i > 0 {
-                            td class="gutter" width="12" style="width:12px;font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) }
-                        }
-                        td class="stack" width=(format!("{width}%")) valign="top" style="padding:0 0 12px 0;" {
+                        td class="stack" width=(format!("{width}%")) valign="top"
+                            style=(format!("{}padding-bottom:12px;", column_padding(i, issue.tools.len()))) {
                             (tool_card(tool, theme))
                         }
                     }
@@ -291,14 +302,11 @@ fn scorecard(issue: &Issue, cx: Context<'_>) -> Markup {
             (section_title("Reviewer scorecard", theme))
             @for panelist in issue.reviewers(cx.roster) {
                 (panelist_heading(panelist, theme))
-                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 20px 0;" {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 20px 0;table-layout:fixed;" {
                     tr {
                         @for (i, tool) in issue.tools.iter().enumerate() {
-                            @if i > 0 {
-                                td class="gutter" width="12" style="width:12px;font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) }
-                            }
                             td class="stack" width=(format!("{width}%")) valign="top"
-                                style=(format!("padding:10px 0 10px 0;border-top:1px solid {};", c.border)) {
+                                style=(format!("{}padding-top:10px;padding-bottom:10px;border-top:1px solid {};", column_padding(i, issue.tools.len()), c.border)) {
                                 p class="muted" style=(format!("margin:0 0 6px 0;font-size:13px;color:{};", c.muted)) {
                                     (tool.display_name())
                                 }

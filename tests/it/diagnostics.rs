@@ -1,0 +1,145 @@
+//! Every kind of mistake in an issue file, with its whole diagnostic pinned.
+
+use verdict::issue::Issue;
+
+use crate::harness::{TestProject, demo_roster, repo_root};
+
+fn diagnose(name: &str) -> String {
+    let file = format!("2026-01-01-{name}.toml");
+    let source =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/bad-issues").join(&file)).unwrap();
+    match Issue::parse(&format!("issues/{file}"), &source, &demo_roster()) {
+        Ok(_) => panic!("{file} should not parse"),
+        Err(report) => report.render(false),
+    }
+}
+
+macro_rules! pinned {
+    ($($test:ident => $fixture:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(stringify!($test), diagnose($fixture));
+        }
+    )*};
+}
+
+pinned! {
+    toml_syntax_error => "syntax-error",
+    unknown_field_suggests_the_nearest_name => "unknown-field",
+    wrong_type => "wrong-type",
+    missing_required_field => "missing-field",
+    unknown_reviewer_id => "unknown-reviewer",
+    community_vote_outside_0_to_100 => "vote-out-of-range",
+    send_at_without_offset => "send-at-without-offset",
+    line_break_inside_the_subject => "line-break-in-subject",
+    tool_without_reviews => "tool-without-reviews",
+}
+
+#[test]
+fn three_mistakes_are_all_reported_in_file_order() {
+    let output = diagnose("three-mistakes");
+    insta::assert_snapshot!("three_mistakes", output);
+    assert_eq!(output.matches("error:").count(), 3, "{output}");
+    let lines: Vec<usize> = ["categroy", "42", "maybe"]
+        .iter()
+        .map(|needle| output.find(needle).unwrap())
+        .collect();
+    assert!(
+        lines[1] < lines[0] && lines[0] < lines[2],
+        "reported out of file order:\n{output}"
+    );
+}
+
+#[test]
+fn check_fails_with_located_errors_and_exit_code_2() {
+    let project = TestProject::demo();
+    let bad = std::fs::read_to_string(
+        repo_root().join("tests/fixtures/bad-issues/2026-01-01-unknown-reviewer.toml"),
+    )
+    .unwrap();
+    project.write("issues/2026-01-01-unknown-reviewer.toml", &bad);
+    let output = project.run(&["check"]);
+    output.code(2);
+    assert!(
+        output
+            .stderr
+            .contains("issues/2026-01-01-unknown-reviewer.toml:30:12"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("did you mean `skeptic`?"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn check_is_clean_on_the_demo_but_for_the_unsent_past_send_time() {
+    let project = TestProject::demo();
+    let output = project.run(&["check"]);
+    output.success();
+    assert!(
+        output.stdout.contains("0 error(s), 1 warning(s)"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stderr.contains("send_at is in the past"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn check_warns_without_failing_on_lint() {
+    let project = TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    project
+        .edit(&issue, "preheader = \"The side-by-side panel verdict, pricing read, reviewer split and community vote.\"\n", "")
+        .edit(
+            &issue,
+            "subject = \"Axolotl v0.16 vs Mistral Medium 3: which one should you ship with?\"",
+            "subject = \"Axolotl v0.16 vs Mistral Medium 3: which one should you ship with, and why would you, really?\"",
+        )
+        .edit(&issue, "send_at = 2026-11-26T09:00:00+00:00", "send_at = 2099-11-26T09:00:00+00:00")
+        .edit(&issue, "reviewer split, and community vote comparison.", "reviewer split. ![](https://example.com/chart.png)");
+    let output = project.run(&["check"]);
+    output.success();
+    assert!(
+        output.stdout.contains("0 error(s), 3 warning(s)"),
+        "{}\n{}",
+        output.stdout,
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("the subject is 93 characters long"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("no preheader"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("has no alt text"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn check_warns_when_the_html_would_be_clipped_by_gmail() {
+    let project = TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    let long = "A long paragraph of analysis. ".repeat(4000);
+    project.edit(
+        &issue,
+        "Which one should you ship with? Here",
+        &format!("{long}\n\nHere"),
+    );
+    let output = project.run(&["check"]);
+    output.success();
+    assert!(
+        output.stderr.contains("Gmail clips messages over 102 KB"),
+        "{}",
+        output.stderr
+    );
+}

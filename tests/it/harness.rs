@@ -1,0 +1,132 @@
+//! A fluent harness over real fixtures: copy the demo project to a temp dir, run
+//! the real binary on it, read back files and output.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use verdict::templates::Roster;
+
+/// The repository root, which is itself the demo project.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo issue's file name.
+pub const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
+
+pub fn demo_roster() -> Roster {
+    let source = std::fs::read_to_string(repo_root().join("templates/panel.toml")).unwrap();
+    Roster::parse("templates/panel.toml", &source).unwrap()
+}
+
+/// A project in a temporary folder.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of the binary printed and returned.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+impl TestProject {
+    /// A copy of the demo newsletter (config, templates, issues, subscribers).
+    pub fn demo() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        std::fs::copy(root.join("verdict.toml"), dir.path().join("verdict.toml")).unwrap();
+        for sub in ["templates", "issues", "subscribers"] {
+            copy_dir(&root.join(sub), &dir.path().join(sub));
+        }
+        TestProject { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, relative: &str, content: &str) -> &Self {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(relative))
+            .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+    }
+
+    pub fn remove(&self, relative: &str) -> &Self {
+        std::fs::remove_file(self.dir.path().join(relative)).unwrap();
+        self
+    }
+
+    /// Replaces text in a project file.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(relative);
+        assert!(text.contains(from), "{relative} does not contain {from:?}");
+        self.write(relative, &text.replacen(from, to, 1))
+    }
+
+    /// The binary, pointed at this project, with no VERDICT_* from the caller.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_verdict"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("VERDICT_") {
+                command.env_remove(key);
+            }
+        }
+        command.arg("--project").arg(self.dir.path());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let output = self.command().args(args).output().unwrap();
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}

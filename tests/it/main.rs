@@ -1,0 +1,6 @@
+//! The integration suite: one test binary, one module per area.
+
+mod diagnostics;
+mod harness;
+mod preview;
+mod render;

@@ -1,0 +1,182 @@
+//! Golden renderings of the demo issue, and escaping of everything an editor writes.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use verdict::issue::Issue;
+use verdict::message::Composer;
+use verdict::project::Project;
+use verdict::render::{self, Personalisation, RenderedIssue};
+use verdict::unsubscribe::Signer;
+
+use crate::harness::{DEMO_ISSUE, TestProject, repo_root};
+
+pub fn test_signer() -> Signer {
+    Signer::new("test-secret-for-golden-files", &[]).unwrap()
+}
+
+fn demo() -> (Project, Issue) {
+    let project = Project::load(&repo_root()).unwrap();
+    let path = project.find_issue(DEMO_ISSUE).unwrap();
+    let issue = project.load_issue(&path).unwrap().issue;
+    (project, issue)
+}
+
+fn fill(
+    project: &Project,
+    rendered: &RenderedIssue,
+    email: &str,
+    name: Option<&str>,
+) -> (String, String) {
+    let url = test_signer().url(project.config.unsubscribe_url.get_ref(), email);
+    let person = Personalisation {
+        name,
+        email,
+        unsubscribe_url: &url,
+    };
+    (rendered.html.fill(&person), rendered.text.fill(&person))
+}
+
+#[test]
+fn demo_issue_html_and_text_are_golden() {
+    let (project, issue) = demo();
+    let rendered = render::render(&issue, project.context());
+    let (html, text) = fill(
+        &project,
+        &rendered,
+        "ml-team@example.com",
+        Some("Équipe ML"),
+    );
+    insta::assert_snapshot!("demo_html", html);
+    insta::assert_snapshot!("demo_text", text);
+}
+
+#[test]
+fn demo_issue_eml_is_golden_with_a_fixed_clock_and_boundary() {
+    let (project, issue) = demo();
+    let rendered = render::render(&issue, project.context());
+    let signer = test_signer();
+    let composer = Composer::new(&project.config, &issue, &rendered, &signer)
+        .with_date(UNIX_EPOCH + Duration::from_secs(1_795_683_600))
+        .with_boundary("verdict-golden-boundary");
+    let message = composer
+        .compose("ml-team@example.com", Some("Équipe ML"))
+        .unwrap();
+    insta::assert_snapshot!("demo_eml", String::from_utf8(message.bytes).unwrap());
+}
+
+#[test]
+fn text_part_lines_fit_in_72_columns_except_links() {
+    let (project, issue) = demo();
+    let rendered = render::render(&issue, project.context());
+    let (_, text) = fill(&project, &rendered, "ml-team@example.com", None);
+    for line in text.lines() {
+        let long = line.chars().count() > 72;
+        assert!(
+            !long || line.contains("https://"),
+            "line over 72 columns: {line:?}"
+        );
+    }
+    assert!(
+        text.contains("Panel ship: 75% (3 ship, 1 skip: 3\u{2013}1)"),
+        "{text}"
+    );
+    assert!(text.contains("Community:  \u{2014}"), "{text}");
+    assert!(
+        text.contains("    \u{2014} The Skeptic"),
+        "quotes are attributed:\n{text}"
+    );
+}
+
+#[test]
+fn demo_html_meets_the_email_client_rules() {
+    let (project, issue) = demo();
+    let rendered = render::render(&issue, project.context());
+    let (html, _) = fill(&project, &rendered, "ml-team@example.com", None);
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\""));
+    assert!(html.contains("width=\"600\""));
+    assert!(html.contains("@media only screen and (max-width:620px)"));
+    assert!(html.contains("prefers-color-scheme:dark"));
+    assert!(html.contains("<meta name=\"color-scheme\" content=\"light dark\">"));
+    let tables = html.matches("<table").count();
+    assert_eq!(
+        tables,
+        html.matches("<table role=\"presentation\"").count(),
+        "every layout table is presentational"
+    );
+    assert!(!html.contains("<img") || !html.contains("alt=\"\""));
+    assert!(!html.contains("<script"));
+    assert!(html.contains("Hi there,"));
+    assert!(html.contains("75% panel ship"));
+    assert!(html.len() < verdict::render::GMAIL_CLIP_BYTES);
+}
+
+const HOSTILE: &str =
+    r#"<script>alert("x")</script> & "quotes" 'single' {{ braces }} Ünïcödé 日本語"#;
+
+#[test]
+fn everything_an_editor_writes_is_escaped_and_intact() {
+    let project = TestProject::demo();
+    let escaped_toml = HOSTILE.replace('\\', "\\\\").replace('"', "\\\"");
+    let issue = format!(
+        r#"subject = "{e}"
+preheader = "{e}"
+intro = "{e}"
+bottom_line = "{e}"
+
+[[tool]]
+name = "{e}"
+version = "{e}"
+category = "{e}"
+tagline = "{e}"
+pricing = "{e}"
+link = "https://example.com/?q=<script>&x={{{{y}}}}"
+description = "{e}"
+
+[[tool.review]]
+reviewer = "builder"
+verdict = "ship"
+quote = "{e}"
+
+[[tool]]
+name = "{e}"
+category = "{e}"
+tagline = "{e}"
+pricing = "{e}"
+link = "https://example.org"
+description = "{e}"
+
+[[tool.review]]
+reviewer = "skeptic"
+verdict = "skip"
+quote = "{e}"
+"#,
+        e = escaped_toml
+    );
+    project.write("issues/2026-12-03-hostile.toml", &issue);
+    let project = Project::load(project.path()).unwrap();
+    let parsed = project
+        .load_issue(&project.root.join("issues/2026-12-03-hostile.toml"))
+        .unwrap();
+    let rendered = render::render(&parsed.issue, project.context());
+    let (html, text) = fill(
+        &project,
+        &rendered,
+        "reader@example.com",
+        Some("<b>Reader</b> & co"),
+    );
+
+    assert!(!html.contains("<script"), "raw script tag in HTML");
+    assert!(!html.contains("<b>Reader"), "raw name markup in HTML");
+    let escaped_html = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot; 'single' {{ braces }} Ünïcödé 日本語";
+    // subject (title), preheader, intro, bottom line, 2 names, version, category x2,
+    // tagline x2, pricing x2, descriptions x2, quotes x2 and more appear escaped.
+    assert!(html.matches(escaped_html).count() >= 15, "{html}");
+    assert!(html.contains("Hi &lt;b&gt;Reader&lt;/b&gt; &amp; co,"));
+    assert!(html.contains("href=\"https://example.com/?q=&lt;script&gt;&amp;x={{y}}\""));
+
+    assert!(
+        text.matches(HOSTILE).count() >= 10,
+        "text keeps the words as written:\n{text}"
+    );
+    assert!(text.contains("Hi <b>Reader</b> & co,"));
+}
