@@ -24,4 +24,7 @@ pub enum Command {
     New(commands::new::Args),
     Check(commands::check::Args),
     Preview(commands::preview::Args),
+    Send(commands::send::Args),
+    Status(commands::status::Args),
+    Subscribers(commands::subscribers::Args),
 }

@@ -234,6 +234,66 @@ impl Writer {
     }
 }
 
+/// The lock that lets one `verdict send` run per project; released on drop
+/// (and by the operating system when the process dies, even by SIGKILL).
+pub struct SendLock {
+    file: File,
+}
+
+/// The lock file inside `state/`.
+pub const LOCK_FILE: &str = "send.lock";
+
+impl SendLock {
+    /// Takes the lock, or says who holds it.
+    pub fn acquire(state_dir: &Path) -> Result<SendLock, crate::Error> {
+        crate::fs::create_dir_all(state_dir)?;
+        let path = state_dir.join(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| FsError::new("cannot open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let holder = if holder.is_empty() {
+                    "another process"
+                } else {
+                    holder
+                };
+                return Err(crate::Error::Locked(format!(
+                    "another verdict send is running ({holder}); it holds {}. Nothing was sent by this run.",
+                    path.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(FsError::new("cannot lock", &path, e).into());
+            }
+        }
+        let holder = format!(
+            "pid {}, since {}",
+            std::process::id(),
+            Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.write_all(holder.as_bytes()));
+        Ok(SendLock { file })
+    }
+}
+
+impl Drop for SendLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,16 +6,21 @@
 //! issues/*.toml ─ issue (parse with spans, check against the panel roster) ─ Issue
 //!   ─ render (HTML with maud, text at 72 columns; once per issue, slots per reader)
 //!   ─ message (headers, signed unsubscribe link, DKIM) ─ transport (outbox | SMTP)
+//!   ─ outcome ─ ledger (append-only, fsync in batches) ─ status
+//! subscribers/ ─ subscribers (normalise, dedupe) ─ audience (minus suppression and
+//!   those already done) ─ dispatch (pooled, paced, retried)
 //! ```
 //!
 //! `project` is the hub the commands borrow from: `config` (verdict.toml) and
 //! `templates` (theme, panel roster). `diagnostic` renders located problems;
 //! `error` maps every failure to one exit code (see [`error::exit`]).
 
+pub mod audience;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
+pub mod dispatch;
 pub mod error;
 pub mod fs;
 pub mod issue;
@@ -27,6 +32,7 @@ pub mod render;
 pub mod subscribers;
 pub mod table_reader;
 pub mod templates;
+pub mod transport;
 pub mod unsubscribe;
 
 pub use error::{Error, Result};
@@ -39,5 +45,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::New(args) => commands::new::execute(&cli.project, args),
         Command::Check(args) => commands::check::execute(&cli.project, args),
         Command::Preview(args) => commands::preview::execute(&cli.project, args),
+        Command::Send(args) => commands::send::execute(&cli.project, args),
+        Command::Status(args) => commands::status::execute(&cli.project, args),
+        Command::Subscribers(args) => commands::subscribers::execute(&cli.project, args),
     }
 }

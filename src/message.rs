@@ -43,11 +43,13 @@ pub struct Outgoing {
     pub bytes: Vec<u8>,
 }
 
-/// Builds each recipient's message from one rendering of an issue.
-pub struct Composer<'a> {
-    issue: &'a Issue,
-    rendered: &'a RenderedIssue,
-    signer: &'a Signer,
+/// Builds each recipient's message from one rendering of an issue. It owns what
+/// it needs so that concurrent senders can share it.
+pub struct Composer {
+    issue_id: String,
+    subject: String,
+    rendered: RenderedIssue,
+    signer: Signer,
     unsubscribe_base: String,
     from: Mailbox,
     reply_to: Option<Mailbox>,
@@ -59,20 +61,16 @@ pub struct Composer<'a> {
     dkim: Option<DkimConfig>,
 }
 
-impl<'a> Composer<'a> {
-    pub fn new(
-        config: &Config,
-        issue: &'a Issue,
-        rendered: &'a RenderedIssue,
-        signer: &'a Signer,
-    ) -> Self {
+impl Composer {
+    pub fn new(config: &Config, issue: &Issue, rendered: RenderedIssue, signer: Signer) -> Self {
         let domain = config.from_domain();
         let mut from = config.from_mailbox();
         if from.name.is_none() {
             from.name = Some(config.name.get_ref().clone());
         }
         Composer {
-            issue,
+            issue_id: issue.id.clone(),
+            subject: issue.subject.clone(),
             rendered,
             signer,
             unsubscribe_base: config.unsubscribe_url.get_ref().clone(),
@@ -114,6 +112,26 @@ impl<'a> Composer<'a> {
 
     /// The message for one recipient; `email` is normalised.
     pub fn compose(&self, email: &str, name: Option<&str>) -> Result<Outgoing, String> {
+        self.compose_with_id(email, name, message_id(&self.issue_id, email, &self.domain))
+    }
+
+    /// A test copy: the same message under a Message-ID of its own, so that the
+    /// real delivery to the same inbox later is not taken for a duplicate.
+    pub fn compose_test_copy(&self, email: &str) -> Result<Outgoing, String> {
+        let nonce = format!("{:016x}", rand::random::<u64>());
+        let id = format!(
+            "test-{nonce}.{}",
+            message_id(&self.issue_id, email, &self.domain)
+        );
+        self.compose_with_id(email, None, id)
+    }
+
+    fn compose_with_id(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        message_id: String,
+    ) -> Result<Outgoing, String> {
         let unsubscribe_url = self.unsubscribe_url(email);
         let person = Personalisation {
             name,
@@ -127,11 +145,10 @@ impl<'a> Composer<'a> {
             name.map(str::to_string).filter(|n| !n.trim().is_empty()),
             address,
         );
-        let message_id = message_id(&self.issue.id, email, &self.domain);
         let mut builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(self.issue.subject.clone())
+            .subject(self.subject.clone())
             .message_id(Some(format!("<{message_id}>")))
             .date(self.date.unwrap_or_else(SystemTime::now))
             .raw_header(header("List-Id", self.list_id.clone()))

@@ -4,3 +4,6 @@
 pub mod check;
 pub mod new;
 pub mod preview;
+pub mod send;
+pub mod status;
+pub mod subscribers;

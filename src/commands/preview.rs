@@ -32,7 +32,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     let email = crate::subscribers::normalize_address(&args.to).map_err(crate::Error::Usage)?;
     let rendered = render::render(issue, project.context());
     let signer = Signer::load(&project.root)?;
-    let composer = Composer::new(&project.config, issue, &rendered, &signer);
+    let composer = Composer::new(&project.config, issue, rendered.clone(), signer);
     let outgoing = composer
         .compose(&email, args.name.as_deref())
         .map_err(crate::Error::failed)?;

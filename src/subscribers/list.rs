@@ -1,4 +1,4 @@
-//! Reading the subscriber list as a stream of validated rows.
+//! The subscriber list file: streamed reads and atomic rewrites.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -58,6 +58,23 @@ impl ListReader {
             rows: reader.into_deserialize(),
         }))
     }
+
+    /// Every readable subscriber of the list at `path` (none if it does not exist).
+    pub fn read_all(path: &Path) -> Result<Vec<Subscriber>, crate::Error> {
+        let mut subscribers = Vec::new();
+        for row in ListReader::open(path)?.into_iter().flatten() {
+            match row {
+                Ok(subscriber) => subscribers.push(subscriber),
+                Err(error) => {
+                    return Err(crate::Error::Usage(format!(
+                        "{}:{}: {}; fix the row (verdict check lists every problem) before changing the list",
+                        LIST_FILE, error.line, error.message
+                    )));
+                }
+            }
+        }
+        Ok(subscribers)
+    }
 }
 
 impl Iterator for ListReader {
@@ -72,7 +89,13 @@ impl Iterator for ListReader {
                     Ok(subscriber)
                 }
                 Err(message) => Err(RowError {
-                    line: self.rows.reader().position().line(),
+                    line: self
+                        .rows
+                        .reader()
+                        .position()
+                        .line()
+                        .saturating_sub(1)
+                        .max(2),
                     message,
                 }),
             },
@@ -82,4 +105,23 @@ impl Iterator for ListReader {
             }),
         })
     }
+}
+
+/// Rewrites the list atomically.
+pub fn write(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
+    crate::fs::write_atomic_with(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["email", "name", "subscribed_at"])?;
+        for s in subscribers {
+            let at = s
+                .subscribed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            writer.write_record([
+                s.email.as_str(),
+                s.name.as_deref().unwrap_or(""),
+                at.as_str(),
+            ])?;
+        }
+        writer.flush()
+    })
 }

@@ -54,8 +54,7 @@ fn demo_issue_html_and_text_are_golden() {
 fn demo_issue_eml_is_golden_with_a_fixed_clock_and_boundary() {
     let (project, issue) = demo();
     let rendered = render::render(&issue, project.context());
-    let signer = test_signer();
-    let composer = Composer::new(&project.config, &issue, &rendered, &signer)
+    let composer = Composer::new(&project.config, &issue, rendered, test_signer())
         .with_date(UNIX_EPOCH + Duration::from_secs(1_795_683_600))
         .with_boundary("verdict-golden-boundary");
     let message = composer

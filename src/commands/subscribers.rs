@@ -1,0 +1,215 @@
+//! `verdict subscribers …`: manage the list and the suppression list.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use crate::error::{Error, Result};
+use crate::project::Project;
+use crate::subscribers::{
+    self, LIST_FILE, ListReader, Reason, SUPPRESSED_FILE, Subscriber, import, suppression,
+};
+
+/// Manage the subscriber list and the suppression list.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Add one subscriber.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a subscriber from the list (without suppressing the address).
+    Remove { email: String },
+    /// Put an address on the suppression list: it is never mailed again.
+    Unsubscribe { email: String },
+    /// Import a CSV exported by another tool (all rows or none, unless --skip-invalid).
+    Import {
+        file: PathBuf,
+        /// Import the valid rows and leave out the invalid ones.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export the active subscribers as CSV (email, name, subscribed_at).
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List the active subscribers.
+    List,
+}
+
+pub fn execute(root: &Path, args: Args) -> Result<()> {
+    let project = Project::load(root)?;
+    let list_path = project.root.join(LIST_FILE);
+    let suppressed_path = project.root.join(SUPPRESSED_FILE);
+    match args.action {
+        Action::Add { email, name } => {
+            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
+            if let Some(name) = &name
+                && crate::config::control_char_offset(name).is_some()
+            {
+                return Err(Error::Usage(
+                    "the name must be one line, without control characters".into(),
+                ));
+            }
+            let _lock = subscribers::lock(&project.root)?;
+            if suppression::addresses(&suppressed_path)?.contains(&email) {
+                return Err(Error::Usage(format!(
+                    "{email} is on the suppression list ({SUPPRESSED_FILE}): it unsubscribed or bounced and is not added back"
+                )));
+            }
+            let mut list = ListReader::read_all(&list_path)?;
+            if list.iter().any(|s| s.email == email) {
+                println!("{email} is already subscribed");
+                return Ok(());
+            }
+            list.push(Subscriber {
+                email: email.clone(),
+                name,
+                subscribed_at: Utc::now(),
+            });
+            subscribers::write_list(&list_path, &list)?;
+            println!("added {email}");
+        }
+        Action::Remove { email } => {
+            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
+            let _lock = subscribers::lock(&project.root)?;
+            let mut list = ListReader::read_all(&list_path)?;
+            let before = list.len();
+            list.retain(|s| s.email != email);
+            if list.len() == before {
+                return Err(Error::Usage(format!("{email} is not on the list")));
+            }
+            subscribers::write_list(&list_path, &list)?;
+            println!("removed {email}");
+        }
+        Action::Unsubscribe { email } => {
+            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
+            let added = subscribers::suppress(
+                &project.root,
+                &email,
+                Reason::Unsubscribed,
+                "by the editor",
+            )?;
+            if added {
+                println!("{email} is unsubscribed");
+            } else {
+                println!("{email} was already on the suppression list");
+            }
+        }
+        Action::Import { file, skip_invalid } => import_file(&project, &file, skip_invalid)?,
+        Action::Export { out } => {
+            let suppressed = suppression::addresses(&suppressed_path)?;
+            let active: Vec<Subscriber> = ListReader::read_all(&list_path)?
+                .into_iter()
+                .filter(|s| !suppressed.contains(&s.email))
+                .collect();
+            match out {
+                Some(out) => {
+                    subscribers::write_list(&out, &active)?;
+                    eprintln!(
+                        "exported {} subscriber(s) to {}",
+                        active.len(),
+                        out.display()
+                    );
+                }
+                None => {
+                    let mut writer = csv::Writer::from_writer(std::io::stdout());
+                    let write = |writer: &mut csv::Writer<_>| -> csv::Result<()> {
+                        writer.write_record(["email", "name", "subscribed_at"])?;
+                        for s in &active {
+                            let at = s
+                                .subscribed_at
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                            writer.write_record([
+                                s.email.as_str(),
+                                s.name.as_deref().unwrap_or(""),
+                                &at,
+                            ])?;
+                        }
+                        writer.flush()?;
+                        Ok(())
+                    };
+                    write(&mut writer).map_err(Error::failed)?;
+                }
+            }
+        }
+        Action::List => {
+            let suppressed = suppression::addresses(&suppressed_path)?;
+            let mut count = 0;
+            for s in ListReader::read_all(&list_path)? {
+                if suppressed.contains(&s.email) {
+                    continue;
+                }
+                count += 1;
+                println!("{}\t{}", s.email, s.name.as_deref().unwrap_or(""));
+            }
+            eprintln!(
+                "{count} active subscriber(s), {} suppressed address(es)",
+                suppressed.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn import_file(project: &Project, file: &Path, skip_invalid: bool) -> Result<()> {
+    let bytes = std::fs::read(file).map_err(|e| crate::fs::FsError::new("cannot read", file, e))?;
+    let shown = file.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            return Err(Error::Usage(format!(
+                "{shown}: the file is not UTF-8 text; export the list as CSV (comma-separated, UTF-8) from your previous tool"
+            )));
+        }
+    };
+    let parsed = import::parse(&shown, &text, Utc::now());
+    let invalid = parsed.report.error_count();
+    if invalid > 0 {
+        let styled = std::io::stderr().is_terminal();
+        if !skip_invalid || parsed.subscribers.is_empty() {
+            let mut reports = vec![parsed.report];
+            let summary = format!(
+                "nothing was imported: {invalid} problem(s) in {shown}; fix them, or import the rest with --skip-invalid"
+            );
+            reports[0].push(crate::diagnostic::Diagnostic::error(summary));
+            return Err(Error::Invalid(reports));
+        }
+        eprint!("{}", parsed.report.render(styled));
+    }
+    let _lock = subscribers::lock(&project.root)?;
+    let list_path = project.root.join(LIST_FILE);
+    let suppressed = suppression::addresses(&project.root.join(SUPPRESSED_FILE))?;
+    let mut list = ListReader::read_all(&list_path)?;
+    let existing: HashSet<String> = list.iter().map(|s| s.email.clone()).collect();
+    let (mut added, mut already, mut suppressed_skipped) = (0, 0, 0);
+    for subscriber in parsed.subscribers {
+        if suppressed.contains(&subscriber.email) {
+            suppressed_skipped += 1;
+        } else if existing.contains(&subscriber.email) {
+            already += 1;
+        } else {
+            added += 1;
+            list.push(subscriber);
+        }
+    }
+    if added > 0 {
+        subscribers::write_list(&list_path, &list)?;
+    }
+    println!(
+        "imported {added} new subscriber(s); {already} already subscribed, {} duplicate row(s), {suppressed_skipped} suppressed and left out, {invalid} invalid row(s) skipped",
+        parsed.duplicates
+    );
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Importing a CSV exported by another newsletter tool: common header names
+//! mapped, BOM and CRLF tolerated, every bad row reported with its place.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use super::{Subscriber, normalize_address};
+use crate::diagnostic::{Diagnostic, FileDiagnostics};
+
+/// Header names other tools use, compared lower-cased without spaces, `_` or `-`.
+const EMAIL_HEADERS: &[&str] = &[
+    "email",
+    "emailaddress",
+    "mail",
+    "subscriberemail",
+    "address",
+];
+const NAME_HEADERS: &[&str] = &["name", "fullname", "displayname", "subscribername"];
+const FIRST_NAME_HEADERS: &[&str] = &["firstname", "fname", "givenname", "first"];
+const LAST_NAME_HEADERS: &[&str] = &["lastname", "lname", "surname", "familyname", "last"];
+const DATE_HEADERS: &[&str] = &[
+    "subscribedat",
+    "subscribed",
+    "createdat",
+    "created",
+    "dateadded",
+    "optintime",
+    "confirmtime",
+    "signupdate",
+    "subscriptiondate",
+    "datesubscribed",
+    "joined",
+    "timestamp",
+];
+
+fn key(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .collect()
+}
+
+/// Which column holds what.
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    first: Option<usize>,
+    last: Option<usize>,
+    date: Option<usize>,
+}
+
+impl Columns {
+    fn find(headers: &csv::StringRecord) -> Option<Columns> {
+        let find = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.contains(&key(h).as_str()))
+        };
+        Some(Columns {
+            email: find(EMAIL_HEADERS)?,
+            name: find(NAME_HEADERS),
+            first: find(FIRST_NAME_HEADERS),
+            last: find(LAST_NAME_HEADERS),
+            date: find(DATE_HEADERS),
+        })
+    }
+}
+
+/// The rows of an import file that can be added, and every problem found.
+#[derive(Debug)]
+pub struct Parsed {
+    pub subscribers: Vec<Subscriber>,
+    /// Rows repeating an address earlier in the same file.
+    pub duplicates: usize,
+    pub report: FileDiagnostics,
+}
+
+/// Parses an import file's text. `path` is shown in messages; `now` dates rows
+/// that carry no subscription date.
+pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
+    let mut report = FileDiagnostics::new(path, text);
+    let mut parsed = Parsed {
+        subscribers: Vec::new(),
+        duplicates: 0,
+        report: FileDiagnostics::new(path, ""),
+    };
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        report.push(
+            Diagnostic::error("the file is empty")
+                .help("expected a CSV file whose first row names the columns, one of them an email column such as `email` or `Email Address`"),
+        );
+        parsed.report = report;
+        return parsed;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => {
+            report.push(csv_error(&error, text));
+            parsed.report = report;
+            return parsed;
+        }
+    };
+    let Some(columns) = Columns::find(&headers) else {
+        let end = text.find(['\r', '\n']).unwrap_or(text.len());
+        report.push(
+            Diagnostic::error("no email column in the header row")
+                .at(0..end)
+                .label("this header names no email column")
+                .help("name a column `email`, `Email Address` or `E-mail`: the other columns may be `name`, `first name`, `last name` and `subscribed_at`"),
+        );
+        parsed.report = report;
+        return parsed;
+    };
+    let mut seen = HashSet::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                report.push(csv_error(&error, text));
+                continue;
+            }
+        }
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let raw_email = record.get(columns.email).unwrap_or("");
+        let email = match normalize_address(raw_email) {
+            Ok(email) => email,
+            Err(message) => {
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue; // blank line
+                }
+                report.push(
+                    Diagnostic::error(message)
+                        .at(field_span(text, start, raw_email))
+                        .label("not a valid address")
+                        .help("expected an address such as reader@example.com; fix the row, or import with --skip-invalid to leave it out"),
+                );
+                continue;
+            }
+        };
+        let field = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let name = field(columns.name).map(str::to_string).or_else(|| {
+            let joined = [field(columns.first), field(columns.last)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (!joined.is_empty()).then_some(joined)
+        });
+        if let Some(name) = &name
+            && crate::config::control_char_offset(name).is_some()
+        {
+            report.push(
+                Diagnostic::error("the name contains a line break or control character")
+                    .at(field_span(text, start, name))
+                    .help("a name is written into the To header and must be one line"),
+            );
+            continue;
+        }
+        let subscribed_at = field(columns.date).and_then(parse_date).unwrap_or(now);
+        if !seen.insert(email.clone()) {
+            parsed.duplicates += 1;
+            continue;
+        }
+        parsed.subscribers.push(Subscriber {
+            email,
+            name,
+            subscribed_at,
+        });
+    }
+    parsed.report = report;
+    parsed
+}
+
+/// Dates as other tools write them.
+fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+    ] {
+        if let Ok(at) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(at.and_utc());
+        }
+    }
+    for format in ["%Y-%m-%d", "%m/%d/%Y"] {
+        if let Ok(day) = NaiveDate::parse_from_str(text, format) {
+            return day.and_hms_opt(0, 0, 0).map(|at| at.and_utc());
+        }
+    }
+    None
+}
+
+/// Where a field's raw text sits in the file, searching from its record's start.
+fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
+    let line_end = text[record_start..]
+        .find('\n')
+        .map_or(text.len(), |i| record_start + i);
+    let line = &text[record_start..line_end];
+    match (value.is_empty(), line.find(value)) {
+        (false, Some(i)) => record_start + i..record_start + i + value.len(),
+        _ => record_start..line_end.max(record_start),
+    }
+}
+
+fn csv_error(error: &csv::Error, text: &str) -> Diagnostic {
+    let message = match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "the file is not UTF-8 text: is it a spreadsheet or another binary file?".to_string()
+        }
+        _ => format!("this is not valid CSV: {error}"),
+    };
+    let diagnostic = Diagnostic::error(message)
+        .help("export the list as CSV (comma-separated, UTF-8) from your previous tool");
+    match error.position() {
+        Some(position) => {
+            let start = (position.byte() as usize).min(text.len());
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            diagnostic.at(start..end)
+        }
+        None => diagnostic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-28T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn maps_other_tools_headers_with_bom_quoted_commas_and_crlf() {
+        let text = "\u{feff}Email Address,First Name,Last Name,OPTIN_TIME\r\nA@Example.com,\"Ops, Data\",Desk,2025-03-04 10:00:00\r\nb@example.org,,,\r\n";
+        let parsed = parse("in.csv", text, now());
+        assert_eq!(parsed.report.error_count(), 0, "{}", parsed.report);
+        assert_eq!(parsed.subscribers.len(), 2);
+        assert_eq!(parsed.subscribers[0].email, "a@example.com");
+        assert_eq!(
+            parsed.subscribers[0].name.as_deref(),
+            Some("Ops, Data Desk")
+        );
+        assert_eq!(
+            parsed.subscribers[0].subscribed_at.to_rfc3339(),
+            "2025-03-04T10:00:00+00:00"
+        );
+        assert_eq!(parsed.subscribers[1].name, None);
+        assert_eq!(parsed.subscribers[1].subscribed_at, now());
+    }
+
+    #[test]
+    fn the_same_address_in_two_cases_is_one_subscriber() {
+        let parsed = parse("in.csv", "email\nA@example.com\na@EXAMPLE.com\n", now());
+        assert_eq!(parsed.subscribers.len(), 1);
+        assert_eq!(parsed.duplicates, 1);
+    }
+
+    #[test]
+    fn a_bad_row_is_located() {
+        let parsed = parse(
+            "in.csv",
+            "email,name\nok@example.com,A\nnot-an-address,B\n",
+            now(),
+        );
+        let rendered = parsed.report.render(false);
+        assert!(rendered.contains("in.csv:3:1"), "{rendered}");
+        assert_eq!(parsed.subscribers.len(), 1);
+    }
+}

@@ -1,0 +1,273 @@
+//! The SMTP transport: lettre's pooled async client on tokio, with the URL forms
+//! lettre reads, and the rules that keep a password off the wire in clear.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::{Failure, SmtpOptions};
+use crate::message::Outgoing;
+
+/// How the connection is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain text: only sensible to a relay on this machine.
+    None,
+    /// STARTTLS if the relay offers it.
+    Opportunistic,
+    /// STARTTLS or fail.
+    Required,
+    /// TLS from the first byte (smtps, port 465).
+    Wrapper,
+}
+
+/// A parsed SMTP URL, e.g. `smtp://user@smtp.example.com:587?tls=required`.
+#[derive(Clone)]
+pub struct SmtpEndpoint {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub user: Option<String>,
+    /// A password written into the URL itself (never shown).
+    pub url_password: Option<String>,
+}
+
+impl fmt::Display for SmtpEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls == TlsMode::Wrapper {
+            "smtps"
+        } else {
+            "smtp"
+        };
+        write!(f, "{scheme}://")?;
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        write!(f, "{}:{}", self.host, self.port)?;
+        match self.tls {
+            TlsMode::Required => f.write_str("?tls=required"),
+            TlsMode::Opportunistic => f.write_str("?tls=opportunistic"),
+            TlsMode::None | TlsMode::Wrapper => Ok(()),
+        }
+    }
+}
+
+/// A transport string with any password replaced, safe for messages.
+pub fn redact(spec: &str) -> String {
+    match url::Url::parse(spec) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(_) => spec.to_string(),
+        Err(_) => "(unparsable transport)".to_string(),
+    }
+}
+
+impl SmtpEndpoint {
+    pub fn parse(spec: &str) -> Result<SmtpEndpoint, String> {
+        let url = url::Url::parse(spec)
+            .map_err(|e| format!("`{}` is not an SMTP URL: {e}", redact(spec)))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| format!("`{}` names no host", redact(spec)))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let tls_param = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.to_string());
+        let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
+            ("smtps", _) => (TlsMode::Wrapper, 465),
+            ("smtp", None | Some("none")) => (TlsMode::None, 25),
+            ("smtp", Some("required")) => (TlsMode::Required, 587),
+            ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic, 587),
+            (_, Some(other)) => {
+                return Err(format!(
+                    "unknown tls mode `{other}`: expected required or opportunistic"
+                ));
+            }
+            (scheme, _) => {
+                return Err(format!("unknown scheme `{scheme}`: expected smtp or smtps"));
+            }
+        };
+        let decode = |s: &str| percent_decode(s);
+        Ok(SmtpEndpoint {
+            host,
+            port: url.port().unwrap_or(default_port),
+            tls,
+            user: Some(url.username()).filter(|u| !u.is_empty()).map(decode),
+            url_password: url.password().map(decode),
+        })
+    }
+
+    /// Whether the relay is on this machine (127.0.0.0/8, ::1, localhost).
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// A pool of SMTP connections to one relay.
+pub struct Smtp {
+    endpoint: SmtpEndpoint,
+    client: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    pub fn new(endpoint: SmtpEndpoint, options: SmtpOptions) -> Result<Smtp, String> {
+        let password = options
+            .password
+            .map(|p| p.0)
+            .or_else(|| endpoint.url_password.clone());
+        let credentials = match (&endpoint.user, password) {
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password)),
+            (Some(user), None) => {
+                return Err(format!(
+                    "the transport names the user {user} but no password is set: put it in {} or in the file named by smtp_password_file",
+                    super::PASSWORD_ENV
+                ));
+            }
+            (None, _) => None,
+        };
+        let encrypted = matches!(endpoint.tls, TlsMode::Required | TlsMode::Wrapper);
+        if credentials.is_some() && !encrypted && !endpoint.is_loopback() {
+            return Err(format!(
+                "refusing to send the password in clear text to {}: use smtps://…:465 or smtp://…:587?tls=required",
+                endpoint.host
+            ));
+        }
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
+                .port(endpoint.port)
+                .timeout(Some(options.timeout))
+                .pool_config(
+                    PoolConfig::new()
+                        .max_size(options.pool_size.max(1))
+                        .idle_timeout(Duration::from_secs(60)),
+                );
+        if endpoint.tls != TlsMode::None {
+            let parameters = TlsParameters::builder(endpoint.host.clone())
+                .dangerous_accept_invalid_certs(options.dangerous_accept_invalid_certs)
+                .build()
+                .map_err(|e| format!("cannot set up TLS for {}: {e}", endpoint.host))?;
+            builder = builder.tls(match endpoint.tls {
+                TlsMode::Wrapper => Tls::Wrapper(parameters),
+                TlsMode::Required => Tls::Required(parameters),
+                TlsMode::Opportunistic | TlsMode::None => Tls::Opportunistic(parameters),
+            });
+        }
+        if let Some(credentials) = credentials {
+            builder = builder.credentials(credentials);
+        }
+        Ok(Smtp {
+            endpoint,
+            client: builder.build(),
+        })
+    }
+
+    pub fn endpoint(&self) -> &SmtpEndpoint {
+        &self.endpoint
+    }
+
+    pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
+        match self
+            .client
+            .send_raw(&message.envelope, &message.bytes)
+            .await
+        {
+            Ok(response) => Ok(format!(
+                "{} {}",
+                response.code(),
+                response.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(error) => Err(classify(&error)),
+        }
+    }
+}
+
+/// Sorts a lettre error into what the sender should do about it.
+fn classify(error: &lettre::transport::smtp::Error) -> Failure {
+    let detail = std::error::Error::source(error)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let reply = match error.status() {
+        Some(code) => format!("{code} {detail}").trim_end().to_string(),
+        None => error.to_string(),
+    };
+    let code = error.status().map(|c| c.to_string()).unwrap_or_default();
+    // Authentication replies concern the account, not a recipient.
+    if ["530", "534", "535", "538"].contains(&code.as_str()) || error.is_tls() {
+        return Failure::Fatal(reply);
+    }
+    if error.is_permanent() {
+        Failure::Permanent(reply)
+    } else {
+        Failure::Transient(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_as_lettre_reads_them() {
+        let e = SmtpEndpoint::parse("smtp://user@smtp.example.invalid:587?tls=required").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, e.tls, e.user.as_deref()),
+            ("smtp.example.invalid", 587, TlsMode::Required, Some("user"))
+        );
+        let e = SmtpEndpoint::parse("smtps://user@smtp.example.invalid").unwrap();
+        assert_eq!((e.port, e.tls), (465, TlsMode::Wrapper));
+        let e = SmtpEndpoint::parse("smtp://127.0.0.1:2525").unwrap();
+        assert_eq!(
+            (e.port, e.tls, e.is_loopback()),
+            (2525, TlsMode::None, true)
+        );
+        assert!(SmtpEndpoint::parse("smtp://x.invalid?tls=maybe").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_password_is_refused_in_clear_text_to_a_remote_host() {
+        let options = SmtpOptions {
+            password: Some(super::super::Password("hunter2-secret".into())),
+            pool_size: 1,
+            timeout: Duration::from_secs(1),
+            dangerous_accept_invalid_certs: false,
+        };
+        let remote = SmtpEndpoint::parse("smtp://user@relay.example.invalid:25").unwrap();
+        let error = Smtp::new(remote, options.clone()).err().unwrap();
+        assert!(
+            error.contains("refusing to send the password in clear text"),
+            "{error}"
+        );
+        assert!(!error.contains("hunter2"));
+        let local = SmtpEndpoint::parse("smtp://user@127.0.0.1:2525").unwrap();
+        assert!(Smtp::new(local, options.clone()).is_ok());
+        let tls = SmtpEndpoint::parse("smtps://user@relay.example.invalid").unwrap();
+        assert!(Smtp::new(tls, options).is_ok());
+    }
+
+    #[test]
+    fn redaction_hides_url_passwords() {
+        assert_eq!(
+            redact("smtp://u:hunter2@h.invalid:25"),
+            "smtp://u:***@h.invalid:25"
+        );
+    }
+}
