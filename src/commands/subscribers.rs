@@ -130,7 +130,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
                         for s in &active {
                             let at = s
                                 .subscribed_at
-                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
                             writer.write_record([
                                 s.email.as_str(),
                                 s.name.as_deref().unwrap_or(""),

@@ -115,7 +115,7 @@ pub fn write(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
         for s in subscribers {
             let at = s
                 .subscribed_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
             writer.write_record([
                 s.email.as_str(),
                 s.name.as_deref().unwrap_or(""),

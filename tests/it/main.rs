@@ -4,3 +4,6 @@ mod diagnostics;
 mod harness;
 mod preview;
 mod render;
+mod send;
+mod smtp;
+mod subscribers;

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""A loopback SMTP server for verdict's tests, built on aiosmtpd.
+
+The SMTP protocol is aiosmtpd's; this file only configures it, stores what it
+accepts and injects faults through aiosmtpd's handler hooks. It binds 127.0.0.1
+only and stops after --max-seconds or --max-messages, whichever comes first.
+
+Prints the port it listens on as its first line of output.
+
+Each accepted message is stored as SPOOL/NNNNNN.eml with SPOOL/NNNNNN.json holding
+the envelope; each injected fault is appended to SPOOL/faults.jsonl.
+
+Fault rules (--faults FILE, JSON): [{"address": "a@example.com", "stage": "rcpt" |
+"data" | "drop", "reply": "451 4.3.0 Try later", "times": 2}], where "drop" closes
+the connection after the message data arrives, without a reply, and "times" (absent:
+always) is how often the fault happens before the address is accepted.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+class Handler:
+    def __init__(self, spool, rules, max_messages, stop):
+        self.spool = spool
+        self.rules = rules
+        self.max_messages = max_messages
+        self.stop = stop
+        self.injected = {}
+        self.accepted = 0
+
+    def fault(self, stage, address):
+        for rule in self.rules:
+            if rule["stage"] != stage or rule["address"].lower() != address.lower():
+                continue
+            key = (stage, address.lower())
+            count = self.injected.get(key, 0)
+            times = rule.get("times")
+            if times is not None and count >= times:
+                return None
+            self.injected[key] = count + 1
+            with open(os.path.join(self.spool, "faults.jsonl"), "a") as log:
+                log.write(json.dumps({"stage": stage, "address": address.lower()}) + "\n")
+            return rule
+        return None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        rule = self.fault("rcpt", address)
+        if rule:
+            return rule["reply"]
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        for address in envelope.rcpt_tos:
+            if self.fault("drop", address):
+                server.transport.abort()
+                return "421 dropped"  # never reaches the client
+            rule = self.fault("data", address)
+            if rule:
+                return rule["reply"]
+        self.accepted += 1
+        name = os.path.join(self.spool, "%06d" % self.accepted)
+        with open(name + ".eml.tmp", "wb") as out:
+            out.write(envelope.original_content)
+        with open(name + ".json.tmp", "w") as out:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, out)
+        os.rename(name + ".json.tmp", name + ".json")
+        os.rename(name + ".eml.tmp", name + ".eml")
+        if self.accepted >= self.max_messages:
+            self.stop.set()
+        return "250 2.0.0 Ok: queued as %d" % self.accepted
+
+
+def authenticator(expected_user, expected_password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login.decode() == expected_user and auth_data.password.decode() == expected_password
+        return AuthResult(success=ok)
+    return check
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spool", required=True)
+    parser.add_argument("--faults")
+    parser.add_argument("--auth", help="USER:PASSWORD to require")
+    parser.add_argument("--max-seconds", type=float, default=300)
+    parser.add_argument("--max-messages", type=int, default=100000)
+    args = parser.parse_args()
+
+    rules = []
+    if args.faults:
+        with open(args.faults) as f:
+            rules = json.load(f)
+    stop = asyncio.Event()
+    handler = Handler(args.spool, rules, args.max_messages, stop)
+    options = {"hostname": "verdict-test-relay", "data_size_limit": 10 * 1024 * 1024}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+        options.update(auth_required=True, auth_require_tls=False, authenticator=authenticator(user, password))
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler, **options), host="127.0.0.1", port=0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=args.max_seconds)
+    except asyncio.TimeoutError:
+        pass
+    server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
