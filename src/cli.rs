@@ -15,6 +15,10 @@ pub struct Cli {
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub project: PathBuf,
 
+    /// Print debug lines on stderr (also VERDICT_LOG=debug). Secrets never show.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -24,7 +28,9 @@ pub enum Command {
     New(commands::new::Args),
     Check(commands::check::Args),
     Preview(commands::preview::Args),
+    RotateSecret(commands::rotate_secret::Args),
     Send(commands::send::Args),
+    Serve(commands::serve::Args),
     Status(commands::status::Args),
     Subscribers(commands::subscribers::Args),
 }

@@ -142,9 +142,28 @@ impl Counters {
 struct Stop {
     stopped: AtomicBool,
     reason: Mutex<Option<String>>,
+    /// Connection failures in a row, reset by any delivery.
+    unreachable_streak: AtomicU64,
+    delivered_any: AtomicBool,
 }
 
 impl Stop {
+    /// Counts a connection failure; stops the run once so many came in a row,
+    /// before any delivery, that the relay must be down: the next run resumes.
+    fn connection_failed(&self, limit: u64, reply: &str) {
+        let streak = self.unreachable_streak.fetch_add(1, Ordering::SeqCst) + 1;
+        if streak >= limit && !self.delivered_any.load(Ordering::SeqCst) {
+            self.stop(format!(
+                "the relay looks unreachable ({streak} failed connections in a row): {reply}"
+            ));
+        }
+    }
+
+    fn delivered(&self) {
+        self.unreachable_streak.store(0, Ordering::SeqCst);
+        self.delivered_any.store(true, Ordering::SeqCst);
+    }
+
     fn stop(&self, reason: String) {
         let mut slot = self.reason.lock().unwrap_or_else(|e| e.into_inner());
         slot.get_or_insert(reason);
@@ -254,8 +273,12 @@ impl<T: Transport> Run<T> {
                 stop.clone(),
                 options.max_attempts.max(1),
                 options.retry_delay,
+                (concurrency as u64) * u64::from(options.max_attempts.max(1)),
             ));
         }
+        // Only the workers hold the job queue: when they all stop, the producer's
+        // next send fails instead of waiting for ever.
+        drop(jobs);
         drop(done_tx);
 
         let producer = {
@@ -336,6 +359,7 @@ async fn worker<T: Transport>(
     stop: Arc<Stop>,
     max_attempts: u32,
     retry_delay: Duration,
+    unreachable_limit: u64,
 ) {
     loop {
         if stop.is_stopped() {
@@ -359,7 +383,10 @@ async fn worker<T: Transport>(
             attempts += 1;
             pacer.wait().await;
             match transport.send(&message).await {
-                Ok(reply) => break (Outcome::Delivered, reply),
+                Ok(reply) => {
+                    stop.delivered();
+                    break (Outcome::Delivered, reply);
+                }
                 Err(Failure::Fatal(reason)) => {
                     stop.stop(reason);
                     return;
@@ -372,7 +399,12 @@ async fn worker<T: Transport>(
                     };
                     break (outcome, failure.reply().to_string());
                 }
-                Err(Failure::Transient(reply)) => {
+                Err(failure @ (Failure::Transient(_) | Failure::Connection(_))) => {
+                    let reply = failure.reply().to_string();
+                    crate::debug!("{}: attempt {attempts} failed: {reply}", subscriber.email);
+                    if matches!(failure, Failure::Connection(_)) {
+                        stop.connection_failed(unreachable_limit, &reply);
+                    }
                     if attempts >= max_attempts || stop.is_stopped() {
                         break (Outcome::Deferred, reply);
                     }
@@ -380,6 +412,10 @@ async fn worker<T: Transport>(
                 }
             }
         };
+        crate::debug!(
+            "{}: {outcome:?} after {attempts} attempt(s): {reply}",
+            subscriber.email
+        );
         // Wait for the ledger before taking the next recipient: a crash can then
         // repeat at most one delivery per worker.
         let (committed, is_committed) = oneshot::channel();

@@ -25,10 +25,12 @@ pub mod error;
 pub mod fs;
 pub mod issue;
 pub mod ledger;
+pub mod log;
 pub mod markdown;
 pub mod message;
 pub mod project;
 pub mod render;
+pub mod serve;
 pub mod subscribers;
 pub mod table_reader;
 pub mod templates;
@@ -41,11 +43,21 @@ use cli::{Cli, Command};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if cli.verbose || std::env::var("VERDICT_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug")) {
+        log::enable();
+    }
+    debug!(
+        "verdict {} on project {}",
+        env!("CARGO_PKG_VERSION"),
+        cli.project.display()
+    );
     match cli.command {
         Command::New(args) => commands::new::execute(&cli.project, args),
         Command::Check(args) => commands::check::execute(&cli.project, args),
         Command::Preview(args) => commands::preview::execute(&cli.project, args),
+        Command::RotateSecret(args) => commands::rotate_secret::execute(&cli.project, args),
         Command::Send(args) => commands::send::execute(&cli.project, args),
+        Command::Serve(args) => commands::serve::execute(&cli.project, args),
         Command::Status(args) => commands::status::execute(&cli.project, args),
         Command::Subscribers(args) => commands::subscribers::execute(&cli.project, args),
     }

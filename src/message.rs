@@ -20,7 +20,8 @@ use crate::render::{Personalisation, RenderedIssue};
 use crate::unsubscribe::Signer;
 
 /// Headers the DKIM signature covers (those absent from a message are skipped).
-pub const SIGNED_HEADERS: [&str; 11] = [
+/// Content-Type is left out: lettre writes it after signing, so it cannot be covered.
+pub const SIGNED_HEADERS: [&str; 10] = [
     "From",
     "To",
     "Subject",
@@ -31,7 +32,6 @@ pub const SIGNED_HEADERS: [&str; 11] = [
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
     "MIME-Version",
-    "Content-Type",
 ];
 
 /// A message ready for a transport.

@@ -96,18 +96,23 @@ impl Signer {
 
     /// Loads the secrets from the environment, or from `state/`, generating the
     /// current one on first use (mode 0600).
-    pub fn load(root: &Path) -> Result<Signer, FsError> {
+    pub fn load(root: &Path) -> Result<Signer, crate::Error> {
         let env_old = std::env::var(OLD_SECRETS_ENV).unwrap_or_default();
         let file_old = match std::fs::read_to_string(root.join(OLD_SECRETS_FILE)) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(FsError::new("cannot read", &root.join(OLD_SECRETS_FILE), e)),
+            Err(e) => {
+                return Err(FsError::new("cannot read", &root.join(OLD_SECRETS_FILE), e).into());
+            }
         };
         let previous: Vec<&str> = env_old.split(',').chain(file_old.lines()).collect();
-        if let Some(current) = std::env::var(SECRET_ENV)
-            .ok()
-            .and_then(|s| Secret::from_text(&s))
-        {
+        if let Ok(text) = std::env::var(SECRET_ENV) {
+            let current = Secret::from_text(&text).ok_or_else(|| {
+                crate::Error::Usage(format!(
+                    "{SECRET_ENV} is too short: use at least 16 random characters"
+                ))
+            })?;
+            crate::debug!("unsubscribe secret from {SECRET_ENV}");
             return Ok(Signer {
                 current,
                 previous: previous
@@ -120,8 +125,9 @@ impl Signer {
         let current = match std::fs::read_to_string(&path) {
             Ok(text) => Secret::from_text(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(FsError::new("cannot read", &path, e)),
+            Err(e) => return Err(FsError::new("cannot read", &path, e).into()),
         };
+        crate::debug!("unsubscribe secret from {}", path.display());
         let current = match current {
             Some(secret) => secret,
             None => {
@@ -141,13 +147,13 @@ impl Signer {
 
     /// Moves the current file secret to the list of earlier ones and makes a new
     /// one; links already sent keep working.
-    pub fn rotate(root: &Path) -> Result<(), FsError> {
+    pub fn rotate(root: &Path) -> Result<(), crate::Error> {
         let signer = Signer::load(root)?;
         let old_path = root.join(OLD_SECRETS_FILE);
         let mut old = match std::fs::read(&old_path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(FsError::new("cannot read", &old_path, e)),
+            Err(e) => return Err(FsError::new("cannot read", &old_path, e).into()),
         };
         if !old.is_empty() && !old.ends_with(b"\n") {
             old.push(b'\n');
@@ -155,7 +161,8 @@ impl Signer {
         old.extend_from_slice(&signer.current.0);
         old.push(b'\n');
         write_private(&old_path, &old)?;
-        write_private(&root.join(SECRET_FILE), &Secret::generate().0)
+        write_private(&root.join(SECRET_FILE), &Secret::generate().0)?;
+        Ok(())
     }
 }
 

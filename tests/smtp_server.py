@@ -80,7 +80,8 @@ class Handler:
 def authenticator(expected_user, expected_password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == expected_user and auth_data.password.decode() == expected_password
-        return AuthResult(success=ok)
+        # handled=False lets aiosmtpd answer 535 itself when the check fails.
+        return AuthResult(success=ok, handled=False)
     return check
 
 

@@ -1,7 +1,6 @@
 //! `verdict check`: validate configuration, templates, issues and the subscriber
 //! list without sending; errors fail the command, warnings only inform.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -10,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::issue::ParsedIssue;
 use crate::project::Project;
 use crate::render::{self, GMAIL_CLIP_BYTES, Personalisation};
-use crate::subscribers::{LIST_FILE, ListReader};
+use crate::subscribers::LIST_FILE;
 
 /// Validate verdict.toml, templates/, the issues (all, or those named) and the
 /// subscriber list. Exits 2 when anything is invalid.
@@ -32,6 +31,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
         }
     }
     reports.extend(check_subscribers(&project)?);
+    reports.push(check_dkim(&project));
 
     let styled = std::io::stderr().is_terminal();
     let (mut errors, mut warnings) = (0, 0);
@@ -99,40 +99,41 @@ fn lint_issue(project: &Project, parsed: ParsedIssue) -> FileDiagnostics {
     warnings
 }
 
-/// Every unreadable row and every duplicate address in the list.
+/// Every problem in the subscriber list, located.
 fn check_subscribers(project: &Project) -> Result<Vec<FileDiagnostics>> {
     let path = project.root.join(LIST_FILE);
-    let Some(rows) = ListReader::open(&path)? else {
-        return Ok(Vec::new());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(crate::fs::FsError::new("cannot read", &path, e).into()),
     };
-    let mut reports = Vec::new();
-    let mut seen = HashSet::new();
-    for row in rows {
-        let problem = match row {
-            Ok(subscriber) => {
-                if let Err(d) = crate::config::header_safe(&toml::Spanned::new(
-                    0..0,
-                    subscriber.name.clone().unwrap_or_default(),
-                )) {
-                    Some((0, d.message))
-                } else if !seen.insert(subscriber.email.clone()) {
-                    Some((0, format!("{} is on the list twice", subscriber.email)))
-                } else {
-                    None
-                }
-            }
-            Err(error) => Some((error.line, error.message)),
-        };
-        if let Some((line, message)) = problem {
-            let mut report = FileDiagnostics::new(LIST_FILE, "");
-            let location = if line > 0 {
-                format!(" (line {line})")
-            } else {
-                String::new()
-            };
-            report.push(Diagnostic::error(format!("{message}{location}")));
-            reports.push(report);
-        }
+    Ok(vec![crate::subscribers::validate_list(LIST_FILE, &text)])
+}
+
+/// The DKIM key must load; its domain should align with the From domain.
+fn check_dkim(project: &Project) -> FileDiagnostics {
+    let mut report = project.config_source.clone();
+    let Some(dkim) = &project.config.dkim else {
+        return report;
+    };
+    if let Err(problems) =
+        crate::message::load_dkim(&project.root, &project.config, &project.config_source)
+    {
+        return problems;
     }
-    Ok(reports)
+    let from = project.config.from_domain();
+    let domain = dkim.domain.get_ref().to_ascii_lowercase();
+    if from != domain && !from.ends_with(&format!(".{domain}")) {
+        report.push(
+            Diagnostic::warning(format!(
+                "the DKIM domain {domain} is not aligned with the From domain {from}"
+            ))
+            .at(dkim.domain.span())
+            .label("DMARC needs the signing domain to match the From domain")
+            .help(format!(
+                "sign as {from} (or a parent domain of it), or send from an address at {domain}"
+            )),
+        );
+    }
+    report
 }

@@ -4,6 +4,8 @@
 pub mod check;
 pub mod new;
 pub mod preview;
+pub mod rotate_secret;
 pub mod send;
+pub mod serve;
 pub mod status;
 pub mod subscribers;

@@ -32,7 +32,9 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     let email = crate::subscribers::normalize_address(&args.to).map_err(crate::Error::Usage)?;
     let rendered = render::render(issue, project.context());
     let signer = Signer::load(&project.root)?;
-    let composer = Composer::new(&project.config, issue, rendered.clone(), signer);
+    let dkim = crate::message::load_dkim(&project.root, &project.config, &project.config_source)
+        .map_err(crate::Error::invalid)?;
+    let composer = Composer::new(&project.config, issue, rendered.clone(), signer).with_dkim(dkim);
     let outgoing = composer
         .compose(&email, args.name.as_deref())
         .map_err(crate::Error::failed)?;

@@ -204,16 +204,21 @@ fn open_transport(project: &Project, args: &Args) -> Result<AnyTransport> {
         }
     };
     let password = match std::env::var(transport::PASSWORD_ENV) {
-        Ok(password) if !password.is_empty() => Some(Password(password)),
+        Ok(password) if !password.is_empty() => {
+            crate::debug!("SMTP password from {}", transport::PASSWORD_ENV);
+            Some(Password(password))
+        }
         _ => match &project.config.smtp_password_file {
             Some(file) => {
                 let path = crate::fs::resolve(&project.root, file);
+                crate::debug!("SMTP password from {}", path.display());
                 let text = crate::fs::read_to_string(&path)?;
                 Some(Password(text.trim_end_matches(['\r', '\n']).to_string()))
             }
             None => None,
         },
     };
+    crate::debug!("transport {}", transport::redact(&spec));
     let sending = &project.config.sending;
     transport::open(
         &spec,

@@ -210,13 +210,15 @@ fn parse_date(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Where a field's raw text sits in the file, searching from its record's start.
-fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
+pub(crate) fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
     let line_end = text[record_start..]
         .find('\n')
         .map_or(text.len(), |i| record_start + i);
     let line = &text[record_start..line_end];
-    match (value.is_empty(), line.find(value)) {
-        (false, Some(i)) => record_start + i..record_start + i + value.len(),
+    // A quoted value may span lines: find its first line.
+    let first_line = value.split(['\r', '\n']).next().unwrap_or("");
+    match (first_line.is_empty(), line.find(first_line)) {
+        (false, Some(i)) => record_start + i..record_start + i + first_line.len(),
         _ => record_start..line_end.max(record_start),
     }
 }

@@ -125,3 +125,77 @@ pub fn write(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
         writer.flush()
     })
 }
+
+/// Every problem in the list file, located: unreadable rows, invalid addresses,
+/// names with control characters (they would reach the To header), duplicates.
+pub fn validate(path: &str, text: &str) -> crate::diagnostic::FileDiagnostics {
+    use super::import::field_span;
+    use crate::diagnostic::Diagnostic;
+    let mut report = crate::diagnostic::FileDiagnostics::new(path, text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().cloned().unwrap_or_default();
+    let expected = ["email", "name", "subscribed_at"];
+    if headers.iter().collect::<Vec<_>>() != expected {
+        let end = text.find('\n').unwrap_or(text.len());
+        report.push(
+            Diagnostic::error("the header row is not `email,name,subscribed_at`")
+                .at(0..end)
+                .help("verdict writes this file; import lists from other tools with `verdict subscribers import`"),
+        );
+        return report;
+    }
+    let mut seen = std::collections::HashMap::new();
+    for row in reader.records() {
+        let record = match row {
+            Ok(record) => record,
+            Err(error) => {
+                let start = error
+                    .position()
+                    .map_or(0, |p| p.byte() as usize)
+                    .min(text.len());
+                report.push(Diagnostic::error(format!("unreadable row: {error}")).at(start..start));
+                continue;
+            }
+        };
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let email = record.get(0).unwrap_or("");
+        let name = record.get(1).unwrap_or("");
+        match normalize_address(email) {
+            Err(message) => report.push(
+                Diagnostic::error(message)
+                    .at(field_span(text, start, email))
+                    .help("expected an address such as reader@example.com"),
+            ),
+            Ok(normalized) => {
+                if let Some(first) = seen.insert(normalized.clone(), start) {
+                    let (line, _) = crate::diagnostic::line_col(text, first);
+                    report.push(
+                        Diagnostic::error(format!("{normalized} is on the list twice"))
+                            .at(field_span(text, start, email))
+                            .label(format!("first on line {line}"))
+                            .help("remove one of the rows: addresses are compared lower-cased"),
+                    );
+                }
+            }
+        }
+        if crate::config::control_char_offset(name).is_some() {
+            report.push(
+                Diagnostic::error("the name contains a line break or control character, which would reach the To header")
+                    .at(field_span(text, start, name))
+                    .help("write the name on one line"),
+            );
+        }
+        if let Some(at) = record.get(2)
+            && DateTime::parse_from_rfc3339(at).is_err()
+        {
+            report.push(
+                Diagnostic::error(format!("`{at}` is not a date and time"))
+                    .at(field_span(text, start, at))
+                    .help("expected RFC 3339, e.g. 2026-01-01T08:00:00Z"),
+            );
+        }
+    }
+    report
+}

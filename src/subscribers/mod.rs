@@ -9,7 +9,9 @@ pub mod suppression;
 use std::fs::File;
 use std::path::Path;
 
-pub use list::{LIST_FILE, ListReader, RowError, Subscriber, write as write_list};
+pub use list::{
+    LIST_FILE, ListReader, RowError, Subscriber, validate as validate_list, write as write_list,
+};
 pub use suppression::{Reason, SUPPRESSED_FILE, Suppression};
 
 use crate::fs::FsError;

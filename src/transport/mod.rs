@@ -9,7 +9,7 @@ use std::future::Future;
 use std::path::Path;
 
 pub use outbox::Outbox;
-pub use smtp::{Smtp, SmtpEndpoint, TlsMode};
+pub use smtp::{Smtp, SmtpEndpoint, TlsMode, redact};
 
 use crate::error::{Error, Result};
 use crate::message::Outgoing;
@@ -24,6 +24,9 @@ pub const PASSWORD_ENV: &str = "VERDICT_SMTP_PASSWORD";
 pub enum Failure {
     /// Try again later: a 4xx reply, a dropped connection, a timeout.
     Transient(String),
+    /// The relay could not be reached or talked to at all; transient, but many in
+    /// a row with no delivery mean the relay is down and the run stops.
+    Connection(String),
     /// The relay refused this recipient for good: a 5xx reply.
     Permanent(String),
     /// Nothing can be delivered through this transport (authentication, TLS):
@@ -34,7 +37,10 @@ pub enum Failure {
 impl Failure {
     pub fn reply(&self) -> &str {
         match self {
-            Failure::Transient(r) | Failure::Permanent(r) | Failure::Fatal(r) => r,
+            Failure::Transient(r)
+            | Failure::Connection(r)
+            | Failure::Permanent(r)
+            | Failure::Fatal(r) => r,
         }
     }
 

@@ -216,6 +216,8 @@ fn classify(error: &lettre::transport::smtp::Error) -> Failure {
     }
     if error.is_permanent() {
         Failure::Permanent(reply)
+    } else if error.status().is_none() && !error.is_timeout() {
+        Failure::Connection(reply)
     } else {
         Failure::Transient(reply)
     }

@@ -509,3 +509,30 @@ fn drafts_and_future_issues_are_not_due() {
     project.edit(&issue, "send_at = 2099-01-01T09:00:00+00:00", "");
     assert!(project.run(&["status"]).stdout.contains(": draft;"));
 }
+
+#[test]
+fn an_unreachable_relay_stops_the_run_and_the_next_run_resumes() {
+    let project = TestProject::demo();
+    fast_retries(&project);
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = project.run(&[
+        "send",
+        "--transport",
+        &format!("smtp://127.0.0.1:{closed_port}"),
+    ]);
+    output.code(1);
+    assert!(
+        output.stderr.contains("the relay looks unreachable"),
+        "{}",
+        output.stderr
+    );
+    let server = SmtpServer::start();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    assert_eq!(per_recipient(&server).len(), DEMO_ACTIVE);
+}

@@ -1,0 +1,200 @@
+//! Nothing an editor or a subscriber types can add a header, and no secret shows.
+
+use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::smtp::SmtpServer;
+
+#[test]
+fn line_breaks_in_config_fields_that_reach_headers_are_refused_with_their_location() {
+    for (from, to, expect) in [
+        (
+            "name = \"Weekly AI Tool Verdicts\"",
+            "name = \"Weekly\\r\\nBcc: all@example.com\"",
+            "verdict.toml:4:8",
+        ),
+        (
+            "reply_to = \"editors@example.com\"",
+            "reply_to = \"editors@example.com\\nBcc: all@example.com\"",
+            "verdict.toml:8:12",
+        ),
+        (
+            "from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"",
+            "from = \"Weekly\\n <verdicts@example.com>\"",
+            "verdict.toml:6:8",
+        ),
+    ] {
+        let project = TestProject::demo();
+        project.edit("verdict.toml", from, to);
+        let output = project.run(&["check"]);
+        output.code(2);
+        assert!(
+            output.stderr.contains(expect),
+            "expected {expect} in:\n{}",
+            output.stderr
+        );
+        assert!(
+            output.stderr.contains("line break or control character"),
+            "{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn a_subscriber_name_with_a_line_break_is_refused_with_its_line_and_never_reaches_a_header() {
+    let project = TestProject::demo();
+    let list = project.read("subscribers/subscribers.csv");
+    project.write(
+        "subscribers/subscribers.csv",
+        &format!(
+            "{list}evil@example.com,\"Evil\r\nBcc: everyone@example.com\",2026-01-01T00:00:00Z\n"
+        ),
+    );
+    let output = project.run(&["check"]);
+    output.code(2);
+    assert!(
+        output.stderr.contains("subscribers/subscribers.csv:27:19"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("would reach the To header"),
+        "{}",
+        output.stderr
+    );
+
+    let server = SmtpServer::start();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    for message in server.received() {
+        let raw = String::from_utf8_lossy(&message.raw);
+        let headers = raw.split("\r\n\r\n").next().unwrap();
+        assert!(
+            !headers.contains("Bcc:"),
+            "a header was injected:\n{headers}"
+        );
+        assert_eq!(message.rcpt_tos.len(), 1);
+    }
+}
+
+#[test]
+fn an_import_with_a_header_in_a_name_is_refused() {
+    let project = TestProject::demo();
+    let file = project.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "email,name\nx@example.com,\"X\nBcc: y@example.com\"\n",
+    )
+    .unwrap();
+    let output = project.run(&["subscribers", "import", file.to_str().unwrap()]);
+    output.code(2);
+    assert!(output.stderr.contains("in.csv:2:"), "{}", output.stderr);
+}
+
+#[test]
+fn debug_logging_shows_neither_the_smtp_password_nor_the_token_secret() {
+    const PASSWORD: &str = "correct-horse-battery-staple-42";
+    const SECRET: &str = "token-secret-that-must-not-leak-99";
+    let project = TestProject::demo();
+    let server = SmtpServer::start_with(&[], Some(&format!("newsletter:{PASSWORD}")));
+    let url = format!("smtp://newsletter@127.0.0.1:{}", server.port);
+    let output = project
+        .command()
+        .env("VERDICT_SMTP_PASSWORD", PASSWORD)
+        .env("VERDICT_SECRET", SECRET)
+        .args(["--verbose", "send", "--transport", &url])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{all}");
+    assert!(
+        all.contains("debug: SMTP password from VERDICT_SMTP_PASSWORD"),
+        "debug logging is on: {all}"
+    );
+    assert!(
+        all.contains("debug: unsubscribe secret from VERDICT_SECRET"),
+        "{all}"
+    );
+    assert_eq!(server.count(), 24, "authenticated delivery");
+    assert!(!all.contains(PASSWORD), "the password leaked:\n{all}");
+    assert!(!all.contains(SECRET), "the secret leaked:\n{all}");
+
+    // A wrong password stops the run without recording anyone, and still does not show.
+    let project = TestProject::demo();
+    let output = project
+        .command()
+        .env("VERDICT_SMTP_PASSWORD", "wrong-password-also-secret")
+        .args(["--verbose", "send", "--transport", &url])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(!all.contains("wrong-password-also-secret"), "{all}");
+    assert!(all.contains("535"), "the relay's refusal is shown: {all}");
+    let status = project.run(&["status"]);
+    assert!(
+        status.stdout.contains("delivered 0, failed 0"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn a_password_is_never_sent_in_clear_to_a_remote_host() {
+    let project = TestProject::demo();
+    let output = project
+        .command()
+        .env("VERDICT_SMTP_PASSWORD", "pw-value-123")
+        .args([
+            "send",
+            "--transport",
+            "smtp://user@relay.example.invalid:25",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing to send the password in clear text"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pw-value-123"));
+    assert!(
+        !project
+            .path()
+            .join(format!("state/ledger/{DEMO_ISSUE}.log"))
+            .exists()
+            || {
+                let ledger = project.read(&format!("state/ledger/{DEMO_ISSUE}.log"));
+                !ledger.contains("\"outcome\"")
+            }
+    );
+}
+
+#[test]
+fn a_password_in_verdict_toml_is_refused() {
+    let project = TestProject::demo();
+    project.edit(
+        "verdict.toml",
+        "transport = \"outbox:outbox\"",
+        "transport = \"smtps://user:hunter2@smtp.example.invalid\"",
+    );
+    let output = project.run(&["send"]);
+    output.code(2);
+    assert!(
+        output
+            .stderr
+            .contains("verdict.toml must not hold the SMTP password"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("hunter2"));
+}

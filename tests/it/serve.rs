@@ -1,0 +1,303 @@
+//! `verdict serve` over real HTTP on 127.0.0.1: one-click unsubscribe (RFC 8058),
+//! forged links, limits, clean shutdown, and the path from a received email.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use mail_parser::MessageParser;
+use verdict::unsubscribe::Signer;
+
+use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::smtp::SmtpServer;
+
+const SECRET: &str = "serve-test-secret-0123456789";
+const SUPPRESSED: &str = "subscribers/suppressed.csv";
+
+/// A running `verdict serve`, stopped on drop.
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Serve {
+    fn start(project: &TestProject) -> Serve {
+        let mut child = project
+            .command()
+            .env("VERDICT_SECRET", SECRET)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--max-seconds",
+                "120",
+                "--max-requests",
+                "1000",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .trim_end_matches("/unsubscribe")
+            .to_string();
+        Serve { child, base }
+    }
+
+    fn link(&self, email: &str) -> String {
+        Signer::new(SECRET, &[])
+            .unwrap()
+            .url(&format!("{}/unsubscribe", self.base), email)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+fn post(url: &str, body: &str) -> (u16, String) {
+    let mut response = agent()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(body)
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+fn get(url: &str) -> (u16, String) {
+    let mut response = agent().get(url).call().unwrap();
+    (
+        response.status().as_u16(),
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+fn suppressed_lines(project: &TestProject, email: &str) -> usize {
+    project
+        .read(SUPPRESSED)
+        .lines()
+        .filter(|l| l.starts_with(&format!("{email},")))
+        .count()
+}
+
+#[test]
+fn get_confirms_without_unsubscribing_and_post_unsubscribes_once() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let link = serve.link("ml-team@example.com");
+
+    let (status, page) = get(&link);
+    assert_eq!(status, 200);
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    assert!(page.contains("ml-team@example.com"));
+    assert_eq!(
+        suppressed_lines(&project, "ml-team@example.com"),
+        0,
+        "GET must not unsubscribe"
+    );
+
+    for _ in 0..3 {
+        let (status, page) = post(&link, "List-Unsubscribe=One-Click");
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("You are unsubscribed"));
+    }
+    assert_eq!(
+        suppressed_lines(&project, "ml-team@example.com"),
+        1,
+        "repeated POSTs record one entry"
+    );
+    assert!(
+        project
+            .read(SUPPRESSED)
+            .contains("ml-team@example.com,unsubscribed,")
+    );
+
+    let (status, body) = get(&format!("{}/healthz", serve.base));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+}
+
+#[test]
+fn forged_or_garbled_links_get_a_4xx_and_write_nothing() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let before = project.read(SUPPRESSED);
+    let genuine = serve.link("ml-team@example.com");
+    let forged = Signer::new("a-different-secret-0123456789", &[])
+        .unwrap()
+        .url(
+            &format!("{}/unsubscribe", serve.base),
+            "ml-team@example.com",
+        );
+    let other_address = genuine.replace("u=bWwtdGVhbUBleGFtcGxlLmNvbQ", "u=bGFic0BleGFtcGxlLm9yZw");
+    let garbled = format!("{}/unsubscribe?u=%%%&t=!!", serve.base);
+    let missing = format!("{}/unsubscribe", serve.base);
+    for url in [&forged, &other_address, &garbled, &missing] {
+        let (status, _) = post(url, "List-Unsubscribe=One-Click");
+        assert!((400..500).contains(&status), "{url} answered {status}");
+        let (status, _) = get(url);
+        assert!((400..500).contains(&status), "{url} answered {status}");
+    }
+    let (status, _) = post(&genuine, "something=else");
+    assert_eq!(status, 400, "a POST without the RFC 8058 body");
+    let (status, _) = post(
+        &genuine,
+        &format!("List-Unsubscribe=One-Click&pad={}", "x".repeat(4096)),
+    );
+    assert_eq!(status, 413, "an oversized body");
+    assert_eq!(project.read(SUPPRESSED), before);
+}
+
+#[test]
+fn a_hundred_concurrent_unsubscribes_are_all_recorded() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let links: Vec<(String, String)> = (0..100)
+        .map(|i| {
+            let email = format!("reader{i:03}@example.net");
+            let link = serve.link(&email);
+            (email, link)
+        })
+        .collect();
+    let threads: Vec<_> = links
+        .iter()
+        .cloned()
+        .map(|(_, link)| std::thread::spawn(move || post(&link, "List-Unsubscribe=One-Click").0))
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 200);
+    }
+    let text = project.read(SUPPRESSED);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.expect("a well-formed row"))
+        .collect();
+    assert_eq!(rows.len(), 101, "one existing entry and a hundred new ones");
+    assert!(rows.iter().all(|r| r.len() == 4));
+    for (email, _) in &links {
+        assert_eq!(suppressed_lines(&project, email), 1, "{email}");
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let project = TestProject::demo();
+    let mut serve = Serve::start(&project);
+    let (status, _) = get(&format!("{}/healthz", serve.base));
+    assert_eq!(status, 200);
+    let pid = serve.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = serve.child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+}
+
+#[test]
+fn one_click_from_a_received_email_keeps_the_next_issue_away() {
+    let project = TestProject::demo();
+    let smtp = SmtpServer::start();
+    let mut send = project.command();
+    send.env("VERDICT_SECRET", SECRET)
+        .args(["send", "--transport", &smtp.url()]);
+    assert!(send.status().unwrap().success());
+
+    let received = smtp.received();
+    let message = received
+        .iter()
+        .find(|m| m.to() == "labs@example.org")
+        .unwrap();
+    let parsed = MessageParser::default().parse(&message.raw).unwrap();
+    let header = parsed
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .replace(['\r', '\n'], "");
+    let https = header
+        .split(['<', '>'])
+        .find(|part| part.starts_with("https://"))
+        .unwrap()
+        .to_string();
+    // The reverse proxy maps the public address to the service on loopback.
+    let serve = Serve::start(&project);
+    let local = https.replace("https://verdicts.example.com", &serve.base);
+    let (status, _) = post(&local, "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+
+    project.write(
+        "issues/2026-12-03-next.toml",
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
+    );
+    let mut next = project.command();
+    next.env("VERDICT_SECRET", SECRET)
+        .args(["send", "--transport", &smtp.url()]);
+    assert!(next.status().unwrap().success());
+    let later: Vec<_> = smtp.received().into_iter().skip(received.len()).collect();
+    assert_eq!(later.len(), received.len() - 1);
+    assert!(
+        later.iter().all(|m| m.to() != "labs@example.org"),
+        "the unsubscribed reader got the next issue"
+    );
+}
+
+#[test]
+fn an_unsubscribe_during_a_send_is_kept_and_honoured_by_the_next_run() {
+    let project = TestProject::demo();
+    let smtp = SmtpServer::start();
+    let serve = Serve::start(&project);
+    let sending = project
+        .command()
+        .env("VERDICT_SECRET", SECRET)
+        .args(["send", "--transport", &smtp.url(), "--rate", "20"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    smtp.wait_for(2, Duration::from_secs(30));
+    let (status, _) = post(
+        &serve.link("security@example.org"),
+        "List-Unsubscribe=One-Click",
+    );
+    assert_eq!(status, 200);
+    let output = sending.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        suppressed_lines(&project, "security@example.org"),
+        1,
+        "the unsubscribe was lost"
+    );
+    project.write(
+        "issues/2026-12-03-next.toml",
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
+    );
+    let before = smtp.count();
+    let mut next = project.command();
+    next.args(["send", "--transport", &smtp.url()]);
+    assert!(next.status().unwrap().success());
+    let later: Vec<_> = smtp.received().into_iter().skip(before).collect();
+    assert!(!later.is_empty());
+    assert!(later.iter().all(|m| m.to() != "security@example.org"));
+}
