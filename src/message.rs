@@ -9,14 +9,15 @@ use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
 };
+use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, DkimAlgorithm};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::issue::Issue;
-use crate::render::{Personalisation, RenderedIssue};
+use crate::render::{Personalisation, RenderedIssue, Slot, Template, TemplatePart, escape_html};
 use crate::unsubscribe::Signer;
 
 /// Headers the DKIM signature covers (those absent from a message are skipped).
@@ -43,12 +44,101 @@ pub struct Outgoing {
     pub bytes: Vec<u8>,
 }
 
+/// A template's quoted-printable body, encoded once per issue: per recipient only
+/// the slot values are encoded and the pieces joined.
+#[derive(Debug, Clone)]
+struct EncodedBody {
+    pieces: Vec<Piece>,
+    escape_html: bool,
+    literal_len: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Encoded(Vec<u8>),
+    Slot(Slot),
+}
+
+/// Ends an encoded piece with a soft line break (invisible once decoded) unless
+/// it ends a line already, so that the next piece starts a new encoded line and
+/// pieces encoded apart join into valid quoted-printable.
+fn end_line(encoded: &mut Vec<u8>) {
+    if !encoded.is_empty() && !encoded.ends_with(b"\r\n") {
+        encoded.extend_from_slice(b"=\r\n");
+    }
+}
+
+/// Quoted-printable as lettre writes it: CRLF line ends, then RFC 2045 encoding.
+fn quoted_printable(text: &str) -> Vec<u8> {
+    let mut crlf = String::with_capacity(text.len() + text.len() / 32);
+    let mut previous = '\0';
+    for c in text.chars() {
+        if c == '\n' && previous != '\r' {
+            crlf.push('\r');
+        }
+        crlf.push(c);
+        previous = c;
+    }
+    quoted_printable::encode(crlf)
+}
+
+impl EncodedBody {
+    fn new(template: &Template) -> Self {
+        let mut pieces = Vec::new();
+        for part in template.parts() {
+            match part {
+                TemplatePart::Literal(text) => {
+                    let mut encoded = quoted_printable(text);
+                    end_line(&mut encoded);
+                    pieces.push(Piece::Encoded(encoded));
+                }
+                TemplatePart::Slot(slot) => pieces.push(Piece::Slot(slot)),
+            }
+        }
+        let literal_len = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Encoded(bytes) => bytes.len(),
+                Piece::Slot(_) => 0,
+            })
+            .sum();
+        EncodedBody {
+            pieces,
+            escape_html: template.escapes_html(),
+            literal_len,
+        }
+    }
+
+    /// The encoded body for one recipient.
+    fn fill(&self, person: &Personalisation<'_>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.literal_len + 512);
+        for piece in &self.pieces {
+            match piece {
+                Piece::Encoded(bytes) => out.extend_from_slice(bytes),
+                Piece::Slot(slot) => {
+                    let value = person.value(*slot);
+                    let value = if self.escape_html {
+                        escape_html(&value).into()
+                    } else {
+                        value
+                    };
+                    let mut encoded = quoted_printable(&value);
+                    end_line(&mut encoded);
+                    out.extend_from_slice(&encoded);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Builds each recipient's message from one rendering of an issue. It owns what
 /// it needs so that concurrent senders can share it.
 pub struct Composer {
     issue_id: String,
     subject: String,
-    rendered: RenderedIssue,
+    text_body: EncodedBody,
+    html_body: EncodedBody,
     signer: Signer,
     unsubscribe_base: String,
     from: Mailbox,
@@ -71,7 +161,8 @@ impl Composer {
         Composer {
             issue_id: issue.id.clone(),
             subject: issue.subject.clone(),
-            rendered,
+            text_body: EncodedBody::new(&rendered.text),
+            html_body: EncodedBody::new(&rendered.html),
             signer,
             unsubscribe_base: config.unsubscribe_url.get_ref().clone(),
             from,
@@ -167,9 +258,11 @@ impl Composer {
         if let Some(boundary) = &self.boundary {
             alternative = alternative.boundary(boundary.clone());
         }
+        let pre_encoded =
+            |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
         let body = alternative
-            .singlepart(SinglePart::plain(self.rendered.text.fill(&person)))
-            .singlepart(SinglePart::html(self.rendered.html.fill(&person)));
+            .singlepart(SinglePart::plain(pre_encoded(self.text_body.fill(&person))))
+            .singlepart(SinglePart::html(pre_encoded(self.html_body.fill(&person))));
         let mut message = builder.multipart(body).map_err(|e| e.to_string())?;
         if let Some(dkim) = &self.dkim {
             message.sign(dkim);
@@ -279,4 +372,55 @@ pub fn load_dkim(
             body: DkimCanonicalizationType::Relaxed,
         },
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_encoded_in_pieces_decode_to_the_filled_template() {
+        let project =
+            crate::project::Project::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let path = project
+            .find_issue("2026-11-26-axolotl-vs-mistral-medium-3")
+            .unwrap();
+        let issue = project.load_issue(&path).unwrap().issue;
+        let rendered = crate::render::render(&issue, project.context());
+        let long_url = format!(
+            "https://verdicts.example.com/unsubscribe?u={}&t=x=y",
+            "a".repeat(200)
+        );
+        for person in [
+            Personalisation {
+                name: Some("Équipe ML = <b>&</b>"),
+                email: "ml-team@example.com",
+                unsubscribe_url: &long_url,
+            },
+            Personalisation {
+                name: None,
+                email: "a@example.com",
+                unsubscribe_url: "https://x.example/u",
+            },
+        ] {
+            for (template, encoded) in [
+                (&rendered.text, EncodedBody::new(&rendered.text)),
+                (&rendered.html, EncodedBody::new(&rendered.html)),
+            ] {
+                let bytes = encoded.fill(&person);
+                for line in bytes.split(|b| *b == b'\n') {
+                    assert!(line.len() <= 77, "line of {} octets", line.len());
+                    assert!(line.is_ascii());
+                }
+                let decoded =
+                    quoted_printable::decode(&bytes, quoted_printable::ParseMode::Robust).unwrap();
+                let expected = template
+                    .fill(&person)
+                    .replace("\r\n", "\n")
+                    .replace('\n', "\r\n");
+                assert_eq!(String::from_utf8(decoded).unwrap(), expected);
+            }
+        }
+    }
 }

@@ -37,7 +37,8 @@ pub struct Personalisation<'a> {
 }
 
 impl Personalisation<'_> {
-    fn value(&self, slot: Slot) -> std::borrow::Cow<'_, str> {
+    /// The text a slot takes for this recipient (not escaped).
+    pub fn value(&self, slot: Slot) -> std::borrow::Cow<'_, str> {
         match slot {
             Slot::Greeting => match self.name.map(str::trim).filter(|n| !n.is_empty()) {
                 Some(name) => format!("Hi {name},").into(),
@@ -142,6 +143,34 @@ impl Template {
     pub fn literal_len(&self) -> usize {
         self.literal_len
     }
+
+    /// Whether slot values are HTML-escaped when filled.
+    pub fn escapes_html(&self) -> bool {
+        self.escape_html
+    }
+
+    /// The literal text and the slots, in order, for encoders that pre-process the
+    /// literal parts once per issue.
+    pub fn parts(&self) -> impl Iterator<Item = TemplatePart<'_>> {
+        self.parts.iter().map(|part| match part {
+            Part::Literal(text) => TemplatePart::Literal(text),
+            Part::Slot(slot) => TemplatePart::Slot(*slot),
+        })
+    }
+}
+
+/// A piece of a [`Template`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePart<'a> {
+    Literal(&'a str),
+    Slot(Slot),
+}
+
+/// Escapes text for HTML, as the templates do.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let _ = maud::Escaper::new(&mut out).write_str(text);
+    out
 }
 
 /// An issue rendered once, for every recipient.

@@ -1,0 +1,73 @@
+//! Micro-benchmarks of the per-issue and per-recipient work of a send: rendering
+//! the issue once, building one personalised message from that rendering, and
+//! recording one outcome in the ledger with group commit.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use verdict::ledger::{self, Outcome, Record};
+use verdict::message::Composer;
+use verdict::project::Project;
+use verdict::render;
+use verdict::unsubscribe::Signer;
+
+const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
+
+fn send_path(c: &mut Criterion) {
+    let project = Project::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let issue = project
+        .load_issue(&project.find_issue(DEMO_ISSUE).unwrap())
+        .unwrap()
+        .issue;
+
+    c.bench_function("render the issue once", |b| {
+        b.iter(|| render::render(black_box(&issue), project.context()))
+    });
+
+    let rendered = render::render(&issue, project.context());
+    let signer = Signer::new("benchmark-secret-0123456789", &[]).unwrap();
+    let composer = Composer::new(&project.config, &issue, rendered, signer);
+    let mut n = 0u64;
+    c.bench_function("build one personalised message", |b| {
+        b.iter(|| {
+            n += 1;
+            let email = format!("reader{n}@example.com");
+            composer.compose(black_box(&email), Some("Reader")).unwrap()
+        })
+    });
+
+    // The sender commits whatever outcomes are waiting in one fsync; with 16
+    // connections that is about 16 at a time.
+    const BATCH: u64 = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = ledger::Writer::open(dir.path(), "bench", 0).unwrap();
+    c.bench_function("record one outcome (group commit of 16)", |b| {
+        b.iter_custom(|iterations| {
+            let start = Instant::now();
+            for i in 0..iterations {
+                writer.append(&Record::Outcome {
+                    email: format!("reader{i}@example.com"),
+                    outcome: Outcome::Delivered,
+                    reply: "250 2.0.0 Ok: queued as 1A2B3C".into(),
+                    attempts: 1,
+                    at: chrono::Utc::now(),
+                    message_id: format!("{DEMO_ISSUE}.{i:024x}@example.com"),
+                });
+                if (i + 1) % BATCH == 0 {
+                    writer.commit().unwrap();
+                }
+            }
+            writer.commit().unwrap();
+            start.elapsed()
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    targets = send_path
+}
+criterion_main!(benches);
