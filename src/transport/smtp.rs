@@ -5,10 +5,12 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::io;
+use std::sync::Mutex;
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 
 use super::{Failure, SmtpOptions};
 use crate::message::Outgoing;
@@ -122,10 +124,17 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A pool of SMTP connections to one relay.
+/// A pool of SMTP connections to one relay, each used by one sender at a time.
+/// Connections are opened with TCP_NODELAY: lettre writes the end-of-data marker
+/// apart from the message, and Nagle's algorithm would hold it back until the
+/// relay's delayed ACK, about 40 ms per message.
 pub struct Smtp {
     endpoint: SmtpEndpoint,
-    client: AsyncSmtpTransport<Tokio1Executor>,
+    credentials: Option<Credentials>,
+    tls: Option<TlsParameters>,
+    timeout: Duration,
+    hello: ClientId,
+    idle: Mutex<Vec<AsyncSmtpConnection>>,
 }
 
 impl Smtp {
@@ -151,32 +160,22 @@ impl Smtp {
                 endpoint.host
             ));
         }
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
-                .port(endpoint.port)
-                .timeout(Some(options.timeout))
-                .pool_config(
-                    PoolConfig::new()
-                        .max_size(options.pool_size.max(1))
-                        .idle_timeout(Duration::from_secs(60)),
-                );
-        if endpoint.tls != TlsMode::None {
-            let parameters = TlsParameters::builder(endpoint.host.clone())
-                .dangerous_accept_invalid_certs(options.dangerous_accept_invalid_certs)
-                .build()
-                .map_err(|e| format!("cannot set up TLS for {}: {e}", endpoint.host))?;
-            builder = builder.tls(match endpoint.tls {
-                TlsMode::Wrapper => Tls::Wrapper(parameters),
-                TlsMode::Required => Tls::Required(parameters),
-                TlsMode::Opportunistic | TlsMode::None => Tls::Opportunistic(parameters),
-            });
-        }
-        if let Some(credentials) = credentials {
-            builder = builder.credentials(credentials);
-        }
+        let tls = match endpoint.tls {
+            TlsMode::None => None,
+            _ => Some(
+                TlsParameters::builder(endpoint.host.clone())
+                    .dangerous_accept_invalid_certs(options.dangerous_accept_invalid_certs)
+                    .build()
+                    .map_err(|e| format!("cannot set up TLS for {}: {e}", endpoint.host))?,
+            ),
+        };
         Ok(Smtp {
             endpoint,
-            client: builder.build(),
+            credentials,
+            tls,
+            timeout: options.timeout,
+            hello: ClientId::default(),
+            idle: Mutex::new(Vec::with_capacity(options.pool_size as usize)),
         })
     }
 
@@ -184,18 +183,98 @@ impl Smtp {
         &self.endpoint
     }
 
-    pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
-        match self
-            .client
-            .send_raw(&message.envelope, &message.bytes)
+    /// Opens, secures and authenticates a connection.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Failure> {
+        let address = (self.endpoint.host.as_str(), self.endpoint.port);
+        let mut connection = match (&self.tls, self.endpoint.tls) {
+            (Some(tls), TlsMode::Wrapper) => AsyncSmtpConnection::connect_tokio1(
+                address,
+                Some(self.timeout),
+                &self.hello,
+                Some(tls.clone()),
+                None,
+            )
             .await
-        {
-            Ok(response) => Ok(format!(
-                "{} {}",
-                response.code(),
-                response.message().collect::<Vec<_>>().join(" ")
-            )),
-            Err(error) => Err(classify(&error)),
+            .map_err(|e| classify(&e))?,
+            _ => {
+                let tcp =
+                    tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(address))
+                        .await
+                        .map_err(|_| {
+                            io::Error::new(io::ErrorKind::TimedOut, "connection timed out")
+                        })
+                        .and_then(|connected| connected)
+                        .map_err(|e| {
+                            Failure::Connection(format!(
+                                "cannot connect to {}: {e}",
+                                self.endpoint.host
+                            ))
+                        })?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| Failure::Connection(e.to_string()))?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                    .await
+                    .map_err(|e| classify(&e))?
+            }
+        };
+        if let Some(tls) = &self.tls {
+            let required = self.endpoint.tls == TlsMode::Required;
+            if self.endpoint.tls != TlsMode::Wrapper && (required || connection.can_starttls()) {
+                // A relay that cannot encrypt fails every message alike: stop the run.
+                connection
+                    .starttls(tls.clone(), &self.hello)
+                    .await
+                    .map_err(|e| {
+                        Failure::Fatal(format!("STARTTLS with {} failed: {e}", self.endpoint.host))
+                    })?;
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+                .map_err(|e| classify(&e))?;
+        }
+        Ok(connection)
+    }
+
+    pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut connection = match idle {
+            Some(connection) if !connection.has_broken() => connection,
+            _ => tokio::time::timeout(self.timeout, self.connect())
+                .await
+                .map_err(|_| {
+                    Failure::Connection(format!(
+                        "{} did not answer within {} s",
+                        self.endpoint.host,
+                        self.timeout.as_secs()
+                    ))
+                })??,
+        };
+        let sent = tokio::time::timeout(
+            self.timeout,
+            connection.send(&message.envelope, &message.bytes),
+        )
+        .await;
+        match sent {
+            Ok(Ok(response)) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(connection);
+                Ok(format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                ))
+            }
+            // lettre has already closed a connection that failed a transaction.
+            Ok(Err(error)) => Err(classify(&error)),
+            Err(_) => Err(Failure::Transient(format!(
+                "no answer from the relay within {} s",
+                self.timeout.as_secs()
+            ))),
         }
     }
 }

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Runs the send benchmark (see scripts/bench.sh, which installs what it needs).
+
+For each N: a project with N subscribers and the demo issue; `verdict send` (release
+build) at concurrency 1, 4 and 16, unpaced, against smtp-sink on 127.0.0.1; in the
+same run smtp-source sending N messages of the same size over the same number of
+kept-open connections (-d) as the reference limit; verdict's peak RSS from
+/usr/bin/time -v; and the time of a `verdict send` with nothing due.
+"""
+
+import csv
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VERDICT = os.path.join(ROOT, "target", "release", "verdict")
+WORK = os.path.join(ROOT, "target", "bench")
+ISSUE = "2026-11-26-axolotl-vs-mistral-medium-3"
+CONCURRENCY = [1, 4, 16]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_project(n):
+    path = os.path.join(WORK, "project-%d" % n)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(os.path.join(path, "subscribers"))
+    shutil.copy(os.path.join(ROOT, "verdict.toml"), path)
+    shutil.copytree(os.path.join(ROOT, "templates"), os.path.join(path, "templates"))
+    os.makedirs(os.path.join(path, "issues"))
+    shutil.copy(os.path.join(ROOT, "issues", ISSUE + ".toml"), os.path.join(path, "issues"))
+    with open(os.path.join(path, "subscribers", "subscribers.csv"), "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["email", "name", "subscribed_at"])
+        for i in range(n):
+            writer.writerow(["reader%07d@example.com" % i, "Reader %d" % i, "2026-01-01T00:00:00Z"])
+    with open(os.path.join(path, "subscribers", "suppressed.csv"), "w") as f:
+        f.write("email,reason,at,detail\n")
+    return path
+
+
+def reset(project):
+    shutil.rmtree(os.path.join(project, "state"), ignore_errors=True)
+
+
+def message_size(project):
+    out = os.path.join(WORK, "preview")
+    subprocess.run([VERDICT, "--project", project, "preview", ISSUE, "--out", out,
+                    "--to", "reader0000000@example.com", "--name", "Reader 0"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.getsize(os.path.join(out, ISSUE + ".eml"))
+
+
+class Sink:
+    """smtp-sink on 127.0.0.1, discarding what it receives."""
+
+    def __init__(self):
+        self.port = free_port()
+        # As root, smtp-sink insists on dropping to an unprivileged user.
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self.process = subprocess.Popen(
+            ["smtp-sink"] + user + ["-m", "64", "127.0.0.1:%d" % self.port, "1024"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("smtp-sink did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def run_verdict(project, port, concurrency):
+    reset(project)
+    start = time.monotonic()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", VERDICT, "--project", project, "send", "--quiet",
+         "--transport", "smtp://127.0.0.1:%d" % port,
+         "--concurrency", str(concurrency), "--rate", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    elapsed = time.monotonic() - start
+    if result.returncode != 0:
+        raise SystemExit("verdict send failed:\n" + result.stdout + result.stderr)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    return elapsed, rss
+
+
+def run_source(port, n, concurrency, size):
+    start = time.monotonic()
+    subprocess.run(
+        ["smtp-source", "-d", "-s", str(concurrency), "-m", str(n), "-l", str(size),
+         "-f", "verdicts@example.com", "-t", "reader@example.com", "127.0.0.1:%d" % port],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def noop_seconds(project, port, runs=7):
+    times = []
+    for _ in range(runs):
+        start = time.monotonic()
+        subprocess.run([VERDICT, "--project", project, "send", "--quiet",
+                        "--transport", "smtp://127.0.0.1:%d" % port], check=True)
+        times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
+    os.makedirs(WORK, exist_ok=True)
+    rows = []
+    noop = {}
+    sink = Sink()
+    try:
+        for n in sizes:
+            project = make_project(n)
+            size = message_size(project)
+            for concurrency in CONCURRENCY:
+                verdict_s, rss = run_verdict(project, sink.port, concurrency)
+                source_s = run_source(sink.port, n, concurrency, size)
+                row = (n, concurrency, size, n / verdict_s, n / source_s, rss)
+                rows.append(row)
+                print("N=%d c=%d: verdict %.0f msg/s, smtp-source %.0f msg/s, ratio %.2f, peak RSS %.1f MB"
+                      % (n, concurrency, row[3], row[4], row[3] / row[4], rss / 1024), flush=True)
+            noop[n] = noop_seconds(project, sink.port)
+            print("N=%d: send with nothing due %.1f ms" % (n, noop[n] * 1000), flush=True)
+    finally:
+        sink.stop()
+
+    lines = ["| subscribers | concurrency | message bytes | verdict msg/s | smtp-source msg/s | ratio | verdict peak RSS |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n, c, size, v, s, rss in rows:
+        lines.append("| %s | %d | %s | %.0f | %.0f | %.2f | %.1f MB |" % (f"{n:,}", c, f"{size:,}", v, s, v / s, rss / 1024))
+    lines.append("")
+    lines.append("| subscribers | `verdict send` with nothing due (median of 7) |")
+    lines.append("| ---: | ---: |")
+    for n, seconds in noop.items():
+        lines.append("| %s | %.1f ms |" % (f"{n:,}", seconds * 1000))
+    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
+    lines.append("")
+    lines.append("Machine: " + machine)
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(WORK, "results.md"), "w") as f:
+        f.write(report)
+    print()
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
