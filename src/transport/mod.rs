@@ -73,7 +73,7 @@ pub trait Transport: Send + Sync + 'static {
 /// The transport chosen by configuration.
 pub enum AnyTransport {
     Outbox(Outbox),
-    Smtp(Smtp),
+    Smtp(Box<Smtp>),
 }
 
 impl Transport for AnyTransport {
@@ -130,9 +130,8 @@ pub fn open(spec: &str, root: &Path, options: SmtpOptions) -> Result<AnyTranspor
     }
     if spec.starts_with("smtp://") || spec.starts_with("smtps://") {
         let endpoint = SmtpEndpoint::parse(spec).map_err(Error::Usage)?;
-        return Ok(AnyTransport::Smtp(
-            Smtp::new(endpoint, options).map_err(Error::Usage)?,
-        ));
+        let smtp = Smtp::new(endpoint, options).map_err(Error::Usage)?;
+        return Ok(AnyTransport::Smtp(Box::new(smtp)));
     }
     Err(Error::Usage(format!(
         "unknown transport `{}`: expected outbox:DIR, smtp://host:port or smtps://user@host:465",
