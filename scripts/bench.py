@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERDICT = os.path.join(ROOT, "target", "release", "verdict")
 WORK = os.path.join(ROOT, "target", "bench")
 ISSUE = "2026-11-26-axolotl-vs-mistral-medium-3"
-CONCURRENCY = [1, 4, 16]
+CONCURRENCY = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,4,16").split(",")]
 
 
 def free_port():

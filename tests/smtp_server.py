@@ -10,6 +10,8 @@ Prints the port it listens on as its first line of output.
 Each accepted message is stored as SPOOL/NNNNNN.eml with SPOOL/NNNNNN.json holding
 the envelope; each injected fault is appended to SPOOL/faults.jsonl.
 
+--pipelining announces PIPELINING, so that clients send MAIL, RCPT and DATA at once.
+
 Fault rules (--faults FILE, JSON): [{"address": "a@example.com", "stage": "rcpt" |
 "data" | "drop", "reply": "451 4.3.0 Try later", "times": 2}], where "drop" closes
 the connection after the message data arrives, without a reply, and "times" (absent:
@@ -26,7 +28,8 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, spool, rules, max_messages, stop):
+    def __init__(self, spool, rules, max_messages, stop, pipelining=False):
+        self.pipelining = pipelining
         self.spool = spool
         self.rules = rules
         self.max_messages = max_messages
@@ -48,6 +51,14 @@ class Handler:
                 log.write(json.dumps({"stage": stage, "address": address.lower()}) + "\n")
             return rule
         return None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            # aiosmtpd reads commands from a buffered stream, so it handles
+            # pipelined input; announcing it makes clients send that way.
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         rule = self.fault("rcpt", address)
@@ -90,6 +101,7 @@ async def main():
     parser.add_argument("--spool", required=True)
     parser.add_argument("--faults")
     parser.add_argument("--auth", help="USER:PASSWORD to require")
+    parser.add_argument("--pipelining", action="store_true", help="announce PIPELINING (RFC 2920)")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-messages", type=int, default=100000)
     args = parser.parse_args()
@@ -99,7 +111,7 @@ async def main():
         with open(args.faults) as f:
             rules = json.load(f)
     stop = asyncio.Event()
-    handler = Handler(args.spool, rules, args.max_messages, stop)
+    handler = Handler(args.spool, rules, args.max_messages, stop, args.pipelining)
     options = {"hostname": "verdict-test-relay", "data_size_limit": 10 * 1024 * 1024}
     if args.auth:
         user, password = args.auth.split(":", 1)

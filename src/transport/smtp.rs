@@ -10,7 +10,9 @@ use std::sync::Mutex;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 
 use super::{Failure, SmtpOptions};
 use crate::message::Outgoing;
@@ -134,7 +136,14 @@ pub struct Smtp {
     tls: Option<TlsParameters>,
     timeout: Duration,
     hello: ClientId,
-    idle: Mutex<Vec<AsyncSmtpConnection>>,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// An open session and what the relay offered in it.
+struct Connection {
+    smtp: AsyncSmtpConnection,
+    /// The relay accepts the envelope commands in one go (RFC 2920).
+    pipelining: bool,
 }
 
 impl Smtp {
@@ -184,7 +193,7 @@ impl Smtp {
     }
 
     /// Opens, secures and authenticates a connection.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, Failure> {
+    async fn connect(&self) -> Result<Connection, Failure> {
         let address = (self.endpoint.host.as_str(), self.endpoint.port);
         let mut connection = match (&self.tls, self.endpoint.tls) {
             (Some(tls), TlsMode::Wrapper) => AsyncSmtpConnection::connect_tokio1(
@@ -235,13 +244,25 @@ impl Smtp {
                 .await
                 .map_err(|e| classify(&e))?;
         }
-        Ok(connection)
+        // lettre keeps only the extensions it uses; ask again to learn of PIPELINING.
+        let ehlo = connection
+            .command(Ehlo::new(self.hello.clone()))
+            .await
+            .map_err(|e| classify(&e))?;
+        let pipelining = ehlo
+            .message()
+            .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+        crate::debug!("connected to {} (pipelining: {pipelining})", self.endpoint);
+        Ok(Connection {
+            smtp: connection,
+            pipelining,
+        })
     }
 
     pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut connection = match idle {
-            Some(connection) if !connection.has_broken() => connection,
+            Some(connection) if !connection.smtp.has_broken() => connection,
             _ => tokio::time::timeout(self.timeout, self.connect())
                 .await
                 .map_err(|_| {
@@ -252,11 +273,7 @@ impl Smtp {
                     ))
                 })??,
         };
-        let sent = tokio::time::timeout(
-            self.timeout,
-            connection.send(&message.envelope, &message.bytes),
-        )
-        .await;
+        let sent = tokio::time::timeout(self.timeout, transaction(&mut connection, message)).await;
         match sent {
             Ok(Ok(response)) => {
                 self.idle
@@ -269,13 +286,83 @@ impl Smtp {
                     response.message().collect::<Vec<_>>().join(" ")
                 ))
             }
-            // lettre has already closed a connection that failed a transaction.
-            Ok(Err(error)) => Err(classify(&error)),
+            Ok(Err(error)) => {
+                connection.smtp.abort().await;
+                Err(classify(&error))
+            }
             Err(_) => Err(Failure::Transient(format!(
                 "no answer from the relay within {} s",
                 self.timeout.as_secs()
             ))),
         }
+    }
+}
+
+/// One SMTP transaction with lettre's commands. The envelope commands go in one
+/// write when the relay offers PIPELINING (RFC 2920), and the content goes as one
+/// write, dot-stuffed with a SIMD search for line starts: lettre's `send` stuffs
+/// byte by byte, which was a third of the sender's CPU time in the benchmark.
+async fn transaction(
+    connection: &mut Connection,
+    message: &Outgoing,
+) -> Result<Response, lettre::transport::smtp::Error> {
+    let text = match std::str::from_utf8(&message.bytes) {
+        Ok(text) if text.is_ascii() => text,
+        // 8-bit content needs the BODY=8BITMIME parameter that lettre's `send` adds.
+        _ => {
+            return connection
+                .smtp
+                .send(&message.envelope, &message.bytes)
+                .await;
+        }
+    };
+    let smtp = &mut connection.smtp;
+    let mail = Mail::new(message.envelope.from().cloned(), vec![]);
+    let recipients: Vec<Rcpt> = message
+        .envelope
+        .to()
+        .iter()
+        .map(|to| Rcpt::new(to.clone(), vec![]))
+        .collect();
+    if connection.pipelining {
+        let mut envelope = mail.to_string();
+        for rcpt in &recipients {
+            envelope.push_str(&rcpt.to_string());
+        }
+        envelope.push_str(&Data.to_string());
+        smtp.command(envelope).await?;
+        for _ in &recipients {
+            smtp.read_response().await?;
+        }
+        smtp.read_response().await?;
+    } else {
+        smtp.command(mail).await?;
+        for rcpt in recipients {
+            smtp.command(rcpt).await?;
+        }
+        smtp.command(Data).await?;
+    }
+    smtp.command(Content(text)).await
+}
+
+/// Message content as SMTP sends it after DATA: a line starting with "." gets
+/// another "." (RFC 5321 4.5.2), and "\r\n.\r\n" ends it.
+struct Content<'a>(&'a str);
+
+impl fmt::Display for Content<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        let mut start = 0;
+        if text.starts_with('.') {
+            f.write_str(".")?;
+        }
+        for newline in memchr::memmem::find_iter(text.as_bytes(), b"\n.") {
+            f.write_str(&text[start..=newline])?;
+            f.write_str(".")?;
+            start = newline + 1;
+        }
+        f.write_str(&text[start..])?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -342,6 +429,13 @@ mod tests {
         assert!(Smtp::new(local, options.clone()).is_ok());
         let tls = SmtpEndpoint::parse("smtps://user@relay.example.invalid").unwrap();
         assert!(Smtp::new(tls, options).is_ok());
+    }
+
+    #[test]
+    fn content_is_dot_stuffed_and_terminated() {
+        let stuffed = Content(".first\r\nplain\r\n..two\r\nend.\r\n.").to_string();
+        assert_eq!(stuffed, "..first\r\nplain\r\n...two\r\nend.\r\n..\r\n.\r\n");
+        assert_eq!(Content("a").to_string(), "a\r\n.\r\n");
     }
 
     #[test]

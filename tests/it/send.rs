@@ -122,9 +122,21 @@ fn the_demo_list_gets_one_personalised_message_each_and_a_second_run_sends_nothi
 
 #[test]
 fn transient_failures_are_retried_until_delivered_once() {
+    transient_failures_retried(SmtpServer::with_faults, false);
+}
+
+#[test]
+fn transient_failures_are_retried_with_a_pipelining_relay() {
+    transient_failures_retried(SmtpServer::pipelining_with_faults, true);
+}
+
+fn transient_failures_retried(
+    start: fn(&[crate::smtp::Fault<'_>]) -> SmtpServer,
+    pipelining: bool,
+) {
     let project = TestProject::demo();
     fast_retries(&project);
-    let server = SmtpServer::with_faults(&[
+    let server = start(&[
         (
             "ml-team@example.com",
             "rcpt",
@@ -139,8 +151,15 @@ fn transient_failures_are_retried_until_delivered_once() {
         ),
         ("research@example.com", "drop", "", Some(1)),
     ]);
-    let output = project.run(&["send", "--transport", &server.url()]);
+    let output = project.run(&["--verbose", "send", "--transport", &server.url()]);
     output.success();
+    assert!(
+        output
+            .stderr
+            .contains(&format!("(pipelining: {pipelining})")),
+        "{}",
+        output.stderr
+    );
     assert!(output.stdout.contains("delivered 24"), "{}", output.stdout);
     assert!(output.stdout.contains("retries 4"), "{}", output.stdout);
     let counts = per_recipient(&server);
@@ -156,9 +175,18 @@ fn transient_failures_are_retried_until_delivered_once() {
 
 #[test]
 fn permanent_failures_are_recorded_not_retried_and_no_such_user_is_suppressed() {
+    permanent_failures_recorded(SmtpServer::with_faults);
+}
+
+#[test]
+fn permanent_failures_are_recorded_with_a_pipelining_relay() {
+    permanent_failures_recorded(SmtpServer::pipelining_with_faults);
+}
+
+fn permanent_failures_recorded(start: fn(&[crate::smtp::Fault<'_>]) -> SmtpServer) {
     let project = TestProject::demo();
     fast_retries(&project);
-    let server = SmtpServer::with_faults(&[
+    let server = start(&[
         (
             "labs@example.org",
             "rcpt",
@@ -279,7 +307,8 @@ fn crash_and_resume(kill_after: usize) {
     const N: usize = 200;
     const CONCURRENCY: usize = 4;
     let project = project_with(N);
-    let server = SmtpServer::start();
+    // The relay pipelines, as most do: the fastest path is the one killed.
+    let server = SmtpServer::pipelining_with_faults(&[]);
     let url = server.url();
     let mut child = project
         .command()

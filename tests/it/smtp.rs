@@ -54,7 +54,16 @@ impl SmtpServer {
         Self::start_with(faults, None)
     }
 
+    /// A server that announces PIPELINING, so that verdict pipelines the envelope.
+    pub fn pipelining_with_faults(faults: &[Fault<'_>]) -> Self {
+        Self::launch(faults, None, true)
+    }
+
     pub fn start_with(faults: &[Fault<'_>], auth: Option<&str>) -> Self {
+        Self::launch(faults, auth, false)
+    }
+
+    fn launch(faults: &[Fault<'_>], auth: Option<&str>, pipelining: bool) -> Self {
         let spool = tempfile::tempdir().unwrap();
         let rules: Vec<serde_json::Value> = faults
             .iter()
@@ -76,6 +85,9 @@ impl SmtpServer {
             .stderr(Stdio::null());
         if let Some(auth) = auth {
             command.args(["--auth", auth]);
+        }
+        if pipelining {
+            command.arg("--pipelining");
         }
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start the test SMTP server with {}: {e}; run the tests with scripts/test.sh", python())
