@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::ledger::{Index, Outcome, address_key};
-use crate::subscribers::{LIST_FILE, ListReader, SUPPRESSED_FILE, Subscriber, suppression};
+use crate::subscribers::{
+    LIST_FILE, ListReader, SUPPRESSED_FILE, Subscriber, is_sorted, suppression,
+};
 
 /// Which earlier permanent failures a run should try again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,8 +64,13 @@ pub fn walk(
     mut each: impl FnMut(Subscriber),
 ) -> Result<Tally> {
     let mut tally = Tally::default();
-    let mut seen: HashSet<u64> = HashSet::new();
-    let Some(rows) = ListReader::open(&root.join(LIST_FILE))? else {
+    let list = root.join(LIST_FILE);
+    // verdict keeps the list sorted, so a duplicate follows its twin and memory
+    // stays flat whatever the list's length; a list edited out of order falls
+    // back to remembering every address seen (8 bytes each).
+    let mut seen = (!is_sorted(&list)?).then(HashSet::<u64>::new);
+    let mut previous = String::new();
+    let Some(rows) = ListReader::open(&list)? else {
         return Ok(tally);
     };
     for row in rows {
@@ -72,7 +79,15 @@ pub fn walk(
             continue;
         };
         let key = address_key(&subscriber.email);
-        if !seen.insert(key) {
+        let duplicate = match &mut seen {
+            Some(seen) => !seen.insert(key),
+            None => {
+                let repeated = subscriber.email == previous;
+                previous.clone_from(&subscriber.email);
+                repeated
+            }
+        };
+        if duplicate {
             tally.duplicates += 1;
         } else if suppressed.contains(&key) {
             tally.suppressed += 1;

@@ -10,7 +10,8 @@ use std::fs::File;
 use std::path::Path;
 
 pub use list::{
-    LIST_FILE, ListReader, RowError, Subscriber, validate as validate_list, write as write_list,
+    LIST_FILE, ListReader, RowError, Subscriber, is_sorted, validate as validate_list,
+    write as write_list,
 };
 pub use suppression::{Reason, SUPPRESSED_FILE, Suppression};
 

@@ -565,3 +565,20 @@ fn an_unreachable_relay_stops_the_run_and_the_next_run_resumes() {
         .success();
     assert_eq!(per_recipient(&server).len(), DEMO_ACTIVE);
 }
+
+#[test]
+fn duplicates_are_sent_once_in_a_sorted_list_and_in_a_hand_edited_one() {
+    for list in [
+        "email,name,subscribed_at\na@example.com,,2026-01-01T00:00:00Z\nb@example.com,,2026-01-01T00:00:00Z\nb@example.com,,2026-01-01T00:00:00Z\n",
+        "email,name,subscribed_at\nB@Example.com,,2026-01-01T00:00:00Z\na@example.com,,2026-01-01T00:00:00Z\nb@example.com,,2026-01-01T00:00:00Z\n",
+    ] {
+        let project = TestProject::demo();
+        project.write("subscribers/subscribers.csv", list);
+        let server = SmtpServer::start();
+        let output = project.run(&["send", "--transport", &server.url()]);
+        output.success();
+        let counts = per_recipient(&server);
+        assert_eq!(counts.len(), 2, "{list}");
+        assert!(counts.values().all(|n| *n == 1), "{list}: {counts:?}");
+    }
+}
