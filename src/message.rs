@@ -2,6 +2,7 @@
 //! one-click List-Unsubscribe), the filled text and HTML parts, and DKIM.
 
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use lettre::address::Envelope;
@@ -9,9 +10,10 @@ use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
 };
-use lettre::message::header::ContentTransferEncoding;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    self, ContentTransferEncoding, Header, HeaderName, HeaderValue, Headers,
+};
+use lettre::message::{Body, Mailbox, Mailboxes, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, DkimAlgorithm};
@@ -112,6 +114,12 @@ impl EncodedBody {
     /// The encoded body for one recipient.
     fn fill(&self, person: &Personalisation<'_>) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.literal_len + 512);
+        self.fill_into(person, &mut out);
+        out
+    }
+
+    /// Appends the encoded body for one recipient to `out`.
+    fn fill_into(&self, person: &Personalisation<'_>, out: &mut Vec<u8>) {
         for piece in &self.pieces {
             match piece {
                 Piece::Encoded(bytes) => out.extend_from_slice(bytes),
@@ -128,7 +136,117 @@ impl EncodedBody {
                 }
             }
         }
-        out
+    }
+}
+
+/// Where the per-recipient parts go in a message formatted once per issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    To,
+    MessageId,
+    Date,
+    ListUnsubscribe,
+    TextBody,
+    HtmlBody,
+}
+
+#[derive(Debug)]
+enum SkeletonPiece {
+    Bytes(Vec<u8>),
+    Hole(Hole),
+}
+
+/// A whole message as lettre formats it, made once per issue with placeholders,
+/// cut where the per-recipient header lines and bodies go. Filling it is a few
+/// copies instead of building and formatting a message for every recipient.
+#[derive(Debug)]
+struct Skeleton {
+    pieces: Vec<SkeletonPiece>,
+    fixed_len: usize,
+}
+
+const PLACEHOLDER_TO: &str = "to@placeholder.invalid";
+const PLACEHOLDER_ID: &str = "id@placeholder.invalid";
+const PLACEHOLDER_UNSUBSCRIBE: &str = "https://placeholder.invalid/unsubscribe";
+const TEXT_MARKER: &[u8] = b"VERDICT-SKELETON-TEXT-BODY";
+const HTML_MARKER: &[u8] = b"VERDICT-SKELETON-HTML-BODY";
+
+/// A header as lettre writes it, "Name: encoded value\r\n".
+fn header_line<H: Header>(header: H) -> String {
+    let mut headers = Headers::new();
+    headers.set(header);
+    headers.to_string()
+}
+
+fn raw_header_line(value: HeaderValue) -> String {
+    let mut headers = Headers::new();
+    headers.insert_raw(value);
+    headers.to_string()
+}
+
+/// The header lines that differ per recipient.
+struct RecipientLines {
+    to: String,
+    message_id: String,
+    date: String,
+    list_unsubscribe: String,
+}
+
+impl RecipientLines {
+    fn new(to: &Mailbox, message_id: &str, date: SystemTime, list_unsubscribe: &str) -> Self {
+        RecipientLines {
+            to: header_line(header::To::from(Mailboxes::from(to.clone()))),
+            message_id: header_line(header::MessageId::from(format!("<{message_id}>"))),
+            date: header_line(header::Date::new(date)),
+            list_unsubscribe: raw_header_line(self::header(
+                "List-Unsubscribe",
+                list_unsubscribe.to_string(),
+            )),
+        }
+    }
+
+    fn get(&self, hole: Hole) -> Option<&str> {
+        match hole {
+            Hole::To => Some(&self.to),
+            Hole::MessageId => Some(&self.message_id),
+            Hole::Date => Some(&self.date),
+            Hole::ListUnsubscribe => Some(&self.list_unsubscribe),
+            Hole::TextBody | Hole::HtmlBody => None,
+        }
+    }
+}
+
+impl Skeleton {
+    /// Cuts `formatted` at the placeholder lines of `lines` and at the body markers.
+    fn cut(formatted: &[u8], lines: &RecipientLines) -> Result<Skeleton, String> {
+        let mut holes: Vec<(usize, usize, Hole)> = Vec::new();
+        for hole in [Hole::To, Hole::MessageId, Hole::Date, Hole::ListUnsubscribe] {
+            let line = lines.get(hole).unwrap_or_default().as_bytes();
+            let at =
+                memchr::memmem::find(formatted, line).ok_or("a placeholder header is missing")?;
+            holes.push((at, line.len(), hole));
+        }
+        for (marker, hole) in [(TEXT_MARKER, Hole::TextBody), (HTML_MARKER, Hole::HtmlBody)] {
+            let at = memchr::memmem::find(formatted, marker).ok_or("a body marker is missing")?;
+            holes.push((at, marker.len(), hole));
+        }
+        holes.sort_by_key(|(at, _, _)| *at);
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for (at, len, hole) in holes {
+            pieces.push(SkeletonPiece::Bytes(formatted[start..at].to_vec()));
+            pieces.push(SkeletonPiece::Hole(hole));
+            start = at + len;
+        }
+        pieces.push(SkeletonPiece::Bytes(formatted[start..].to_vec()));
+        let fixed_len = pieces
+            .iter()
+            .map(|p| match p {
+                SkeletonPiece::Bytes(bytes) => bytes.len(),
+                SkeletonPiece::Hole(_) => 0,
+            })
+            .sum();
+        Ok(Skeleton { pieces, fixed_len })
     }
 }
 
@@ -147,8 +265,10 @@ pub struct Composer {
     list_unsubscribe_mailto: String,
     domain: String,
     date: Option<SystemTime>,
-    boundary: Option<String>,
+    /// One MIME boundary per issue: random unless pinned.
+    boundary: String,
     dkim: Option<DkimConfig>,
+    skeleton: OnceLock<Result<Skeleton, String>>,
 }
 
 impl Composer {
@@ -174,8 +294,9 @@ impl Composer {
             ),
             domain,
             date: None,
-            boundary: None,
+            boundary: format!("verdict-{:032x}", rand::random::<u128>()),
             dkim: None,
+            skeleton: OnceLock::new(),
         }
     }
 
@@ -187,7 +308,8 @@ impl Composer {
 
     /// Pins the MIME boundary (golden tests); by default it is random.
     pub fn with_boundary(mut self, boundary: impl Into<String>) -> Self {
-        self.boundary = Some(boundary.into());
+        self.boundary = boundary.into();
+        self.skeleton = OnceLock::new();
         self
     }
 
@@ -232,21 +354,109 @@ impl Composer {
         let address: lettre::Address = email
             .parse()
             .map_err(|e| format!("invalid address {email}: {e}"))?;
-        let to = Mailbox::new(
-            name.map(str::to_string).filter(|n| !n.trim().is_empty()),
-            address,
+        // A name with a line break never reaches a header (`check` reports it).
+        let name = name
+            .filter(|n| crate::config::control_char_offset(n).is_none())
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let to = Mailbox::new(name.map(str::to_string), address.clone());
+        let date = self.date.unwrap_or_else(SystemTime::now);
+        let list_unsubscribe = format!("<{unsubscribe_url}>, <{}>", self.list_unsubscribe_mailto);
+        if let Some(dkim) = &self.dkim {
+            // Signing needs lettre's message; the signature costs far more than building it.
+            let mut message =
+                self.lettre_message(to, &message_id, date, list_unsubscribe, &person)?;
+            message.sign(dkim);
+            return Ok(Outgoing {
+                message_id,
+                envelope: message.envelope().clone(),
+                bytes: message.formatted(),
+            });
+        }
+        let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
+        let lines = RecipientLines::new(&to, &message_id, date, &list_unsubscribe);
+        let mut bytes = Vec::with_capacity(
+            skeleton.fixed_len + self.text_body.literal_len + self.html_body.literal_len + 2048,
         );
-        let mut builder = lettre::Message::builder()
-            .from(self.from.clone())
+        for piece in &skeleton.pieces {
+            match piece {
+                SkeletonPiece::Bytes(fixed) => bytes.extend_from_slice(fixed),
+                SkeletonPiece::Hole(Hole::TextBody) => {
+                    self.text_body.fill_into(&person, &mut bytes)
+                }
+                SkeletonPiece::Hole(Hole::HtmlBody) => {
+                    self.html_body.fill_into(&person, &mut bytes)
+                }
+                SkeletonPiece::Hole(hole) => {
+                    bytes.extend_from_slice(lines.get(*hole).unwrap_or_default().as_bytes())
+                }
+            }
+        }
+        let envelope = Envelope::new(Some(self.from.email.clone()), vec![address])
+            .map_err(|e| e.to_string())?;
+        Ok(Outgoing {
+            message_id,
+            envelope,
+            bytes,
+        })
+    }
+
+    fn skeleton(&self) -> &Result<Skeleton, String> {
+        self.skeleton.get_or_init(|| {
+            let to = Mailbox::new(None, PLACEHOLDER_TO.parse().map_err(|e| format!("{e}"))?);
+            let lines = RecipientLines::new(
+                &to,
+                PLACEHOLDER_ID,
+                SystemTime::UNIX_EPOCH,
+                PLACEHOLDER_UNSUBSCRIBE,
+            );
+            let mut message = lettre::Message::builder();
+            message = self.shared_headers(message);
+            let message = message
+                .to(to)
+                .message_id(Some(format!("<{PLACEHOLDER_ID}>")))
+                .date(SystemTime::UNIX_EPOCH)
+                .raw_header(header(
+                    "List-Unsubscribe",
+                    PLACEHOLDER_UNSUBSCRIBE.to_string(),
+                ))
+                .multipart(self.alternative(TEXT_MARKER.to_vec(), HTML_MARKER.to_vec()))
+                .map_err(|e| e.to_string())?;
+            Skeleton::cut(&message.formatted(), &lines)
+        })
+    }
+
+    /// The whole message built by lettre: the reference the skeleton is cut from,
+    /// and what DKIM signs.
+    fn lettre_message(
+        &self,
+        to: Mailbox,
+        message_id: &str,
+        date: SystemTime,
+        list_unsubscribe: String,
+        person: &Personalisation<'_>,
+    ) -> Result<lettre::Message, String> {
+        let message = self
+            .shared_headers(lettre::Message::builder())
             .to(to)
-            .subject(self.subject.clone())
             .message_id(Some(format!("<{message_id}>")))
-            .date(self.date.unwrap_or_else(SystemTime::now))
+            .date(date)
+            .raw_header(header("List-Unsubscribe", list_unsubscribe));
+        message
+            .multipart(self.alternative(self.text_body.fill(person), self.html_body.fill(person)))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The headers every recipient's message shares, in lettre's builder order
+    /// around the per-recipient ones.
+    fn shared_headers(
+        &self,
+        builder: lettre::message::MessageBuilder,
+    ) -> lettre::message::MessageBuilder {
+        let mut builder = builder
+            .from(self.from.clone())
+            .subject(self.subject.clone())
             .raw_header(header("List-Id", self.list_id.clone()))
-            .raw_header(header(
-                "List-Unsubscribe",
-                format!("<{unsubscribe_url}>, <{}>", self.list_unsubscribe_mailto),
-            ))
             .raw_header(header(
                 "List-Unsubscribe-Post",
                 "List-Unsubscribe=One-Click".into(),
@@ -254,24 +464,16 @@ impl Composer {
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
         }
-        let mut alternative = MultiPart::alternative();
-        if let Some(boundary) = &self.boundary {
-            alternative = alternative.boundary(boundary.clone());
-        }
+        builder
+    }
+
+    fn alternative(&self, text: Vec<u8>, html: Vec<u8>) -> MultiPart {
         let pre_encoded =
             |bytes| Body::dangerous_pre_encoded(bytes, ContentTransferEncoding::QuotedPrintable);
-        let body = alternative
-            .singlepart(SinglePart::plain(pre_encoded(self.text_body.fill(&person))))
-            .singlepart(SinglePart::html(pre_encoded(self.html_body.fill(&person))));
-        let mut message = builder.multipart(body).map_err(|e| e.to_string())?;
-        if let Some(dkim) = &self.dkim {
-            message.sign(dkim);
-        }
-        Ok(Outgoing {
-            message_id,
-            envelope: message.envelope().clone(),
-            bytes: message.formatted(),
-        })
+        MultiPart::alternative()
+            .boundary(self.boundary.clone())
+            .singlepart(SinglePart::plain(pre_encoded(text)))
+            .singlepart(SinglePart::html(pre_encoded(html)))
     }
 }
 
@@ -287,7 +489,16 @@ pub fn message_id(issue_id: &str, email: &str, domain: &str) -> String {
         .chain_update([0])
         .chain_update(email.as_bytes())
         .finalize();
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hex: String = digest[..12]
+        .iter()
+        .flat_map(|b| {
+            [
+                HEX[usize::from(b >> 4)] as char,
+                HEX[usize::from(b & 15)] as char,
+            ]
+        })
+        .collect();
     format!("{issue_id}.{hex}@{domain}")
 }
 
@@ -377,6 +588,57 @@ pub fn load_dkim(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn demo_composer() -> Composer {
+        let project =
+            crate::project::Project::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let path = project
+            .find_issue("2026-11-26-axolotl-vs-mistral-medium-3")
+            .unwrap();
+        let issue = project.load_issue(&path).unwrap().issue;
+        let rendered = crate::render::render(&issue, project.context());
+        let signer = Signer::new("unit-test-secret-0123456789", &[]).unwrap();
+        Composer::new(&project.config, &issue, rendered, signer)
+            .with_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_683_600))
+    }
+
+    #[test]
+    fn the_skeleton_path_writes_exactly_what_lettre_builds() {
+        let composer = demo_composer();
+        for (email, name) in [
+            ("ml-team@example.com", Some("Équipe ML")),
+            ("readers@example.com", None),
+            (
+                "a.very.long.address.for.folding.tests@subdomain.example.org",
+                Some("A Name, With \"Quotes\" and = signs"),
+            ),
+        ] {
+            let fast = composer.compose(email, name).unwrap();
+            let url = composer.unsubscribe_url(email);
+            let person = Personalisation {
+                name,
+                email,
+                unsubscribe_url: &url,
+            };
+            let to = Mailbox::new(name.map(str::to_string), email.parse().unwrap());
+            let list_unsubscribe = format!("<{url}>, <{}>", composer.list_unsubscribe_mailto);
+            let reference = composer
+                .lettre_message(
+                    to,
+                    &fast.message_id,
+                    composer.date.unwrap(),
+                    list_unsubscribe,
+                    &person,
+                )
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(fast.bytes).unwrap(),
+                String::from_utf8(reference.formatted()).unwrap()
+            );
+            assert_eq!(&fast.envelope, reference.envelope());
+        }
+    }
 
     #[test]
     fn bodies_encoded_in_pieces_decode_to_the_filled_template() {

@@ -342,27 +342,35 @@ async fn transaction(
         }
         smtp.command(Data).await?;
     }
-    smtp.command(Content(text)).await
+    smtp.command(Content::new(text)).await
 }
 
 /// Message content as SMTP sends it after DATA: a line starting with "." gets
-/// another "." (RFC 5321 4.5.2), and "\r\n.\r\n" ends it.
-struct Content<'a>(&'a str);
+/// another "." (RFC 5321 4.5.2), and "\r\n.\r\n" ends it. Built in one buffer of
+/// the right size, so that lettre's `to_string` copies it once.
+struct Content(String);
 
-impl fmt::Display for Content<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0;
+impl Content {
+    fn new(text: &str) -> Content {
+        let mut out = String::with_capacity(text.len() + text.len() / 64 + 8);
         let mut start = 0;
         if text.starts_with('.') {
-            f.write_str(".")?;
+            out.push('.');
         }
         for newline in memchr::memmem::find_iter(text.as_bytes(), b"\n.") {
-            f.write_str(&text[start..=newline])?;
-            f.write_str(".")?;
+            out.push_str(&text[start..=newline]);
+            out.push('.');
             start = newline + 1;
         }
-        f.write_str(&text[start..])?;
-        f.write_str("\r\n.\r\n")
+        out.push_str(&text[start..]);
+        out.push_str("\r\n.\r\n");
+        Content(out)
+    }
+}
+
+impl fmt::Display for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -433,9 +441,9 @@ mod tests {
 
     #[test]
     fn content_is_dot_stuffed_and_terminated() {
-        let stuffed = Content(".first\r\nplain\r\n..two\r\nend.\r\n.").to_string();
+        let stuffed = Content::new(".first\r\nplain\r\n..two\r\nend.\r\n.").to_string();
         assert_eq!(stuffed, "..first\r\nplain\r\n...two\r\nend.\r\n..\r\n.\r\n");
-        assert_eq!(Content("a").to_string(), "a\r\n.\r\n");
+        assert_eq!(Content::new("a").to_string(), "a\r\n.\r\n");
     }
 
     #[test]
