@@ -589,7 +589,7 @@ pub fn load_dkim(
 mod tests {
     use super::*;
 
-    fn demo_composer() -> Composer {
+    fn demo_rendering() -> (crate::project::Project, Issue, RenderedIssue) {
         let project =
             crate::project::Project::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
                 .unwrap();
@@ -598,6 +598,11 @@ mod tests {
             .unwrap();
         let issue = project.load_issue(&path).unwrap().issue;
         let rendered = crate::render::render(&issue, project.context());
+        (project, issue, rendered)
+    }
+
+    fn demo_composer() -> Composer {
+        let (project, issue, rendered) = demo_rendering();
         let signer = Signer::new("unit-test-secret-0123456789", &[]).unwrap();
         Composer::new(&project.config, &issue, rendered, signer)
             .with_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_683_600))
@@ -642,14 +647,7 @@ mod tests {
 
     #[test]
     fn bodies_encoded_in_pieces_decode_to_the_filled_template() {
-        let project =
-            crate::project::Project::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-                .unwrap();
-        let path = project
-            .find_issue("2026-11-26-axolotl-vs-mistral-medium-3")
-            .unwrap();
-        let issue = project.load_issue(&path).unwrap().issue;
-        let rendered = crate::render::render(&issue, project.context());
+        let (_, _, rendered) = demo_rendering();
         let long_url = format!(
             "https://verdicts.example.com/unsubscribe?u={}&t=x=y",
             "a".repeat(200)

@@ -123,25 +123,8 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
                         out.display()
                     );
                 }
-                None => {
-                    let mut writer = csv::Writer::from_writer(std::io::stdout());
-                    let write = |writer: &mut csv::Writer<_>| -> csv::Result<()> {
-                        writer.write_record(["email", "name", "subscribed_at"])?;
-                        for s in &active {
-                            let at = s
-                                .subscribed_at
-                                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-                            writer.write_record([
-                                s.email.as_str(),
-                                s.name.as_deref().unwrap_or(""),
-                                &at,
-                            ])?;
-                        }
-                        writer.flush()?;
-                        Ok(())
-                    };
-                    write(&mut writer).map_err(Error::failed)?;
-                }
+                None => subscribers::write_csv(std::io::stdout().lock(), &active)
+                    .map_err(Error::failed)?,
             }
         }
         Action::List => {

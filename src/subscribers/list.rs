@@ -110,23 +110,27 @@ impl Iterator for ListReader {
 /// Rewrites the list atomically, sorted by address: a sorted list lets a send
 /// drop duplicates by comparing neighbours, in constant memory.
 pub fn write(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
+    crate::fs::write_atomic_with(path, |out| write_csv(out, subscribers))
+}
+
+/// Writes subscribers as CSV (`email,name,subscribed_at`, sorted by address), the
+/// list's own format and what `export` prints.
+pub fn write_csv(out: impl std::io::Write, subscribers: &[Subscriber]) -> std::io::Result<()> {
     let mut sorted: Vec<&Subscriber> = subscribers.iter().collect();
     sorted.sort_by(|a, b| a.email.cmp(&b.email));
-    crate::fs::write_atomic_with(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(["email", "name", "subscribed_at"])?;
-        for s in sorted {
-            let at = s
-                .subscribed_at
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-            writer.write_record([
-                s.email.as_str(),
-                s.name.as_deref().unwrap_or(""),
-                at.as_str(),
-            ])?;
-        }
-        writer.flush()
-    })
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["email", "name", "subscribed_at"])?;
+    for s in sorted {
+        let at = s
+            .subscribed_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        writer.write_record([
+            s.email.as_str(),
+            s.name.as_deref().unwrap_or(""),
+            at.as_str(),
+        ])?;
+    }
+    writer.flush()
 }
 
 /// Whether the list is in the order verdict writes it: addresses normalised and

@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub use list::{
     LIST_FILE, ListReader, RowError, Subscriber, is_sorted, validate as validate_list,
-    write as write_list,
+    write as write_list, write_csv,
 };
 pub use suppression::{Reason, SUPPRESSED_FILE, Suppression};
 
