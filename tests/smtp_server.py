@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -102,6 +103,8 @@ async def main():
     parser.add_argument("--faults")
     parser.add_argument("--auth", help="USER:PASSWORD to require")
     parser.add_argument("--pipelining", action="store_true", help="announce PIPELINING (RFC 2920)")
+    parser.add_argument("--tls-cert", help="offer STARTTLS with this certificate, and require it")
+    parser.add_argument("--tls-key", help="the certificate's key")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-messages", type=int, default=100000)
     args = parser.parse_args()
@@ -116,6 +119,11 @@ async def main():
     if args.auth:
         user, password = args.auth.split(":", 1)
         options.update(auth_required=True, auth_require_tls=False, authenticator=authenticator(user, password))
+
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options.update(tls_context=context, require_starttls=True)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler, **options), host="127.0.0.1", port=0)

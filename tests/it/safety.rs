@@ -198,3 +198,32 @@ fn a_password_in_verdict_toml_is_refused() {
     );
     assert!(!output.stderr.contains("hunter2"));
 }
+
+#[test]
+fn tls_certificates_are_verified_unless_dangerously_told_otherwise() {
+    let project = TestProject::demo();
+    let server = SmtpServer::with_self_signed_tls();
+    let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
+    let refused = project.run(&["send", "--transport", &url]);
+    refused.code(1);
+    assert!(
+        refused.stderr.contains("STARTTLS with 127.0.0.1 failed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(server.count(), 0);
+    // The relay requires STARTTLS, so a delivery means the session was encrypted.
+    let accepted = project.run(&[
+        "send",
+        "--transport",
+        &url,
+        "--dangerous-accept-invalid-certs",
+    ]);
+    accepted.success();
+    assert_eq!(server.count(), 24);
+}

@@ -22,9 +22,16 @@ struct Serve {
 
 impl Serve {
     fn start(project: &TestProject) -> Serve {
-        let mut child = project
-            .command()
-            .env("VERDICT_SECRET", SECRET)
+        Serve::launch(project, Some(SECRET))
+    }
+
+    /// With no secret given, the service uses the project's `state/secret`.
+    fn launch(project: &TestProject, secret: Option<&str>) -> Serve {
+        let mut command = project.command();
+        if let Some(secret) = secret {
+            command.env("VERDICT_SECRET", secret);
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--listen",
@@ -300,4 +307,65 @@ fn an_unsubscribe_during_a_send_is_kept_and_honoured_by_the_next_run() {
     let later: Vec<_> = smtp.received().into_iter().skip(before).collect();
     assert!(!later.is_empty());
     assert!(later.iter().all(|m| m.to() != "security@example.org"));
+}
+
+/// The https unsubscribe link of an .eml, as a mail client reads List-Unsubscribe.
+fn unsubscribe_link(raw: &[u8]) -> String {
+    let parsed = MessageParser::default().parse(raw).unwrap();
+    let header = parsed
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .replace(['\r', '\n'], "");
+    header
+        .split(['<', '>'])
+        .find(|part| part.starts_with("https://"))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn links_sent_before_a_secret_rotation_keep_working() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = TestProject::demo();
+    let out = project.path().join("preview");
+    let preview = |to: &str| {
+        project
+            .run(&[
+                "preview",
+                DEMO_ISSUE,
+                "--out",
+                out.to_str().unwrap(),
+                "--to",
+                to,
+            ])
+            .success();
+        unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
+    };
+    let before = preview("labs@example.org");
+    let secret = project.path().join("state/secret");
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    project.run(&["rotate-secret"]).success();
+    let after = preview("labs@example.org");
+    assert_ne!(before, after, "the rotation did not change the secret");
+    let other = preview("qa@example.com");
+    let serve = Serve::launch(&project, None);
+    let local = |link: &str| link.replace("https://verdicts.example.com", &serve.base);
+    assert_eq!(
+        post(&local(&before), "List-Unsubscribe=One-Click").0,
+        200,
+        "an old link stopped working"
+    );
+    assert_eq!(post(&local(&other), "List-Unsubscribe=One-Click").0, 200);
+    assert_eq!(suppressed_lines(&project, "labs@example.org"), 1);
+    assert_eq!(suppressed_lines(&project, "qa@example.com"), 1);
+
+    // Once the old secret is retired, its links stop working.
+    std::fs::write(project.path().join("state/secret.old"), "").unwrap();
+    let serve = Serve::launch(&project, None);
+    let retired = before.replace("https://verdicts.example.com", &serve.base);
+    assert_eq!(post(&retired, "List-Unsubscribe=One-Click").0, 403);
 }

@@ -56,14 +56,19 @@ impl SmtpServer {
 
     /// A server that announces PIPELINING, so that verdict pipelines the envelope.
     pub fn pipelining_with_faults(faults: &[Fault<'_>]) -> Self {
-        Self::launch(faults, None, true)
+        Self::launch(faults, None, true, false)
     }
 
     pub fn start_with(faults: &[Fault<'_>], auth: Option<&str>) -> Self {
-        Self::launch(faults, auth, false)
+        Self::launch(faults, auth, false, false)
     }
 
-    fn launch(faults: &[Fault<'_>], auth: Option<&str>, pipelining: bool) -> Self {
+    /// A server that requires STARTTLS, with a self-signed certificate.
+    pub fn with_self_signed_tls() -> Self {
+        Self::launch(&[], None, false, true)
+    }
+
+    fn launch(faults: &[Fault<'_>], auth: Option<&str>, pipelining: bool, tls: bool) -> Self {
         let spool = tempfile::tempdir().unwrap();
         let rules: Vec<serde_json::Value> = faults
             .iter()
@@ -88,6 +93,11 @@ impl SmtpServer {
         }
         if pipelining {
             command.arg("--pipelining");
+        }
+        if tls {
+            let fixtures = repo_root().join("tests/fixtures/tls");
+            command.arg("--tls-cert").arg(fixtures.join("cert.pem"));
+            command.arg("--tls-key").arg(fixtures.join("key.pem"));
         }
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start the test SMTP server with {}: {e}; run the tests with scripts/test.sh", python())
