@@ -60,18 +60,8 @@ fn check_fails_with_located_errors_and_exit_code_2() {
     project.write("issues/2026-01-01-unknown-reviewer.toml", &bad);
     let output = project.run(&["check"]);
     output.code(2);
-    assert!(
-        output
-            .stderr
-            .contains("issues/2026-01-01-unknown-reviewer.toml:30:12"),
-        "{}",
-        output.stderr
-    );
-    assert!(
-        output.stderr.contains("did you mean `skeptic`?"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("issues/2026-01-01-unknown-reviewer.toml:30:12");
+    output.stderr_has("did you mean `skeptic`?");
 }
 
 #[test]
@@ -79,16 +69,8 @@ fn check_is_clean_on_the_demo_but_for_the_unsent_past_send_time() {
     let project = TestProject::demo();
     let output = project.run(&["check"]);
     output.success();
-    assert!(
-        output.stdout.contains("0 error(s), 1 warning(s)"),
-        "{}",
-        output.stdout
-    );
-    assert!(
-        output.stderr.contains("send_at is in the past"),
-        "{}",
-        output.stderr
-    );
+    output.stdout_has("0 error(s), 1 warning(s)");
+    output.stderr_has("send_at is in the past");
 }
 
 #[test]
@@ -112,17 +94,9 @@ fn check_warns_without_failing_on_lint() {
         output.stdout,
         output.stderr
     );
-    assert!(
-        output.stderr.contains("the subject is 93 characters long"),
-        "{}",
-        output.stderr
-    );
-    assert!(output.stderr.contains("no preheader"), "{}", output.stderr);
-    assert!(
-        output.stderr.contains("has no alt text"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("the subject is 93 characters long");
+    output.stderr_has("no preheader");
+    output.stderr_has("has no alt text");
 }
 
 #[test]
@@ -137,9 +111,5 @@ fn check_warns_when_the_html_would_be_clipped_by_gmail() {
     );
     let output = project.run(&["check"]);
     output.success();
-    assert!(
-        output.stderr.contains("Gmail clips messages over 102 KB"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("Gmail clips messages over 102 KB");
 }

@@ -111,13 +111,7 @@ fn check_errors_on_an_unreadable_or_unparsable_key_and_warns_on_misalignment() {
     std::fs::write(project.path().join("state/dkim.key"), "not a key").unwrap();
     let output = project.run(&["check"]);
     output.code(2);
-    assert!(
-        output
-            .stderr
-            .contains("the DKIM key state/dkim.key cannot be parsed"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("the DKIM key state/dkim.key cannot be parsed");
     assert!(
         output.stderr.contains("verdict.toml:"),
         "located: {}",
@@ -127,23 +121,13 @@ fn check_errors_on_an_unreadable_or_unparsable_key_and_warns_on_misalignment() {
     std::fs::remove_file(project.path().join("state/dkim.key")).unwrap();
     let output = project.run(&["check"]);
     output.code(2);
-    assert!(
-        output
-            .stderr
-            .contains("cannot read the DKIM key state/dkim.key"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("cannot read the DKIM key state/dkim.key");
 
     let project = TestProject::demo();
     with_dkim(&project, "rsa.pem", "rsa", "mailer.example.net");
     let output = project.run(&["check"]);
     output.success();
-    assert!(
-        output.stderr.contains(
-            "the DKIM domain mailer.example.net is not aligned with the From domain example.com"
-        ),
-        "{}",
-        output.stderr
+    output.stderr_has(
+        "the DKIM domain mailer.example.net is not aligned with the From domain example.com",
     );
 }

@@ -117,11 +117,7 @@ fn new_scaffolds_the_next_issue_with_every_field() {
     // A scaffold is a to-do list: check names what is still empty.
     let check = project.run(&["check", path]);
     check.code(2);
-    assert!(
-        check.stderr.contains("`tagline` is empty"),
-        "{}",
-        check.stderr
-    );
+    check.stderr_has("`tagline` is empty");
     // It never overwrites.
     project
         .run(&["new", "Alpha", "Beta Tool", "--date", "2026-12-03"])

@@ -31,11 +31,7 @@ fn line_breaks_in_config_fields_that_reach_headers_are_refused_with_their_locati
             "expected {expect} in:\n{}",
             output.stderr
         );
-        assert!(
-            output.stderr.contains("line break or control character"),
-            "{}",
-            output.stderr
-        );
+        output.stderr_has("line break or control character");
     }
 }
 
@@ -51,16 +47,8 @@ fn a_subscriber_name_with_a_line_break_is_refused_with_its_line_and_never_reache
     );
     let output = project.run(&["check"]);
     output.code(2);
-    assert!(
-        output.stderr.contains("subscribers/subscribers.csv:27:19"),
-        "{}",
-        output.stderr
-    );
-    assert!(
-        output.stderr.contains("would reach the To header"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("subscribers/subscribers.csv:27:19");
+    output.stderr_has("would reach the To header");
 
     let server = SmtpServer::start();
     project
@@ -88,7 +76,7 @@ fn an_import_with_a_header_in_a_name_is_refused() {
     .unwrap();
     let output = project.run(&["subscribers", "import", file.to_str().unwrap()]);
     output.code(2);
-    assert!(output.stderr.contains("in.csv:2:"), "{}", output.stderr);
+    output.stderr_has("in.csv:2:");
 }
 
 #[test]
@@ -140,11 +128,7 @@ fn debug_logging_shows_neither_the_smtp_password_nor_the_token_secret() {
     assert!(!all.contains("wrong-password-also-secret"), "{all}");
     assert!(all.contains("535"), "the relay's refusal is shown: {all}");
     let status = project.run(&["status"]);
-    assert!(
-        status.stdout.contains("delivered 0, failed 0"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_has("delivered 0, failed 0");
 }
 
 #[test]
@@ -189,13 +173,7 @@ fn a_password_in_verdict_toml_is_refused() {
     );
     let output = project.run(&["send"]);
     output.code(2);
-    assert!(
-        output
-            .stderr
-            .contains("verdict.toml must not hold the SMTP password"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("verdict.toml must not hold the SMTP password");
     assert!(!output.stderr.contains("hunter2"));
 }
 
@@ -206,11 +184,7 @@ fn tls_certificates_are_verified_unless_dangerously_told_otherwise() {
     let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
     let refused = project.run(&["send", "--transport", &url]);
     refused.code(1);
-    assert!(
-        refused.stderr.contains("STARTTLS with 127.0.0.1 failed"),
-        "{}",
-        refused.stderr
-    );
+    refused.stderr_has("STARTTLS with 127.0.0.1 failed");
     assert!(
         refused.stderr.to_lowercase().contains("certificate"),
         "{}",

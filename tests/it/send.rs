@@ -36,13 +36,7 @@ fn the_demo_list_gets_one_personalised_message_each_and_a_second_run_sends_nothi
     let server = SmtpServer::start();
     let output = project.run(&["send", "--transport", &server.url()]);
     output.success();
-    assert!(
-        output
-            .stdout
-            .contains("delivered 24, already sent 0, suppressed 1"),
-        "{}",
-        output.stdout
-    );
+    output.stdout_has("delivered 24, already sent 0, suppressed 1");
 
     let received = server.received();
     assert_eq!(received.len(), DEMO_ACTIVE);
@@ -108,7 +102,7 @@ fn the_demo_list_gets_one_personalised_message_each_and_a_second_run_sends_nothi
 
     let again = project.run(&["send", "--transport", &server.url()]);
     again.success();
-    assert!(again.stdout.contains("nothing to send"), "{}", again.stdout);
+    again.stdout_has("nothing to send");
     assert_eq!(server.count(), DEMO_ACTIVE, "the second run sent mail");
     let status = project.run(&["status"]);
     assert!(
@@ -153,15 +147,9 @@ fn transient_failures_retried(
     ]);
     let output = project.run(&["--verbose", "send", "--transport", &server.url()]);
     output.success();
-    assert!(
-        output
-            .stderr
-            .contains(&format!("(pipelining: {pipelining})")),
-        "{}",
-        output.stderr
-    );
-    assert!(output.stdout.contains("delivered 24"), "{}", output.stdout);
-    assert!(output.stdout.contains("retries 4"), "{}", output.stdout);
+    output.stderr_has(&format!("(pipelining: {pipelining})"));
+    output.stdout_has("delivered 24");
+    output.stdout_has("retries 4");
     let counts = per_recipient(&server);
     assert_eq!(counts.len(), DEMO_ACTIVE);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
@@ -202,17 +190,9 @@ fn permanent_failures_recorded(start: fn(&[crate::smtp::Fault<'_>]) -> SmtpServe
     ]);
     let output = project.run(&["send", "--transport", &server.url()]);
     output.code(3);
-    assert!(output.stdout.contains("delivered 22"), "{}", output.stdout);
-    assert!(
-        output.stdout.contains("failed 1, bounced 1"),
-        "{}",
-        output.stdout
-    );
-    assert!(
-        output.stderr.contains("2 recipient(s) not delivered"),
-        "{}",
-        output.stderr
-    );
+    output.stdout_has("delivered 22");
+    output.stdout_has("failed 1, bounced 1");
+    output.stderr_has("2 recipient(s) not delivered");
     assert_eq!(
         server.faults_for("labs@example.org"),
         1,
@@ -231,18 +211,8 @@ fn permanent_failures_recorded(start: fn(&[crate::smtp::Fault<'_>]) -> SmtpServe
 
     let status = project.run(&["status", DEMO_ISSUE, "--failed"]);
     status.success();
-    assert!(
-        status
-            .stdout
-            .contains("labs@example.org\tfailed\t1 attempt(s)\t554"),
-        "{}",
-        status.stdout
-    );
-    assert!(
-        status.stdout.contains("qa@example.com\tbounced"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_has("labs@example.org\tfailed\t1 attempt(s)\t554");
+    status.stdout_has("qa@example.com\tbounced");
 
     // The next run leaves the failures alone...
     project
@@ -271,21 +241,13 @@ fn retries_that_run_out_are_deferred_to_the_next_run() {
         SmtpServer::with_faults(&[("labs@example.org", "rcpt", "421 4.4.2 Busy", Some(4))]);
     let output = project.run(&["send", "--transport", &server.url()]);
     output.code(3);
-    assert!(output.stdout.contains("deferred 1"), "{}", output.stdout);
+    output.stdout_has("deferred 1");
     let status = project.run(&["status"]);
-    assert!(
-        status.stdout.contains("sending (started"),
-        "{}",
-        status.stdout
-    );
-    assert!(status.stdout.contains("remaining 1"), "{}", status.stdout);
+    status.stdout_has("sending (started");
+    status.stdout_has("remaining 1");
     let second = project.run(&["send", "--transport", &server.url()]);
     second.success();
-    assert!(
-        second.stdout.contains("delivered 1, already sent 23"),
-        "{}",
-        second.stdout
-    );
+    second.stdout_has("delivered 1, already sent 23");
     assert_eq!(per_recipient(&server).get("labs@example.org"), Some(&1));
 }
 
@@ -386,13 +348,7 @@ fn two_sends_at_once_one_runs_and_the_other_says_so() {
     server.wait_for(1, Duration::from_secs(30));
     let second = project.run(&["send", "--transport", &url]);
     second.code(4);
-    assert!(
-        second
-            .stderr
-            .contains("another verdict send is running (pid"),
-        "{}",
-        second.stderr
-    );
+    second.stderr_has("another verdict send is running (pid");
     let first = first.wait_with_output().unwrap();
     assert!(
         first.status.success(),
@@ -423,16 +379,8 @@ fn subscribers_who_join_after_sending_started_get_the_next_issue_not_this_one() 
         .success();
     let output = project.run(&["send", "--transport", &server.url()]);
     output.success();
-    assert!(
-        output.stdout.contains("delivered 19, already sent 5"),
-        "{}",
-        output.stdout
-    );
-    assert!(
-        output.stdout.contains("joined after sending started 1"),
-        "{}",
-        output.stdout
-    );
+    output.stdout_has("delivered 19, already sent 5");
+    output.stdout_has("joined after sending started 1");
     assert!(!per_recipient(&server).contains_key("late@example.com"));
 
     let next = "issues/2026-12-03-next.toml";
@@ -453,12 +401,8 @@ fn dry_run_counts_and_sends_nothing() {
     let server = SmtpServer::start();
     let output = project.run(&["send", "--dry-run", "--transport", &server.url()]);
     output.success();
-    assert!(
-        output.stdout.contains("would send to 24 recipient(s)"),
-        "{}",
-        output.stdout
-    );
-    assert!(output.stdout.contains("1 suppressed"), "{}", output.stdout);
+    output.stdout_has("would send to 24 recipient(s)");
+    output.stdout_has("1 suppressed");
     assert_eq!(server.count(), 0);
     assert!(!project.path().join("state/ledger").exists());
 }
@@ -524,17 +468,9 @@ fn drafts_and_future_issues_are_not_due() {
     assert!(output.stdout.contains("nothing to send"));
     let named = project.run(&["send", DEMO_ISSUE]);
     named.code(2);
-    assert!(
-        named.stderr.contains("scheduled for 2099-01-01"),
-        "{}",
-        named.stderr
-    );
+    named.stderr_has("scheduled for 2099-01-01");
     let status = project.run(&["status"]);
-    assert!(
-        status.stdout.contains("scheduled for 2099-01-01"),
-        "{}",
-        status.stdout
-    );
+    status.stdout_has("scheduled for 2099-01-01");
     project.edit(&issue, "send_at = 2099-01-01T09:00:00+00:00", "");
     assert!(project.run(&["status"]).stdout.contains(": draft;"));
 }
@@ -554,11 +490,7 @@ fn an_unreachable_relay_stops_the_run_and_the_next_run_resumes() {
         &format!("smtp://127.0.0.1:{closed_port}"),
     ]);
     output.code(1);
-    assert!(
-        output.stderr.contains("the relay looks unreachable"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("the relay looks unreachable");
     let server = SmtpServer::start();
     project
         .run(&["send", "--transport", &server.url()])

@@ -97,16 +97,8 @@ fn invalid_addresses_are_located_and_nothing_is_imported() {
     );
     let skipped = import(&project, "bad.csv", csv.as_bytes(), &["--skip-invalid"]);
     skipped.success();
-    assert!(
-        skipped.stdout.contains("imported 1 new subscriber(s)"),
-        "{}",
-        skipped.stdout
-    );
-    assert!(
-        skipped.stdout.contains("2 invalid row(s) skipped"),
-        "{}",
-        skipped.stdout
-    );
+    skipped.stdout_has("imported 1 new subscriber(s)");
+    skipped.stdout_has("2 invalid row(s) skipped");
     assert!(project.read(LIST).contains("good@example.net"));
 }
 
@@ -156,11 +148,7 @@ fn the_same_address_in_two_cases_is_added_once() {
     assert_eq!(project.read(LIST).matches("case@example.net").count(), 1);
     let bad = project.run(&["subscribers", "add", "nobody"]);
     bad.code(2);
-    assert!(
-        bad.stderr.contains("not a valid email address"),
-        "{}",
-        bad.stderr
-    );
+    bad.stderr_has("not a valid email address");
 }
 
 #[test]
@@ -176,11 +164,7 @@ fn unsubscribe_suppresses_and_add_does_not_bring_the_address_back() {
     );
     let readd = project.run(&["subscribers", "add", "ml-team@example.com"]);
     readd.code(2);
-    assert!(
-        readd.stderr.contains("suppression list"),
-        "{}",
-        readd.stderr
-    );
+    readd.stderr_has("suppression list");
     let export = project.run(&["subscribers", "export"]);
     export.success();
     assert!(export.stdout.starts_with("email,name,subscribed_at\n"));
@@ -201,11 +185,7 @@ fn an_export_imports_back_into_an_empty_project() {
     target.write(LIST, "email,name,subscribed_at\n");
     let output = import(&target, "export.csv", exported.stdout.as_bytes(), &[]);
     output.success();
-    assert!(
-        output.stdout.contains("imported 24 new subscriber(s)"),
-        "{}",
-        output.stdout
-    );
+    output.stdout_has("imported 24 new subscriber(s)");
     assert!(
         target
             .read(LIST)
