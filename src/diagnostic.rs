@@ -108,11 +108,6 @@ impl FileDiagnostics {
             .count()
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.source, offset)
-    }
-
     /// Renders every diagnostic, plain or with terminal colours.
     pub fn render(&self, styled: bool) -> String {
         let renderer = if styled {

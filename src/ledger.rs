@@ -163,13 +163,6 @@ pub fn is_complete(state_dir: &Path, issue_id: &str) -> bool {
     last_record(&path(state_dir, issue_id)).is_some_and(|r| matches!(r, Record::Complete { .. }))
 }
 
-/// Whether the issue has started sending.
-pub fn is_started(state_dir: &Path, issue_id: &str) -> bool {
-    path(state_dir, issue_id)
-        .metadata()
-        .is_ok_and(|m| m.len() > 0)
-}
-
 fn last_record(path: &Path) -> Option<Record> {
     let mut file = File::open(path).ok()?;
     let len = file.metadata().ok()?.len();

@@ -139,11 +139,6 @@ impl Template {
         out
     }
 
-    /// The size without any slot filled, for the clipping lint.
-    pub fn literal_len(&self) -> usize {
-        self.literal_len
-    }
-
     /// Whether slot values are HTML-escaped when filled.
     pub fn escapes_html(&self) -> bool {
         self.escape_html
