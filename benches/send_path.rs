@@ -2,11 +2,13 @@
 //! the issue once, building one personalised message from that rendering, and
 //! recording one outcome in the ledger with group commit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use verdict::layout::Layout;
 use verdict::ledger::{self, Outcome, Record};
 use verdict::message::Composer;
 use verdict::project::Project;
@@ -16,7 +18,7 @@ use verdict::unsubscribe::Signer;
 const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 
 fn send_path(c: &mut Criterion) {
-    let project = Project::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let project = Project::load(&Layout::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
     let issue = project
         .load_issue(&project.find_issue(DEMO_ISSUE).unwrap())
         .unwrap()
@@ -42,7 +44,7 @@ fn send_path(c: &mut Criterion) {
     // connections that is about 16 at a time.
     const BATCH: u64 = 16;
     let dir = tempfile::tempdir().unwrap();
-    let mut writer = ledger::Writer::open(dir.path(), "bench", 0).unwrap();
+    let mut writer = ledger::Writer::open(&dir.path().join("bench.log"), 0).unwrap();
     c.bench_function("record one outcome (group commit of 16)", |b| {
         b.iter_custom(|iterations| {
             let start = Instant::now();

@@ -1,16 +1,18 @@
 //! Who gets an issue: every subscriber on the list when it started sending,
-//! minus the suppression list, each address once, minus those already done.
+//! minus the suppression list, each address once, minus those already done. The
+//! lists are read whole and checked before anything is sent or recorded.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::fs::FsError;
+use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::ledger::{Index, Outcome, address_key};
-use crate::subscribers::{
-    LIST_FILE, ListReader, SUPPRESSED_FILE, Subscriber, is_sorted, suppression,
-};
+use crate::subscribers::{ListError, ListReader, RowProblem, Subscriber, read_suppressions};
 
 /// Which earlier permanent failures a run should try again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,74 +39,181 @@ impl RetryFailed {
 pub struct Tally {
     /// Still to be sent (or retried).
     pub to_send: u64,
+    /// Pending but given up on now (deferred too long, or the window closed).
+    pub to_expire: u64,
     pub already_sent: u64,
-    /// Failed or bounced earlier and not being retried.
+    /// Failed, bounced or expired earlier and not being retried.
     pub failed_before: u64,
     pub suppressed: u64,
     /// Joined after the issue started sending: they get the next one.
     pub joined_later: u64,
     pub duplicates: u64,
-    pub invalid_rows: u64,
 }
 
-/// The hashed suppressed addresses (8 bytes each, whatever the address length).
-pub fn suppressed_keys(root: &Path) -> Result<HashSet<u64>> {
-    let addresses = suppression::addresses(&root.join(SUPPRESSED_FILE))?;
-    Ok(addresses.iter().map(|a| address_key(a)).collect())
+/// What a walk asks of the caller for one subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    Send(Subscriber),
+    /// Record as expired without sending, for this reason.
+    Expire(Subscriber, &'static str),
 }
 
-/// Streams the list and calls `each` for every recipient still to be sent.
-/// `cutoff` is when the issue started sending (`None`: it has not started).
-pub fn walk(
-    root: &Path,
-    index: &Index,
-    suppressed: &HashSet<u64>,
-    cutoff: Option<DateTime<Utc>>,
-    retry: &RetryFailed,
-    mut each: impl FnMut(Subscriber),
-) -> Result<Tally> {
-    let mut tally = Tally::default();
-    let list = root.join(LIST_FILE);
-    // verdict keeps the list sorted, so a duplicate follows its twin and memory
-    // stays flat whatever the list's length; a list edited out of order falls
-    // back to remembering every address seen (8 bytes each).
-    let mut seen = (!is_sorted(&list)?).then(HashSet::<u64>::new);
-    let mut previous = String::new();
-    let Some(rows) = ListReader::open(&list)? else {
-        return Ok(tally);
-    };
-    for row in rows {
-        let Ok(subscriber) = row else {
-            tally.invalid_rows += 1;
-            continue;
+/// Which readers are due, given what the ledger says.
+#[derive(Debug, Clone)]
+pub struct Selection<'a> {
+    pub index: &'a Index,
+    /// When the issue started sending (`None`: it has not started).
+    pub cutoff: Option<DateTime<Utc>>,
+    pub retry: &'a RetryFailed,
+    /// Readers deferred before this are given up on.
+    pub give_up_before: Option<DateTime<Utc>>,
+    /// The issue's send window has closed: everyone pending expires.
+    pub window_closed: bool,
+}
+
+/// The list of one project, checked whole, ready to be walked any number of
+/// times (each walk reads the same version of the file).
+pub struct Audience {
+    list: Option<File>,
+    path: PathBuf,
+    suppressed: HashSet<u64>,
+    /// The list is in the order verdict writes it: duplicates are neighbours.
+    sorted: bool,
+}
+
+impl Audience {
+    /// Reads the suppression list whole and checks every row of the list: a
+    /// damaged file is a located error before anything is sent or recorded.
+    pub fn open(layout: &Layout) -> Result<Audience, ListError> {
+        let suppressed = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?
+            .iter()
+            .map(|s| address_key(&s.email))
+            .collect();
+        let path = layout.list();
+        let list = match File::open(&path) {
+            Ok(file) => Some(file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(FsError::new("cannot read", &path, e).into()),
         };
-        let key = address_key(&subscriber.email);
-        let duplicate = match &mut seen {
-            Some(seen) => !seen.insert(key),
-            None => {
-                let repeated = subscriber.email == previous;
-                previous.clone_from(&subscriber.email);
-                repeated
-            }
+        let mut audience = Audience {
+            list,
+            path,
+            suppressed,
+            sorted: true,
         };
-        if duplicate {
-            tally.duplicates += 1;
-        } else if suppressed.contains(&key) {
-            tally.suppressed += 1;
-        } else if cutoff.is_some_and(|at| subscriber.subscribed_at > at) {
-            tally.joined_later += 1;
-        } else {
-            match index.outcomes.get(&key) {
-                Some(Outcome::Delivered) => tally.already_sent += 1,
-                Some(Outcome::Failed | Outcome::Bounced) if !retry.retries(&subscriber.email) => {
-                    tally.failed_before += 1
-                }
-                _ => {
-                    tally.to_send += 1;
-                    each(subscriber);
+        let mut problems: Vec<RowProblem> = Vec::new();
+        let mut previous = String::new();
+        let mut sorted = true;
+        if let Some(rows) = audience.rows()? {
+            for row in rows {
+                match row {
+                    Ok(subscriber) => {
+                        sorted &= subscriber.email >= previous;
+                        previous = subscriber.email;
+                    }
+                    Err(problem) if problems.len() < 100 => problems.push(problem),
+                    Err(_) => {}
                 }
             }
         }
+        crate::subscribers::ListError::from_problems(&audience.path, LIST_FILE, &problems)?;
+        audience.sorted = sorted;
+        Ok(audience)
     }
-    Ok(tally)
+
+    /// Whether an address is on the suppression list.
+    pub fn is_suppressed(&self, email: &str) -> bool {
+        self.suppressed.contains(&address_key(email))
+    }
+
+    fn rows(&self) -> Result<Option<ListReader>, ListError> {
+        let Some(file) = &self.list else {
+            return Ok(None);
+        };
+        let mut file = file
+            .try_clone()
+            .map_err(|e| FsError::new("cannot read", &self.path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| FsError::new("cannot read", &self.path, e))?;
+        ListReader::from_file(file, &self.path, LIST_FILE).map(Some)
+    }
+
+    /// Streams the list and calls `each` for every reader still due.
+    pub fn walk(
+        &self,
+        selection: &Selection<'_>,
+        mut each: impl FnMut(Pick),
+    ) -> Result<Tally, ListError> {
+        let mut tally = Tally::default();
+        // A list edited out of order falls back to remembering every address
+        // seen (8 bytes each); verdict's own sorted list needs only the last.
+        let mut seen = (!self.sorted).then(HashSet::<u64>::new);
+        let mut previous = String::new();
+        let Some(rows) = self.rows()? else {
+            return Ok(tally);
+        };
+        for row in rows {
+            // Rows were checked by `open`; a row that fails now means the file
+            // changed under us, which a rename-based writer never does.
+            let Ok(subscriber) = row else { continue };
+            let key = address_key(&subscriber.email);
+            let duplicate = match &mut seen {
+                Some(seen) => !seen.insert(key),
+                None => {
+                    let repeated = subscriber.email == previous;
+                    previous.clone_from(&subscriber.email);
+                    repeated
+                }
+            };
+            if duplicate {
+                tally.duplicates += 1;
+                continue;
+            }
+            if self.suppressed.contains(&key) {
+                tally.suppressed += 1;
+                continue;
+            }
+            let joined_later = matches!(
+                (selection.cutoff, subscriber.subscribed_at),
+                (Some(cutoff), Some(joined)) if joined > cutoff
+            );
+            if joined_later {
+                tally.joined_later += 1;
+                continue;
+            }
+            match selection.index.outcomes.get(&key) {
+                Some(Outcome::Delivered) => tally.already_sent += 1,
+                Some(Outcome::Expired) => tally.failed_before += 1,
+                Some(Outcome::Failed | Outcome::Bounced)
+                    if !selection.retry.retries(&subscriber.email) =>
+                {
+                    tally.failed_before += 1
+                }
+                pending => {
+                    let stale = pending == Some(&Outcome::Deferred)
+                        && matches!(
+                            (selection.give_up_before, selection.index.deferred_since.get(&key)),
+                            (Some(limit), Some(since)) if *since < limit
+                        );
+                    if selection.window_closed {
+                        tally.to_expire += 1;
+                        each(Pick::Expire(
+                            subscriber,
+                            "the issue's send window (not_after) has closed",
+                        ));
+                    } else if stale {
+                        tally.to_expire += 1;
+                        each(Pick::Expire(
+                            subscriber,
+                            "deferred for longer than give_up_after_hours",
+                        ));
+                    } else {
+                        tally.to_send += 1;
+                        each(Pick::Send(subscriber));
+                    }
+                }
+            }
+        }
+        Ok(tally)
+    }
 }

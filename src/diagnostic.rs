@@ -162,13 +162,37 @@ impl fmt::Display for FileDiagnostics {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+/// Why a file an editor writes could not be loaded: unreadable, or wrong with
+/// located problems.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Read(#[from] crate::fs::FsError),
+    #[error("{0}")]
+    Invalid(Box<FileDiagnostics>),
+}
+
+impl From<FileDiagnostics> for LoadError {
+    fn from(report: FileDiagnostics) -> Self {
+        LoadError::Invalid(Box::new(report))
+    }
+}
+
+impl FileDiagnostics {
+    /// The report as an error when it holds an error, else `value`.
+    pub fn into_result<T>(self, value: T) -> Result<T, FileDiagnostics> {
+        if self.error_count() > 0 {
+            Err(self)
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// One located error in this file.
+    pub fn with(mut self, diagnostic: Diagnostic) -> Self {
+        self.push(diagnostic);
+        self
+    }
 }
 
 /// Keeps a span inside the text and on character boundaries, so that the

@@ -1,15 +1,16 @@
-//! The one error type at the seams, and the exit code each kind maps to.
+//! The one error type at the seams between the commands and the library, and
+//! the exit code each kind maps to; module errors convert into it here.
 
 use std::fmt;
 
-use crate::diagnostic::FileDiagnostics;
+use crate::diagnostic::{FileDiagnostics, LoadError};
 use crate::fs::FsError;
 
 /// Process exit codes, documented in README.md.
 pub mod exit {
     /// Everything asked for was done.
     pub const OK: i32 = 0;
-    /// The tool could not run: unreadable files, unusable transport, a bug.
+    /// The tool could not run: unreadable files, an unusable relay, a bug.
     pub const FAILURE: i32 = 1;
     /// An editor's file or a command line is invalid; nothing was sent or changed.
     pub const INVALID_INPUT: i32 = 2;
@@ -17,6 +18,10 @@ pub mod exit {
     pub const DELIVERY_FAILURES: i32 = 3;
     /// Another `verdict send` holds the project's lock.
     pub const LOCKED: i32 = 4;
+    /// Stopped by SIGINT (128 + 2), after finishing the messages in flight.
+    pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM (128 + 15), after finishing the messages in flight.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// Why a command did not finish as asked.
@@ -36,6 +41,9 @@ pub enum Error {
     /// Another send holds the lock.
     #[error("{0}")]
     Locked(String),
+    /// Stopped by a signal, with the exit code to use.
+    #[error("{message}")]
+    Interrupted { message: String, code: i32 },
     /// Anything else that stops the run.
     #[error("{0}")]
     Failed(String),
@@ -50,12 +58,17 @@ impl Error {
         Error::Failed(message.to_string())
     }
 
+    pub fn usage(message: impl fmt::Display) -> Self {
+        Error::Usage(message.to_string())
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid(_) | Error::Usage(_) => exit::INVALID_INPUT,
             Error::Fs(_) | Error::Failed(_) => exit::FAILURE,
             Error::Delivery(_) => exit::DELIVERY_FAILURES,
             Error::Locked(_) => exit::LOCKED,
+            Error::Interrupted { code, .. } => *code,
         }
     }
 }
@@ -66,6 +79,101 @@ fn render_reports(reports: &[FileDiagnostics]) -> String {
         out.push_str(&report.render(false));
     }
     out.trim_end().to_string()
+}
+
+impl From<FileDiagnostics> for Error {
+    fn from(report: FileDiagnostics) -> Self {
+        Error::invalid(report)
+    }
+}
+
+impl From<LoadError> for Error {
+    fn from(error: LoadError) -> Self {
+        match error {
+            LoadError::Read(e) => Error::Fs(e),
+            LoadError::Invalid(report) => Error::invalid(*report),
+        }
+    }
+}
+
+impl From<crate::project::ProjectError> for Error {
+    fn from(error: crate::project::ProjectError) -> Self {
+        use crate::project::ProjectError;
+        match error {
+            ProjectError::Load(e) => e.into(),
+            other => Error::usage(other),
+        }
+    }
+}
+
+impl From<crate::subscribers::ListError> for Error {
+    fn from(error: crate::subscribers::ListError) -> Self {
+        use crate::subscribers::ListError;
+        match error {
+            ListError::Fs(e) => Error::Fs(e),
+            ListError::Invalid(report) => Error::invalid(*report),
+        }
+    }
+}
+
+impl From<crate::ledger::LedgerError> for Error {
+    fn from(error: crate::ledger::LedgerError) -> Self {
+        Error::failed(error)
+    }
+}
+
+impl From<crate::ledger::LockError> for Error {
+    fn from(error: crate::ledger::LockError) -> Self {
+        use crate::ledger::LockError;
+        match error {
+            LockError::Held { .. } => Error::Locked(error.to_string()),
+            LockError::Fs(e) => Error::Fs(e),
+        }
+    }
+}
+
+impl From<crate::transport::OpenError> for Error {
+    fn from(error: crate::transport::OpenError) -> Self {
+        use crate::transport::OpenError;
+        match error {
+            OpenError::PasswordFile(e) => Error::Fs(e),
+            OpenError::Tls { .. } => Error::failed(error),
+            other => Error::usage(other),
+        }
+    }
+}
+
+impl From<crate::unsubscribe::SecretError> for Error {
+    fn from(error: crate::unsubscribe::SecretError) -> Self {
+        use crate::unsubscribe::SecretError;
+        match error {
+            SecretError::Fs(e) => Error::Fs(e),
+            SecretError::TooShort => Error::usage(error),
+        }
+    }
+}
+
+impl From<crate::message::ComposeError> for Error {
+    fn from(error: crate::message::ComposeError) -> Self {
+        Error::failed(error)
+    }
+}
+
+impl From<crate::dispatch::DispatchError> for Error {
+    fn from(error: crate::dispatch::DispatchError) -> Self {
+        use crate::dispatch::DispatchError;
+        match error {
+            DispatchError::List(e) => e.into(),
+            DispatchError::Fs(e) => Error::Fs(e),
+            other => Error::failed(other),
+        }
+    }
+}
+
+impl From<crate::subscribers::AddressError> for Error {
+    fn from(error: crate::subscribers::AddressError) -> Self {
+        Error::usage(error)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,4 +1,5 @@
-//! File access that names its path in every error, and atomic writes.
+//! File access that names its path in every error; atomic writes through
+//! exclusive temporary files; the private `state/` folder.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -22,6 +23,11 @@ impl FsError {
             source,
         }
     }
+
+    /// Whether the file was simply not there.
+    pub fn is_not_found(&self) -> bool {
+        self.source.kind() == io::ErrorKind::NotFound
+    }
 }
 
 /// Reads a whole UTF-8 file.
@@ -29,9 +35,41 @@ pub fn read_to_string(path: &Path) -> Result<String, FsError> {
     fs::read_to_string(path).map_err(|e| FsError::new("cannot read", path, e))
 }
 
+/// Reads a whole UTF-8 file; `None` when it does not exist. Any other error is
+/// an error, never an empty file.
+pub fn read_optional(path: &Path) -> Result<Option<String>, FsError> {
+    match fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FsError::new("cannot read", path, e)),
+    }
+}
+
 /// Creates a directory and its parents.
 pub fn create_dir_all(path: &Path) -> Result<(), FsError> {
     fs::create_dir_all(path).map_err(|e| FsError::new("cannot create directory", path, e))
+}
+
+/// Creates a private directory (0700 whatever the umask) and its parents; an
+/// existing one is tightened to 0700 as well.
+pub fn create_private_dir(path: &Path) -> Result<(), FsError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if !path.is_dir() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(path)
+                .map_err(|e| FsError::new("cannot create directory", path, e))?;
+        }
+        // DirBuilder's mode is filtered by the umask only to be stricter; set it
+        // exactly so that an old, looser folder is closed too.
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .map_err(|e| FsError::new("cannot restrict", path, e))
+    }
+    #[cfg(not(unix))]
+    create_dir_all(path)
 }
 
 /// Opens a file for appending, creating it if needed.
@@ -44,42 +82,91 @@ pub fn open_append(path: &Path) -> Result<File, FsError> {
 }
 
 /// Writes `bytes` to `path` so that a reader (or a crash) sees either the old file
-/// or the new one, never a mix: temp file beside it, fsync, rename, fsync the folder.
+/// or the new one, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     write_atomic_with(path, |file| file.write_all(bytes))
 }
 
 /// Like [`write_atomic`], with the content produced by a writer callback so that
 /// large files (the subscriber list) stream instead of being built in memory.
+///
+/// The temporary file is created exclusively with a random name beside the target
+/// (so nobody can plant it), fsynced, then renamed over the target, and the folder
+/// fsynced. A symlinked target keeps its link: the file it points at is replaced.
 pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), FsError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let target = resolve_symlink(path)?;
+    let dir = parent(&target);
     create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let file = File::create(&tmp)?;
-        {
-            let mut buffered = io::BufWriter::new(&file);
-            write(&mut buffered)?;
-            buffered.flush()?;
-        }
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let fail = |e| FsError::new("cannot write", path, e);
+    let temp = tempfile::Builder::new()
+        .prefix(".verdict-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    {
+        let mut buffered = io::BufWriter::new(temp.as_file());
+        write(&mut buffered).map_err(fail)?;
+        buffered.flush().map_err(fail)?;
     }
-    result.map_err(|e| FsError::new("cannot write", path, e))
+    keep_mode(&target, temp.as_file()).map_err(fail)?;
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist(&target).map_err(|e| fail(e.error))?;
+    sync_dir(dir).map_err(fail)
+}
+
+/// Writes a file only its owner can read (secrets), atomically.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    // tempfile creates its files 0600 on Unix; keep_mode is skipped for a new file.
+    write_atomic(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| FsError::new("cannot restrict", path, e))?;
+    }
+    Ok(())
+}
+
+/// The file a path finally names: a symlink is followed so that replacing the
+/// file keeps the link (editors link lists kept elsewhere).
+fn resolve_symlink(path: &Path) -> Result<PathBuf, FsError> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::canonicalize(path).or_else(|e| match fs::read_link(path) {
+                // A dangling link: write where it points.
+                Ok(target) if e.kind() == io::ErrorKind::NotFound => Ok(parent(path).join(target)),
+                _ => Err(FsError::new("cannot follow the link", path, e)),
+            })
+        }
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// A replaced file keeps its permissions (tempfile makes new files 0600).
+fn keep_mode(target: &Path, temp: &File) -> io::Result<()> {
+    match fs::metadata(target) {
+        Ok(meta) => temp.set_permissions(meta.permissions()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // A new data file is readable like any file the user makes (0644),
+                // not private; secrets go through write_private.
+                temp.set_permissions(fs::Permissions::from_mode(0o644))?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Makes a rename or a new file in `dir` durable.
@@ -87,12 +174,75 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Resolves `path` against `base` unless it is already absolute.
-pub fn resolve(base: &Path, path: impl AsRef<Path>) -> PathBuf {
-    let path = path.as_ref();
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
+/// Makes a new file and its folder entry durable.
+pub fn sync_dir_of(path: &Path) -> Result<(), FsError> {
+    let dir = parent(path);
+    sync_dir(dir).map_err(|e| FsError::new("cannot sync", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_a_symlink_points_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.csv");
+        let link = dir.path().join("link.csv");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_private_file_is_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("list.csv");
+        fs::write(&file, "a").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&file, b"b").unwrap();
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        let secret = dir.path().join("secret");
+        write_private(&secret, b"s").unwrap();
+        assert_eq!(
+            fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let leftovers = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_private_dir_is_0700_even_under_a_permissive_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state/ledger");
+        fs::create_dir_all(&state).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o777)).unwrap();
+        create_private_dir(&state).unwrap();
+        assert_eq!(
+            fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 }

@@ -5,39 +5,46 @@
 //! ```text
 //! issues/*.toml ─ issue (parse with spans, check against the panel roster) ─ Issue
 //!   ─ render (HTML with maud, text at 72 columns; once per issue, slots per reader)
-//!   ─ message (headers, signed unsubscribe link, DKIM) ─ transport (outbox | SMTP)
-//!   ─ outcome ─ ledger (append-only, fsync in batches) ─ status
-//! subscribers/ ─ subscribers (normalise, dedupe) ─ audience (minus suppression and
-//!   those already done) ─ dispatch (pooled, paced, retried)
+//!   ─ message (bodies encoded once, a skeleton filled per reader, DKIM)
+//!   ─ transport (outbox | SMTP, every step under a deadline; failures classified)
+//!   ─ dispatch (relays, pooled, paced, retried) ─ ledger (append-only, fsync in
+//!   batches) ─ status
+//! subscribers/ ─ subscribers (normalise, read whole, located errors) ─ audience
+//!   (minus suppression and those already done) ─ dispatch
 //! ```
 //!
-//! `project` is the hub the commands borrow from: `config` (verdict.toml) and
-//! `templates` (theme, panel roster). `diagnostic` renders located problems;
-//! `error` maps every failure to one exit code (see [`error::exit`]).
+//! `project` is the hub the commands borrow from: `layout` (every path), `config`
+//! (verdict.toml, checked into types) and `templates` (theme, panel roster).
+//! `diagnostic` renders located problems; `error` maps every failure to one exit
+//! code (see [`error::exit`]) and is the only place that does.
 
-pub mod audience;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod diagnostic;
-pub mod dispatch;
-pub mod error;
-pub mod fs;
 pub mod issue;
+pub mod layout;
 pub mod ledger;
-pub mod log;
-pub mod markdown;
 pub mod message;
 pub mod project;
 pub mod render;
-pub mod serve;
-pub mod subscribers;
-pub mod table_reader;
 pub mod templates;
-pub mod transport;
 pub mod unsubscribe;
 
-pub use error::{Error, Result};
+mod audience;
+mod commands;
+mod config;
+mod diagnostic;
+mod dispatch;
+mod error;
+mod fs;
+mod log;
+mod markdown;
+mod pieces;
+mod serve;
+mod subscribers;
+mod table_reader;
+mod text;
+mod transport;
+
+pub use error::{Error, Result, exit};
 
 use cli::{Cli, Command};
 
@@ -51,14 +58,16 @@ pub fn run(cli: Cli) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         cli.project.display()
     );
+    let layout = layout::Layout::new(cli.project.clone());
+    let now = chrono::Utc::now();
     match cli.command {
-        Command::New(args) => commands::new::execute(&cli.project, args),
-        Command::Check(args) => commands::check::execute(&cli.project, args),
-        Command::Preview(args) => commands::preview::execute(&cli.project, args),
-        Command::RotateSecret(args) => commands::rotate_secret::execute(&cli.project, args),
-        Command::Send(args) => commands::send::execute(&cli.project, args),
-        Command::Serve(args) => commands::serve::execute(&cli.project, args),
-        Command::Status(args) => commands::status::execute(&cli.project, args),
-        Command::Subscribers(args) => commands::subscribers::execute(&cli.project, args),
+        Command::New(args) => commands::new::execute(&layout, args),
+        Command::Check(args) => commands::check::execute(&layout, args, now),
+        Command::Preview(args) => commands::preview::execute(&layout, args),
+        Command::RotateSecret(args) => commands::rotate_secret::execute(&layout, args),
+        Command::Send(args) => commands::send::execute(&layout, args, now),
+        Command::Serve(args) => commands::serve::execute(&layout, args),
+        Command::Status(args) => commands::status::execute(&layout, args, now),
+        Command::Subscribers(args) => commands::subscribers::execute(&layout, args),
     }
 }

@@ -10,7 +10,7 @@ use verdict::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match verdict::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(verdict::exit::OK as u8),
         Err(error) => {
             match &error {
                 Error::Invalid(reports) => {

@@ -1,46 +1,52 @@
 //! The hub every command borrows from: a newsletter project folder with its
 //! configuration and templates loaded once, and its issues found by name.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::diagnostic::FileDiagnostics;
-use crate::error::{Error, Result};
+use crate::diagnostic::LoadError;
 use crate::issue::{Issue, ParsedIssue};
+use crate::layout::Layout;
 use crate::render::Context;
 use crate::templates::{self, Roster, Theme};
-
-pub const ISSUES_DIR: &str = "issues";
-pub const STATE_DIR: &str = "state";
-pub const SUBSCRIBERS_DIR: &str = "subscribers";
 
 /// A loaded newsletter project.
 #[derive(Debug)]
 pub struct Project {
-    pub root: PathBuf,
+    pub layout: Layout,
     pub config: Config,
-    /// The source of `verdict.toml`, to locate problems found after parsing.
-    pub config_source: FileDiagnostics,
     pub theme: Theme,
     pub roster: Roster,
 }
 
+/// Why a project or one of its issues cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{0} is not a verdict project: it has no verdict.toml")]
+    NotAProject(String),
+    #[error(
+        "no issue named `{0}`: give an issue id (YYYY-MM-DD-slug), a unique start of one, or a file name in issues/"
+    )]
+    NoSuchIssue(String),
+    #[error("`{name}` matches several issues: {}", matches.join(", "))]
+    Ambiguous { name: String, matches: Vec<String> },
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
 impl Project {
     /// Loads configuration and templates; issues are read on demand.
-    pub fn load(root: &Path) -> Result<Project> {
-        if !root.join(crate::config::CONFIG_FILE).is_file() {
-            return Err(Error::Usage(format!(
-                "{} is not a verdict project: it has no {}",
-                root.display(),
-                crate::config::CONFIG_FILE
-            )));
+    pub fn load(layout: &Layout) -> Result<Project, ProjectError> {
+        if !layout.config().is_file() {
+            return Err(ProjectError::NotAProject(
+                layout.root().display().to_string(),
+            ));
         }
-        let (config, config_source) = Config::load(root)?;
-        let (theme, roster) = templates::load(root)?;
+        let config = Config::load(layout)?;
+        let (theme, roster) = templates::load(layout)?;
         Ok(Project {
-            root: root.to_path_buf(),
+            layout: layout.clone(),
             config,
-            config_source,
             theme,
             roster,
         })
@@ -54,29 +60,13 @@ impl Project {
         }
     }
 
-    pub fn state_dir(&self) -> PathBuf {
-        self.root.join(STATE_DIR)
-    }
-
-    pub fn subscribers_dir(&self) -> PathBuf {
-        self.root.join(SUBSCRIBERS_DIR)
-    }
-
-    /// A path as the user should see it: relative to the project when inside it.
-    pub fn display_path(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
-    }
-
     /// Every issue file, in date order.
-    pub fn issue_paths(&self) -> Result<Vec<PathBuf>> {
-        let dir = self.root.join(ISSUES_DIR);
+    pub fn issue_paths(&self) -> Result<Vec<PathBuf>, crate::fs::FsError> {
+        let dir = self.layout.issues_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(crate::fs::FsError::new("cannot list", &dir, e).into()),
+            Err(e) => return Err(crate::fs::FsError::new("cannot list", &dir, e)),
         };
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -86,32 +76,60 @@ impl Project {
         Ok(paths)
     }
 
-    /// Finds an issue by path, file name or id (`2026-11-26-axolotl-vs-mistral`).
-    pub fn find_issue(&self, name: &str) -> Result<PathBuf> {
-        let as_path = Path::new(name);
-        let candidates = [
-            as_path.to_path_buf(),
-            self.root.join(as_path),
-            self.root.join(ISSUES_DIR).join(as_path),
-            self.root.join(ISSUES_DIR).join(format!("{name}.toml")),
-        ];
-        candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-            Error::Usage(format!(
-                "no issue named `{name}`: give a path, a file name in issues/ or an issue id"
-            ))
-        })
+    /// Finds an issue in `issues/` by id, file name, `issues/` path or a unique
+    /// start of an id. Paths outside `issues/` are not issues of this project.
+    pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
+        let dir = self.layout.issues_dir();
+        let stem = name
+            .trim_start_matches("./")
+            .trim_start_matches("issues/")
+            .trim_end_matches(".toml");
+        let not_found = || ProjectError::NoSuchIssue(name.chars().take(80).collect());
+        if stem.is_empty() || stem.contains(['/', '\\']) || stem.starts_with('.') {
+            return Err(not_found());
+        }
+        let exact = dir.join(format!("{stem}.toml"));
+        if exact.is_file() {
+            return Ok(exact);
+        }
+        let paths = self
+            .issue_paths()
+            .map_err(|e| ProjectError::Load(e.into()))?;
+        let matches: Vec<PathBuf> = paths
+            .into_iter()
+            .filter(|p| {
+                p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| s.starts_with(stem))
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(not_found()),
+            many => Err(ProjectError::Ambiguous {
+                name: stem.to_string(),
+                matches: many
+                    .iter()
+                    .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                    .collect(),
+            }),
+        }
     }
 
     /// Reads and validates one issue file.
-    pub fn load_issue(&self, path: &Path) -> Result<ParsedIssue> {
+    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
         let source = crate::fs::read_to_string(path)?;
-        Issue::parse(&self.display_path(path), &source, &self.roster).map_err(Error::invalid)
+        Ok(Issue::parse(
+            &self.layout.display(path),
+            &source,
+            &self.roster,
+        )?)
     }
 
     /// The issues named on the command line, or all of them.
-    pub fn select_issues(&self, names: &[String]) -> Result<Vec<PathBuf>> {
+    pub fn select_issues(&self, names: &[String]) -> Result<Vec<PathBuf>, ProjectError> {
         if names.is_empty() {
-            self.issue_paths()
+            self.issue_paths().map_err(|e| ProjectError::Load(e.into()))
         } else {
             names.iter().map(|n| self.find_issue(n)).collect()
         }

@@ -3,22 +3,18 @@
 //! suppresses the address durably, idempotently, at once.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
-use tokio::sync::Notify;
 
-use crate::subscribers::{self, Reason};
+use crate::layout::Layout;
+use crate::subscribers::{self, Reason, Suppression};
 use crate::unsubscribe::{Signer, decode_address};
 
 /// The RFC 8058 body of a one-click unsubscribe.
@@ -28,25 +24,15 @@ pub const MAX_BODY_BYTES: usize = 1024;
 
 /// What the service needs.
 pub struct Service {
-    pub root: PathBuf,
+    pub layout: Layout,
     pub signer: Signer,
     pub newsletter: String,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
     pub path: String,
 }
 
-/// Limits for a server started by tests or a supervisor.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Limits {
-    pub max_requests: Option<u64>,
-    pub max_duration: Option<Duration>,
-}
-
 struct Shared {
     service: Service,
-    requests: AtomicU64,
-    limits: Limits,
-    stop: Notify,
 }
 
 /// Builds the router.
@@ -56,39 +42,13 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(&path, get(confirm_page).post(unsubscribe))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            count_requests,
-        ))
         .with_state(shared)
 }
 
-async fn count_requests(
-    State(shared): State<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let response = next.run(request).await;
-    let served = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    if shared.limits.max_requests.is_some_and(|max| served >= max) {
-        shared.stop.notify_one();
-    }
-    response
-}
-
-/// Serves until SIGTERM or Ctrl-C (or a limit), finishing requests under way.
-pub async fn run(
-    service: Service,
-    listener: tokio::net::TcpListener,
-    limits: Limits,
-) -> std::io::Result<()> {
-    let shared = Arc::new(Shared {
-        service,
-        requests: AtomicU64::new(0),
-        limits,
-        stop: Notify::new(),
-    });
-    let app = router(shared.clone());
+/// Serves until SIGTERM or Ctrl-C, finishing requests under way.
+pub async fn run(service: Service, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let shared = Arc::new(Shared { service });
+    let app = router(shared);
     let shutdown = async move {
         let terminate = async {
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -98,17 +58,9 @@ pub async fn run(
                 Err(_) => std::future::pending::<()>().await,
             }
         };
-        let deadline = async {
-            match limits.max_duration {
-                Some(duration) => tokio::time::sleep(duration).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
         tokio::select! {
             _ = terminate => {},
             _ = tokio::signal::ctrl_c() => {},
-            _ = shared.stop.notified() => {},
-            _ = deadline => {},
         }
     };
     axum::serve(listener, app)
@@ -172,17 +124,10 @@ async fn unsubscribe(
         )
             .into_response();
     }
-    let root = shared.service.root.clone();
-    let address = email.clone();
-    let written = tokio::task::spawn_blocking(move || {
-        subscribers::suppress(
-            &root,
-            &address,
-            Reason::Unsubscribed,
-            "one-click unsubscribe",
-        )
-    })
-    .await;
+    let layout = shared.service.layout.clone();
+    let entry = Suppression::now(&email, Reason::Unsubscribed, "one-click unsubscribe");
+    let written =
+        tokio::task::spawn_blocking(move || subscribers::suppress(&layout, &[entry])).await;
     match written {
         Ok(Ok(_)) => page(
             &newsletter,

@@ -86,7 +86,9 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
                 let reason = error
                     .message()
                     .trim_end()
-                    .replace("expected f64", "expected a number");
+                    .replace("expected f64", "expected a number")
+                    .replace("expected u64", "expected a whole number")
+                    .replace("expected u32", "expected a whole number");
                 self.diagnostics.push(
                     Diagnostic::error(format!("`{key}` has the wrong type or value: {reason}"))
                         .at(span)
@@ -129,6 +131,27 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
             }
         }
         Some(tables)
+    }
+
+    /// A sub-table (`[key]`), with its span.
+    pub fn table(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+    ) -> Option<(Range<usize>, &'t DeTable<'i>)> {
+        let value = self.raw(key)?;
+        match value.get_ref().as_table() {
+            Some(table) => Some((value.span(), table)),
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(format!("`{key}` must be a table"))
+                        .at(value.span())
+                        .label(format!("this is {}", article(value.get_ref().type_str())))
+                        .help(format!("expected {expected}")),
+                );
+                None
+            }
+        }
     }
 
     /// The raw value of a key, marking the key as known.

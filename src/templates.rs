@@ -1,15 +1,11 @@
 //! `templates/`: what editors change without touching Rust: the theme (colours,
 //! fonts, logo, header and footer text) and the panel roster.
 
-use std::path::Path;
-
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnostic::{Diagnostic, FileDiagnostics};
-
-pub const THEME_FILE: &str = "templates/theme.toml";
-pub const PANEL_FILE: &str = "templates/panel.toml";
+use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
+use crate::layout::{Layout, PANEL_FILE, THEME_FILE};
 
 /// Colours, fonts and fixed texts of the email.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,10 +137,10 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
 }
 
 /// Reads both template files of a project.
-pub fn load(root: &Path) -> Result<(Theme, Roster), crate::Error> {
-    let theme_source = crate::fs::read_to_string(&root.join(THEME_FILE))?;
-    let theme = Theme::parse(THEME_FILE, &theme_source).map_err(crate::Error::invalid)?;
-    let panel_source = crate::fs::read_to_string(&root.join(PANEL_FILE))?;
-    let roster = Roster::parse(PANEL_FILE, &panel_source).map_err(crate::Error::invalid)?;
+pub fn load(layout: &Layout) -> Result<(Theme, Roster), LoadError> {
+    let theme_source = crate::fs::read_to_string(&layout.theme())?;
+    let theme = Theme::parse(THEME_FILE, &theme_source)?;
+    let panel_source = crate::fs::read_to_string(&layout.panel())?;
+    let roster = Roster::parse(PANEL_FILE, &panel_source)?;
     Ok((theme, roster))
 }

@@ -3,8 +3,6 @@
 //! accepted after a rotation.
 
 use std::fmt;
-use std::io::Write as _;
-use std::path::Path;
 
 use base64::Engine as _;
 use base64::prelude::BASE64_URL_SAFE_NO_PAD;
@@ -12,15 +10,12 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::fs::FsError;
+use crate::layout::Layout;
 
 /// The environment variable that holds the current secret (overrides the file).
 pub const SECRET_ENV: &str = "VERDICT_SECRET";
 /// Earlier secrets still accepted, comma-separated.
 pub const OLD_SECRETS_ENV: &str = "VERDICT_OLD_SECRETS";
-/// Where a generated secret is kept, relative to the project.
-pub const SECRET_FILE: &str = "state/secret";
-/// Earlier secrets, one per line, relative to the project.
-pub const OLD_SECRETS_FILE: &str = "state/secret.old";
 
 /// Key material that never prints.
 #[derive(Clone, PartialEq, Eq)]
@@ -43,6 +38,8 @@ impl Secret {
         Secret(BASE64_URL_SAFE_NO_PAD.encode(bytes).into_bytes())
     }
 
+    // HMAC accepts keys of any length, so the key is never refused.
+    #[allow(clippy::expect_used)]
     fn mac(&self, email: &str) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC takes keys of any length");
@@ -95,94 +92,61 @@ impl Signer {
     }
 
     /// Loads the secrets from the environment, or from `state/`, generating the
-    /// current one on first use (mode 0600).
-    pub fn load(root: &Path) -> Result<Signer, crate::Error> {
+    /// current one on first use (mode 0600, in a 0700 folder).
+    pub fn load(layout: &Layout) -> Result<Signer, SecretError> {
         let env_old = std::env::var(OLD_SECRETS_ENV).unwrap_or_default();
-        let file_old = match std::fs::read_to_string(root.join(OLD_SECRETS_FILE)) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return Err(FsError::new("cannot read", &root.join(OLD_SECRETS_FILE), e).into());
-            }
-        };
-        let previous: Vec<&str> = env_old.split(',').chain(file_old.lines()).collect();
+        let file_old = crate::fs::read_optional(&layout.old_secrets())?.unwrap_or_default();
+        let previous: Vec<Secret> = env_old
+            .split(',')
+            .chain(file_old.lines())
+            .filter_map(Secret::from_text)
+            .collect();
         if let Ok(text) = std::env::var(SECRET_ENV) {
-            let current = Secret::from_text(&text).ok_or_else(|| {
-                crate::Error::Usage(format!(
-                    "{SECRET_ENV} is too short: use at least 16 random characters"
-                ))
-            })?;
-            crate::debug!("unsubscribe secret from {SECRET_ENV}");
-            return Ok(Signer {
-                current,
-                previous: previous
-                    .iter()
-                    .filter_map(|s| Secret::from_text(s))
-                    .collect(),
-            });
+            let current = Secret::from_text(&text).ok_or(SecretError::TooShort)?;
+            crate::debug!("link secret from {SECRET_ENV}");
+            return Ok(Signer { current, previous });
         }
-        let path = root.join(SECRET_FILE);
-        let current = match std::fs::read_to_string(&path) {
-            Ok(text) => Secret::from_text(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(FsError::new("cannot read", &path, e).into()),
-        };
-        crate::debug!("unsubscribe secret from {}", path.display());
+        let path = layout.secret();
+        let current = crate::fs::read_optional(&path)?.and_then(|text| Secret::from_text(&text));
+        crate::debug!("link secret from {}", path.display());
         let current = match current {
             Some(secret) => secret,
             None => {
                 let secret = Secret::generate();
-                write_private(&path, &secret.0)?;
+                crate::fs::create_private_dir(&layout.state_dir())?;
+                crate::fs::write_private(&path, &secret.0)?;
                 secret
             }
         };
-        Ok(Signer {
-            current,
-            previous: previous
-                .iter()
-                .filter_map(|s| Secret::from_text(s))
-                .collect(),
-        })
+        Ok(Signer { current, previous })
     }
 
     /// Moves the current file secret to the list of earlier ones and makes a new
     /// one; links already sent keep working.
-    pub fn rotate(root: &Path) -> Result<(), crate::Error> {
-        let signer = Signer::load(root)?;
-        let old_path = root.join(OLD_SECRETS_FILE);
-        let mut old = match std::fs::read(&old_path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(FsError::new("cannot read", &old_path, e).into()),
-        };
+    pub fn rotate(layout: &Layout) -> Result<(), SecretError> {
+        let signer = Signer::load(layout)?;
+        let old_path = layout.old_secrets();
+        let mut old = crate::fs::read_optional(&old_path)?
+            .unwrap_or_default()
+            .into_bytes();
         if !old.is_empty() && !old.ends_with(b"\n") {
             old.push(b'\n');
         }
         old.extend_from_slice(&signer.current.0);
         old.push(b'\n');
-        write_private(&old_path, &old)?;
-        write_private(&root.join(SECRET_FILE), &Secret::generate().0)?;
+        crate::fs::write_private(&old_path, &old)?;
+        crate::fs::write_private(&layout.secret(), &Secret::generate().0)?;
         Ok(())
     }
 }
 
-/// Writes a file only its owner can read, atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".secret.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        crate::fs::sync_dir(dir)
-    })();
-    result.map_err(|e| FsError::new("cannot write", path, e))
+/// Why the secrets could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{SECRET_ENV} is too short: use at least 16 random characters")]
+    TooShort,
+    #[error(transparent)]
+    Fs(#[from] FsError),
 }
 
 /// Decodes the address carried in an unsubscribe link.

@@ -1,40 +1,51 @@
-//! `verdict check`: validate configuration, templates, issues and the subscriber
-//! list without sending; errors fail the command, warnings only inform.
+//! `verdict check`: validate configuration, templates, issues and both lists
+//! without sending; errors fail the command, warnings only inform.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use chrono::{DateTime, Utc};
+
+use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::error::{Error, Result};
 use crate::issue::ParsedIssue;
+use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::project::Project;
 use crate::render::{self, GMAIL_CLIP_BYTES, Personalisation};
-use crate::subscribers::LIST_FILE;
+use crate::subscribers::{ListError, ListReader, RowProblem, read_suppressions};
 
-/// Validate verdict.toml, templates/, the issues (all, or those named) and the
-/// subscriber list. Exits 2 when anything is invalid.
+/// Validate verdict.toml, templates/, the issues (all, or those named), the
+/// subscriber list and the suppression list. Exits 2 when anything is invalid.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Issues to check (paths, file names or ids); all when none is given.
+    /// Issues to check (ids, unique starts of ids or file names); all when none is given.
     pub issues: Vec<String>,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
+pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+    let project = Project::load(layout)?;
     let mut reports: Vec<FileDiagnostics> = Vec::new();
+    let mut usage = Vec::new();
     let paths = project.select_issues(&args.issues)?;
     for path in &paths {
         match project.load_issue(path) {
-            Ok(parsed) => reports.push(lint_issue(&project, parsed)),
-            Err(Error::Invalid(mut found)) => reports.append(&mut found),
-            Err(other) => return Err(other),
+            Ok(parsed) => reports.push(lint_issue(&project, parsed, now)),
+            Err(LoadError::Invalid(report)) => reports.push(*report),
+            Err(LoadError::Read(e)) => return Err(e.into()),
         }
     }
-    reports.extend(check_subscribers(&project)?);
+    reports.extend(list_reports(layout)?);
     reports.push(check_dkim(&project));
+    if let Ok(env) = std::env::var(crate::transport::TRANSPORT_ENV)
+        && let Err(e) = crate::transport::choose(None, Some(&env), &project.config.transport)
+    {
+        usage.push(e.to_string());
+    }
 
     let styled = std::io::stderr().is_terminal();
-    let (mut errors, mut warnings) = (0, 0);
+    let (mut errors, mut warnings) = (usage.len(), 0);
+    for message in &usage {
+        eprintln!("error: {message}");
+    }
     for report in &reports {
         errors += report.error_count();
         warnings += report.warning_count();
@@ -43,7 +54,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
         }
     }
     let summary = format!(
-        "checked {} issue(s) and the subscriber list: {errors} error(s), {warnings} warning(s)",
+        "checked verdict.toml, templates, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
         paths.len()
     );
     if errors > 0 {
@@ -55,7 +66,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
 }
 
 /// Warnings that need the rendered email or the clock.
-fn lint_issue(project: &Project, parsed: ParsedIssue) -> FileDiagnostics {
+fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> FileDiagnostics {
     let ParsedIssue {
         issue,
         mut warnings,
@@ -64,7 +75,7 @@ fn lint_issue(project: &Project, parsed: ParsedIssue) -> FileDiagnostics {
     let sample = Personalisation {
         name: Some("Reader"),
         email: "reader@example.com",
-        unsubscribe_url: project.config.unsubscribe_url.get_ref(),
+        unsubscribe_url: project.config.unsubscribe_url.as_str(),
     };
     let html_size = rendered.html.fill(&sample).len();
     if html_size > GMAIL_CLIP_BYTES {
@@ -85,9 +96,10 @@ fn lint_issue(project: &Project, parsed: ParsedIssue) -> FileDiagnostics {
                 .help("set logo.alt: readers with images off see only the alt text"),
         );
     }
+    let ledger = project.layout.ledger(&issue.id);
     if let Some(send_at) = &issue.send_at
-        && send_at.value < chrono::Utc::now()
-        && !crate::ledger::is_complete(&project.state_dir(), &issue.id)
+        && send_at.value < now
+        && !crate::ledger::is_complete(&ledger)
     {
         warnings.push(
             Diagnostic::warning("send_at is in the past and the issue is not sent yet")
@@ -99,36 +111,68 @@ fn lint_issue(project: &Project, parsed: ParsedIssue) -> FileDiagnostics {
     warnings
 }
 
-/// Every problem in the subscriber list, located.
-fn check_subscribers(project: &Project) -> Result<Vec<FileDiagnostics>> {
-    let path = project.root.join(LIST_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(crate::fs::FsError::new("cannot read", &path, e).into()),
-    };
-    Ok(vec![crate::subscribers::validate_list(LIST_FILE, &text)])
+/// Every problem in the subscriber list and the suppression list, located.
+/// Duplicates are warnings: a send mails each address once.
+fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
+    let mut reports = Vec::new();
+    let list = layout.list();
+    let mut problems: Vec<RowProblem> = Vec::new();
+    match ListReader::open(&list, LIST_FILE) {
+        Err(ListError::Invalid(report)) => reports.push(*report),
+        Err(ListError::Fs(e)) => return Err(e.into()),
+        Ok(Some(mut rows)) => {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(row) = rows.next() {
+                match row {
+                    Ok(subscriber) => {
+                        if !seen.insert(crate::ledger::address_key(&subscriber.email)) {
+                            problems.push(
+                                RowProblem::error(
+                                    rows.record_start(),
+                                    subscriber.email.as_str(),
+                                    format!("{} is on the list twice", subscriber.email),
+                                    "remove one of the rows: addresses are compared lower-cased; a send mails it once",
+                                )
+                                .warning(),
+                            );
+                        }
+                    }
+                    Err(problem) => problems.push(problem),
+                }
+            }
+            if !problems.is_empty() {
+                reports.push(crate::subscribers::problems_report(
+                    &list, LIST_FILE, &problems,
+                )?);
+            }
+        }
+        Ok(None) => {}
+    }
+    match read_suppressions(&layout.suppressed(), SUPPRESSED_FILE) {
+        Ok(_) => {}
+        Err(ListError::Invalid(report)) => reports.push(*report),
+        Err(ListError::Fs(e)) => return Err(e.into()),
+    }
+    Ok(reports)
 }
 
 /// The DKIM key must load; its domain should align with the From domain.
 fn check_dkim(project: &Project) -> FileDiagnostics {
-    let mut report = project.config_source.clone();
+    let mut report = project.config.source.clone();
     let Some(dkim) = &project.config.dkim else {
         return report;
     };
-    if let Err(problems) =
-        crate::message::load_dkim(&project.root, &project.config, &project.config_source)
-    {
+    if let Err(problems) = crate::message::load_dkim(&project.config, &project.layout) {
         return problems;
     }
-    let from = project.config.from_domain();
-    let domain = dkim.domain.get_ref().to_ascii_lowercase();
-    if from != domain && !from.ends_with(&format!(".{domain}")) {
+    let from = project.config.sender_domain();
+    let domain = &dkim.domain.value;
+    if &from != domain && !from.ends_with(&format!(".{domain}")) {
         report.push(
             Diagnostic::warning(format!(
                 "the DKIM domain {domain} is not aligned with the From domain {from}"
             ))
-            .at(dkim.domain.span())
+            .at(dkim.domain.span.clone())
             .label("DMARC needs the signing domain to match the From domain")
             .help(format!(
                 "sign as {from} (or a parent domain of it), or send from an address at {domain}"

@@ -1,13 +1,13 @@
 //! `verdict new`: scaffold the next issue file with every field and a comment on each.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use chrono::{Days, NaiveDate};
 
 use crate::error::{Error, Result};
-use crate::issue::parse_file_name;
-use crate::project::{ISSUES_DIR, Project};
+use crate::issue::{parse_file_name, slugify};
+use crate::layout::Layout;
+use crate::project::Project;
 
 /// Scaffold the next issue comparing two (or three) tools.
 #[derive(Debug, clap::Args)]
@@ -20,8 +20,8 @@ pub struct Args {
     pub date: Option<NaiveDate>,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
+pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    let project = Project::load(layout)?;
     let today = chrono::Local::now().date_naive();
     let date = match args.date {
         Some(date) => date,
@@ -35,16 +35,16 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     }
     let file_name = format!("{date}-{slug}.toml");
     parse_file_name(&file_name).map_err(Error::Usage)?;
-    let path = project.root.join(ISSUES_DIR).join(&file_name);
+    let path = layout.issues_dir().join(&file_name);
     if path.exists() {
         return Err(Error::Usage(format!(
             "{} already exists; edit it, or pick another --date",
-            project.display_path(&path)
+            layout.display(&path)
         )));
     }
     let ids: Vec<&str> = project.roster.ids().collect();
     crate::fs::write_atomic(&path, scaffold(&args.tools, &ids).as_bytes())?;
-    println!("{}", project.display_path(&path));
+    println!("{}", layout.display(&path));
     Ok(())
 }
 
@@ -64,15 +64,6 @@ fn next_date(project: &Project, today: NaiveDate) -> Result<NaiveDate> {
         .and_then(|d| d.checked_add_days(Days::new(7)))
         .filter(|d| *d > today)
         .unwrap_or(today))
-}
-
-/// Lowercase ASCII words joined by `-`.
-pub fn slugify(text: &str) -> String {
-    text.to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 fn quoted(text: &str) -> String {
@@ -144,18 +135,4 @@ quote = """
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_lowercase_ascii_words() {
-        assert_eq!(
-            slugify("Axolotl vs Mistral Medium 3 (72B)"),
-            "axolotl-vs-mistral-medium-3-72b"
-        );
-        assert_eq!(slugify("  Ünïcode -- Tool "), "n-code-tool");
-    }
 }

@@ -1,8 +1,9 @@
 //! `verdict preview`: write an issue's HTML, text and complete `.eml` to a folder.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::Result;
+use crate::layout::Layout;
 use crate::message::Composer;
 use crate::project::Project;
 use crate::render::{self, Personalisation};
@@ -11,7 +12,7 @@ use crate::unsubscribe::Signer;
 /// Write the HTML, the text and a complete .eml of an issue, and print their paths.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The issue: a path, a file name in issues/ or an id.
+    /// The issue: its id, a unique start of it, or its file name in issues/.
     pub issue: String,
     /// Where to write the files (default: preview/<issue id>/).
     #[arg(long, value_name = "DIR")]
@@ -24,30 +25,28 @@ pub struct Args {
     pub name: Option<String>,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
+pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    let project = Project::load(layout)?;
     let path = project.find_issue(&args.issue)?;
     let parsed = project.load_issue(&path)?;
     let issue = &parsed.issue;
-    let email = crate::subscribers::normalize_address(&args.to).map_err(crate::Error::Usage)?;
+    let email = crate::subscribers::normalize_address(&args.to)?;
     let rendered = render::render(issue, project.context());
-    let signer = Signer::load(&project.root)?;
-    let dkim = crate::message::load_dkim(&project.root, &project.config, &project.config_source)
-        .map_err(crate::Error::invalid)?;
+    let signer = Signer::load(layout)?;
+    let dkim = crate::message::load_dkim(&project.config, layout)?;
     let composer = Composer::new(&project.config, issue, rendered.clone(), signer).with_dkim(dkim);
-    let outgoing = composer
-        .compose(&email, args.name.as_deref())
-        .map_err(crate::Error::failed)?;
+    let outgoing = composer.compose(&email, args.name.as_deref())?;
     let unsubscribe_url = composer.unsubscribe_url(&email);
     let person = Personalisation {
         name: args.name.as_deref(),
         email: &email,
         unsubscribe_url: &unsubscribe_url,
     };
-    let out = args
-        .out
-        .map(|dir| crate::fs::resolve(&std::env::current_dir().unwrap_or_default(), dir))
-        .unwrap_or_else(|| project.root.join("preview").join(&issue.id));
+    let out = match args.out {
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
+        None => layout.preview_dir(&issue.id),
+    };
     let files = [
         ("html", rendered.html.fill(&person).into_bytes()),
         ("txt", rendered.text.fill(&person).into_bytes()),
@@ -56,7 +55,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     for (extension, bytes) in files {
         let file = out.join(format!("{}.{extension}", issue.id));
         crate::fs::write_atomic(&file, &bytes)?;
-        println!("{}", project.display_path(&file));
+        println!("{}", layout.display(&file));
     }
     Ok(())
 }

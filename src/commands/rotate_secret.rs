@@ -1,24 +1,23 @@
 //! `verdict rotate-secret`: a new unsubscribe-link secret; links already sent
 //! keep working because the old secret stays accepted.
 
-use std::path::Path;
-
 use crate::error::{Error, Result};
+use crate::layout::{Layout, OLD_SECRETS_FILE, SECRET_FILE};
 use crate::project::Project;
-use crate::unsubscribe::{OLD_SECRETS_ENV, OLD_SECRETS_FILE, SECRET_ENV, SECRET_FILE, Signer};
+use crate::unsubscribe::{OLD_SECRETS_ENV, SECRET_ENV, Signer};
 
 /// Make a new unsubscribe-link secret in state/, keeping the old one valid.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn execute(root: &Path, _args: Args) -> Result<()> {
-    let project = Project::load(root)?;
+pub fn execute(layout: &Layout, _args: Args) -> Result<()> {
+    Project::load(layout)?;
     if std::env::var(SECRET_ENV).is_ok() {
         return Err(Error::Usage(format!(
             "the secret comes from {SECRET_ENV}: set a new value there and add the old one to {OLD_SECRETS_ENV} (comma-separated)"
         )));
     }
-    Signer::rotate(&project.root)?;
+    Signer::rotate(layout)?;
     println!(
         "new secret in {SECRET_FILE}; the previous one is kept in {OLD_SECRETS_FILE} so that links in sent issues keep working. Remove its line there once those links may expire (keep it at least 30 days)."
     );

@@ -2,12 +2,11 @@
 //! user's TLS reverse proxy.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::layout::Layout;
 use crate::project::Project;
-use crate::serve::{Limits, Service};
+use crate::serve::Service;
 use crate::unsubscribe::Signer;
 
 /// Serve one-click unsubscribes (RFC 8058) and their confirmation page.
@@ -16,27 +15,22 @@ pub struct Args {
     /// The address to listen on; keep it on loopback behind a reverse proxy.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
-    /// Stop after this many requests (tests, supervised runs).
-    #[arg(long, hide = true)]
-    pub max_requests: Option<u64>,
-    /// Stop after this many seconds (tests, supervised runs).
-    #[arg(long, hide = true)]
-    pub max_seconds: Option<u64>,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
-    let signer = Signer::load(&project.root)?;
-    let url = url::Url::parse(project.config.unsubscribe_url.get_ref()).map_err(Error::failed)?;
+pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    let project = Project::load(layout)?;
+    let signer = Signer::load(layout)?;
+    let path = project.config.unsubscribe_url.path().to_string();
+    if path == "/healthz" {
+        return Err(Error::usage(
+            "unsubscribe_url must not use the path /healthz, which verdict serve answers itself",
+        ));
+    }
     let service = Service {
-        root: project.root.clone(),
+        layout: layout.clone(),
         signer,
-        newsletter: project.config.name.get_ref().clone(),
-        path: url.path().to_string(),
-    };
-    let limits = Limits {
-        max_requests: args.max_requests,
-        max_duration: args.max_seconds.map(Duration::from_secs),
+        newsletter: project.config.name.clone(),
+        path,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,7 +45,7 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
             "listening on http://{local}{} (unsubscribe) and http://{local}/healthz",
             service.path
         );
-        crate::serve::run(service, listener, limits)
+        crate::serve::run(service, listener)
             .await
             .map_err(Error::failed)?;
         println!("stopped");

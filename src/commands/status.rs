@@ -2,12 +2,14 @@
 //! delivered and the relay's reply.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use crate::audience::{self, RetryFailed};
+use crate::audience::{Audience, RetryFailed, Selection};
+use crate::diagnostic::LoadError;
 use crate::error::{Error, Result};
+use crate::layout::Layout;
 use crate::ledger::{self, Outcome, Record};
 use crate::project::Project;
 
@@ -16,63 +18,95 @@ use crate::project::Project;
 pub struct Args {
     /// Issues to show; all when none is given.
     pub issues: Vec<String>,
-    /// List the recipients that failed or were deferred, with the relay's reply.
+    /// List the recipients not delivered (failed, bounced, deferred, expired), with the relay's reply.
     #[arg(long)]
     pub failed: bool,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
+pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+    let project = Project::load(layout)?;
     let paths = project.select_issues(&args.issues)?;
+    let mut out = Output::new();
     if paths.is_empty() {
-        println!("no issues yet: `verdict new TOOL-A TOOL-B` starts one");
+        out.line("no issues yet: `verdict new TOOL-A TOOL-B` starts one");
         return Ok(());
     }
-    let suppressed = audience::suppressed_keys(&project.root)?;
-    let state = project.state_dir();
+    let audience = Audience::open(layout)?;
     let mut invalid = Vec::new();
+    let mut failures = Vec::new();
     for path in paths {
         let issue = match project.load_issue(&path) {
             Ok(parsed) => parsed.issue,
-            Err(Error::Invalid(mut reports)) => {
-                println!(
+            Err(LoadError::Invalid(report)) => {
+                out.line(&format!(
                     "{}: invalid (see `verdict check`)",
-                    project.display_path(&path)
-                );
-                invalid.append(&mut reports);
+                    layout.display(&path)
+                ));
+                invalid.push(*report);
                 continue;
             }
-            Err(other) => return Err(other),
+            Err(LoadError::Read(error)) => {
+                failures.push(error.to_string());
+                continue;
+            }
         };
-        let index = ledger::load(&state, &issue.id)?;
-        let tally = audience::walk(
-            &project.root,
-            &index,
-            &suppressed,
-            index.started,
-            &RetryFailed::No,
-            |_| {},
-        )?;
-        let state_label = match (issue.send_time(), index.started, index.complete) {
+        let ledger_path = layout.ledger(&issue.id);
+        let index = match ledger::load(&ledger_path) {
+            Ok(index) => index,
+            Err(error) => {
+                out.line(&format!("{}: unreadable ledger", issue.id));
+                failures.push(error.to_string());
+                continue;
+            }
+        };
+        let selection = Selection {
+            index: &index,
+            cutoff: index.started,
+            retry: &RetryFailed::No,
+            give_up_before: Some(now - project.config.sending.give_up_after),
+            window_closed: false,
+        };
+        let tally = audience.walk(&selection, |_| {})?;
+        let untried = tally
+            .to_send
+            .saturating_sub(index.count(Outcome::Deferred) as u64);
+        let state = match (issue.send_time(), index.started, index.complete) {
+            (_, _, true) if index.count(Outcome::Expired) > 0 => {
+                "sent (some given up on)".to_string()
+            }
             (_, _, true) => "sent".to_string(),
             (_, Some(at), false) => {
                 format!("sending (started {})", at.format("%Y-%m-%d %H:%M UTC"))
             }
             (None, None, _) => "draft".to_string(),
-            (Some(at), None, _) if at > Utc::now() => format!("scheduled for {at}"),
+            (Some(at), None, _) if at > now => format!("scheduled for {at}"),
             (Some(at), None, _) => format!("due since {at}"),
         };
-        println!(
-            "{}: {state_label}; delivered {}, failed {}, deferred {}, remaining {}",
+        out.line(&format!(
+            "{}: {state}; delivered {}, failed {}, bounced {}, deferred {}, expired {}, not yet tried {untried}, remaining {}",
             issue.id,
             index.count(Outcome::Delivered),
-            index.count(Outcome::Failed) + index.count(Outcome::Bounced),
+            index.count(Outcome::Failed),
+            index.count(Outcome::Bounced),
             index.count(Outcome::Deferred),
+            index.count(Outcome::Expired),
             tally.to_send,
-        );
-        if args.failed {
-            print_failed(&state, &issue.id)?;
+        ));
+        if let Some(started) = &index.content {
+            let rendered = crate::render::render(&issue, project.context());
+            if &crate::render::fingerprint(&rendered) != started && !index.complete {
+                out.line("  note: the issue file changed after sending started; readers still due get the new version");
+            }
         }
+        if args.failed {
+            print_failed(&ledger_path, &mut out)?;
+        }
+        if out.closed {
+            return Ok(());
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Error::failed(failures.join("\n")));
     }
     if invalid.is_empty() {
         Ok(())
@@ -81,20 +115,45 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     }
 }
 
+/// Standard output that ends quietly when the reader goes away
+/// (`verdict status --failed | head -1`).
+struct Output {
+    stdout: std::io::Stdout,
+    closed: bool,
+}
+
+impl Output {
+    fn new() -> Output {
+        Output {
+            stdout: std::io::stdout(),
+            closed: false,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        if !self.closed && writeln!(self.stdout.lock(), "{text}").is_err() {
+            self.closed = true;
+        }
+    }
+}
+
 /// Every address whose last outcome is not a delivery, with its last reply.
-fn print_failed(state: &Path, issue_id: &str) -> Result<()> {
+fn print_failed(path: &std::path::Path, out: &mut Output) -> Result<()> {
     let mut last: HashMap<String, (Outcome, String, u32)> = HashMap::new();
-    ledger::read(&ledger::path(state, issue_id), |record| {
-        if let Record::Outcome {
+    ledger::read(path, |record| match record {
+        Record::Outcome {
             email,
             outcome,
             reply,
             attempts,
             ..
-        } = record
-        {
+        } => {
             last.insert(email, (outcome, reply, attempts));
         }
+        Record::Reopened { email, .. } => {
+            last.remove(&email);
+        }
+        Record::Start { .. } | Record::Complete { .. } => {}
     })?;
     let mut failed: Vec<_> = last
         .into_iter()
@@ -102,8 +161,11 @@ fn print_failed(state: &Path, issue_id: &str) -> Result<()> {
         .collect();
     failed.sort_by(|a, b| a.0.cmp(&b.0));
     for (email, (outcome, reply, attempts)) in failed {
-        let outcome = format!("{outcome:?}").to_lowercase();
-        println!("  {email}\t{outcome}\t{attempts} attempt(s)\t{reply}");
+        out.line(&format!(
+            "  {email}\t{}\t{attempts} attempt(s)\t{}",
+            outcome.label(),
+            crate::transport::escape_reply(&reply)
+        ));
     }
     Ok(())
 }

@@ -1,15 +1,16 @@
 //! `verdict subscribers …`: manage the list and the suppression list.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 
 use crate::error::{Error, Result};
+use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::project::Project;
 use crate::subscribers::{
-    self, LIST_FILE, ListReader, Reason, SUPPRESSED_FILE, Subscriber, import, suppression,
+    self, Reason, Subscriber, Suppression, import, read_all, read_suppressions,
 };
 
 /// Manage the subscriber list and the suppression list.
@@ -48,27 +49,26 @@ pub enum Action {
     List,
 }
 
-pub fn execute(root: &Path, args: Args) -> Result<()> {
-    let project = Project::load(root)?;
-    let list_path = project.root.join(LIST_FILE);
-    let suppressed_path = project.root.join(SUPPRESSED_FILE);
+pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    Project::load(layout)?;
+    let list_path = layout.list();
     match args.action {
         Action::Add { email, name } => {
-            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
+            let email = subscribers::normalize_address(&email)?;
             if let Some(name) = &name
-                && crate::config::control_char_offset(name).is_some()
+                && crate::text::has_control_char(name)
             {
-                return Err(Error::Usage(
-                    "the name must be one line, without control characters".into(),
+                return Err(Error::usage(
+                    "the name must be one line, without control characters",
                 ));
             }
-            let _lock = subscribers::lock(&project.root)?;
-            if suppression::addresses(&suppressed_path)?.contains(&email) {
+            let _lock = subscribers::lock(layout)?;
+            if suppressed_addresses(layout)?.contains(&email) {
                 return Err(Error::Usage(format!(
                     "{email} is on the suppression list ({SUPPRESSED_FILE}): it unsubscribed or bounced and is not added back"
                 )));
             }
-            let mut list = ListReader::read_all(&list_path)?;
+            let mut list = read_all(&list_path, LIST_FILE)?;
             if list.iter().any(|s| s.email == email) {
                 println!("{email} is already subscribed");
                 return Ok(());
@@ -76,15 +76,16 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
             list.push(Subscriber {
                 email: email.clone(),
                 name,
-                subscribed_at: Utc::now(),
+                subscribed_at: Some(Utc::now()),
+                consent: Some("added by the editor".into()),
             });
             subscribers::write_list(&list_path, &list)?;
             println!("added {email}");
         }
         Action::Remove { email } => {
-            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
-            let _lock = subscribers::lock(&project.root)?;
-            let mut list = ListReader::read_all(&list_path)?;
+            let email = subscribers::normalize_address(&email)?;
+            let _lock = subscribers::lock(layout)?;
+            let mut list = read_all(&list_path, LIST_FILE)?;
             let before = list.len();
             list.retain(|s| s.email != email);
             if list.len() == before {
@@ -94,48 +95,53 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
             println!("removed {email}");
         }
         Action::Unsubscribe { email } => {
-            let email = subscribers::normalize_address(&email).map_err(Error::Usage)?;
+            let email = subscribers::normalize_address(&email)?;
             let added = subscribers::suppress(
-                &project.root,
-                &email,
-                Reason::Unsubscribed,
-                "by the editor",
+                layout,
+                &[Suppression::now(
+                    &email,
+                    Reason::Unsubscribed,
+                    "by the editor",
+                )],
             )?;
-            if added {
+            if added > 0 {
                 println!("{email} is unsubscribed");
             } else {
                 println!("{email} was already on the suppression list");
             }
         }
-        Action::Import { file, skip_invalid } => import_file(&project, &file, skip_invalid)?,
+        Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid)?,
         Action::Export { out } => {
-            let suppressed = suppression::addresses(&suppressed_path)?;
-            let active: Vec<Subscriber> = ListReader::read_all(&list_path)?
+            let suppressed = suppressed_addresses(layout)?;
+            let active: Vec<Subscriber> = read_all(&list_path, LIST_FILE)?
                 .into_iter()
                 .filter(|s| !suppressed.contains(&s.email))
                 .collect();
             match out {
                 Some(out) => {
-                    subscribers::write_list(&out, &active)?;
+                    crate::fs::write_atomic_with(&out, |w| subscribers::export_csv(w, &active))?;
                     eprintln!(
                         "exported {} subscriber(s) to {}",
                         active.len(),
                         out.display()
                     );
                 }
-                None => subscribers::write_csv(std::io::stdout().lock(), &active)
+                None => subscribers::export_csv(std::io::stdout().lock(), &active)
                     .map_err(Error::failed)?,
             }
         }
         Action::List => {
-            let suppressed = suppression::addresses(&suppressed_path)?;
+            let suppressed = suppressed_addresses(layout)?;
             let mut count = 0;
-            for s in ListReader::read_all(&list_path)? {
+            let mut out = std::io::stdout().lock();
+            for s in read_all(&list_path, LIST_FILE)? {
                 if suppressed.contains(&s.email) {
                     continue;
                 }
                 count += 1;
-                println!("{}\t{}", s.email, s.name.as_deref().unwrap_or(""));
+                if writeln!(out, "{}\t{}", s.email, s.name.as_deref().unwrap_or("")).is_err() {
+                    return Ok(());
+                }
             }
             eprintln!(
                 "{count} active subscriber(s), {} suppressed address(es)",
@@ -146,7 +152,14 @@ pub fn execute(root: &Path, args: Args) -> Result<()> {
     Ok(())
 }
 
-fn import_file(project: &Project, file: &Path, skip_invalid: bool) -> Result<()> {
+fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
+    Ok(read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?
+        .into_iter()
+        .map(|s| s.email)
+        .collect())
+}
+
+fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| crate::fs::FsError::new("cannot read", file, e))?;
     let shown = file.display().to_string();
     let text = match String::from_utf8(bytes) {
@@ -162,19 +175,18 @@ fn import_file(project: &Project, file: &Path, skip_invalid: bool) -> Result<()>
     if invalid > 0 {
         let styled = std::io::stderr().is_terminal();
         if !skip_invalid || parsed.subscribers.is_empty() {
-            let mut reports = vec![parsed.report];
-            let summary = format!(
+            let mut report = parsed.report;
+            report.push(crate::diagnostic::Diagnostic::error(format!(
                 "nothing was imported: {invalid} problem(s) in {shown}; fix them, or import the rest with --skip-invalid"
-            );
-            reports[0].push(crate::diagnostic::Diagnostic::error(summary));
-            return Err(Error::Invalid(reports));
+            )));
+            return Err(Error::invalid(report));
         }
         eprint!("{}", parsed.report.render(styled));
     }
-    let _lock = subscribers::lock(&project.root)?;
-    let list_path = project.root.join(LIST_FILE);
-    let suppressed = suppression::addresses(&project.root.join(SUPPRESSED_FILE))?;
-    let mut list = ListReader::read_all(&list_path)?;
+    let _lock = subscribers::lock(layout)?;
+    let list_path = layout.list();
+    let suppressed = suppressed_addresses(layout)?;
+    let mut list = read_all(&list_path, LIST_FILE)?;
     let existing: HashSet<String> = list.iter().map(|s| s.email.clone()).collect();
     let (mut added, mut already, mut suppressed_skipped) = (0, 0, 0);
     for subscriber in parsed.subscribers {

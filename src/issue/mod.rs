@@ -122,6 +122,15 @@ impl Tool {
     }
 }
 
+/// Lowercase ASCII words joined by `-`: issue slugs and List-Id labels.
+pub fn slugify(text: &str) -> String {
+    text.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// A percentage without a trailing ".0".
 fn format_percent(value: f64) -> String {
     if value.fract() == 0.0 {
@@ -204,6 +213,15 @@ mod tests {
         assert_eq!(tool_with(&[Ship, Skip]).ship_percent(), 50);
         assert_eq!(tool_with(&[Skip, Skip]).ship_percent(), 0);
         assert_eq!(tool_with(&[Ship]).ship_percent(), 100);
+    }
+
+    #[test]
+    fn slugs_are_lowercase_ascii_words() {
+        assert_eq!(
+            slugify("Axolotl vs Mistral Medium 3 (72B)"),
+            "axolotl-vs-mistral-medium-3-72b"
+        );
+        assert_eq!(slugify("  Ünïcode -- Tool "), "n-code-tool");
     }
 
     #[test]

@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate};
 use toml::de::DeTable;
 
 use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict};
-use crate::config::control_char_offset;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, suggest};
 use crate::table_reader::TableReader;
 use crate::templates::Roster;
+use crate::text::control_char_offset;
 
 /// Longest subject that most inboxes show whole, and RFC 5322's line advice.
 pub const SUBJECT_MAX_CHARS: usize = 78;
@@ -354,6 +354,17 @@ fn one_line(
                 .help(format!("`{key}` must be a single line of text")),
         );
         return None;
+    }
+    if let Some(offset) = crate::text::bidi_control_offset(&field.value) {
+        let start = field.span.start + 1 + offset;
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "`{key}` contains a bidirectional control character, which can make it read differently than it is"
+            ))
+            .at(start..start + 3)
+            .label("an invisible direction override")
+            .help("remove it; write right-to-left text without overrides"),
+        );
     }
     let value = field.value.trim().to_string();
     if required && value.is_empty() {

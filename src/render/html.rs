@@ -121,7 +121,7 @@ fn masthead(issue: &Issue, cx: Context<'_>) -> Markup {
                     style="display:block;border:0;height:auto;margin:0 0 12px 0;";
             }
             p class="text" style=(format!("margin:0;font-size:20px;font-weight:700;color:{};", c.text)) {
-                (cx.config.name.get_ref())
+                (&cx.config.name)
             }
             p class="muted" style=(format!("margin:4px 0 0 0;font-size:13px;color:{};", c.muted)) {
                 (theme.header_text) " \u{b7} " (long_date(issue))
@@ -382,7 +382,7 @@ fn footer(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Markup {
             p class="muted" style=(small) {
                 "You get this email because "
                 (PreEscaped(markers.marker(Slot::Email)))
-                " subscribed to " (cx.config.name.get_ref()) "."
+                " subscribed to " (&cx.config.name) "."
             }
             p class="muted" style=(small) {
                 a class="muted" href=(PreEscaped(markers.marker(Slot::UnsubscribeUrl))) style=(link) { "Unsubscribe" }
@@ -391,7 +391,7 @@ fn footer(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Markup {
                     a class="muted" href=(url) style=(link) { "View in browser" }
                 }
             }
-            p class="muted" style=(small) { (cx.config.postal_address.get_ref()) }
+            p class="muted" style=(small) { (&cx.config.postal_address) }
         } }
     }
 }

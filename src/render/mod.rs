@@ -6,6 +6,8 @@ mod text;
 
 use std::fmt::Write as _;
 
+use crate::pieces::{Piece, Pieces};
+
 use crate::config::Config;
 use crate::issue::Issue;
 use crate::templates::{Roster, Theme};
@@ -50,19 +52,11 @@ impl Personalisation<'_> {
     }
 }
 
-/// Rendered output with holes for the personal parts.
+/// Rendered output with slots for the personal parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
-    parts: Vec<Part>,
-    /// Length of the literal parts, to size the output buffer once.
-    literal_len: usize,
+    pieces: Pieces<String, Slot>,
     escape_html: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Slot(Slot),
 }
 
 /// Marks where slots go while rendering. The nonce makes it impossible for an
@@ -74,7 +68,7 @@ struct Markers {
 impl Markers {
     fn new() -> Self {
         Markers {
-            nonce: format!("{:016x}", rand::random::<u64>()),
+            nonce: format!("{:032x}", rand::random::<u128>()),
         }
     }
 
@@ -96,24 +90,15 @@ impl Markers {
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| SLOTS.get(i));
-            parts.push(Part::Literal(rest[..start].to_string()));
+            parts.push(Piece::Literal(rest[..start].to_string()));
             if let Some(slot) = slot {
-                parts.push(Part::Slot(*slot));
+                parts.push(Piece::Slot(*slot));
             }
             rest = &after[end + 1..];
         }
-        parts.push(Part::Literal(rest.to_string()));
-        parts.retain(|p| !matches!(p, Part::Literal(s) if s.is_empty()));
-        let literal_len = parts
-            .iter()
-            .map(|p| match p {
-                Part::Literal(s) => s.len(),
-                Part::Slot(_) => 0,
-            })
-            .sum();
+        parts.push(Piece::Literal(rest.to_string()));
         Template {
-            parts,
-            literal_len,
+            pieces: Pieces::new(parts),
             escape_html,
         }
     }
@@ -122,21 +107,18 @@ impl Markers {
 impl Template {
     /// The output for one recipient.
     pub fn fill(&self, person: &Personalisation<'_>) -> String {
-        let mut out = String::with_capacity(self.literal_len + 256);
-        for part in &self.parts {
-            match part {
-                Part::Literal(text) => out.push_str(text),
-                Part::Slot(slot) => {
-                    let value = person.value(*slot);
-                    if self.escape_html {
-                        let _ = maud::Escaper::new(&mut out).write_str(&value);
-                    } else {
-                        out.push_str(&value);
-                    }
-                }
+        let mut out = Vec::with_capacity(self.pieces.literal_len() + 256);
+        self.pieces.fill_into(&mut out, |slot, out| {
+            let value = person.value(slot);
+            if self.escape_html {
+                out.extend_from_slice(escape_html(&value).as_bytes());
+            } else {
+                out.extend_from_slice(value.as_bytes());
             }
-        }
-        out
+        });
+        // Literals are rendered text and slot values are strings: all UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Whether slot values are HTML-escaped when filled.
@@ -144,21 +126,11 @@ impl Template {
         self.escape_html
     }
 
-    /// The literal text and the slots, in order, for encoders that pre-process the
-    /// literal parts once per issue.
-    pub fn parts(&self) -> impl Iterator<Item = TemplatePart<'_>> {
-        self.parts.iter().map(|part| match part {
-            Part::Literal(text) => TemplatePart::Literal(text),
-            Part::Slot(slot) => TemplatePart::Slot(*slot),
-        })
+    /// The literal text and the slots, for encoders that pre-process the literals
+    /// once per issue.
+    pub fn pieces(&self) -> &Pieces<String, Slot> {
+        &self.pieces
     }
-}
-
-/// A piece of a [`Template`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TemplatePart<'a> {
-    Literal(&'a str),
-    Slot(Slot),
 }
 
 /// Escapes text for HTML, as the templates do.
@@ -194,9 +166,25 @@ pub fn render(issue: &Issue, context: Context<'_>) -> RenderedIssue {
     }
 }
 
+/// A hash of what an issue renders to (for a fixed reader), recorded when it
+/// starts sending so that an edit made afterwards can be noticed.
+pub fn fingerprint(rendered: &RenderedIssue) -> String {
+    use sha2::{Digest, Sha256};
+    let person = Personalisation {
+        name: None,
+        email: "reader@example.invalid",
+        unsubscribe_url: "https://example.invalid/unsubscribe",
+    };
+    let digest = Sha256::new()
+        .chain_update(rendered.html.fill(&person))
+        .chain_update(rendered.text.fill(&person))
+        .finalize();
+    crate::message::hex(&digest[..16])
+}
+
 /// The address of the web copy of an issue, when the newsletter has a site.
 pub fn web_url(config: &Config, issue: &Issue) -> Option<String> {
-    let base = config.base_url.as_ref()?.get_ref().trim_end_matches('/');
+    let base = config.base_url.as_ref()?.as_str().trim_end_matches('/');
     Some(format!("{base}/issues/{}.html", issue.id))
 }
 

@@ -12,7 +12,7 @@ pub const WIDTH: usize = 72;
 
 pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> String {
     let mut out = String::with_capacity(8 * 1024);
-    let name = cx.config.name.get_ref();
+    let name = &cx.config.name;
     let _ = writeln!(out, "{}", name.to_uppercase());
     let _ = writeln!(out, "{} \u{b7} {}", cx.theme.header_text, long_date(issue));
     out.push('\n');
@@ -116,11 +116,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
         let _ = writeln!(out, "View in a browser: {url}");
     }
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "{}",
-        wrap(cx.config.postal_address.get_ref(), WIDTH, "", "")
-    );
+    let _ = writeln!(out, "{}", wrap(&cx.config.postal_address, WIDTH, "", ""));
     out
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use super::problems::field_span;
 use super::{Subscriber, normalize_address};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
@@ -131,7 +132,7 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             }
         }
         let start = record.position().map_or(0, |p| p.byte() as usize);
-        let raw_email = record.get(columns.email).unwrap_or("");
+        let raw_email = unquote_formula(record.get(columns.email).unwrap_or(""));
         let email = match normalize_address(raw_email) {
             Ok(email) => email,
             Err(message) => {
@@ -139,7 +140,7 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
                     continue; // blank line
                 }
                 report.push(
-                    Diagnostic::error(message)
+                    Diagnostic::error(message.to_string())
                         .at(field_span(text, start, raw_email))
                         .label("not a valid address")
                         .help("expected an address such as reader@example.com; fix the row, or import with --skip-invalid to leave it out"),
@@ -152,16 +153,18 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
         };
-        let name = field(columns.name).map(str::to_string).or_else(|| {
-            let joined = [field(columns.first), field(columns.last)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            (!joined.is_empty()).then_some(joined)
-        });
+        let name = field(columns.name)
+            .map(|n| unquote_formula(n).to_string())
+            .or_else(|| {
+                let joined = [field(columns.first), field(columns.last)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (!joined.is_empty()).then_some(joined)
+            });
         if let Some(name) = &name
-            && crate::config::control_char_offset(name).is_some()
+            && crate::text::has_control_char(name)
         {
             report.push(
                 Diagnostic::error("the name contains a line break or control character")
@@ -178,7 +181,8 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
         parsed.subscribers.push(Subscriber {
             email,
             name,
-            subscribed_at,
+            subscribed_at: Some(subscribed_at),
+            consent: Some(format!("imported from {path}")),
         });
     }
     parsed.report = report;
@@ -209,17 +213,12 @@ fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// Where a field's raw text sits in the file, searching from its record's start.
-pub(crate) fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
-    let line_end = text[record_start..]
-        .find('\n')
-        .map_or(text.len(), |i| record_start + i);
-    let line = &text[record_start..line_end];
-    // A quoted value may span lines: find its first line.
-    let first_line = value.split(['\r', '\n']).next().unwrap_or("");
-    match (first_line.is_empty(), line.find(first_line)) {
-        (false, Some(i)) => record_start + i..record_start + i + first_line.len(),
-        _ => record_start..line_end.max(record_start),
+/// A cell neutralised for spreadsheets by an export (a `'` before `=`, `+`, `-`,
+/// `@`) reads back as it was.
+fn unquote_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
     }
 }
 
@@ -262,11 +261,11 @@ mod tests {
             Some("Ops, Data Desk")
         );
         assert_eq!(
-            parsed.subscribers[0].subscribed_at.to_rfc3339(),
+            parsed.subscribers[0].subscribed_at.unwrap().to_rfc3339(),
             "2025-03-04T10:00:00+00:00"
         );
         assert_eq!(parsed.subscribers[1].name, None);
-        assert_eq!(parsed.subscribers[1].subscribed_at, now());
+        assert_eq!(parsed.subscribers[1].subscribed_at, Some(now()));
     }
 
     #[test]

@@ -1,240 +1,310 @@
-//! The subscriber list file: streamed reads and atomic rewrites.
+//! The subscriber list file: streamed, lenient reads (columns found by name,
+//! optional ones may be left out, a missing final newline is fine) that locate
+//! every bad row; atomic, sorted rewrites.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::normalize_address;
+use super::problems::{ListError, RowProblem, into_result};
 use crate::fs::FsError;
 
-/// The list's path inside a project.
-pub const LIST_FILE: &str = "subscribers/subscribers.csv";
-
 /// One subscriber as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscriber {
     /// Normalised (see [`normalize_address`]).
     pub email: String,
-    #[serde(default, deserialize_with = "empty_is_none")]
     pub name: Option<String>,
-    /// When they joined: an issue that started sending before this does not go to them.
-    pub subscribed_at: DateTime<Utc>,
+    /// When they joined: an issue that started sending before this does not go
+    /// to them. Absent in a hand-written row: a subscriber from before.
+    pub subscribed_at: Option<DateTime<Utc>>,
+    /// How consent was given (double opt-in, import, by the editor).
+    pub consent: Option<String>,
 }
 
-fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let value: Option<String> = Option::deserialize(d)?;
-    Ok(value
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty()))
+/// Which column holds what.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    subscribed_at: Option<usize>,
+    consent: Option<usize>,
 }
 
-/// A row that could not be read, with its 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    pub message: String,
-}
+const HEADER_HELP: &str = "the first row names the columns: email, and optionally name, subscribed_at and consent; import lists from other tools with `verdict subscribers import`";
 
 /// Streams the list row by row, so that memory does not grow with its length.
 pub struct ListReader {
-    rows: csv::DeserializeRecordsIntoIter<BufReader<File>, Subscriber>,
+    reader: csv::Reader<BufReader<File>>,
+    columns: Columns,
+    record: csv::StringRecord,
 }
 
 impl ListReader {
-    /// Opens the list; a missing file is an empty list.
-    pub fn open(path: &Path) -> Result<Option<ListReader>, FsError> {
+    /// Opens the list; a missing file is an empty list. A header without an
+    /// email column is a located error.
+    pub fn open(path: &Path, shown: &str) -> Result<Option<ListReader>, ListError> {
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(FsError::new("cannot read", path, e)),
+            Err(e) => return Err(FsError::new("cannot read", path, e).into()),
         };
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(BufReader::with_capacity(256 * 1024, file));
-        Ok(Some(ListReader {
-            rows: reader.into_deserialize(),
-        }))
+        ListReader::from_file(file, path, shown).map(Some)
     }
 
-    /// Every readable subscriber of the list at `path` (none if it does not exist).
-    pub fn read_all(path: &Path) -> Result<Vec<Subscriber>, crate::Error> {
-        let mut subscribers = Vec::new();
-        for row in ListReader::open(path)?.into_iter().flatten() {
-            match row {
-                Ok(subscriber) => subscribers.push(subscriber),
+    /// Reads the list from an open file (so that several passes read one version).
+    pub fn from_file(file: File, path: &Path, shown: &str) -> Result<ListReader, ListError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(BufReader::with_capacity(256 * 1024, file));
+        let header_problem = |message: String| {
+            into_result(
+                path,
+                shown,
+                &[RowProblem::error(0, "", message, HEADER_HELP)],
+            )
+        };
+        let headers = match reader.headers() {
+            Ok(headers) => headers.clone(),
+            Err(e) => {
+                header_problem(format!("the header row cannot be read: {e}"))?;
+                csv::StringRecord::new()
+            }
+        };
+        let find = |name: &str| {
+            headers.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(name)
+            })
+        };
+        let Some(email) = find("email") else {
+            header_problem("the header row names no `email` column".into())?;
+            return Err(ListError::Fs(FsError::new(
+                "cannot read",
+                path,
+                std::io::Error::other("no email column"),
+            )));
+        };
+        Ok(ListReader {
+            reader,
+            columns: Columns {
+                email,
+                name: find("name"),
+                subscribed_at: find("subscribed_at"),
+                consent: find("consent"),
+            },
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    /// Where the row last read starts, in bytes.
+    pub fn record_start(&self) -> usize {
+        self.record.position().map_or(0, |p| p.byte() as usize)
+    }
+
+    /// The next row, or the problem with it; blank lines are skipped.
+    fn row(&mut self) -> Option<Result<Subscriber, RowProblem>> {
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => return None,
+                Ok(true) => {}
                 Err(error) => {
-                    return Err(crate::Error::Usage(format!(
-                        "{}:{}: {}; fix the row (verdict check lists every problem) before changing the list",
-                        LIST_FILE, error.line, error.message
+                    let start = error.position().map_or(0, |p| p.byte() as usize);
+                    return Some(Err(RowProblem::error(
+                        start,
+                        "",
+                        format!("unreadable row: {error}"),
+                        "each row is email,name,subscribed_at in CSV, UTF-8",
                     )));
                 }
             }
+            if self.record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            return Some(parse_row(&self.record, self.columns));
         }
-        Ok(subscribers)
     }
 }
 
 impl Iterator for ListReader {
-    type Item = Result<Subscriber, RowError>;
+    type Item = Result<Subscriber, RowProblem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let row = self.rows.next()?;
-        Some(match row {
-            Ok(mut subscriber) => match normalize_address(&subscriber.email) {
-                Ok(email) => {
-                    subscriber.email = email;
-                    Ok(subscriber)
-                }
-                Err(message) => Err(RowError {
-                    line: self
-                        .rows
-                        .reader()
-                        .position()
-                        .line()
-                        .saturating_sub(1)
-                        .max(2),
-                    message,
-                }),
-            },
-            Err(error) => Err(RowError {
-                line: error.position().map_or(0, |p| p.line()),
-                message: error.to_string(),
-            }),
-        })
+        self.row()
     }
+}
+
+fn parse_row(record: &csv::StringRecord, columns: Columns) -> Result<Subscriber, RowProblem> {
+    let start = record.position().map_or(0, |p| p.byte() as usize);
+    let field = |i: Option<usize>| {
+        i.and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let raw_email = record.get(columns.email).unwrap_or("");
+    let email = normalize_address(raw_email).map_err(|e| {
+        RowProblem::error(
+            start,
+            raw_email,
+            e.to_string(),
+            "expected an address such as reader@example.com",
+        )
+    })?;
+    let name = field(columns.name).map(str::to_string);
+    if let Some(name) = &name
+        && crate::text::has_control_char(name)
+    {
+        return Err(RowProblem::error(
+            start,
+            name.as_str(),
+            "the name contains a line break or control character, which would reach the To header",
+            "write the name on one line",
+        ));
+    }
+    let subscribed_at = match field(columns.subscribed_at) {
+        None => None,
+        Some(at) => Some(
+            DateTime::parse_from_rfc3339(at)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| {
+                    RowProblem::error(
+                        start,
+                        at,
+                        format!("`{at}` is not a date and time"),
+                        "expected RFC 3339, e.g. 2026-01-01T08:00:00Z, or nothing",
+                    )
+                })?,
+        ),
+    };
+    Ok(Subscriber {
+        email,
+        name,
+        subscribed_at,
+        consent: field(columns.consent).map(str::to_string),
+    })
+}
+
+/// Every subscriber of the list at `path` (none if it does not exist); any bad
+/// row is a located error and nothing is returned.
+pub fn read_all(path: &Path, shown: &str) -> Result<Vec<Subscriber>, ListError> {
+    let mut subscribers = Vec::new();
+    let mut problems = Vec::new();
+    for row in ListReader::open(path, shown)?.into_iter().flatten() {
+        match row {
+            Ok(subscriber) => subscribers.push(subscriber),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    into_result(path, shown, &problems)?;
+    Ok(subscribers)
 }
 
 /// Rewrites the list atomically, sorted by address: a sorted list lets a send
 /// drop duplicates by comparing neighbours, in constant memory.
-pub fn write(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
-    crate::fs::write_atomic_with(path, |out| write_csv(out, subscribers))
+pub fn write_list(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {
+    crate::fs::write_atomic_with(path, |out| write_csv(out, subscribers, false))
 }
 
-/// Writes subscribers as CSV (`email,name,subscribed_at`, sorted by address), the
-/// list's own format and what `export` prints.
-pub fn write_csv(out: impl std::io::Write, subscribers: &[Subscriber]) -> std::io::Result<()> {
+/// The list as CSV for a spreadsheet or another tool: cells that a spreadsheet
+/// would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a
+/// leading `'` (OWASP's rule for CSV injection).
+pub fn export_csv(out: impl std::io::Write, subscribers: &[Subscriber]) -> std::io::Result<()> {
+    write_csv(out, subscribers, true)
+}
+
+fn write_csv(
+    out: impl std::io::Write,
+    subscribers: &[Subscriber],
+    neutralise: bool,
+) -> std::io::Result<()> {
     let mut sorted: Vec<&Subscriber> = subscribers.iter().collect();
     sorted.sort_by(|a, b| a.email.cmp(&b.email));
+    let with_consent = subscribers.iter().any(|s| s.consent.is_some());
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["email", "name", "subscribed_at"])?;
+    let mut header = vec!["email", "name", "subscribed_at"];
+    if with_consent {
+        header.push("consent");
+    }
+    writer.write_record(&header)?;
+    let cell = |text: &str| -> String {
+        if neutralise && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        }
+    };
     for s in sorted {
         let at = s
             .subscribed_at
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-        writer.write_record([
-            s.email.as_str(),
-            s.name.as_deref().unwrap_or(""),
-            at.as_str(),
-        ])?;
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            .unwrap_or_default();
+        let mut row = vec![cell(&s.email), cell(s.name.as_deref().unwrap_or("")), at];
+        if with_consent {
+            row.push(cell(s.consent.as_deref().unwrap_or("")));
+        }
+        writer.write_record(&row)?;
     }
     writer.flush()
 }
 
-/// Whether the list is in the order verdict writes it: addresses normalised and
-/// ascending. Reads only the first column; cheap next to a send.
-pub fn is_sorted(path: &Path) -> Result<bool, FsError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
-        Err(e) => return Err(FsError::new("cannot read", path, e)),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::with_capacity(256 * 1024, file));
-    let mut record = csv::ByteRecord::new();
-    let mut previous: Vec<u8> = Vec::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => return Ok(true),
-            Ok(true) => {}
-            Err(_) => return Ok(false),
-        }
-        let email = record.get(0).unwrap_or_default();
-        let normalised = !email
-            .iter()
-            .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
-            && email.is_ascii();
-        if !normalised || email < previous.as_slice() {
-            return Ok(false);
-        }
-        previous.clear();
-        previous.extend_from_slice(email);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Every problem in the list file, located: unreadable rows, invalid addresses,
-/// names with control characters (they would reach the To header), duplicates.
-pub fn validate(path: &str, text: &str) -> crate::diagnostic::FileDiagnostics {
-    use super::import::field_span;
-    use crate::diagnostic::Diagnostic;
-    let mut report = crate::diagnostic::FileDiagnostics::new(path, text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().cloned().unwrap_or_default();
-    let expected = ["email", "name", "subscribed_at"];
-    if headers.iter().collect::<Vec<_>>() != expected {
-        let end = text.find('\n').unwrap_or(text.len());
-        report.push(
-            Diagnostic::error("the header row is not `email,name,subscribed_at`")
-                .at(0..end)
-                .help("verdict writes this file; import lists from other tools with `verdict subscribers import`"),
-        );
-        return report;
+    fn read(text: &str) -> Result<Vec<Subscriber>, ListError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("subscribers.csv");
+        std::fs::write(&path, text).unwrap();
+        read_all(&path, "subscribers/subscribers.csv")
     }
-    let mut seen = std::collections::HashMap::new();
-    for row in reader.records() {
-        let record = match row {
-            Ok(record) => record,
-            Err(error) => {
-                let start = error
-                    .position()
-                    .map_or(0, |p| p.byte() as usize)
-                    .min(text.len());
-                report.push(Diagnostic::error(format!("unreadable row: {error}")).at(start..start));
-                continue;
-            }
+
+    #[test]
+    fn hand_edits_without_optional_columns_or_final_newline_are_read() {
+        let list = read("email\nA@Example.com\n\nb@example.com").unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].email, "a@example.com");
+        assert_eq!(list[0].subscribed_at, None);
+        let list = read("name,email,notes\nAda,a@example.com,vip\n").unwrap();
+        assert_eq!(list[0].name.as_deref(), Some("Ada"));
+    }
+
+    #[test]
+    fn a_damaged_header_or_row_is_a_located_error() {
+        let Err(ListError::Invalid(report)) = read("emial,name\na@example.com,A\n") else {
+            panic!("a header without email must fail");
         };
-        let start = record.position().map_or(0, |p| p.byte() as usize);
-        let email = record.get(0).unwrap_or("");
-        let name = record.get(1).unwrap_or("");
-        match normalize_address(email) {
-            Err(message) => report.push(
-                Diagnostic::error(message)
-                    .at(field_span(text, start, email))
-                    .help("expected an address such as reader@example.com"),
-            ),
-            Ok(normalized) => {
-                if let Some(first) = seen.insert(normalized.clone(), start) {
-                    let (line, _) = crate::diagnostic::line_col(text, first);
-                    report.push(
-                        Diagnostic::error(format!("{normalized} is on the list twice"))
-                            .at(field_span(text, start, email))
-                            .label(format!("first on line {line}"))
-                            .help("remove one of the rows: addresses are compared lower-cased"),
-                    );
-                }
-            }
-        }
-        if crate::config::control_char_offset(name).is_some() {
-            report.push(
-                Diagnostic::error("the name contains a line break or control character, which would reach the To header")
-                    .at(field_span(text, start, name))
-                    .help("write the name on one line"),
-            );
-        }
-        if let Some(at) = record.get(2)
-            && DateTime::parse_from_rfc3339(at).is_err()
-        {
-            report.push(
-                Diagnostic::error(format!("`{at}` is not a date and time"))
-                    .at(field_span(text, start, at))
-                    .help("expected RFC 3339, e.g. 2026-01-01T08:00:00Z"),
-            );
-        }
+        assert!(
+            report
+                .render(false)
+                .contains("subscribers/subscribers.csv:1:1")
+        );
+        let Err(ListError::Invalid(report)) = read(
+            "email,name,subscribed_at\na@example.com,A,2026-01-01T00:00:00Z\nnot an address,B,\nc@example.com,C,yesterday\n",
+        ) else {
+            panic!("bad rows must fail");
+        };
+        let rendered = report.render(false);
+        assert_eq!(report.error_count(), 2, "{rendered}");
+        assert!(rendered.contains(":3:1"), "{rendered}");
+        assert!(rendered.contains(":4:17"), "{rendered}");
     }
-    report
+
+    #[test]
+    fn exports_neutralise_cells_a_spreadsheet_would_run() {
+        let subscribers = vec![Subscriber {
+            email: "-x@example.com".into(),
+            name: Some("=HYPERLINK(\"http://evil.invalid\")".into()),
+            subscribed_at: None,
+            consent: None,
+        }];
+        let mut out = Vec::new();
+        export_csv(&mut out, &subscribers).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'-x@example.com,\"'=HYPERLINK("), "{text}");
+    }
 }

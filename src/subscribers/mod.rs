@@ -1,41 +1,48 @@
 //! The subscriber list (`subscribers/subscribers.csv`) and the suppression list
-//! (`subscribers/suppressed.csv`): normalised addresses, streamed reads, atomic
-//! writes under one lock.
+//! (`subscribers/suppressed.csv`): normalised addresses, streamed and located
+//! reads, atomic writes under one lock; `import` reads other tools' exports.
 
 pub mod import;
 mod list;
-pub mod suppression;
+mod problems;
+mod suppression;
 
 use std::fs::File;
-use std::path::Path;
 
-pub use list::{
-    LIST_FILE, ListReader, RowError, Subscriber, is_sorted, validate as validate_list,
-    write as write_list, write_csv,
-};
-pub use suppression::{Reason, SUPPRESSED_FILE, Suppression};
+pub use list::{ListReader, Subscriber, export_csv, read_all, write_list};
+pub use problems::{ListError, RowProblem, report as problems_report};
+pub use suppression::{Reason, Suppression, append_suppressions, read_suppressions};
 
 use crate::fs::FsError;
+use crate::layout::Layout;
+
+/// Why a string is not an address verdict can send to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AddressError(String);
 
 /// Validates and normalises an address: trimmed and lower-cased, so that the same
 /// mailbox written in two cases is one subscriber.
-pub fn normalize_address(raw: &str) -> Result<String, String> {
+pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err("the address is empty".into());
+        return Err(AddressError("the address is empty".into()));
     }
-    if crate::config::control_char_offset(trimmed).is_some()
-        || trimmed.contains(char::is_whitespace)
-    {
-        return Err(format!(
+    if trimmed.len() > 254 {
+        return Err(AddressError(
+            "the address is longer than 254 characters".into(),
+        ));
+    }
+    if crate::text::has_control_char(trimmed) || trimmed.contains(char::is_whitespace) {
+        return Err(AddressError(format!(
             "`{}` contains spaces or control characters",
             trimmed.escape_debug()
-        ));
+        )));
     }
     let lower = trimmed.to_lowercase();
     lower
         .parse::<lettre::Address>()
-        .map_err(|e| format!("`{trimmed}` is not a valid email address ({e})"))?;
+        .map_err(|e| AddressError(format!("`{trimmed}` is not a valid email address ({e})")))?;
     Ok(lower)
 }
 
@@ -49,9 +56,9 @@ impl Drop for ListLock {
 }
 
 /// Waits for the subscribers lock of a project.
-pub fn lock(root: &Path) -> Result<ListLock, FsError> {
-    let path = root.join("subscribers/.lock");
-    crate::fs::create_dir_all(path.parent().expect("has a parent"))?;
+pub fn lock(layout: &Layout) -> Result<ListLock, FsError> {
+    let path = layout.list_lock();
+    crate::fs::create_dir_all(&layout.subscribers_dir())?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -63,18 +70,23 @@ pub fn lock(root: &Path) -> Result<ListLock, FsError> {
     Ok(ListLock(file))
 }
 
-/// Suppresses an address durably, under the lock. Returns whether it was new.
-pub fn suppress(root: &Path, email: &str, reason: Reason, detail: &str) -> Result<bool, FsError> {
-    let _lock = lock(root)?;
-    suppression::append(
-        &root.join(SUPPRESSED_FILE),
-        &Suppression {
-            email: email.to_string(),
-            reason,
-            at: chrono::Utc::now(),
-            detail: detail.to_string(),
-        },
-    )
+/// Suppresses addresses durably, under the lock, skipping those already
+/// suppressed. Returns how many were added.
+pub fn suppress(layout: &Layout, entries: &[Suppression]) -> Result<usize, ListError> {
+    let _lock = lock(layout)?;
+    let path = layout.suppressed();
+    let existing: std::collections::HashSet<String> = read_suppressions(&path, "")?
+        .into_iter()
+        .map(|s| s.email)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let new: Vec<Suppression> = entries
+        .iter()
+        .filter(|e| !existing.contains(&e.email) && seen.insert(e.email.clone()))
+        .cloned()
+        .collect();
+    append_suppressions(&path, &new)?;
+    Ok(new.len())
 }
 
 #[cfg(test)]
@@ -91,22 +103,28 @@ mod tests {
         assert!(normalize_address("a@b.example\r\nBcc: x@y.example").is_err());
         assert!(normalize_address("").is_err());
         assert!(normalize_address("two words@example.com").is_err());
+        assert!(normalize_address(&format!("{}@example.com", "a".repeat(250))).is_err());
     }
 
     #[test]
-    fn suppression_survives_a_torn_last_line() {
+    fn suppression_survives_a_torn_last_line_and_repeats_are_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join(SUPPRESSED_FILE);
+        let layout = Layout::new(dir.path());
+        let file = layout.suppressed();
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(
             &file,
-            "email,reason,at,detail\na@example.com,unsubscribed,2026-01-01T00:00:00Z,x\nb@exam",
+            "email,reason,at,detail\na@example.com,unsubscribed,2026-01-01T00:00:00Z,x\nb@example.com,bou",
         )
         .unwrap();
-        assert_eq!(suppression::addresses(&file).unwrap().len(), 1);
-        assert!(suppress(dir.path(), "c@example.com", Reason::Bounced, "550 5.1.1").unwrap());
-        assert!(!suppress(dir.path(), "c@example.com", Reason::Bounced, "again").unwrap());
-        let entries = suppression::read(&file).unwrap();
+        assert_eq!(read_suppressions(&file, "s.csv").unwrap().len(), 1);
+        let entry = Suppression::now("c@example.com", Reason::Bounced, "550 5.1.1");
+        assert_eq!(
+            suppress(&layout, &[entry.clone(), entry.clone()]).unwrap(),
+            1
+        );
+        assert_eq!(suppress(&layout, &[entry]).unwrap(), 0);
+        let entries = read_suppressions(&file, "s.csv").unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].reason, Reason::Bounced);
     }

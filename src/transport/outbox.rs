@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Failure;
+use super::{Class, Failure, Stage};
 use crate::message::Outgoing;
 
 /// A folder of `.eml` files.
@@ -25,10 +25,12 @@ impl Outbox {
         let file = self.dir.join(format!("{}.eml", message.message_id));
         let bytes = message.bytes.clone();
         let target = file.clone();
+        // A folder that cannot be written fails every message alike: stop the run.
+        let unusable = |reason: String| Failure::new(Class::Unusable, Stage::Data, reason);
         tokio::task::spawn_blocking(move || crate::fs::write_atomic(&target, &bytes))
             .await
-            .map_err(|e| Failure::Fatal(e.to_string()))?
-            .map_err(|e| Failure::Fatal(e.to_string()))?;
+            .map_err(|e| unusable(e.to_string()))?
+            .map_err(|e| unusable(e.to_string()))?;
         Ok(format!("250 written to {}", file.display()))
     }
 }

@@ -151,3 +151,15 @@ impl TestProject {
         }
     }
 }
+
+/// Kills a process the tests started if it is still running after `limit`, so
+/// that no server outlives its test however the test ends.
+pub fn watchdog(pid: u32, limit: std::time::Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(pid.to_string())
+            .status();
+    });
+}

@@ -3,6 +3,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use verdict::issue::Issue;
+use verdict::layout::Layout;
 use verdict::message::Composer;
 use verdict::project::Project;
 use verdict::render::{self, Personalisation, RenderedIssue};
@@ -15,7 +16,7 @@ pub fn test_signer() -> Signer {
 }
 
 fn demo() -> (Project, Issue) {
-    let project = Project::load(&repo_root()).unwrap();
+    let project = Project::load(&Layout::new(repo_root())).unwrap();
     let path = project.find_issue(DEMO_ISSUE).unwrap();
     let issue = project.load_issue(&path).unwrap().issue;
     (project, issue)
@@ -27,7 +28,7 @@ fn fill(
     email: &str,
     name: Option<&str>,
 ) -> (String, String) {
-    let url = test_signer().url(project.config.unsubscribe_url.get_ref(), email);
+    let url = test_signer().url(project.config.unsubscribe_url.as_str(), email);
     let person = Personalisation {
         name,
         email,
@@ -152,9 +153,9 @@ quote = "{e}"
         e = escaped_toml
     );
     project.write("issues/2026-12-03-hostile.toml", &issue);
-    let project = Project::load(project.path()).unwrap();
+    let project = Project::load(&Layout::new(project.path())).unwrap();
     let parsed = project
-        .load_issue(&project.root.join("issues/2026-12-03-hostile.toml"))
+        .load_issue(&project.layout.issues_dir().join("2026-12-03-hostile.toml"))
         .unwrap();
     let rendered = render::render(&parsed.issue, project.context());
     let (html, text) = fill(

@@ -108,7 +108,7 @@ fn the_demo_list_gets_one_personalised_message_each_and_a_second_run_sends_nothi
     assert!(
         status
             .stdout
-            .contains("sent; delivered 24, failed 0, deferred 0, remaining 0"),
+            .contains("sent; delivered 24, failed 0, bounced 0, deferred 0, expired 0, not yet tried 0, remaining 0"),
         "{}",
         status.stdout
     );
@@ -305,7 +305,7 @@ fn crash_and_resume(kill_after: usize) {
     let status = project.run(&["status"]);
     assert!(
         status.stdout.contains(&format!(
-            "sent; delivered {N}, failed 0, deferred 0, remaining 0"
+            "sent; delivered {N}, failed 0, bounced 0, deferred 0, expired 0, not yet tried 0, remaining 0"
         )),
         "{}",
         status.stdout
@@ -490,7 +490,8 @@ fn an_unreachable_relay_stops_the_run_and_the_next_run_resumes() {
         &format!("smtp://127.0.0.1:{closed_port}"),
     ]);
     output.code(1);
-    output.stderr_has("the relay looks unreachable");
+    output.stderr_has("looks down");
+    output.stderr_has("24 reader(s) left pending");
     let server = SmtpServer::start();
     project
         .run(&["send", "--transport", &server.url()])

@@ -32,19 +32,12 @@ impl Serve {
             command.env("VERDICT_SECRET", secret);
         }
         let mut child = command
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--max-seconds",
-                "120",
-                "--max-requests",
-                "1000",
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        crate::harness::watchdog(child.id(), Duration::from_secs(120));
         let mut line = String::new();
         BufReader::new(child.stdout.as_mut().unwrap())
             .read_line(&mut line)

@@ -1,0 +1,546 @@
+//! `verdict send`: deliver every due issue (or those named) to everyone who has
+//! not got it yet; test copies with `--to`; a forecast with `--dry-run`.
+
+mod progress;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use self::progress::{Progress, ProgressStyle, summary};
+use crate::audience::{Audience, RetryFailed, Selection};
+use crate::config::bounds;
+use crate::diagnostic::{FileDiagnostics, LoadError};
+use crate::dispatch::{
+    Interrupt, IssueToSend, Options, RelaySettings, Report, Run, Signal, Stopped,
+};
+use crate::error::{Error, Result, exit};
+use crate::issue::{Issue, parse_file_name};
+use crate::layout::Layout;
+use crate::ledger::{self, SendLock};
+use crate::message::{self, Composer};
+use crate::project::Project;
+use crate::render;
+use crate::transport::{self, AnyTransport, Chosen, SmtpOptions, Transport};
+use crate::unsubscribe::Signer;
+
+/// Send every due issue, or the ones named. Safe to run from cron: it sends each
+/// recipient an issue once, resumes after a crash, and exits 0 when nothing is due.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Issues to send (ids, unique starts of ids or file names); all due issues when none is given.
+    pub issues: Vec<String>,
+    /// Send a test copy of the named issue to these addresses (repeat or separate
+    /// with commas); the subject starts with [TEST] and nothing is recorded.
+    #[arg(long, value_name = "ADDR", value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Say what would be sent, through which transport, to how many; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop after this many recipients (to warm up a new sending domain).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Retry recipients that failed permanently before: all, or with
+    /// --retry-failed=ADDR,ADDR only those.
+    #[arg(long, value_name = "ADDR,…", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub retry_failed: Option<String>,
+    /// Send the named issues now even if their send_at is still ahead.
+    #[arg(long)]
+    pub now: bool,
+    /// Where mail goes: outbox:DIR or an SMTP URL (overrides VERDICT_TRANSPORT and verdict.toml).
+    #[arg(long, value_name = "TRANSPORT")]
+    pub transport: Option<String>,
+    /// SMTP connections in use at once (overrides verdict.toml).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// Messages per second, 0 for unpaced (overrides verdict.toml).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Print nothing when there is nothing to send (for cron).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Accept any TLS certificate from the relay. Dangerous: only for a test relay.
+    #[arg(long)]
+    pub dangerous_accept_invalid_certs: bool,
+}
+
+/// An issue that may be sent this run.
+struct Candidate {
+    issue: Issue,
+}
+
+pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+    let project = Project::load(layout)?;
+    if let Some(rate) = args.rate
+        && !bounds::rate_ok(rate)
+    {
+        return Err(Error::usage(format!(
+            "--rate must be 0 (unpaced) or from {} to {} messages per second",
+            bounds::MIN_RATE,
+            bounds::MAX_RATE
+        )));
+    }
+    if let Some(concurrency) = args.concurrency
+        && !(1..=bounds::MAX_CONCURRENCY).contains(&concurrency)
+    {
+        return Err(Error::usage(format!(
+            "--concurrency must be from 1 to {}",
+            bounds::MAX_CONCURRENCY
+        )));
+    }
+    if !args.to.is_empty() {
+        return send_test_copies(&project, &args);
+    }
+    let retry_failed = match args.retry_failed.as_deref() {
+        None => RetryFailed::No,
+        Some("") => RetryFailed::All,
+        Some(list) => RetryFailed::Only(
+            list.split(',')
+                .map(|a| crate::subscribers::normalize_address(a).map_err(Error::from))
+                .collect::<Result<_>>()?,
+        ),
+    };
+    let mut problems = Problems::default();
+    let candidates = due_issues(&project, &args, &retry_failed, now, &mut problems)?;
+    let result = if candidates.is_empty() {
+        if !args.quiet && problems.is_empty() {
+            println!("nothing to send");
+        }
+        Ok(())
+    } else if args.dry_run {
+        dry_run(&project, &args, &candidates, &retry_failed, now)
+    } else {
+        send(
+            &project,
+            &args,
+            candidates,
+            retry_failed,
+            now,
+            &mut problems,
+        )
+    };
+    problems.finish(result)
+}
+
+/// Issues that could not be sent, kept while the others go out.
+#[derive(Default)]
+struct Problems {
+    invalid: Vec<FileDiagnostics>,
+    failures: Vec<String>,
+}
+
+impl Problems {
+    fn is_empty(&self) -> bool {
+        self.invalid.is_empty() && self.failures.is_empty()
+    }
+
+    /// The run's result, worsened by the issues that could not be sent.
+    fn finish(self, result: Result<()>) -> Result<()> {
+        match result {
+            Err(error) => {
+                for failure in &self.failures {
+                    eprintln!("error: {failure}");
+                }
+                Err(error)
+            }
+            Ok(()) if !self.failures.is_empty() => Err(Error::failed(self.failures.join("\n"))),
+            Ok(()) if !self.invalid.is_empty() => Err(Error::Invalid(self.invalid)),
+            Ok(()) => Ok(()),
+        }
+    }
+}
+
+/// The issues to send. An issue that started sending stays due until it is
+/// complete, whatever its send_at says; one that cannot be read is set aside.
+fn due_issues(
+    project: &Project,
+    args: &Args,
+    retry_failed: &RetryFailed,
+    now: DateTime<Utc>,
+    problems: &mut Problems,
+) -> Result<Vec<Candidate>> {
+    let named = !args.issues.is_empty();
+    let layout = &project.layout;
+    let mut candidates = Vec::new();
+    for path in project.select_issues(&args.issues)? {
+        let id = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| parse_file_name(n).ok())
+            .map(|(id, _)| id);
+        // A finished issue is skipped without reading it: a run with nothing to do
+        // reads only issue names and ledger tails.
+        let ledger_path = id.as_ref().map(|id| layout.ledger(id));
+        if let Some(ledger_path) = &ledger_path
+            && retry_failed == &RetryFailed::No
+            && ledger::is_complete(ledger_path)
+        {
+            if named && !args.quiet {
+                println!("{}: already sent to everyone", id.unwrap_or_default());
+            }
+            continue;
+        }
+        let issue = match project.load_issue(&path) {
+            Ok(parsed) => parsed.issue,
+            Err(LoadError::Invalid(report)) => {
+                problems.invalid.push(*report);
+                continue;
+            }
+            Err(LoadError::Read(error)) => {
+                problems.failures.push(error.to_string());
+                continue;
+            }
+        };
+        let started = ledger_path.as_deref().is_some_and(ledger::has_started);
+        match issue.send_time() {
+            _ if started => candidates.push(Candidate { issue }),
+            None if named => {
+                return Err(Error::usage(format!(
+                    "{} is a draft: give it a send_at to send it, or send a test copy with --to",
+                    issue.id
+                )));
+            }
+            None => continue,
+            Some(at) if at > now && !(named && args.now) => {
+                if named {
+                    return Err(Error::usage(format!(
+                        "{} is scheduled for {at}; add --now to send it now",
+                        issue.id
+                    )));
+                }
+                continue;
+            }
+            Some(_) => candidates.push(Candidate { issue }),
+        }
+    }
+    Ok(candidates)
+}
+
+fn dry_run(
+    project: &Project,
+    args: &Args,
+    candidates: &[Candidate],
+    retry_failed: &RetryFailed,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let chosen = choose_transport(project, args)?;
+    println!(
+        "would send through {} (from {})",
+        chosen.spec, chosen.origin
+    );
+    let audience = Audience::open(&project.layout)?;
+    for candidate in candidates {
+        let index = ledger::load(&project.layout.ledger(&candidate.issue.id))?;
+        let selection = Selection {
+            index: &index,
+            cutoff: index.started,
+            retry: retry_failed,
+            give_up_before: Some(now - project.config.sending.give_up_after),
+            window_closed: false,
+        };
+        let tally = audience.walk(&selection, |_| {})?;
+        let limited = args.limit.map_or(tally.to_send, |l| l.min(tally.to_send));
+        println!(
+            "{}: would send to {limited} recipient(s); {} already sent, {} failed before, {} suppressed, {} joined after sending started, {} to give up on",
+            candidate.issue.id,
+            tally.already_sent,
+            tally.failed_before,
+            tally.suppressed,
+            tally.joined_later,
+            tally.to_expire,
+        );
+    }
+    Ok(())
+}
+
+fn choose_transport(project: &Project, args: &Args) -> Result<Chosen> {
+    let env = std::env::var(transport::TRANSPORT_ENV).ok();
+    Ok(transport::choose(
+        args.transport.as_deref(),
+        env.as_deref(),
+        &project.config.transport,
+    )?)
+}
+
+fn open_transport(
+    project: &Project,
+    args: &Args,
+    chosen: &Chosen,
+    pool: u32,
+) -> Result<AnyTransport> {
+    let password_file = project
+        .config
+        .smtp_password_file
+        .as_ref()
+        .map(|f| project.layout.resolve(f));
+    let password = transport::read_password(
+        std::env::var(transport::PASSWORD_ENV).ok(),
+        password_file.as_deref(),
+    )?;
+    crate::debug!("transport {}", chosen.spec);
+    let sending = &project.config.sending;
+    Ok(transport::open(
+        &chosen.spec,
+        project.layout.root(),
+        SmtpOptions {
+            password,
+            pool_size: pool,
+            timeout: sending.timeout,
+            connect_timeout: sending.connect_timeout,
+            dangerous_accept_invalid_certs: args.dangerous_accept_invalid_certs,
+        },
+    )?)
+}
+
+fn composer(project: &Project, issue: &Issue, signer: &Signer) -> Result<(Composer, String)> {
+    let dkim = message::load_dkim(&project.config, &project.layout)?;
+    let rendered = render::render(issue, project.context());
+    let fingerprint = render::fingerprint(&rendered);
+    Ok((
+        Composer::new(&project.config, issue, rendered, signer.clone()).with_dkim(dkim),
+        fingerprint,
+    ))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::failed)
+}
+
+/// The connections a run may open: each takes a file descriptor, so stay well
+/// inside the process's limit (some are needed for files).
+fn usable_concurrency(asked: u32) -> u32 {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let room = limit.saturating_sub(64).max(1);
+    if u64::from(asked) > room {
+        eprintln!(
+            "note: --concurrency {asked} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
+        );
+        room as u32
+    } else {
+        asked
+    }
+}
+
+fn send(
+    project: &Project,
+    args: &Args,
+    candidates: Vec<Candidate>,
+    retry_failed: RetryFailed,
+    now: DateTime<Utc>,
+    problems: &mut Problems,
+) -> Result<()> {
+    // Both lists are read whole first: a damaged one stops the run before
+    // anything is sent or recorded.
+    Audience::open(&project.layout)?;
+    let lock = SendLock::acquire(&project.layout.send_lock())?;
+    if let Some(previous) = &lock.took_over {
+        eprintln!(
+            "note: the previous send ({previous}) ended without releasing the lock; taking it over"
+        );
+    }
+    let signer = Signer::load(&project.layout)?;
+    let sending = &project.config.sending;
+    let concurrency = usable_concurrency(args.concurrency.unwrap_or(sending.concurrency));
+    let options = Options {
+        max_attempts: sending.max_attempts,
+        retry_delay: sending.retry_delay,
+        limit: args.limit,
+        retry_failed,
+        give_up_after: sending.give_up_after,
+        now,
+    };
+    let style = ProgressStyle::pick(args.quiet);
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let chosen = choose_transport(project, args)?;
+        let transport = Arc::new(open_transport(project, args, &chosen, concurrency)?);
+        if !args.quiet {
+            println!("sending through {transport}");
+        }
+        let interrupt = Interrupt::default();
+        watch_signals(interrupt.clone());
+        let progress = Arc::new(Progress::new(style));
+        let relay = RelaySettings {
+            name: transport.to_string(),
+            concurrency: concurrency as usize,
+            rate: args.rate.unwrap_or(sending.rate),
+            remaining_today: None,
+            weight: 1,
+        };
+        let run = Run::new(
+            project.layout.clone(),
+            vec![(relay, transport.clone())],
+            options,
+            progress.clone(),
+            interrupt,
+        );
+        let mut reports: Vec<Report> = Vec::new();
+        for candidate in &candidates {
+            let (composer, fingerprint) = composer(project, &candidate.issue, &signer)?;
+            let issue = IssueToSend {
+                id: candidate.issue.id.clone(),
+                composer: Arc::new(composer),
+                content: fingerprint,
+                not_after: None,
+            };
+            let ticker = progress.start(&candidate.issue.id);
+            let report = run.send_issue(issue).await;
+            progress.finish(ticker);
+            let report = match report {
+                Ok(report) => report,
+                Err(error) => {
+                    // One issue's broken ledger or list does not stop the others.
+                    problems.failures.push(format!(
+                        "{}: {}",
+                        candidate.issue.id,
+                        Error::from(error)
+                    ));
+                    continue;
+                }
+            };
+            println!("{}", summary(&report));
+            let stopped = report.stopped.clone();
+            reports.push(report);
+            if stopped.is_some() {
+                break;
+            }
+        }
+        run.close().await;
+        transport.close().await;
+        outcome(&reports)
+    })
+}
+
+/// The exit of a run, from what its issues' reports say.
+fn outcome(reports: &[Report]) -> Result<()> {
+    let Some(last) = reports.last() else {
+        return Ok(());
+    };
+    match &last.stopped {
+        Some(Stopped::Interrupted(signal)) => {
+            let (name, code) = match signal {
+                Signal::Interrupt => ("SIGINT", exit::INTERRUPTED),
+                Signal::Terminate => ("SIGTERM", exit::TERMINATED),
+            };
+            return Err(Error::Interrupted {
+                message: format!(
+                    "{}: stopped by {name} after finishing the messages in flight; {} left: run `verdict send` again to continue",
+                    last.issue_id, last.not_attempted
+                ),
+                code,
+            });
+        }
+        Some(Stopped::RelaysDown(reason)) => {
+            return Err(Error::failed(format!(
+                "{}: sending stopped: {reason}. {} reader(s) left pending; the next run resumes",
+                last.issue_id, last.not_attempted
+            )));
+        }
+        Some(Stopped::Ledger(reason)) => {
+            return Err(Error::failed(format!(
+                "{}: sending stopped: {reason}",
+                last.issue_id
+            )));
+        }
+        Some(Stopped::CapsSpent) => {
+            println!(
+                "{}: every relay's daily cap is spent; {} reader(s) left for the next run",
+                last.issue_id, last.not_attempted
+            );
+        }
+        None => {}
+    }
+    let undelivered: Vec<&Report> = reports.iter().filter(|r| r.undelivered() > 0).collect();
+    if undelivered.is_empty() {
+        return Ok(());
+    }
+    let count: u64 = undelivered.iter().map(|r| r.undelivered()).sum();
+    let hints: Vec<String> = undelivered
+        .iter()
+        .map(|r| format!("`verdict status {} --failed`", r.issue_id))
+        .collect();
+    Err(Error::Delivery(format!(
+        "{count} recipient(s) not delivered this run; {} lists them",
+        hints.join(" and ")
+    )))
+}
+
+/// The first SIGINT or SIGTERM finishes the messages in flight and ends the run;
+/// a second one ends the process at once.
+fn watch_signals(interrupt: Interrupt) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tokio::spawn(async move {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let mut seen = false;
+        loop {
+            let (received, code) = tokio::select! {
+                _ = int.recv() => (Signal::Interrupt, exit::INTERRUPTED),
+                _ = term.recv() => (Signal::Terminate, exit::TERMINATED),
+            };
+            if seen {
+                eprintln!(
+                    "second signal: stopping at once; the next run resends at most the messages that were in flight"
+                );
+                std::process::exit(code);
+            }
+            seen = true;
+            eprintln!(
+                "finishing the messages in flight, then stopping (signal again to stop at once)"
+            );
+            interrupt.trigger(received);
+        }
+    });
+}
+
+fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
+    let [name] = args.issues.as_slice() else {
+        return Err(Error::usage(
+            "--to sends test copies of one issue: name it, e.g. verdict send ISSUE --to ADDR",
+        ));
+    };
+    let addresses: Vec<String> = args
+        .to
+        .iter()
+        .map(|a| crate::subscribers::normalize_address(a).map_err(Error::from))
+        .collect::<Result<_>>()?;
+    let issue = project.load_issue(&project.find_issue(name)?)?.issue;
+    let signer = Signer::load(&project.layout)?;
+    let (composer, _) = composer(project, &issue, &signer)?;
+    let composer = composer.for_test_copies();
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let chosen = choose_transport(project, args)?;
+        let transport = open_transport(project, args, &chosen, 1)?;
+        let mut failed = Vec::new();
+        for email in &addresses {
+            let message = composer.compose_test_copy(email)?;
+            match transport.send(&message).await {
+                Ok(reply) => println!(
+                    "test copy of {} sent to {email} through {transport}: {}",
+                    issue.id,
+                    transport::escape_reply(&reply)
+                ),
+                Err(failure) => failed.push(format!("{email}: {failure}")),
+            }
+        }
+        transport.close().await;
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Delivery(format!(
+                "test copy not delivered to {}",
+                failed.join("; ")
+            )))
+        }
+    })
+}

@@ -1,0 +1,175 @@
+//! What `verdict send` shows while it runs: a progress bar on a terminal (its
+//! total known from the start), a plain line every few seconds otherwise (cron),
+//! and one summary line per issue.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::dispatch::{Observer, Report};
+use crate::ledger::Outcome;
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressStyle {
+    /// A progress bar (a terminal).
+    Bar,
+    /// A plain line every few seconds (cron, logs).
+    Lines,
+    Quiet,
+}
+
+impl ProgressStyle {
+    pub fn pick(quiet: bool) -> ProgressStyle {
+        if quiet {
+            ProgressStyle::Quiet
+        } else if std::io::stderr().is_terminal() {
+            ProgressStyle::Bar
+        } else {
+            ProgressStyle::Lines
+        }
+    }
+}
+
+/// Progress of the issue being sent.
+pub struct Progress {
+    style: ProgressStyle,
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+    total: AtomicU64,
+    done: AtomicU64,
+    not_delivered: AtomicU64,
+}
+
+impl Progress {
+    pub fn new(style: ProgressStyle) -> Progress {
+        Progress {
+            style,
+            bar: Mutex::new(None),
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            not_delivered: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts showing an issue; returns the ticker of plain lines, if any.
+    pub fn start(
+        self: &std::sync::Arc<Self>,
+        issue_id: &str,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.done.store(0, Ordering::SeqCst);
+        self.not_delivered.store(0, Ordering::SeqCst);
+        if self.style != ProgressStyle::Lines {
+            return None;
+        }
+        let progress = self.clone();
+        let issue_id = issue_id.to_string();
+        Some(tokio::spawn(async move {
+            let began = Instant::now();
+            let mut interval = tokio::time::interval(Duration::from_secs(5));
+            interval.tick().await;
+            let mut last = 0;
+            loop {
+                interval.tick().await;
+                let done = progress.done.load(Ordering::SeqCst);
+                if done == last {
+                    continue;
+                }
+                last = done;
+                let rate = done as f64 / began.elapsed().as_secs_f64().max(0.001);
+                println!(
+                    "{} {issue_id}: {done}/{} done, {} not delivered, {rate:.0} msg/s",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+                    progress.total.load(Ordering::SeqCst),
+                    progress.not_delivered.load(Ordering::SeqCst),
+                );
+            }
+        }))
+    }
+
+    pub fn finish(&self, ticker: Option<tokio::task::JoinHandle<()>>) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+        if let Some(ticker) = ticker {
+            ticker.abort();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn planned(&self, issue_id: &str, total: u64) {
+        self.total.store(total, Ordering::SeqCst);
+        if self.style != ProgressStyle::Bar {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} {per_sec:.0} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(issue_id.to_string());
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn recorded(&self, outcome: Outcome) {
+        self.done.fetch_add(1, Ordering::SeqCst);
+        if outcome != Outcome::Delivered {
+            self.not_delivered.fetch_add(1, Ordering::SeqCst);
+        }
+        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.inc(1);
+        }
+    }
+}
+
+/// One line on what a run did for an issue.
+pub fn summary(report: &Report) -> String {
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        (report.delivered as f64 / seconds).round()
+    } else {
+        0.0
+    };
+    let mut line = format!(
+        "{}: delivered {}, already sent {}, suppressed {}, failed {}, bounced {}, deferred {}, retries {}",
+        report.issue_id,
+        report.delivered,
+        report.tally.already_sent,
+        report.tally.suppressed,
+        report.failed,
+        report.bounced,
+        report.deferred,
+        report.retries,
+    );
+    if report.expired > 0 {
+        line.push_str(&format!(", given up on {}", report.expired));
+    }
+    if report.tally.joined_later > 0 {
+        line.push_str(&format!(
+            ", joined after sending started {}",
+            report.tally.joined_later
+        ));
+    }
+    if report.not_attempted > 0 {
+        line.push_str(&format!(", left for the next run {}", report.not_attempted));
+    }
+    line.push_str(&format!(" in {seconds:.1} s ({rate} msg/s)"));
+    if report.relays.len() > 1 {
+        for relay in &report.relays {
+            line.push_str(&format!(
+                "\n  {}: delivered {}",
+                relay.name, relay.delivered
+            ));
+            if let Some(reason) = &relay.down {
+                line.push_str(&format!(", down: {reason}"));
+            } else if relay.capped {
+                line.push_str(", daily cap spent");
+            }
+        }
+    }
+    line
+}

@@ -1,0 +1,147 @@
+//! `verdict.toml`: the newsletter's identity, footer facts, transport and sending
+//! knobs, read with spans and checked into types that can only hold valid values.
+
+mod read;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::message::Mailbox;
+use url::Url;
+
+use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
+use crate::layout::{CONFIG_FILE, Layout};
+use crate::table_reader::Located;
+use crate::transport::TransportSpec;
+
+/// The newsletter configuration, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The newsletter's name, shown in the header, the From name and List-Id.
+    pub name: String,
+    /// The sender; its name defaults to the newsletter's.
+    pub from: Mailbox,
+    /// Where replies go, if not to `from`.
+    pub reply_to: Option<Mailbox>,
+    /// The sender's postal address, printed in every footer (CAN-SPAM).
+    pub postal_address: String,
+    /// The public web address of the newsletter's site.
+    pub base_url: Option<Url>,
+    /// The HTTPS address where `verdict serve` answers unsubscribes (behind a proxy).
+    pub unsubscribe_url: Url,
+    /// The address that receives mailto unsubscribes (default: the From address).
+    pub unsubscribe_mailto: Address,
+    /// `lang` of the HTML.
+    pub language: String,
+    /// Where mail goes unless the environment or the command line says otherwise.
+    pub transport: TransportSpec,
+    /// A file holding the SMTP password (never the password itself).
+    pub smtp_password_file: Option<PathBuf>,
+    pub sending: Sending,
+    pub dkim: Option<DkimSettings>,
+    /// The file as read, to locate problems found after reading (a DKIM key that
+    /// does not load).
+    pub source: FileDiagnostics,
+}
+
+/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sending {
+    /// SMTP connections in use at once (1 to 1,000).
+    pub concurrency: u32,
+    /// Messages per second; 0 sends unpaced.
+    pub rate: f64,
+    /// Attempts per recipient and run before a transient failure counts as deferred.
+    pub max_attempts: u32,
+    /// First retry delay; doubled on each further attempt, with jitter.
+    pub retry_delay: Duration,
+    /// The deadline of each SMTP command and its reply.
+    pub timeout: Duration,
+    /// The deadline of opening a connection.
+    pub connect_timeout: Duration,
+    /// A reader deferred for longer than this is given up on (expired).
+    pub give_up_after: chrono::Duration,
+}
+
+impl Default for Sending {
+    fn default() -> Self {
+        Sending {
+            concurrency: 4,
+            rate: 0.0,
+            max_attempts: 4,
+            retry_delay: Duration::from_secs(1),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            give_up_after: chrono::Duration::hours(72),
+        }
+    }
+}
+
+/// Bounds of the sending knobs, shared by `verdict.toml` and the command line.
+pub mod bounds {
+    /// Most SMTP connections at once.
+    pub const MAX_CONCURRENCY: u32 = 1000;
+    /// Slowest pacing other than 0 (unpaced): one message a minute and a half.
+    pub const MIN_RATE: f64 = 0.01;
+    /// Fastest pacing.
+    pub const MAX_RATE: f64 = 100_000.0;
+
+    /// Whether a rate is 0 (unpaced) or within bounds.
+    pub fn rate_ok(rate: f64) -> bool {
+        rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate)
+    }
+}
+
+/// DKIM signing key and where its public half is published.
+#[derive(Debug, Clone)]
+pub struct DkimSettings {
+    /// The `d=` domain.
+    pub domain: Located<String>,
+    /// The `s=` selector: the key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// PEM (PKCS#1) for RSA, base64 of the 32-byte seed for Ed25519.
+    pub key_file: Located<PathBuf>,
+    pub algorithm: DkimAlgorithm,
+}
+
+/// The DKIM signing algorithm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    #[default]
+    Rsa,
+    Ed25519,
+}
+
+impl Config {
+    /// Parses and checks the configuration; `path` is only used in messages.
+    pub fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics> {
+        read::parse(path, source)
+    }
+
+    /// Reads `verdict.toml` from a project.
+    pub fn load(layout: &Layout) -> Result<Config, LoadError> {
+        let source = crate::fs::read_to_string(&layout.config())?;
+        Ok(Config::parse(CONFIG_FILE, &source)?)
+    }
+
+    /// The domain of the From address: Message-IDs and List-Id live under it.
+    pub fn sender_domain(&self) -> String {
+        self.from.email.domain().to_ascii_lowercase()
+    }
+
+    /// The sender as shown: the From mailbox, named after the newsletter if unnamed.
+    pub fn sender(&self) -> Mailbox {
+        let mut from = self.from.clone();
+        if from.name.is_none() {
+            from.name = Some(self.name.clone());
+        }
+        from
+    }
+
+    /// A report of one problem in verdict.toml.
+    pub fn problem(&self, diagnostic: Diagnostic) -> FileDiagnostics {
+        self.source.clone().with(diagnostic)
+    }
+}

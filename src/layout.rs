@@ -1,0 +1,118 @@
+//! Where everything lives in a newsletter project: the one place that knows the
+//! paths under the project folder.
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one newsletter project.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+/// The configuration file's name, relative to the project.
+pub const CONFIG_FILE: &str = "verdict.toml";
+/// The theme file, relative to the project.
+pub const THEME_FILE: &str = "templates/theme.toml";
+/// The panel roster, relative to the project.
+pub const PANEL_FILE: &str = "templates/panel.toml";
+/// The subscriber list, relative to the project.
+pub const LIST_FILE: &str = "subscribers/subscribers.csv";
+/// The suppression list, relative to the project.
+pub const SUPPRESSED_FILE: &str = "subscribers/suppressed.csv";
+/// The generated secret for signed links, relative to the project.
+pub const SECRET_FILE: &str = "state/secret";
+/// Earlier secrets still accepted, relative to the project.
+pub const OLD_SECRETS_FILE: &str = "state/secret.old";
+
+impl Layout {
+    pub fn new(root: impl Into<PathBuf>) -> Layout {
+        Layout { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A path relative to the project (or absolute) as a full path.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        let path = path.as_ref();
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        }
+    }
+
+    /// A path as the user should see it: relative to the project when inside it.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    pub fn issues_dir(&self) -> PathBuf {
+        self.root.join("issues")
+    }
+
+    pub fn theme(&self) -> PathBuf {
+        self.root.join(THEME_FILE)
+    }
+
+    pub fn panel(&self) -> PathBuf {
+        self.root.join(PANEL_FILE)
+    }
+
+    pub fn subscribers_dir(&self) -> PathBuf {
+        self.root.join("subscribers")
+    }
+
+    pub fn list(&self) -> PathBuf {
+        self.root.join(LIST_FILE)
+    }
+
+    pub fn suppressed(&self) -> PathBuf {
+        self.root.join(SUPPRESSED_FILE)
+    }
+
+    /// The lock every change to the subscriber files takes.
+    pub fn list_lock(&self) -> PathBuf {
+        self.subscribers_dir().join(".lock")
+    }
+
+    /// Private state: ledgers, locks, secrets. Created 0700.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join("state")
+    }
+
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.state_dir().join("ledger")
+    }
+
+    /// The append-only ledger of one issue.
+    pub fn ledger(&self, issue_id: &str) -> PathBuf {
+        self.ledger_dir().join(format!("{issue_id}.log"))
+    }
+
+    /// The lock one `verdict send` holds.
+    pub fn send_lock(&self) -> PathBuf {
+        self.state_dir().join("send.lock")
+    }
+
+    pub fn secret(&self) -> PathBuf {
+        self.root.join(SECRET_FILE)
+    }
+
+    pub fn old_secrets(&self) -> PathBuf {
+        self.root.join(OLD_SECRETS_FILE)
+    }
+
+    /// Where `verdict preview` writes an issue by default.
+    pub fn preview_dir(&self, issue_id: &str) -> PathBuf {
+        self.root.join("preview").join(issue_id)
+    }
+}

@@ -1,0 +1,55 @@
+//! Checks on text that ends up in an email header or on one line: control
+//! characters (line breaks above all) and bidirectional overrides.
+
+use std::ops::Range;
+
+use crate::diagnostic::Diagnostic;
+
+/// Where the first control character (line breaks included) is, if any.
+pub fn control_char_offset(text: &str) -> Option<usize> {
+    text.char_indices()
+        .find(|(_, c)| c.is_control())
+        .map(|(i, _)| i)
+}
+
+/// Whether `text` holds a character that would break a header line.
+pub fn has_control_char(text: &str) -> bool {
+    control_char_offset(text).is_some()
+}
+
+/// Where the first Unicode bidirectional control is (U+202A–U+202E,
+/// U+2066–U+2069, U+200E/F, U+061C): they can make a subject read other than it is.
+pub fn bidi_control_offset(text: &str) -> Option<usize> {
+    text.char_indices()
+        .find(|(_, c)| {
+            matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+        })
+        .map(|(i, _)| i)
+}
+
+/// An error at `span` when `text` would put a line break or control character
+/// into an email header.
+pub fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {
+    match control_char_offset(text) {
+        None => Ok(()),
+        Some(_) => Err(Diagnostic::error(
+            "a line break or control character would end up in an email header",
+        )
+        .at(span)
+        .label("this text contains a control character")
+        .help("write it on one line, without control characters")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_found() {
+        assert_eq!(control_char_offset("ab\r\nc"), Some(2));
+        assert_eq!(control_char_offset("plain"), None);
+        assert_eq!(bidi_control_offset("a\u{202e}b"), Some(1));
+        assert_eq!(bidi_control_offset("Ünïcödé"), None);
+    }
+}
