@@ -111,12 +111,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         let items = match value.get_ref().as_array() {
             Some(items) => items,
             None => {
-                self.diagnostics.push(
-                    Diagnostic::error(format!("`{key}` must be an array of tables"))
-                        .at(value.span())
-                        .label(format!("this is {}", article(value.get_ref().type_str())))
-                        .help(format!("expected {expected}")),
-                );
+                self.wrong_shape(key, value, "an array of tables", expected);
                 return None;
             }
         };
@@ -143,15 +138,25 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         match value.get_ref().as_table() {
             Some(table) => Some((value.span(), table)),
             None => {
-                self.diagnostics.push(
-                    Diagnostic::error(format!("`{key}` must be a table"))
-                        .at(value.span())
-                        .label(format!("this is {}", article(value.get_ref().type_str())))
-                        .help(format!("expected {expected}")),
-                );
+                self.wrong_shape(key, value, "a table", expected);
                 None
             }
         }
+    }
+
+    fn wrong_shape(
+        &mut self,
+        key: &str,
+        value: &Spanned<DeValue<'i>>,
+        shape: &str,
+        expected: &str,
+    ) {
+        self.diagnostics.push(
+            Diagnostic::error(format!("`{key}` must be {shape}"))
+                .at(value.span())
+                .label(format!("this is {}", article(value.get_ref().type_str())))
+                .help(format!("expected {expected}")),
+        );
     }
 
     /// The raw value of a key, marking the key as known.

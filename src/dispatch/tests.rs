@@ -13,6 +13,16 @@ use crate::ledger::{self, Outcome, Record};
 use crate::message::{Composer, Outgoing};
 use crate::transport::{Class, Failure, Stage, Transport};
 
+/// The run stopped because every relay is down, for a reason saying `why`.
+#[track_caller]
+fn assert_relays_down(report: &Report, why: &str) {
+    assert!(
+        matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains(why)),
+        "{:?}",
+        report.stopped
+    );
+}
+
 /// An observer that shows nothing.
 struct Silent;
 
@@ -165,6 +175,14 @@ impl Fixture {
         )
     }
 
+    /// One run through one relay with the default options.
+    async fn send<T: Transport>(&self, transport: &Arc<T>, concurrency: usize) -> Report {
+        self.run(one(transport, concurrency), options())
+            .send_issue(self.issue())
+            .await
+            .unwrap()
+    }
+
     fn index(&self) -> ledger::Index {
         ledger::load(&self.layout().ledger(ISSUE)).unwrap()
     }
@@ -210,11 +228,7 @@ async fn transient_failures_are_retried_with_backoff_until_delivered() {
         ],
     )]));
     let began = tokio::time::Instant::now();
-    let report = fixture
-        .run(one(&transport, 1), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 1).await;
     assert_eq!(
         (report.delivered, report.retries, report.deferred),
         (3, 2, 0)
@@ -242,11 +256,7 @@ async fn retries_that_run_out_defer_the_reader_to_the_next_run() {
             Step::Fail(Class::Transient, "421 4.4.2 busy"),
         ],
     )]));
-    let report = fixture
-        .run(one(&transport, 2), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 2).await;
     assert_eq!(
         (report.delivered, report.deferred, report.retries),
         (1, 1, 3)
@@ -256,11 +266,7 @@ async fn retries_that_run_out_defer_the_reader_to_the_next_run() {
         fixture.index().get("r000@example.com"),
         Some(Outcome::Deferred)
     );
-    let report = fixture
-        .run(one(&transport, 2), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 2).await;
     assert_eq!((report.delivered, report.tally.already_sent), (1, 1));
     assert!(report.complete);
 }
@@ -272,16 +278,8 @@ async fn a_relay_that_cannot_be_reached_stops_the_run_and_records_nothing() {
         Class::Unreachable,
         "421 4.3.2 Service shutting down",
     )));
-    let report = fixture
-        .run(one(&transport, 4), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
-    assert!(
-        matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains("looks down")),
-        "{:?}",
-        report.stopped
-    );
+    let report = fixture.send(&transport, 4).await;
+    assert_relays_down(&report, "looks down");
     assert_eq!(report.not_attempted, 50);
     assert!(
         transport.total() <= 10,
@@ -303,11 +301,7 @@ async fn a_relay_that_refuses_the_sender_stops_at_once() {
         Class::Unusable,
         "553 5.7.1 <verdicts@example.com>: Sender address rejected: not owned by user",
     )));
-    let report = fixture
-        .run(one(&transport, 2), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 2).await;
     assert!(
         matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains("Sender address rejected"))
     );
@@ -323,16 +317,8 @@ async fn identical_refusals_in_a_row_are_the_relays_and_are_withdrawn() {
         Class::BadMailbox,
         "550 5.1.1 User unknown",
     )));
-    let report = fixture
-        .run(one(&transport, 1), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
-    assert!(
-        matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains("refused 20 readers in a row")),
-        "{:?}",
-        report.stopped
-    );
+    let report = fixture.send(&transport, 1).await;
+    assert_relays_down(&report, "refused 20 readers in a row");
     assert_eq!((report.bounced, report.failed), (0, 0));
     assert_eq!(
         fixture.suppressed(),
@@ -359,11 +345,7 @@ async fn bounces_are_suppressed_after_they_are_durable_and_refusals_are_failures
             &[Step::Fail(Class::Refused, "554 5.7.1 policy")],
         ),
     ]));
-    let report = fixture
-        .run(one(&transport, 2), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 2).await;
     assert_eq!((report.delivered, report.bounced, report.failed), (2, 1, 1));
     assert!(report.complete, "failures are final outcomes");
     let suppressed = fixture.suppressed();
@@ -398,11 +380,7 @@ async fn a_bounce_recorded_before_a_crash_is_suppressed_by_the_next_run() {
     });
     writer.commit().unwrap();
     let transport = Arc::new(Scripted::default());
-    let report = fixture
-        .run(one(&transport, 1), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 1).await;
     assert!(fixture.suppressed().contains("r000@example.com,bounced"));
     assert_eq!((report.delivered, report.tally.suppressed), (1, 1));
 }
@@ -421,11 +399,7 @@ async fn a_limit_leaves_the_rest_for_the_next_run() {
     assert_eq!((report.delivered, report.not_attempted), (3, 7));
     assert!(!report.complete);
     assert_eq!(report.stopped, None, "a limit is not a stop");
-    let report = fixture
-        .run(one(&transport, 2), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 2).await;
     assert_eq!((report.delivered, report.tally.already_sent), (7, 3));
 }
 
@@ -588,11 +562,7 @@ async fn readers_deferred_too_long_and_a_closed_window_expire() {
     });
     writer.commit().unwrap();
     let transport = Arc::new(Scripted::default());
-    let report = fixture
-        .run(one(&transport, 1), options())
-        .send_issue(fixture.issue())
-        .await
-        .unwrap();
+    let report = fixture.send(&transport, 1).await;
     assert_eq!((report.expired, report.delivered), (1, 2));
     assert!(report.complete);
     assert_eq!(transport.attempts_for("r000@example.com"), 0);

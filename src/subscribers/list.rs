@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::normalize_address;
-use super::problems::{ListError, RowProblem, into_result};
+use super::problems::{ListError, RowProblem, into_result, optional_date};
 use crate::fs::FsError;
 
 /// One subscriber as stored.
@@ -166,21 +166,7 @@ fn parse_row(record: &csv::StringRecord, columns: Columns) -> Result<Subscriber,
             "write the name on one line",
         ));
     }
-    let subscribed_at = match field(columns.subscribed_at) {
-        None => None,
-        Some(at) => Some(
-            DateTime::parse_from_rfc3339(at)
-                .map(|at| at.with_timezone(&Utc))
-                .map_err(|_| {
-                    RowProblem::error(
-                        start,
-                        at,
-                        format!("`{at}` is not a date and time"),
-                        "expected RFC 3339, e.g. 2026-01-01T08:00:00Z, or nothing",
-                    )
-                })?,
-        ),
-    };
+    let subscribed_at = optional_date(start, field(columns.subscribed_at))?;
     Ok(Subscriber {
         email,
         name,

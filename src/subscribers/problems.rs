@@ -62,6 +62,26 @@ impl RowProblem {
     }
 }
 
+/// An optional RFC 3339 date cell of the record at `start`.
+pub fn optional_date(
+    start: usize,
+    cell: Option<&str>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, RowProblem> {
+    let Some(at) = cell.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|at| Some(at.with_timezone(&chrono::Utc)))
+        .map_err(|_| {
+            RowProblem::error(
+                start,
+                at,
+                format!("`{at}` is not a date and time"),
+                "expected RFC 3339, e.g. 2026-01-01T08:00:00Z, or nothing",
+            )
+        })
+}
+
 /// Renders problems against the file's text, located at their fields.
 pub fn report(
     path: &Path,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::normalize_address;
-use super::problems::{ListError, RowProblem, into_result};
+use super::problems::{ListError, RowProblem, into_result, optional_date};
 use crate::fs::FsError;
 
 const HEADER: &str = "email,reason,at,detail\n";
@@ -127,21 +127,7 @@ fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
             "expected unsubscribed, bounced or complained",
         )
     })?;
-    let at = match record.get(2).map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(at) => Some(
-            DateTime::parse_from_rfc3339(at)
-                .map(|at| at.with_timezone(&Utc))
-                .map_err(|_| {
-                    RowProblem::error(
-                        start,
-                        at,
-                        format!("`{at}` is not a date and time"),
-                        "expected RFC 3339, e.g. 2026-01-01T08:00:00Z, or nothing",
-                    )
-                })?,
-        ),
-    };
+    let at = optional_date(start, record.get(2))?;
     Ok(Suppression {
         email,
         reason,

@@ -84,7 +84,7 @@ fn check_warns_without_failing_on_lint() {
             "subject = \"Axolotl v0.16 vs Mistral Medium 3: which one should you ship with?\"",
             "subject = \"Axolotl v0.16 vs Mistral Medium 3: which one should you ship with, and why would you, really?\"",
         )
-        .edit(&issue, "send_at = 2026-11-26T09:00:00+00:00", "send_at = 2099-11-26T09:00:00+00:00")
+        .set_demo_send_at(Some("2099-11-26T09:00:00+00:00"))
         .edit(&issue, "reviewer split, and community vote comparison.", "reviewer split. ![](https://example.com/chart.png)");
     let output = project.run(&["check"]);
     output.success();

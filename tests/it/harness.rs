@@ -16,6 +16,9 @@ pub fn repo_root() -> PathBuf {
 /// The demo issue's file name.
 pub const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 
+/// The demo issue's send time as written in the repository.
+pub const DEMO_SEND_AT: &str = "send_at = 2026-11-26T09:00:00+00:00";
+
 pub fn demo_roster() -> Roster {
     let source = std::fs::read_to_string(repo_root().join("templates/panel.toml")).unwrap();
     Roster::parse("templates/panel.toml", &source).unwrap()
@@ -99,7 +102,16 @@ impl TestProject {
         for sub in ["templates", "issues", "subscribers"] {
             copy_dir(&root.join(sub), &dir.path().join(sub));
         }
-        TestProject { dir }
+        let project = TestProject { dir };
+        // Due two days ago whatever today is: the suite does not depend on the calendar.
+        let due =
+            (chrono::Utc::now() - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%S+00:00");
+        project.edit(
+            &format!("issues/{DEMO_ISSUE}.toml"),
+            DEMO_SEND_AT,
+            &format!("send_at = {due}"),
+        );
+        project
     }
 
     pub fn path(&self) -> &Path {
@@ -121,6 +133,18 @@ impl TestProject {
     pub fn remove(&self, relative: &str) -> &Self {
         std::fs::remove_file(self.dir.path().join(relative)).unwrap();
         self
+    }
+
+    /// Sets the demo issue's send_at line (`None`: a draft).
+    pub fn set_demo_send_at(&self, value: Option<&str>) -> &Self {
+        let path = format!("issues/{DEMO_ISSUE}.toml");
+        let text = self.read(&path);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("send_at = "))
+            .expect("a send_at line");
+        let new = value.map(|v| format!("send_at = {v}")).unwrap_or_default();
+        self.write(&path, &text.replacen(line, &new, 1))
     }
 
     /// Replaces text in a project file.

@@ -457,12 +457,7 @@ fn the_outbox_transport_is_the_default() {
 #[test]
 fn drafts_and_future_issues_are_not_due() {
     let project = TestProject::demo();
-    let issue = format!("issues/{DEMO_ISSUE}.toml");
-    project.edit(
-        &issue,
-        "send_at = 2026-11-26T09:00:00+00:00",
-        "send_at = 2099-01-01T09:00:00+00:00",
-    );
+    project.set_demo_send_at(Some("2099-01-01T09:00:00+00:00"));
     let output = project.run(&["send"]);
     output.success();
     assert!(output.stdout.contains("nothing to send"));
@@ -471,7 +466,7 @@ fn drafts_and_future_issues_are_not_due() {
     named.stderr_has("scheduled for 2099-01-01");
     let status = project.run(&["status"]);
     status.stdout_has("scheduled for 2099-01-01");
-    project.edit(&issue, "send_at = 2099-01-01T09:00:00+00:00", "");
+    project.set_demo_send_at(None);
     assert!(project.run(&["status"]).stdout.contains(": draft;"));
 }
 
