@@ -72,27 +72,56 @@ class Sink:
         self.process = subprocess.Popen(
             ["smtp-sink"] + user + ["-m", "64", "127.0.0.1:%d" % self.port, "1024"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("smtp-sink did not start")
+        wait_for_port(self.port, "smtp-sink")
 
     def stop(self):
         self.process.terminate()
         self.process.wait()
 
 
-def run_verdict(project, port, concurrency):
+class Stunnel:
+    """stunnel on 127.0.0.1: TLS in front of smtp-sink (server), or a plain port
+    that speaks TLS to that server (client, for smtp-source, which has no TLS)."""
+
+    def __init__(self, connect_port, client=False):
+        self.port = free_port()
+        name = "client" if client else "server"
+        config = os.path.join(WORK, "stunnel-%s.conf" % name)
+        tls = os.path.join(ROOT, "tests", "fixtures", "tls")
+        with open(config, "w") as f:
+            f.write("foreground = yes\npid =\n[%s]\n" % name)
+            f.write("accept = 127.0.0.1:%d\nconnect = 127.0.0.1:%d\n" % (self.port, connect_port))
+            if client:
+                f.write("client = yes\nverifyChain = no\n")
+            else:
+                f.write("cert = %s\nkey = %s\n" % (os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem")))
+        self.process = subprocess.Popen(["stunnel", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, "stunnel")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def wait_for_port(port, what):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(what + " did not start")
+
+
+def run_verdict(project, port, concurrency, scheme="smtp"):
     reset(project)
     start = time.monotonic()
+    extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
     result = subprocess.run(
         ["/usr/bin/time", "-v", VERDICT, "--project", project, "send", "--quiet",
-         "--transport", "smtp://127.0.0.1:%d" % port,
-         "--concurrency", str(concurrency), "--rate", "0"],
+         "--transport", "%s://127.0.0.1:%d" % (scheme, port),
+         "--concurrency", str(concurrency), "--rate", "0"] + extra,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.monotonic() - start
     if result.returncode != 0:
@@ -124,6 +153,7 @@ def main():
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
     os.makedirs(WORK, exist_ok=True)
     rows = []
+    tls_rows = []
     noop = {}
     sink = Sink()
     try:
@@ -139,12 +169,37 @@ def main():
                       % (n, concurrency, row[3], row[4], row[3] / row[4], rss / 1024), flush=True)
             noop[n] = noop_seconds(project, sink.port)
             print("N=%d: send with nothing due %.1f ms" % (n, noop[n] * 1000), flush=True)
+        # smtps: TLS through stunnel in front of the same sink, for the smallest N;
+        # smtp-source (no TLS of its own) goes through a client-side stunnel.
+        n = sizes[0]
+        project = make_project(n)
+        size = message_size(project)
+        server = Stunnel(sink.port)
+        client = Stunnel(server.port, client=True)
+        try:
+            for concurrency in CONCURRENCY:
+                verdict_s, rss = run_verdict(project, server.port, concurrency, scheme="smtps")
+                source_s = run_source(client.port, n, concurrency, size)
+                row = (n, concurrency, size, n / verdict_s, n / source_s, rss)
+                tls_rows.append(row)
+                print("smtps N=%d c=%d: verdict %.0f msg/s, smtp-source via stunnel %.0f msg/s, ratio %.2f"
+                      % (n, concurrency, row[3], row[4], row[3] / row[4]), flush=True)
+        finally:
+            client.stop()
+            server.stop()
     finally:
         sink.stop()
 
     lines = ["| subscribers | concurrency | message bytes | verdict msg/s | smtp-source msg/s | ratio | verdict peak RSS |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for n, c, size, v, s, rss in rows:
+        lines.append("| %s | %d | %s | %.0f | %.0f | %.2f | %.1f MB |" % (f"{n:,}", c, f"{size:,}", v, s, v / s, rss / 1024))
+    lines.append("")
+    lines.append("smtps (TLS through stunnel in front of smtp-sink; smtp-source through a client-side stunnel):")
+    lines.append("")
+    lines.append("| subscribers | concurrency | message bytes | verdict msg/s | smtp-source msg/s | ratio | verdict peak RSS |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for n, c, size, v, s, rss in tls_rows:
         lines.append("| %s | %d | %s | %.0f | %.0f | %.2f | %.1f MB |" % (f"{n:,}", c, f"{size:,}", v, s, v / s, rss / 1024))
     lines.append("")
     lines.append("| subscribers | `verdict send` with nothing due (median of 7) |")

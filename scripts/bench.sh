@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The send benchmark: verdict against Postfix's smtp-sink on 127.0.0.1, beside
 # smtp-source (Postfix's own load generator) as the limit of SMTP on this machine,
-# in the same run. Installs postfix (for the two tools only) and GNU time when
+# in the same run, plain and through TLS (stunnel). Installs postfix (for the two
+# tools only), stunnel4 and GNU time when
 # missing, and makes sure no Postfix daemon is left listening.
 #
 #   bash scripts/bench.sh                 # N = 10,000, 100,000 and 1,000,000
@@ -11,11 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v smtp-sink >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
+if ! command -v smtp-sink >/dev/null 2>&1 || ! command -v stunnel >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
   export DEBIAN_FRONTEND=noninteractive
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq >/dev/null
-  apt-get install -y -qq postfix time >/dev/null
+  apt-get install -y -qq postfix time stunnel4 >/dev/null
 fi
 # Only smtp-sink and smtp-source are wanted: no mail daemon may keep running.
 postfix stop >/dev/null 2>&1 || true

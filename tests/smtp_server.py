@@ -12,10 +12,15 @@ the envelope; each injected fault is appended to SPOOL/faults.jsonl.
 
 --pipelining announces PIPELINING, so that clients send MAIL, RCPT and DATA at once.
 
-Fault rules (--faults FILE, JSON): [{"address": "a@example.com", "stage": "rcpt" |
-"data" | "drop", "reply": "451 4.3.0 Try later", "times": 2}], where "drop" closes
-the connection after the message data arrives, without a reply, and "times" (absent:
-always) is how often the fault happens before the address is accepted.
+Fault rules (--faults FILE, JSON): [{"address": "a@example.com", "stage": "mail" |
+"rcpt" | "rcpt-silent" | "data" | "drop", "reply": "451 4.3.0 Try later", "times": 2}],
+where "address" "*" matches every address, "mail" answers MAIL FROM (the address is
+the sender), "rcpt-silent" answers RCPT and then never answers that connection again,
+"drop" closes the connection after the message data arrives, without a reply, and
+"times" (absent: always) is how often the fault happens before the address is accepted.
+
+--greeting "421 ..." answers every connection with that line and closes it.
+--smtputf8 offers SMTPUTF8 (RFC 6531).
 """
 
 import argparse
@@ -40,7 +45,9 @@ class Handler:
 
     def fault(self, stage, address):
         for rule in self.rules:
-            if rule["stage"] != stage or rule["address"].lower() != address.lower():
+            if rule["stage"] != stage:
+                continue
+            if rule["address"] != "*" and rule["address"].lower() != address.lower():
                 continue
             key = (stage, address.lower())
             count = self.injected.get(key, 0)
@@ -61,7 +68,34 @@ class Handler:
             responses.insert(1, "250-PIPELINING")
         return responses
 
+    async def silence(self, session):
+        """A relay gone silent: the command gets no answer (the test ends it)."""
+        if getattr(session, "silent", False):
+            await asyncio.sleep(3600)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self.silence(session)
+        rule = self.fault("mail", address)
+        if rule:
+            return rule["reply"]
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
+    async def handle_RSET(self, server, session, envelope):
+        await self.silence(session)
+        return "250 2.0.0 Ok"
+
+    async def handle_QUIT(self, server, session, envelope):
+        await self.silence(session)
+        return "221 2.0.0 Bye"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self.silence(session)
+        rule = self.fault("rcpt-silent", address)
+        if rule:
+            session.silent = True
+            return rule["reply"]
         rule = self.fault("rcpt", address)
         if rule:
             return rule["reply"]
@@ -69,6 +103,7 @@ class Handler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        await self.silence(session)
         for address in envelope.rcpt_tos:
             if self.fault("drop", address):
                 server.transport.abort()
@@ -89,6 +124,18 @@ class Handler:
         return "250 2.0.0 Ok: queued as %d" % self.accepted
 
 
+class GreetingSMTP(SMTP):
+    """aiosmtpd's SMTP with another greeting, e.g. 421 from a relay that is down."""
+
+    greeting = None
+
+    async def _handle_client(self):
+        if self.greeting is None:
+            return await super()._handle_client()
+        await self.push(self.greeting)
+        self.transport.close()
+
+
 def authenticator(expected_user, expected_password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == expected_user and auth_data.password.decode() == expected_password
@@ -105,6 +152,8 @@ async def main():
     parser.add_argument("--pipelining", action="store_true", help="announce PIPELINING (RFC 2920)")
     parser.add_argument("--tls-cert", help="offer STARTTLS with this certificate, and require it")
     parser.add_argument("--tls-key", help="the certificate's key")
+    parser.add_argument("--greeting", help="answer every connection with this line, then close it")
+    parser.add_argument("--smtputf8", action="store_true", help="offer SMTPUTF8 (RFC 6531)")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-messages", type=int, default=100000)
     args = parser.parse_args()
@@ -115,7 +164,9 @@ async def main():
             rules = json.load(f)
     stop = asyncio.Event()
     handler = Handler(args.spool, rules, args.max_messages, stop, args.pipelining)
-    options = {"hostname": "verdict-test-relay", "data_size_limit": 10 * 1024 * 1024}
+    options = {"hostname": "verdict-test-relay", "data_size_limit": 10 * 1024 * 1024,
+               "enable_SMTPUTF8": args.smtputf8}
+    GreetingSMTP.greeting = args.greeting
     if args.auth:
         user, password = args.auth.split(":", 1)
         options.update(auth_required=True, auth_require_tls=False, authenticator=authenticator(user, password))
@@ -126,7 +177,7 @@ async def main():
         options.update(tls_context=context, require_starttls=True)
 
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, **options), host="127.0.0.1", port=0)
+    server = await loop.create_server(lambda: GreetingSMTP(handler, **options), host="127.0.0.1", port=0)
     print(server.sockets[0].getsockname()[1], flush=True)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

@@ -6,6 +6,7 @@ mod diagnostics;
 mod dkim;
 mod harness;
 mod preview;
+mod relay;
 mod render;
 mod safety;
 mod send;

@@ -68,7 +68,36 @@ impl SmtpServer {
         Self::launch(&[], None, false, true)
     }
 
+    /// A relay that answers every connection with `greeting` and hangs up.
+    pub fn greeting_with(greeting: &str) -> Self {
+        Self::launch_with(&[], &["--greeting", greeting])
+    }
+
+    /// A relay that offers SMTPUTF8 (RFC 6531).
+    pub fn with_smtputf8() -> Self {
+        Self::launch_with(&[], &["--smtputf8"])
+    }
+
     fn launch(faults: &[Fault<'_>], auth: Option<&str>, pipelining: bool, tls: bool) -> Self {
+        let mut extra: Vec<String> = Vec::new();
+        if let Some(auth) = auth {
+            extra.extend(["--auth".to_string(), auth.to_string()]);
+        }
+        if pipelining {
+            extra.push("--pipelining".into());
+        }
+        if tls {
+            let fixtures = repo_root().join("tests/fixtures/tls");
+            extra.push("--tls-cert".into());
+            extra.push(fixtures.join("cert.pem").display().to_string());
+            extra.push("--tls-key".into());
+            extra.push(fixtures.join("key.pem").display().to_string());
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        Self::launch_with(faults, &extra)
+    }
+
+    fn launch_with(faults: &[Fault<'_>], extra: &[&str]) -> Self {
         let spool = tempfile::tempdir().unwrap();
         let rules: Vec<serde_json::Value> = faults
             .iter()
@@ -86,19 +115,9 @@ impl SmtpServer {
             .arg("--faults")
             .arg(&faults_file)
             .args(["--max-seconds", "240"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        if let Some(auth) = auth {
-            command.args(["--auth", auth]);
-        }
-        if pipelining {
-            command.arg("--pipelining");
-        }
-        if tls {
-            let fixtures = repo_root().join("tests/fixtures/tls");
-            command.arg("--tls-cert").arg(fixtures.join("cert.pem"));
-            command.arg("--tls-key").arg(fixtures.join("key.pem"));
-        }
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start the test SMTP server with {}: {e}; run the tests with scripts/test.sh", python())
         });
