@@ -26,9 +26,21 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let mut reports: Vec<FileDiagnostics> = Vec::new();
     let mut usage = Vec::new();
     let paths = project.select_issues(&args.issues)?;
+    let mut dates: std::collections::HashMap<chrono::NaiveDate, String> = Default::default();
     for path in &paths {
         match project.load_issue(path) {
-            Ok(parsed) => reports.push(lint_issue(&project, parsed, now)),
+            Ok(parsed) => {
+                let same_day = dates.insert(parsed.issue.date, parsed.issue.id.clone());
+                let mut report = lint_issue(&project, parsed, now);
+                if let Some(other) = same_day {
+                    report.push(
+                        Diagnostic::warning(format!("{other} has the same date")).help(
+                            "one issue a day: give one of them another date in its file name",
+                        ),
+                    );
+                }
+                reports.push(report);
+            }
             Err(LoadError::Invalid(report)) => reports.push(*report),
             Err(LoadError::Read(e)) => return Err(e.into()),
         }
@@ -97,6 +109,31 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
         );
     }
     let ledger = project.layout.ledger(&issue.id);
+    if let Some(send_at) = &issue.send_at {
+        let days = (send_at.value.date_naive() - issue.date).num_days();
+        if days.abs() > 14 {
+            warnings.push(
+                Diagnostic::warning(format!(
+                    "send_at is {} days {} the date in the file name ({})",
+                    days.abs(),
+                    if days > 0 { "after" } else { "before" },
+                    issue.date
+                ))
+                .at(send_at.span.clone())
+                .label("is this the right year or month?")
+                .help("the file name's date is the issue's date in the email; send it around that day"),
+            );
+        }
+    }
+    if let Some(started) = crate::ledger::started_content(&ledger)
+        && !crate::ledger::is_complete(&ledger)
+        && started != render::fingerprint(&rendered)
+    {
+        warnings.push(
+            Diagnostic::warning("the issue changed after it started sending")
+                .help("readers still due get the new version and the others had the old one; undo the edit unless it fixes a mistake"),
+        );
+    }
     if let Some(send_at) = &issue.send_at
         && send_at.value < now
         && !crate::ledger::is_complete(&ledger)

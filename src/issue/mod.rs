@@ -55,8 +55,7 @@ pub struct Review {
 }
 
 /// Would the panelist ship with this tool?
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Ship,
     Skip,

@@ -62,11 +62,8 @@ impl Issue {
         }
         let (document, syntax_errors) = DeTable::parse_recoverable(source);
         if !syntax_errors.is_empty() {
-            for error in &syntax_errors {
-                report
-                    .push(Diagnostic::from_toml(error).help(
-                        "fix the TOML syntax first; see README.md for the issue file format",
-                    ));
+            for diagnostic in syntax_diagnostics(source, &syntax_errors) {
+                report.push(diagnostic);
             }
             return Err(report);
         }
@@ -88,6 +85,107 @@ impl Issue {
             _ => Err(report),
         }
     }
+}
+
+/// Syntax errors as an editor can act on them: an unclosed multi-line string is
+/// one error at its opening (not dozens after it), and a bare word where a value
+/// goes gets the hint to quote it.
+fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
+    const HELP: &str = "fix the TOML syntax first; see README.md for the issue file format";
+    if let Some((open, quotes)) = unclosed_multiline_string(source) {
+        return vec![
+            Diagnostic::error("this multi-line string is never closed")
+                .at(open..open + 3)
+                .label("opened here")
+                .help(format!("end the text with {quotes} on a line of its own")),
+        ];
+    }
+    errors
+        .iter()
+        .map(|error| {
+            let diagnostic = Diagnostic::from_toml(error);
+            match error
+                .span()
+                .and_then(|span| bare_word(source, span.start).map(|w| (span, w)))
+            {
+                Some((span, (key, word))) => {
+                    Diagnostic::error(format!("the value of `{key}` is not in quotes"))
+                        .at(span)
+                        .label("TOML reads a bare word as true, false or a number")
+                        .help(format!("text is written in quotes: {key} = \"{word}\""))
+                }
+                None => diagnostic.help(HELP),
+            }
+        })
+        .collect()
+}
+
+/// Where a `"""` or `'''` string opens that never closes, and its quotes.
+fn unclosed_multiline_string(source: &str) -> Option<(usize, &'static str)> {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let triple = bytes.get(i..i + 3) == Some(&[quote; 3]);
+                let delimiter: &[u8] = if triple {
+                    &bytes[i..i + 3]
+                } else {
+                    &bytes[i..=i]
+                };
+                let open = i;
+                i += delimiter.len();
+                loop {
+                    match bytes.get(i) {
+                        None => {
+                            return triple.then_some((
+                                open,
+                                if quote == b'"' { "\"\"\"" } else { "\'\'\'" },
+                            ));
+                        }
+                        Some(b'\\') if quote == b'"' => i += 2,
+                        Some(b'\n') if !triple => break,
+                        Some(_) if bytes[i..].starts_with(delimiter) => {
+                            i += delimiter.len();
+                            // Up to two more quotes may end a multi-line string.
+                            while triple && bytes.get(i) == Some(&quote) {
+                                i += 1;
+                            }
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `(key, word)` when the line at `offset` is `key = word` with an unquoted word.
+fn bare_word(source: &str, offset: usize) -> Option<(&str, &str)> {
+    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = source
+        .get(offset..)?
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    let (key, value) = source.get(start..end)?.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let word = value.chars().next()?.is_alphabetic()
+        && !matches!(value, "true" | "false" | "inf" | "nan")
+        && !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    word.then_some((key, value))
 }
 
 const SUBJECT_HELP: &str =
@@ -138,19 +236,28 @@ fn read_issue(
         }
     }
     if preheader.as_ref().is_none_or(|p| p.value.trim().is_empty()) {
-        diagnostics.push(
-            Diagnostic::warning("the issue has no preheader")
-                .at(0..0)
-                .help("add preheader = \"...\": without it inboxes preview the first words of the email"),
+        let warning = Diagnostic::warning("the issue has no preheader").help(
+            "add preheader = \"...\": without it inboxes preview the first words of the email",
         );
+        diagnostics.push(match (&preheader, &subject) {
+            (Some(empty), _) => warning
+                .at(empty.span.clone())
+                .label("this preheader is empty"),
+            (None, Some(subject)) => warning
+                .at(subject.span.clone())
+                .label("the preview line goes under the subject"),
+            (None, None) => warning,
+        });
     }
     let subject = subject.and_then(|s| one_line(s, "subject", true, diagnostics));
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
     let send_at = send_at.and_then(|s| send_time(s, diagnostics));
-    let intro = intro.map(|s| markdown(s, diagnostics));
-    let bottom_line = bottom_line.map(|s| markdown(s, diagnostics));
+    let intro = intro.and_then(|s| required_markdown(s, "intro", diagnostics));
+    let bottom_line = bottom_line
+        .filter(|s| !s.value.trim().is_empty())
+        .map(|s| markdown(s, diagnostics));
 
     let tool_tables = tool_tables.unwrap_or_default();
     if !tool_tables.is_empty() && !(2..=MAX_TOOLS).contains(&tool_tables.len()) {
@@ -274,7 +381,7 @@ fn read_tool(
         tagline: tagline?,
         pricing: pricing?,
         link: link?,
-        description: markdown(description?, diagnostics),
+        description: required_markdown(description?, "description", diagnostics)?,
         community_vote,
         reviews: reviews.into_iter().map(|(review, _)| review).collect(),
     })
@@ -289,7 +396,7 @@ fn read_review(
 ) -> Option<(Review, Range<usize>)> {
     let mut reader = TableReader::new(table, span, what, diagnostics);
     let reviewer = reader.required::<String>("reviewer", "a panelist id from templates/panel.toml");
-    let verdict = reader.required::<Verdict>("verdict", "\"ship\" or \"skip\"");
+    let verdict = reader.required::<String>("verdict", "\"ship\" or \"skip\"");
     let quote = reader.required::<String>("quote", "the panelist's words, as a string");
     reader.finish();
     let reviewer = reviewer?;
@@ -319,10 +426,11 @@ fn read_review(
         );
         return None;
     }
+    let verdict = verdict.and_then(|v| verdict_value(v, diagnostics))?;
     Some((
         Review {
             reviewer: reviewer.value,
-            verdict: verdict?.value,
+            verdict,
             quote: quote.value.trim().to_string(),
         },
         reviewer.span,
@@ -422,6 +530,45 @@ fn send_time(
             None
         }
     }
+}
+
+/// "ship" or "skip", in any case; anything else is located with did-you-mean.
+fn verdict_value(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Verdict> {
+    match field.value.trim().to_ascii_lowercase().as_str() {
+        "ship" => Some(Verdict::Ship),
+        "skip" => Some(Verdict::Skip),
+        other => {
+            let label = match suggest(other, ["ship", "skip"]) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "not a verdict".to_string(),
+            };
+            diagnostics.push(
+                Diagnostic::error(format!("unknown verdict `{}`", field.value))
+                    .at(field.span)
+                    .label(label)
+                    .help("a verdict is \"ship\" or \"skip\""),
+            );
+            None
+        }
+    }
+}
+
+/// A Markdown field that must say something.
+fn required_markdown(
+    field: Located<String>,
+    key: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Markdown> {
+    if field.value.trim().is_empty() {
+        diagnostics.push(
+            Diagnostic::error(format!("`{key}` is empty"))
+                .at(field.span)
+                .label("nothing to show here")
+                .help(format!("write the {key}: readers would get a hollow email")),
+        );
+        return None;
+    }
+    Some(markdown(field, diagnostics))
 }
 
 /// A Markdown field, with lints on what it would render as.

@@ -239,6 +239,18 @@ pub fn has_started(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
+/// The content hash recorded when the issue started sending (its first line),
+/// read without loading the whole ledger.
+pub fn started_content(path: &Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let mut first = String::new();
+    BufReader::new(file).read_line(&mut first).ok()?;
+    match serde_json::from_str(first.trim_end()).ok()? {
+        Record::Start { content, .. } => content,
+        _ => None,
+    }
+}
+
 fn last_record(path: &Path) -> Option<Record> {
     let mut file = File::open(path).ok()?;
     let len = file.metadata().ok()?.len();

@@ -33,6 +33,10 @@ pinned! {
     send_at_without_offset => "send-at-without-offset",
     line_break_inside_the_subject => "line-break-in-subject",
     tool_without_reviews => "tool-without-reviews",
+    an_unclosed_multiline_string_is_one_error_at_its_opening => "unclosed-string",
+    a_bare_word_gets_the_hint_to_quote_it => "bare-word",
+    a_misspelt_verdict_suggests_the_nearest_and_any_case_is_fine => "misspelt-verdict",
+    empty_required_text_is_an_error => "empty-text",
 }
 
 #[test]
@@ -89,11 +93,12 @@ fn check_warns_without_failing_on_lint() {
     let output = project.run(&["check"]);
     output.success();
     assert!(
-        output.stdout.contains("0 error(s), 3 warning(s)"),
+        output.stdout.contains("0 error(s), 4 warning(s)"),
         "{}\n{}",
         output.stdout,
         output.stderr
     );
+    output.stderr_has("send_at is 26663 days after the date in the file name");
     output.stderr_has("the subject is 93 characters long");
     output.stderr_has("no preheader");
     output.stderr_has("has no alt text");
@@ -112,4 +117,99 @@ fn check_warns_when_the_html_would_be_clipped_by_gmail() {
     let output = project.run(&["check"]);
     output.success();
     output.stderr_has("Gmail clips messages over 102 KB");
+}
+
+#[test]
+fn check_warns_about_issues_that_clash_drift_or_changed_after_sending_started() {
+    let project = TestProject::demo();
+    let demo = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    project.write("issues/2026-11-26-another.toml", &project.read(&demo));
+    let output = project.run(&["check"]);
+    output.success();
+    output.stderr_has("2026-11-26-another has the same date");
+    project.remove("issues/2026-11-26-another.toml");
+
+    project.set_demo_send_at(Some("2025-11-26T09:00:00+00:00"));
+    project
+        .run(&["check"])
+        .success()
+        .stderr_has("send_at is 365 days before the date in the file name (2026-11-26)");
+
+    project.set_demo_send_at(Some("2026-11-26T09:00:00+00:00"));
+    project.run(&["send", "--limit", "2"]).success();
+    project.run(&["check"]).success();
+    assert!(
+        !project
+            .run(&["check"])
+            .stderr
+            .contains("changed after it started")
+    );
+    project.edit(
+        &demo,
+        "which one should you ship with?",
+        "which one do you ship with?",
+    );
+    project
+        .run(&["check"])
+        .success()
+        .stderr_has("the issue changed after it started sending");
+    project
+        .run(&["status"])
+        .stdout_has("the issue file changed after sending started");
+}
+
+#[test]
+fn a_bidi_override_in_the_subject_and_a_missing_preheader_are_located() {
+    let project = TestProject::demo();
+    let demo = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    project.edit(
+        &demo,
+        "Axolotl v0.16 vs Mistral",
+        "Axolotl v0.16 vs \u{202e}Mistral",
+    );
+    project.edit(
+        &demo,
+        "preheader = \"The side-by-side panel verdict, pricing read, reviewer split and community vote.\"\n",
+        "",
+    );
+    let output = project.run(&["check"]);
+    output.success();
+    output.stderr_has("`subject` contains a bidirectional control character");
+    output.stderr_has("the issue has no preheader");
+    output.stderr_has(&format!("--> {demo}:3:11"));
+    output.stderr_has("the preview line goes under the subject");
+}
+
+#[test]
+fn preview_takes_only_issues_of_the_project_and_matches_a_unique_start() {
+    let project = TestProject::demo();
+    project.write("secret.txt", "first line of a private file\n");
+    for outside in [
+        "/etc/passwd",
+        "../secret.txt",
+        "secret.txt",
+        "issues/../secret.txt",
+    ] {
+        let output = project.run(&["preview", outside]);
+        output.code(2);
+        output.stderr_has("no issue named");
+        assert!(
+            !output.stderr.contains("private file") && !output.stderr.contains("root:"),
+            "{}",
+            output.stderr
+        );
+    }
+    let out = project.path().join("out");
+    project
+        .run(&["preview", "2026-11-26", "--out", out.to_str().unwrap()])
+        .success()
+        .stdout_has("2026-11-26-axolotl-vs-mistral-medium-3.html");
+    project.write(
+        "issues/2026-11-26-another.toml",
+        &project.read(&format!("issues/{}.toml", crate::harness::DEMO_ISSUE)),
+    );
+    project
+        .run(&["preview", "2026-11-26"])
+        .code(2)
+        .stderr_has("matches several issues");
 }
