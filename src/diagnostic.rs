@@ -116,14 +116,19 @@ impl FileDiagnostics {
             Renderer::plain()
         };
         let mut out = String::new();
+        // Line starts, found once: each diagnostic shows only its own lines, so
+        // reporting costs what the problems cost, not the size of the file.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', self.source.as_bytes()).map(|i| i + 1))
+            .collect();
         for diagnostic in &self.diagnostics {
-            out.push_str(&renderer.render(&self.report(diagnostic)));
+            out.push_str(&renderer.render(&self.report(diagnostic, &line_starts)));
             out.push_str("\n\n");
         }
         out
     }
 
-    fn report<'a>(&'a self, d: &'a Diagnostic) -> Vec<Group<'a>> {
+    fn report<'a>(&'a self, d: &'a Diagnostic, line_starts: &[usize]) -> Vec<Group<'a>> {
         let level = match d.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -133,13 +138,32 @@ impl FileDiagnostics {
         match &d.span {
             Some(span) => {
                 let span = clamp_span(&self.source, span.clone());
-                let mut annotation = AnnotationKind::Primary.span(span);
+                // The lines the span covers, and the number of the first.
+                let first = line_starts
+                    .partition_point(|&start| start <= span.start)
+                    .max(1)
+                    - 1;
+                let last = line_starts
+                    .partition_point(|&start| {
+                        start <= span.end.max(span.start + 1).min(self.source.len())
+                    })
+                    .max(1)
+                    - 1;
+                let from = line_starts[first];
+                let to = line_starts
+                    .get(last + 1)
+                    .copied()
+                    .unwrap_or(self.source.len());
+                let excerpt = &self.source[from..to];
+                let mut annotation =
+                    AnnotationKind::Primary.span(span.start - from..span.end - from);
                 if let Some(label) = &d.label {
                     annotation = annotation.label(label.as_str());
                 }
                 groups.push(
                     title.element(
-                        Snippet::source(self.source.as_str())
+                        Snippet::source(excerpt)
+                            .line_start(first + 1)
                             .path(self.path.as_str())
                             .annotation(annotation),
                     ),

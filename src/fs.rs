@@ -45,9 +45,15 @@ pub fn read_optional(path: &Path) -> Result<Option<String>, FsError> {
     }
 }
 
-/// Creates a directory and its parents.
+/// Creates a directory and its parents, 0755 at most whatever the umask.
 pub fn create_dir_all(path: &Path) -> Result<(), FsError> {
-    fs::create_dir_all(path).map_err(|e| FsError::new("cannot create directory", path, e))
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
+    builder
+        .create(path)
+        .map_err(|e| FsError::new("cannot create directory", path, e))
 }
 
 /// Creates a private directory (0700 whatever the umask) and its parents; an
@@ -72,11 +78,17 @@ pub fn create_private_dir(path: &Path) -> Result<(), FsError> {
     create_dir_all(path)
 }
 
-/// Opens a file for appending, creating it if needed.
-pub fn open_append(path: &Path) -> Result<File, FsError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
+/// Opens a file for appending, creating it if needed with `mode`: under a
+/// permissive umask (000) that mode is taken as is, so it is never more than
+/// the file needs.
+pub fn open_append(path: &Path, mode: u32) -> Result<File, FsError> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    options
         .open(path)
         .map_err(|e| FsError::new("cannot open", path, e))
 }

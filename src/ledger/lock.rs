@@ -33,11 +33,11 @@ impl SendLock {
         if let Some(dir) = path.parent() {
             crate::fs::create_private_dir(dir)?;
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(path)
             .map_err(|e| FsError::new("cannot open", path, e))?;
         let mut holder = String::new();

@@ -22,7 +22,7 @@ impl Writer {
         if let Some(dir) = path.parent() {
             crate::fs::create_private_dir(dir)?;
         }
-        let file = crate::fs::open_append(path)?;
+        let file = crate::fs::open_append(path, 0o600)?;
         if torn_tail > 0 {
             let len = file
                 .metadata()

@@ -59,10 +59,11 @@ impl Drop for ListLock {
 pub fn lock(layout: &Layout) -> Result<ListLock, FsError> {
     let path = layout.list_lock();
     crate::fs::create_dir_all(&layout.subscribers_dir())?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
         .open(&path)
         .map_err(|e| FsError::new("cannot open", &path, e))?;
     file.lock()

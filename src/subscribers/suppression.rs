@@ -165,7 +165,7 @@ pub fn append_suppressions(path: &Path, entries: &[Suppression]) -> Result<(), F
     let fail = |e| FsError::new("cannot write", path, e);
     let dir = path.parent().unwrap_or(Path::new("."));
     crate::fs::create_dir_all(dir)?;
-    let mut file = crate::fs::open_append(path)?;
+    let mut file = crate::fs::open_append(path, 0o644)?;
     let len = file.metadata().map_err(fail)?.len();
     let mut buffer = Vec::new();
     if len == 0 {

@@ -195,3 +195,112 @@ fn tls_certificates_are_verified_unless_dangerously_told_otherwise() {
     accepted.success();
     assert_eq!(server.count(), 24);
 }
+
+#[test]
+fn under_a_permissive_umask_nothing_is_made_writable_by_others_and_state_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = TestProject::demo();
+    let binary = env!("CARGO_BIN_EXE_verdict");
+    let root = project.path().display().to_string();
+    for command in [
+        "send",
+        "subscribers unsubscribe someone@example.com",
+        "rotate-secret",
+    ] {
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000 && exec {binary} --project {root} {command}"
+            ))
+            .env_remove("VERDICT_TRANSPORT")
+            .env_remove("VERDICT_SECRET")
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}");
+    }
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let state = project.path().join("state");
+    assert_eq!(mode(&state), 0o700);
+    assert_eq!(mode(&state.join("ledger")), 0o700);
+    for private in [
+        "secret",
+        "secret.old",
+        "send.lock",
+        "ledger/2026-11-26-axolotl-vs-mistral-medium-3.log",
+    ] {
+        assert_eq!(mode(&state.join(private)), 0o600, "{private}");
+    }
+    let mut stack = vec![project.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(
+                mode(&path) & 0o002,
+                0,
+                "{} is writable by others",
+                path.display()
+            );
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_symlinked_list_stays_a_symlink_after_a_change() {
+    let project = TestProject::demo();
+    let real = project.path().join("elsewhere.csv");
+    std::fs::rename(project.path().join("subscribers/subscribers.csv"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, project.path().join("subscribers/subscribers.csv")).unwrap();
+    project
+        .run(&["subscribers", "add", "linked@example.com"])
+        .success();
+    let link = project.path().join("subscribers/subscribers.csv");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("linked@example.com")
+    );
+}
+
+#[test]
+fn an_export_neutralises_cells_a_spreadsheet_would_run_and_imports_back() {
+    let project = TestProject::demo();
+    project
+        .run(&[
+            "subscribers",
+            "add",
+            "=cmd@example.com",
+            "--name",
+            "@SUM(A1:A9)",
+        ])
+        .success();
+    let out = project.path().join("export.csv");
+    project
+        .run(&["subscribers", "export", "--out", out.to_str().unwrap()])
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("'=cmd@example.com,'@SUM(A1:A9)"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with(['=', '+', '-', '@'])),
+        "{text}"
+    );
+    let fresh = TestProject::demo();
+    fresh.write("subscribers/subscribers.csv", "email,name,subscribed_at\n");
+    fresh
+        .run(&["subscribers", "import", out.to_str().unwrap()])
+        .success();
+    assert!(
+        fresh
+            .read("subscribers/subscribers.csv")
+            .contains("=cmd@example.com,@SUM(A1:A9)")
+    );
+}
