@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (the aiosmtpd SMTP server and a
-# DKIM verifier, from PyPI, into target/test-venv), then runs the whole suite.
+# The test command. Installs what the tests need, then runs the whole suite:
+# - from PyPI into target/test-venv: the aiosmtpd SMTP server, a DKIM verifier,
+#   selenium (drives Chromium) and feedparser (reads the Atom feed);
+# - from Debian, when missing: chromium and chromium-driver, and Node.js with npm;
+# - from npm into target/test-node: axe-core and html-validate (tests/browser/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,5 +15,25 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/requirements.txt "$stamp"; then
   cp tests/requirements.txt "$stamp"
 fi
 export VERDICT_TEST_PYTHON="$PWD/$venv/bin/python"
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian" >&2
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+node_dir=target/test-node
+if [ ! -d "$node_dir/node_modules" ] || ! cmp -s tests/browser/package-lock.json "$node_dir/package-lock.json"; then
+  mkdir -p "$node_dir"
+  cp tests/browser/package.json tests/browser/package-lock.json "$node_dir/"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+export VERDICT_TEST_NODE_MODULES="$PWD/$node_dir/node_modules"
 
 cargo test --locked "$@"

@@ -30,6 +30,12 @@ fn parser(source: &str) -> Parser<'_> {
     Parser::new_ext(source, Options::ENABLE_STRIKETHROUGH)
 }
 
+/// Whether an image source is on the web (http or https), the only kind shown.
+pub fn web_image(url: &str) -> bool {
+    url::Url::parse(url.trim())
+        .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+}
+
 /// Only these link schemes survive; anything else (`javascript:`) becomes plain text.
 fn safe_url(url: &str) -> bool {
     let lower = url.trim_start().to_ascii_lowercase();
@@ -82,6 +88,11 @@ impl Markdown {
                 match event {
                     Event::End(TagEnd::Image) => {
                         let (url, alt) = image_alt.take().unwrap_or_default();
+                        if !web_image(&url) {
+                            // Only images on the web are shown; the words stay.
+                            escape(&mut out, &alt);
+                            continue;
+                        }
                         out.push_str("<img src=\"");
                         escape(&mut out, &url);
                         out.push_str("\" alt=\"");
@@ -172,25 +183,46 @@ impl Markdown {
         out
     }
 
-    /// Plain text wrapped at `width`, every line starting with `indent`.
+    /// Plain text wrapped at `width`, every line starting with `indent`:
+    /// _emphasis_ and *strong* marked, code blocks kept line for line.
     pub fn to_text(&self, width: usize, indent: &str) -> String {
-        let mut blocks: Vec<(String, String)> = Vec::new();
+        let mut blocks: Vec<TextBlock> = Vec::new();
         let mut current = String::new();
         let mut prefix = String::new();
         let mut quote_depth = 0usize;
         let mut list_numbers: Vec<Option<u64>> = Vec::new();
         let mut links: Vec<String> = Vec::new();
-        let flush = |blocks: &mut Vec<(String, String)>, current: &mut String, prefix: &str| {
+        let mut in_code_block = false;
+        let flush = |blocks: &mut Vec<TextBlock>, current: &mut String, prefix: &str| {
             let text = current.split_whitespace().collect::<Vec<_>>().join(" ");
             if !text.is_empty() {
-                blocks.push((prefix.to_string(), text));
+                blocks.push(TextBlock::Wrapped(prefix.to_string(), text));
             }
             current.clear();
         };
         for event in parser(&self.0) {
+            if in_code_block {
+                match event {
+                    Event::Text(text) => current.push_str(&text),
+                    Event::End(TagEnd::CodeBlock) => {
+                        in_code_block = false;
+                        let code = std::mem::take(&mut current);
+                        blocks.push(TextBlock::Verbatim(
+                            format!("{}    ", "> ".repeat(quote_depth)),
+                            code.trim_end_matches('\n').to_string(),
+                        ));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
             match event {
+                Event::Start(Tag::CodeBlock(_)) => {
+                    flush(&mut blocks, &mut current, &prefix);
+                    in_code_block = true;
+                }
                 Event::Start(Tag::BlockQuote(_)) => quote_depth += 1,
-                Event::End(TagEnd::BlockQuote(_)) => quote_depth -= 1,
+                Event::End(TagEnd::BlockQuote(_)) => quote_depth = quote_depth.saturating_sub(1),
                 Event::Start(Tag::List(start)) => list_numbers.push(start),
                 Event::End(TagEnd::List(_)) => {
                     list_numbers.pop();
@@ -209,17 +241,17 @@ impl Markdown {
                     flush(&mut blocks, &mut current, &prefix);
                     prefix.clear();
                 }
-                Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::CodeBlock(_))
-                    if prefix.is_empty() =>
-                {
+                Event::Start(Tag::Paragraph | Tag::Heading { .. }) if prefix.is_empty() => {
                     prefix = "> ".repeat(quote_depth);
                 }
-                Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
+                Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) => {
                     flush(&mut blocks, &mut current, &prefix);
                     if list_numbers.is_empty() {
                         prefix.clear();
                     }
                 }
+                Event::Start(Tag::Emphasis) | Event::End(TagEnd::Emphasis) => current.push('_'),
+                Event::Start(Tag::Strong) | Event::End(TagEnd::Strong) => current.push('*'),
                 Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
                 Event::End(TagEnd::Link) => {
                     if let Some(url) = links.pop() {
@@ -237,38 +269,67 @@ impl Markdown {
                     current.push(']');
                     links.pop();
                 }
-                Event::Text(text)
-                | Event::Code(text)
-                | Event::Html(text)
-                | Event::InlineHtml(text) => current.push_str(&text),
+                Event::Text(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                    current.push_str(&text)
+                }
+                Event::Code(text) => {
+                    current.push('`');
+                    current.push_str(&text);
+                    current.push('`');
+                }
                 Event::SoftBreak | Event::HardBreak => current.push(' '),
                 Event::Rule => {
                     flush(&mut blocks, &mut current, &prefix);
-                    blocks.push((String::new(), "* * *".into()));
+                    blocks.push(TextBlock::Wrapped(String::new(), "* * *".into()));
                 }
                 _ => {}
             }
         }
         flush(&mut blocks, &mut current, &prefix);
         let mut out = String::new();
-        let is_item = |prefix: &str| prefix.starts_with("- ") || prefix.ends_with(". ");
-        for (i, (prefix, text)) in blocks.iter().enumerate() {
+        let is_item = |block: &TextBlock| matches!(block, TextBlock::Wrapped(prefix, _) if prefix.starts_with("- ") || prefix.ends_with(". "));
+        for (i, block) in blocks.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
-                if !(is_item(prefix) && is_item(&blocks[i - 1].0)) {
+                if !(is_item(block) && is_item(&blocks[i - 1])) {
                     out.push('\n');
                 }
             }
-            let first = format!("{indent}{prefix}");
-            let rest = format!("{indent}{}", " ".repeat(prefix.chars().count()));
-            out.push_str(&wrap(text, width, &first, &rest));
+            match block {
+                TextBlock::Wrapped(prefix, text) => {
+                    let first = format!("{indent}{prefix}");
+                    let rest = format!("{indent}{}", " ".repeat(prefix.chars().count()));
+                    out.push_str(&wrap(text, width, &first, &rest));
+                }
+                TextBlock::Verbatim(prefix, code) => {
+                    let lines: Vec<String> = code
+                        .lines()
+                        .map(|l| format!("{indent}{prefix}{l}"))
+                        .collect();
+                    out.push_str(&lines.join("\n"));
+                }
+            }
         }
         out
     }
 }
 
+/// A block of the text part: prose to wrap after a prefix, or code kept as is.
+enum TextBlock {
+    Wrapped(String, String),
+    Verbatim(String, String),
+}
+
 /// Wraps `text` at `width` columns; long words (URLs) are never broken.
+///
+/// A dash between words is bound to the word before it, so that no wrapped line
+/// starts with one (it would read as an attribution).
 pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> String {
+    let text = text
+        .replace(" \u{2014} ", "\u{a0}\u{2014} ")
+        .replace(" \u{2013} ", "\u{a0}\u{2013} ")
+        .replace(" - ", "\u{a0}- ");
+    let text = text.as_str();
     let options = textwrap::Options::new(width)
         .initial_indent(first_indent)
         .subsequent_indent(rest_indent)
@@ -280,4 +341,58 @@ pub fn wrap(text: &str, width: usize, first_indent: &str, rest_indent: &str) -> 
 
 fn escape(out: &mut String, text: &str) {
     let _ = Escaper::new(out).write_str(text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_keeps_emphasis_and_code_blocks() {
+        let text = Markdown(
+            "Some *emphasis*, **strong** and `code`.\n\n```\nfn main() {\n    run();\n}\n```\n"
+                .into(),
+        )
+        .to_text(72, "");
+        assert!(
+            text.contains("Some _emphasis_, *strong* and `code`."),
+            "{text}"
+        );
+        assert!(
+            text.contains("    fn main() {\n        run();\n    }"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn only_images_on_the_web_become_img_tags() {
+        let style = HtmlStyle {
+            paragraph: String::new(),
+            link: String::new(),
+            code: String::new(),
+            quote: String::new(),
+        };
+        let html = Markdown("![chart](https://example.com/c.png) ![x](javascript:alert(1)) ![y](data:image/png;base64,AA)".into())
+            .to_html(&style);
+        assert_eq!(html.matches("<img").count(), 1, "{html}");
+        assert!(
+            !html.contains("javascript:") && !html.contains("data:"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn no_wrapped_line_starts_with_a_dash() {
+        let prose = "The primitive is clean and the license decision matters a great deal — Mistral could have shipped this under another license - and did not – which counts.";
+        for width in 20..72 {
+            let text = Markdown(prose.into()).to_text(width, "    ");
+            for line in text.lines().skip(1) {
+                let start = line.trim_start();
+                assert!(
+                    !start.starts_with(['\u{2014}', '\u{2013}', '-']),
+                    "width {width}: {line:?}"
+                );
+            }
+        }
+    }
 }

@@ -46,6 +46,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
     }
     reports.extend(list_reports(layout)?);
+    reports.push(theme_report(&project)?);
     reports.push(check_dkim(&project));
     if let Ok(env) = std::env::var(crate::transport::TRANSPORT_ENV)
         && let Err(e) = crate::transport::choose(None, Some(&env), &project.config.transport)
@@ -191,6 +192,19 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
         Err(ListError::Fs(e)) => return Err(e.into()),
     }
     Ok(reports)
+}
+
+/// Text colours of the theme that fall below WCAG AA contrast.
+fn theme_report(project: &Project) -> Result<FileDiagnostics> {
+    let source = crate::fs::read_to_string(&project.layout.theme())?;
+    let mut report = FileDiagnostics::new(crate::layout::THEME_FILE, source);
+    for low in project.theme.low_contrast() {
+        report.push(
+            Diagnostic::warning(format!("{low}, below WCAG AA (4.5:1)"))
+                .help("darken the text colour or lighten its background, so that every reader can read it"),
+        );
+    }
+    Ok(report)
 }
 
 /// The DKIM key must load; its domain should align with the From domain.

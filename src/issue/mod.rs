@@ -74,12 +74,19 @@ impl Tool {
     /// Name and version, as headings show it: "Axolotl v0.16", and a version of
     /// several words in parentheses, "Mistral Medium 3 (72B Instruct)".
     pub fn display_name(&self) -> String {
-        match &self.version {
-            Some(version) if version.contains(char::is_whitespace) => {
-                format!("{} ({version})", self.name)
-            }
+        match self.version_label() {
             Some(version) => format!("{} {version}", self.name),
             None => self.name.clone(),
+        }
+    }
+
+    /// The version as it follows the name everywhere: "v0.16", or a version of
+    /// several words in parentheses, "(72B Instruct)".
+    pub fn version_label(&self) -> Option<String> {
+        match &self.version {
+            Some(version) if version.contains(char::is_whitespace) => Some(format!("({version})")),
+            Some(version) => Some(version.clone()),
+            None => None,
         }
     }
 

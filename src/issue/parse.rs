@@ -575,6 +575,14 @@ fn required_markdown(
 fn markdown(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Markdown {
     let text = Markdown(field.value);
     for image in text.images() {
+        if !crate::markdown::web_image(&image.url) {
+            diagnostics.push(
+                Diagnostic::error(format!("an image must be on the web: `{}`", image.url))
+                    .at(field.span.clone())
+                    .label("in this text")
+                    .help("link an image by its https:// address; other sources (data:, javascript:, files) are not shown"),
+            );
+        }
         if image.alt.trim().is_empty() {
             diagnostics.push(
                 Diagnostic::warning(format!("the image {} has no alt text", image.url))

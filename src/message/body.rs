@@ -2,13 +2,14 @@
 //! values are encoded and joined to the encoded literals.
 
 use crate::pieces::Pieces;
-use crate::render::{Personalisation, Slot, Template, escape_html};
+use crate::render::{Personalisation, Slot, Template};
 
 /// A template's quoted-printable body.
 #[derive(Debug, Clone)]
 pub(super) struct EncodedBody {
     pieces: Pieces<Vec<u8>, Slot>,
-    escape_html: bool,
+    /// The rendering, for its slot values.
+    template: Template,
 }
 
 /// Quoted-printable as lettre writes it: CRLF line ends, then RFC 2045 encoding,
@@ -35,7 +36,7 @@ impl EncodedBody {
     pub(super) fn new(template: &Template) -> Self {
         EncodedBody {
             pieces: template.pieces().map_literals(|text| encode_piece(text)),
-            escape_html: template.escapes_html(),
+            template: template.clone(),
         }
     }
 
@@ -53,13 +54,7 @@ impl EncodedBody {
     /// Appends the encoded body for one recipient to `out`.
     pub(super) fn fill_into(&self, person: &Personalisation<'_>, out: &mut Vec<u8>) {
         self.pieces.fill_into(out, |slot, out| {
-            let value = person.value(slot);
-            let value = if self.escape_html {
-                escape_html(&value).into()
-            } else {
-                value
-            };
-            out.extend_from_slice(&encode_piece(&value));
+            out.extend_from_slice(&encode_piece(&self.template.slot_value(slot, person)));
         });
     }
 }

@@ -27,7 +27,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
                 (preheader(issue))
                 table role="presentation" class="bg" width="100%" cellpadding="0" cellspacing="0" border="0"
                     style=(format!("background-color:{};", c.background)) {
-                    tr { td align="center" style="padding:24px 12px;" {
+                    tr { td class="outer" align="center" style="padding:24px 12px;" {
                         table role="presentation" class="container" width="600" cellpadding="0" cellspacing="0" border="0"
                             style=(format!("width:600px;max-width:600px;font-family:{};color:{};", theme.font_family, c.text)) {
                             (masthead(issue, cx))
@@ -61,7 +61,8 @@ fn stylesheet(theme: &Theme) -> String {
     format!(
         "body{{margin:0;padding:0;-webkit-text-size-adjust:100%;}}\
 table{{border-collapse:collapse;}}img{{border:0;line-height:100%;}}\
-@media only screen and (max-width:620px){{\
+@media only screen and (max-width:624px){{.outer{{padding-left:0!important;padding-right:0!important;}}}}\
+@media only screen and (max-width:599px){{\
 .container{{width:100%!important;max-width:100%!important;}}\
 .stack{{display:block!important;width:100%!important;box-sizing:border-box;padding-left:0!important;padding-right:0!important;}}\
 .pad{{padding-left:16px!important;padding-right:16px!important;}}}}\
@@ -70,7 +71,11 @@ table{{border-collapse:collapse;}}img{{border:0;line-height:100%;}}\
 .surface{{background-color:{surface}!important;border-color:{border}!important;}}\
 .text{{color:{text}!important;}}\
 .muted{{color:{muted}!important;}}\
-.accent{{color:{accent}!important;}}}}\
+.accent{{color:{accent}!important;}}\
+.track{{background-color:{track}!important;}}\
+.divider{{border-color:{border}!important;}}\
+.ship{{background-color:{ship}!important;}}\
+.skip{{background-color:{skip}!important;}}}}\
 [data-ogsc] .text{{color:{text}!important;}}[data-ogsb] .surface{{background-color:{surface}!important;}}",
         bg = d.background,
         surface = d.surface,
@@ -78,6 +83,9 @@ table{{border-collapse:collapse;}}img{{border:0;line-height:100%;}}\
         text = d.text,
         muted = d.muted,
         accent = d.accent,
+        track = d.bar_track,
+        ship = d.ship,
+        skip = d.skip,
     )
 }
 
@@ -217,7 +225,7 @@ fn tool_card(tool: &Tool, theme: &Theme) -> Markup {
                 }
                 p class="text" style=(format!("margin:0;font-size:19px;line-height:1.3;font-weight:800;color:{};", c.text)) {
                     (tool.name)
-                    @if let Some(version) = &tool.version {
+                    @if let Some(version) = tool.version_label() {
                         " " span class="muted" style=(format!("font-weight:400;{muted}")) { (version) }
                     }
                 }
@@ -226,13 +234,14 @@ fn tool_card(tool: &Tool, theme: &Theme) -> Markup {
                 }
                 (ship_bar(tool, theme))
                 p class="text" style=(format!("margin:6px 0 12px 0;font-size:14px;color:{};", c.text)) {
-                    strong { (tool.ship_percent()) "% panel ship" }
-                    span class="muted" style=(muted) { " \u{b7} " (tool.ship_count()) " ship / " (tool.skip_count()) " skip" }
+                    strong style="white-space:nowrap;" { (tool.ship_percent()) "% panel ship" }
+                    " "
+                    span class="muted" style=(format!("white-space:nowrap;{muted}")) { "\u{b7} " (tool.ship_count()) " ship / " (tool.skip_count()) " skip" }
                 }
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
                     tr {
-                        (stat("Community", &tool.community_label(), theme))
-                        (stat("Entry", &tool.pricing, theme))
+                        (stat("Community", &tool.community_label(), "padding-right:8px;", theme))
+                        (stat("Entry", &tool.pricing, "", theme))
                     }
                 }
             } }
@@ -240,11 +249,11 @@ fn tool_card(tool: &Tool, theme: &Theme) -> Markup {
     }
 }
 
-fn stat(label: &str, value: &str, theme: &Theme) -> Markup {
+fn stat(label: &str, value: &str, padding: &str, theme: &Theme) -> Markup {
     let c = &theme.colors;
     html! {
-        td width="50%" valign="top" {
-            p class="muted" style=(format!("margin:0;font-size:11px;letter-spacing:1px;text-transform:uppercase;color:{};", c.muted)) { (label) }
+        td width="50%" valign="top" style=(padding) {
+            p class="muted" style=(format!("margin:0;font-size:11px;letter-spacing:0.5px;text-transform:uppercase;color:{};", c.muted)) { (label) }
             p class="text" style=(format!("margin:2px 0 0 0;font-size:16px;font-weight:700;color:{};", c.text)) { (value) }
         }
     }
@@ -256,14 +265,14 @@ fn ship_bar(tool: &Tool, theme: &Theme) -> Markup {
     let ship = tool.ship_percent();
     let cell = "height:8px;line-height:8px;font-size:0;";
     html! {
-        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
-            aria-label=(format!("{ship}% of the panel would ship it")) {
+        // Decorative: the share is said in words right under it.
+        table role="presentation" aria-hidden="true" width="100%" cellpadding="0" cellspacing="0" border="0" {
             tr {
                 @if ship > 0 {
-                    td width=(format!("{ship}%")) style=(format!("{cell}background-color:{};", c.ship)) { (PreEscaped("&nbsp;")) }
+                    td class="ship" width=(format!("{ship}%")) style=(format!("{cell}background-color:{};", c.ship)) { (PreEscaped("&nbsp;")) }
                 }
                 @if ship < 100 {
-                    td width=(format!("{}%", 100 - ship)) style=(format!("{cell}background-color:{};", c.bar_track)) { (PreEscaped("&nbsp;")) }
+                    td class="track" width=(format!("{}%", 100 - ship)) style=(format!("{cell}background-color:{};", c.bar_track)) { (PreEscaped("&nbsp;")) }
                 }
             }
         }
@@ -305,7 +314,7 @@ fn scorecard(issue: &Issue, cx: Context<'_>) -> Markup {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 20px 0;table-layout:fixed;" {
                     tr {
                         @for (i, tool) in issue.tools.iter().enumerate() {
-                            td class="stack" width=(format!("{width}%")) valign="top"
+                            td class="stack divider" width=(format!("{width}%")) valign="top"
                                 style=(format!("{}padding-top:10px;padding-bottom:10px;border-top:1px solid {};", column_padding(i, issue.tools.len()), c.border)) {
                                 p class="muted" style=(format!("margin:0 0 6px 0;font-size:13px;color:{};", c.muted)) {
                                     (tool.display_name())
@@ -344,12 +353,12 @@ fn panelist_heading(panelist: &Panelist, theme: &Theme) -> Markup {
 }
 
 fn badge(verdict: Verdict, theme: &Theme) -> Markup {
-    let color = match verdict {
-        Verdict::Ship => &theme.colors.ship,
-        Verdict::Skip => &theme.colors.skip,
+    let (class, color) = match verdict {
+        Verdict::Ship => ("ship", &theme.colors.ship),
+        Verdict::Skip => ("skip", &theme.colors.skip),
     };
     html! {
-        span style=(format!("display:inline-block;padding:2px 10px;border-radius:10px;background-color:{color};color:#ffffff;font-size:12px;font-weight:700;letter-spacing:1px;text-transform:uppercase;")) {
+        span class=(class) style=(format!("display:inline-block;padding:2px 10px;border-radius:10px;background-color:{color};color:#ffffff;font-size:12px;font-weight:700;letter-spacing:1px;text-transform:uppercase;")) {
             (verdict.label())
         }
     }

@@ -10,7 +10,7 @@ use crate::pieces::{Piece, Pieces};
 
 use crate::config::Config;
 use crate::issue::Issue;
-use crate::templates::{Roster, Theme};
+use crate::templates::{Greeting, Roster, Theme};
 
 pub use text::WIDTH as TEXT_WIDTH;
 
@@ -39,13 +39,11 @@ pub struct Personalisation<'a> {
 }
 
 impl Personalisation<'_> {
-    /// The text a slot takes for this recipient (not escaped).
-    pub fn value(&self, slot: Slot) -> std::borrow::Cow<'_, str> {
+    /// The text a slot takes for this recipient (not escaped), greeting them
+    /// as `greeting` says.
+    pub fn value(&self, slot: Slot, greeting: &Greeting) -> std::borrow::Cow<'_, str> {
         match slot {
-            Slot::Greeting => match self.name.map(str::trim).filter(|n| !n.is_empty()) {
-                Some(name) => format!("Hi {name},").into(),
-                None => "Hi there,".into(),
-            },
+            Slot::Greeting => greeting.for_name(self.name).into(),
             Slot::Email => self.email.into(),
             Slot::UnsubscribeUrl => self.unsubscribe_url.into(),
         }
@@ -57,6 +55,7 @@ impl Personalisation<'_> {
 pub struct Template {
     pieces: Pieces<String, Slot>,
     escape_html: bool,
+    greeting: Greeting,
 }
 
 /// Marks where slots go while rendering. The nonce makes it impossible for an
@@ -77,7 +76,7 @@ impl Markers {
         format!("\u{1}{}:{index}\u{1}", self.nonce)
     }
 
-    fn split(&self, rendered: &str, escape_html: bool) -> Template {
+    fn split(&self, rendered: &str, escape_html: bool, greeting: &Greeting) -> Template {
         let mut parts = Vec::new();
         let mut rest = rendered;
         let prefix = format!("\u{1}{}:", self.nonce);
@@ -100,30 +99,35 @@ impl Markers {
         Template {
             pieces: Pieces::new(parts),
             escape_html,
+            greeting: greeting.clone(),
         }
     }
 }
 
 impl Template {
+    /// What a slot holds for one recipient, escaped for HTML when this is HTML.
+    pub fn slot_value<'p>(
+        &self,
+        slot: Slot,
+        person: &'p Personalisation<'_>,
+    ) -> std::borrow::Cow<'p, str> {
+        let value = person.value(slot, &self.greeting);
+        if self.escape_html {
+            escape_html(&value).into()
+        } else {
+            value
+        }
+    }
+
     /// The output for one recipient.
     pub fn fill(&self, person: &Personalisation<'_>) -> String {
         let mut out = Vec::with_capacity(self.pieces.literal_len() + 256);
         self.pieces.fill_into(&mut out, |slot, out| {
-            let value = person.value(slot);
-            if self.escape_html {
-                out.extend_from_slice(escape_html(&value).as_bytes());
-            } else {
-                out.extend_from_slice(value.as_bytes());
-            }
+            out.extend_from_slice(self.slot_value(slot, person).as_bytes());
         });
         // Literals are rendered text and slot values are strings: all UTF-8.
         String::from_utf8(out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
-
-    /// Whether slot values are HTML-escaped when filled.
-    pub fn escapes_html(&self) -> bool {
-        self.escape_html
     }
 
     /// The literal text and the slots, for encoders that pre-process the literals
@@ -161,8 +165,8 @@ pub fn render(issue: &Issue, context: Context<'_>) -> RenderedIssue {
     let html = html::render(issue, context, &markers);
     let text = text::render(issue, context, &markers);
     RenderedIssue {
-        html: markers.split(&html, true),
-        text: markers.split(&text, false),
+        html: markers.split(&html, true, &context.theme.greeting),
+        text: markers.split(&text, false, &context.theme.greeting),
     }
 }
 
@@ -206,7 +210,7 @@ mod tests {
             markers.marker(Slot::UnsubscribeUrl),
             markers.marker(Slot::Email)
         );
-        let template = markers.split(&rendered, true);
+        let template = markers.split(&rendered, true, &Greeting::default());
         let person = Personalisation {
             name: Some("Ana <b>&"),
             email: "a@example.com",
@@ -227,7 +231,7 @@ mod tests {
     fn text_that_looks_like_a_marker_without_the_nonce_stays_text() {
         let markers = Markers::new();
         let rendered = "before \u{1}0000000000000000:0\u{1} after";
-        let template = markers.split(rendered, false);
+        let template = markers.split(rendered, false, &Greeting::default());
         let person = Personalisation {
             name: Some("X"),
             email: "x@example.com",

@@ -2,8 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod diagnostics;
 mod dkim;
+mod email;
 mod harness;
 mod preview;
 mod relay;

@@ -94,7 +94,7 @@ fn demo_html_meets_the_email_client_rules() {
     let (html, _) = fill(&project, &rendered, "ml-team@example.com", None);
     assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\""));
     assert!(html.contains("width=\"600\""));
-    assert!(html.contains("@media only screen and (max-width:620px)"));
+    assert!(html.contains("@media only screen and (max-width:599px)"));
     assert!(html.contains("prefers-color-scheme:dark"));
     assert!(html.contains("<meta name=\"color-scheme\" content=\"light dark\">"));
     let tables = html.matches("<table").count();
@@ -179,4 +179,78 @@ quote = "{e}"
         "text keeps the words as written:\n{text}"
     );
     assert!(text.contains("Hi <b>Reader</b> & co,"));
+}
+
+#[test]
+fn the_greeting_comes_from_the_templates_and_check_warns_of_low_contrast() {
+    let project = TestProject::demo();
+    project
+        .edit(
+            "templates/theme.toml",
+            "greeting = \"Hi {name},\"",
+            "greeting = \"Hello {name}!\"",
+        )
+        .edit(
+            "templates/theme.toml",
+            "greeting_without_name = \"Hi there,\"",
+            "greeting_without_name = \"Hello, reader!\"",
+        )
+        .edit(
+            "templates/theme.toml",
+            "muted = \"#4b5563\"",
+            "muted = \"#9ca3af\"",
+        );
+    let out = project.path().join("out");
+    project
+        .run(&[
+            "preview",
+            DEMO_ISSUE,
+            "--out",
+            out.to_str().unwrap(),
+            "--name",
+            "Ada",
+        ])
+        .success();
+    let text = std::fs::read_to_string(out.join(format!("{DEMO_ISSUE}.txt"))).unwrap();
+    assert!(text.contains("Hello Ada!"), "{text}");
+    project
+        .run(&["preview", DEMO_ISSUE, "--out", out.to_str().unwrap()])
+        .success();
+    let html = std::fs::read_to_string(out.join(format!("{DEMO_ISSUE}.html"))).unwrap();
+    assert!(html.contains("Hello, reader!"));
+    let check = project.run(&["check"]);
+    check.success();
+    check.stderr_has("light: muted on surface (#9ca3af on #ffffff) is 2.54:1, below WCAG AA");
+}
+
+#[test]
+fn hostile_theme_values_are_refused_with_their_place() {
+    let project = TestProject::demo();
+    project.edit(
+        "templates/theme.toml",
+        "accent = \"#4f46e5\"",
+        "accent = \"red}</style><script>alert(1)</script>\"",
+    );
+    let output = project.run(&["check"]);
+    output.code(2);
+    output.stderr_has("templates/theme.toml:");
+    output.stderr_has("is not a CSS colour");
+}
+
+#[test]
+fn images_in_markdown_must_be_on_the_web() {
+    let project = TestProject::demo();
+    project.edit(
+        &format!("issues/{DEMO_ISSUE}.toml"),
+        "reviewer split, and community vote comparison.",
+        "reviewer split. ![chart](javascript:alert(1)) ![pixel](data:image/png;base64,AAAA)",
+    );
+    project
+        .run(&["check"])
+        .code(2)
+        .stderr_has("an image must be on the web: `javascript:alert(1)`");
+    project
+        .run(&["preview", DEMO_ISSUE])
+        .code(2)
+        .stderr_has("an image must be on the web: `data:image/png;base64,AAAA`");
 }
