@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::project::Project;
-use crate::serve::Service;
-use crate::unsubscribe::Signer;
+use crate::serve::{Limits, Links, Service, Suppressions};
 
 /// Serve one-click unsubscribes (RFC 8058) and their confirmation page.
 #[derive(Debug, clap::Args)]
@@ -15,22 +14,37 @@ pub struct Args {
     /// The address to listen on; keep it on loopback behind a reverse proxy.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
+    /// Connections open at once; more are closed at once.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub header_timeout: u64,
 }
 
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
-    let signer = Signer::load(layout)?;
     let path = project.config.unsubscribe_url.path().to_string();
     if path == "/healthz" {
         return Err(Error::usage(
             "unsubscribe_url must not use the path /healthz, which verdict serve answers itself",
         ));
     }
+    if args.max_connections == 0 || args.header_timeout == 0 {
+        return Err(Error::usage(
+            "--max-connections and --header-timeout must be at least 1",
+        ));
+    }
     let service = Service {
-        layout: layout.clone(),
-        signer,
+        links: Links::load(layout)?,
+        suppressions: Suppressions::load(layout)?,
         newsletter: project.config.name.clone(),
-        path,
+        unsubscribe_path: path,
+    };
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        ..Limits::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -43,12 +57,28 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         let local = listener.local_addr().map_err(Error::failed)?;
         println!(
             "listening on http://{local}{} (unsubscribe) and http://{local}/healthz",
-            service.path
+            service.unsubscribe_path
         );
-        crate::serve::run(service, listener)
+        crate::serve::run(service, listener, limits, shutdown_signal())
             .await
             .map_err(Error::failed)?;
         println!("stopped");
         Ok(())
     })
+}
+
+/// SIGTERM (systemd, a supervisor) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = terminate => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
 }

@@ -13,5 +13,6 @@ mod render;
 mod safety;
 mod send;
 mod serve;
+mod server;
 mod smtp;
 mod subscribers;

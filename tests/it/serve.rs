@@ -1,97 +1,17 @@
 //! `verdict serve` over real HTTP on 127.0.0.1: one-click unsubscribe (RFC 8058),
 //! forged links, limits, clean shutdown, and the path from a received email.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use mail_parser::MessageParser;
 use verdict::unsubscribe::Signer;
 
 use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::server::{SECRET, Serve, get, post};
 use crate::smtp::SmtpServer;
 
-const SECRET: &str = "serve-test-secret-0123456789";
 const SUPPRESSED: &str = "subscribers/suppressed.csv";
-
-/// A running `verdict serve`, stopped on drop.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(project: &TestProject) -> Serve {
-        Serve::launch(project, Some(SECRET))
-    }
-
-    /// With no secret given, the service uses the project's `state/secret`.
-    fn launch(project: &TestProject, secret: Option<&str>) -> Serve {
-        let mut command = project.command();
-        if let Some(secret) = secret {
-            command.env("VERDICT_SECRET", secret);
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        crate::harness::watchdog(child.id(), Duration::from_secs(120));
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .trim_end_matches("/unsubscribe")
-            .to_string();
-        Serve { child, base }
-    }
-
-    fn link(&self, email: &str) -> String {
-        Signer::new(SECRET, &[])
-            .unwrap()
-            .url(&format!("{}/unsubscribe", self.base), email)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
-}
-
-fn post(url: &str, body: &str) -> (u16, String) {
-    let mut response = agent()
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send(body)
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
-
-fn get(url: &str) -> (u16, String) {
-    let mut response = agent().get(url).call().unwrap();
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
 
 fn suppressed_lines(project: &TestProject, email: &str) -> usize {
     project
@@ -345,7 +265,7 @@ fn links_sent_before_a_secret_rotation_keep_working() {
     let after = preview("labs@example.org");
     assert_ne!(before, after, "the rotation did not change the secret");
     let other = preview("qa@example.com");
-    let serve = Serve::launch(&project, None);
+    let serve = Serve::launch(&project, None, &[]);
     let local = |link: &str| link.replace("https://verdicts.example.com", &serve.base);
     assert_eq!(
         post(&local(&before), "List-Unsubscribe=One-Click").0,
@@ -358,7 +278,199 @@ fn links_sent_before_a_secret_rotation_keep_working() {
 
     // Once the old secret is retired, its links stop working.
     std::fs::write(project.path().join("state/secret.old"), "").unwrap();
-    let serve = Serve::launch(&project, None);
+    let serve = Serve::launch(&project, None, &[]);
     let retired = before.replace("https://verdicts.example.com", &serve.base);
     assert_eq!(post(&retired, "List-Unsubscribe=One-Click").0, 403);
+}
+
+#[test]
+fn a_rotation_while_the_service_runs_is_taken_at_once() {
+    let project = TestProject::demo();
+    let preview = |to: &str| {
+        let out = project.path().join("preview");
+        project
+            .run(&[
+                "preview",
+                DEMO_ISSUE,
+                "--out",
+                out.to_str().unwrap(),
+                "--to",
+                to,
+            ])
+            .success();
+        unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
+    };
+    let before = preview("labs@example.org");
+    let serve = Serve::launch(&project, None, &[]);
+    project.run(&["rotate-secret"]).success();
+    let after = preview("qa@example.com");
+    let local = |link: &str| link.replace("https://verdicts.example.com", &serve.base);
+    assert_eq!(
+        post(&local(&after), "List-Unsubscribe=One-Click").0,
+        200,
+        "a link made with the new secret"
+    );
+    assert_eq!(
+        post(&local(&before), "List-Unsubscribe=One-Click").0,
+        200,
+        "a link made before the rotation"
+    );
+    assert_eq!(suppressed_lines(&project, "qa@example.com"), 1);
+}
+
+#[test]
+fn a_one_click_post_may_be_multipart_as_rfc_8058_prefers() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let body = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
+    let (status, page) = crate::server::post_as(
+        &serve.link("ml-team@example.com"),
+        "multipart/form-data; boundary=XyZ",
+        body,
+    );
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(suppressed_lines(&project, "ml-team@example.com"), 1);
+    let wrong = body.replace("One-Click", "Something-Else");
+    let (status, _) = crate::server::post_as(
+        &serve.link("qa@example.com"),
+        "multipart/form-data; boundary=XyZ",
+        &wrong,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(suppressed_lines(&project, "qa@example.com"), 0);
+}
+
+#[test]
+fn rows_typed_into_the_suppression_list_by_hand_do_not_break_unsubscribing() {
+    let project = TestProject::demo();
+    let text = project.read(SUPPRESSED);
+    project.write(
+        SUPPRESSED,
+        &format!("{text}Hand.Typed@Example.com\ngarbage row without an address\nlast@example.com"),
+    );
+    let serve = Serve::start(&project);
+    assert_eq!(
+        post(
+            &serve.link("ml-team@example.com"),
+            "List-Unsubscribe=One-Click"
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        post(
+            &serve.link("hand.typed@example.com"),
+            "List-Unsubscribe=One-Click"
+        )
+        .0,
+        200
+    );
+    let after = project.read(SUPPRESSED);
+    assert_eq!(after.matches("ml-team@example.com").count(), 1);
+    assert_eq!(
+        after
+            .to_lowercase()
+            .matches("hand.typed@example.com")
+            .count(),
+        1,
+        "{after}"
+    );
+    assert!(
+        after.contains("last@example.com\nml-team@example.com,"),
+        "the typed last row was kept:\n{after}"
+    );
+    let check = project.run(&["check"]);
+    check.code(2);
+    check.stderr_has("subscribers/suppressed.csv:4:1");
+}
+
+#[test]
+fn idle_connections_neither_starve_healthz_nor_hold_the_shutdown() {
+    use std::io::{Read, Write};
+    let project = TestProject::demo();
+    let mut serve = Serve::launch(&project, Some(SECRET), &["--header-timeout", "2"]);
+    let address = serve.base.trim_start_matches("http://").to_string();
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    let began = std::time::Instant::now();
+    let (status, body) = get(&format!("{}/healthz", serve.base));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert!(
+        began.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    // A client that never finishes its headers is cut off at the deadline.
+    let mut slow = std::net::TcpStream::connect(&address).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buffer = Vec::new();
+    let _ = slow.read_to_end(&mut buffer);
+    assert!(
+        began.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        began.elapsed()
+    );
+    drop(idle);
+    // A half-open connection does not hold the shutdown past its grace.
+    let mut half_open = std::net::TcpStream::connect(&address).unwrap();
+    half_open
+        .write_all(b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nList")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = serve.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        stopping.elapsed()
+    );
+}
+
+#[test]
+fn an_unsubscribe_path_that_collides_with_healthz_is_refused() {
+    let project = TestProject::demo();
+    project.edit(
+        "verdict.toml",
+        "unsubscribe_url = \"https://verdicts.example.com/unsubscribe\"",
+        "unsubscribe_url = \"https://verdicts.example.com/healthz\"",
+    );
+    let output = project.run(&["serve", "--listen", "127.0.0.1:0"]);
+    output.code(2);
+    output.stderr_has("must not use the path /healthz");
+}
+
+#[test]
+fn every_request_is_logged_without_tokens_or_addresses() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let link = serve.link("ml-team@example.com");
+    get(&link);
+    post(&link, "List-Unsubscribe=One-Click");
+    get(&format!("{}/unsubscribe?u=bad&t=bad", serve.base));
+    get(&format!("{}/healthz", serve.base));
+    let lines = serve.wait_for_lines(4);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[0].ends_with("ms") && lines[0].contains(" GET /unsubscribe 200 "),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains(" POST /unsubscribe 200 "), "{lines:?}");
+    assert!(lines[2].contains(" GET /unsubscribe 403 "), "{lines:?}");
+    assert!(lines[3].contains(" GET /healthz 200 "), "{lines:?}");
+    let token = link.split("t=").nth(1).unwrap();
+    for line in &lines {
+        assert!(
+            !line.contains("ml-team") && !line.contains("u=") && !line.contains(token),
+            "{line}"
+        );
+    }
 }

@@ -1,0 +1,165 @@
+//! `verdict serve`'s HTTP side: one accept loop with limits that no client can
+//! outlast (a cap on connections, a deadline for request headers, a bounded
+//! graceful shutdown), one log line per request, and the routes: one-click
+//! unsubscribe (`unsubscribe`), with signed links whose secret is reloaded when
+//! it is rotated (`links`) and an in-memory index of the suppression list
+//! (`suppressions`).
+
+mod links;
+mod suppressions;
+mod unsubscribe;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{Html, Response};
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use maud::{DOCTYPE, Markup, html};
+
+pub use links::Links;
+pub use suppressions::Suppressions;
+
+/// Request bodies are small forms; anything larger is refused.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+/// What the service needs.
+pub struct Service {
+    pub links: Links,
+    pub suppressions: Suppressions,
+    pub newsletter: String,
+    /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
+    pub unsubscribe_path: String,
+}
+
+/// What keeps the server within bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections open at once; more are closed at once.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (idle
+    /// keep-alive connections included).
+    pub header_timeout: Duration,
+    /// How long a shutdown waits for connections under way.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds the router.
+fn router(service: Arc<Service>) -> Router {
+    let path = service.unsubscribe_path.clone();
+    Router::new()
+        .route(
+            &path,
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(service)
+}
+
+/// One line per request: when, method, path without its query (where tokens
+/// and addresses are), status, duration.
+async fn log_request(request: Request, next: Next) -> Response {
+    let began = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    println!(
+        "{} {method} {} {} {}ms",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+        crate::transport::escape_reply(&path),
+        response.status().as_u16(),
+        began.elapsed().as_millis()
+    );
+    response
+}
+
+/// Serves until `shutdown` completes, then lets the requests under way finish
+/// for at most the grace period.
+pub async fn run(
+    service: Service,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = router(Arc::new(service));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait instead of spinning.
+                eprintln!("warning: cannot accept a connection: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Over the cap: closed at once, so that a flood cannot hold descriptors.
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "note: connections still open after {} s; stopping anyway",
+            limits.shutdown_grace.as_secs()
+        );
+    }
+    Ok(())
+}
+
+/// A page of the service: the newsletter's name and the content.
+pub(crate) fn page(newsletter: &str, content: Markup) -> Html<String> {
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="robots" content="noindex";
+                    title { (newsletter) }
+                    style { "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1.2rem}" }
+                }
+                body { main { (content) } }
+            }
+        }
+        .into_string(),
+    )
+}
