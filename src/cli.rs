@@ -33,4 +33,6 @@ pub enum Command {
     Serve(commands::serve::Args),
     Status(commands::status::Args),
     Subscribers(commands::subscribers::Args),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }

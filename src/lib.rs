@@ -69,5 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => commands::serve::execute(&layout, args),
         Command::Status(args) => commands::status::execute(&layout, args, now),
         Command::Subscribers(args) => commands::subscribers::execute(&layout, args),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args),
     }
 }

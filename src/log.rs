@@ -23,3 +23,41 @@ macro_rules! debug {
         }
     };
 }
+
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes a line to standard output. When the reader has gone away
+/// (`verdict status --failed | head -1`), the rest is dropped quietly instead of
+/// ending the command with a panic.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{line}")
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes bytes to standard output, as [`say`] does lines.
+pub fn say_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(error) = std::io::stdout().lock().write_all(bytes)
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Prints a line on standard output, quietly dropped once the reader is gone.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::log::say(format_args!($($arg)*))
+    };
+}

@@ -73,7 +73,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     if errors > 0 {
         Err(Error::Usage(summary))
     } else {
-        println!("{summary}");
+        crate::say!("{summary}");
         Ok(())
     }
 }

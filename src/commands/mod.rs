@@ -2,6 +2,7 @@
 //! `--help`) and an `execute` function.
 
 pub mod check;
+pub mod completions;
 pub mod new;
 pub mod preview;
 pub mod rotate_secret;

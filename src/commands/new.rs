@@ -44,7 +44,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     }
     let ids: Vec<&str> = project.roster.ids().collect();
     crate::fs::write_atomic(&path, scaffold(&args.tools, &ids).as_bytes())?;
-    println!("{}", layout.display(&path));
+    crate::say!("{}", layout.display(&path));
     Ok(())
 }
 

@@ -55,7 +55,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     for (extension, bytes) in files {
         let file = out.join(format!("{}.{extension}", issue.id));
         crate::fs::write_atomic(&file, &bytes)?;
-        println!("{}", layout.display(&file));
+        crate::say!("{}", layout.display(&file));
     }
     Ok(())
 }

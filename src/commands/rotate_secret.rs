@@ -18,7 +18,7 @@ pub fn execute(layout: &Layout, _args: Args) -> Result<()> {
         )));
     }
     Signer::rotate(layout)?;
-    println!(
+    crate::say!(
         "new secret in {SECRET_FILE}; the previous one is kept in {OLD_SECRETS_FILE} so that links in sent issues keep working. Remove its line there once those links may expire (keep it at least 30 days)."
     );
     Ok(())

@@ -55,14 +55,14 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             .await
             .map_err(|e| Error::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
         let local = listener.local_addr().map_err(Error::failed)?;
-        println!(
+        crate::say!(
             "listening on http://{local}{} (unsubscribe) and http://{local}/healthz",
             service.unsubscribe_path
         );
         crate::serve::run(service, listener, limits, shutdown_signal())
             .await
             .map_err(Error::failed)?;
-        println!("stopped");
+        crate::say!("stopped");
         Ok(())
     })
 }

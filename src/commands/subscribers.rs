@@ -70,7 +70,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             }
             let mut list = read_all(&list_path, LIST_FILE)?;
             if list.iter().any(|s| s.email == email) {
-                println!("{email} is already subscribed");
+                crate::say!("{email} is already subscribed");
                 return Ok(());
             }
             list.push(Subscriber {
@@ -80,7 +80,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 consent: Some("added by the editor".into()),
             });
             subscribers::write_list(&list_path, &list)?;
-            println!("added {email}");
+            crate::say!("added {email}");
         }
         Action::Remove { email } => {
             let email = subscribers::normalize_address(&email)?;
@@ -92,7 +92,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 return Err(Error::Usage(format!("{email} is not on the list")));
             }
             subscribers::write_list(&list_path, &list)?;
-            println!("removed {email}");
+            crate::say!("removed {email}");
         }
         Action::Unsubscribe { email } => {
             let email = subscribers::normalize_address(&email)?;
@@ -105,9 +105,9 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 )],
             )?;
             if added > 0 {
-                println!("{email} is unsubscribed");
+                crate::say!("{email} is unsubscribed");
             } else {
-                println!("{email} was already on the suppression list");
+                crate::say!("{email} was already on the suppression list");
             }
         }
         Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid)?,
@@ -126,8 +126,12 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                         out.display()
                     );
                 }
-                None => subscribers::export_csv(std::io::stdout().lock(), &active)
-                    .map_err(Error::failed)?,
+                None => match subscribers::export_csv(std::io::stdout().lock(), &active) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        return Err(Error::failed(e));
+                    }
+                    _ => {}
+                },
             }
         }
         Action::List => {
@@ -202,7 +206,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
     if added > 0 {
         subscribers::write_list(&list_path, &list)?;
     }
-    println!(
+    crate::say!(
         "imported {added} new subscriber(s); {already} already subscribed, {} duplicate row(s), {suppressed_skipped} suppressed and left out, {invalid} invalid row(s) skipped",
         parsed.duplicates
     );

@@ -80,7 +80,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    println!(
+    crate::say!(
         "{} {method} {} {} {}ms",
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
         crate::transport::escape_reply(&path),

@@ -104,7 +104,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let candidates = due_issues(&project, &args, &retry_failed, now, &mut problems)?;
     let result = if candidates.is_empty() {
         if !args.quiet && problems.is_empty() {
-            println!("nothing to send");
+            crate::say!("nothing to send");
         }
         Ok(())
     } else if args.dry_run {
@@ -176,7 +176,7 @@ fn due_issues(
             && ledger::is_complete(ledger_path)
         {
             if named && !args.quiet {
-                println!("{}: already sent to everyone", id.unwrap_or_default());
+                crate::say!("{}: already sent to everyone", id.unwrap_or_default());
             }
             continue;
         }
@@ -224,7 +224,7 @@ fn dry_run(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let chosen = choose_transport(project, args)?;
-    println!(
+    crate::say!(
         "would send through {} (from {})",
         chosen.spec, chosen.origin
     );
@@ -240,7 +240,7 @@ fn dry_run(
         };
         let tally = audience.walk(&selection, |_| {})?;
         let limited = args.limit.map_or(tally.to_send, |l| l.min(tally.to_send));
-        println!(
+        crate::say!(
             "{}: would send to {limited} recipient(s); {} already sent, {} failed before, {} suppressed, {} joined after sending started, {} to give up on",
             candidate.issue.id,
             tally.already_sent,
@@ -360,7 +360,7 @@ fn send(
         let chosen = choose_transport(project, args)?;
         let transport = Arc::new(open_transport(project, args, &chosen, concurrency)?);
         if !args.quiet {
-            println!("sending through {transport}");
+            crate::say!("sending through {transport}");
         }
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone());
@@ -403,7 +403,7 @@ fn send(
                     continue;
                 }
             };
-            println!("{}", summary(&report));
+            crate::say!("{}", summary(&report));
             let stopped = report.stopped.clone();
             reports.push(report);
             if stopped.is_some() {
@@ -448,7 +448,7 @@ fn outcome(reports: &[Report]) -> Result<()> {
             )));
         }
         Some(Stopped::CapsSpent) => {
-            println!(
+            crate::say!(
                 "{}: every relay's daily cap is spent; {} reader(s) left for the next run",
                 last.issue_id, last.not_attempted
             );
@@ -525,7 +525,7 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
         for email in &addresses {
             let message = composer.compose_test_copy(email)?;
             match transport.send(&message).await {
-                Ok(reply) => println!(
+                Ok(reply) => crate::say!(
                     "test copy of {} sent to {email} through {transport}: {}",
                     issue.id,
                     transport::escape_reply(&reply)

@@ -77,7 +77,7 @@ impl Progress {
                 }
                 last = done;
                 let rate = done as f64 / began.elapsed().as_secs_f64().max(0.001);
-                println!(
+                crate::say!(
                     "{} {issue_id}: {done}/{} done, {} not delivered, {rate:.0} msg/s",
                     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
                     progress.total.load(Ordering::SeqCst),
