@@ -254,3 +254,15 @@ fn images_in_markdown_must_be_on_the_web() {
         .code(2)
         .stderr_has("an image must be on the web: `data:image/png;base64,AAAA`");
 }
+
+#[test]
+fn a_version_of_several_words_reads_the_same_on_the_card_and_everywhere_else() {
+    let (project, issue) = demo();
+    let rendered = render::render(&issue, project.context());
+    let (html, text) = fill(&project, &rendered, "ml-team@example.com", None);
+    let card = "Mistral Medium 3 <span class=\"muted\" style=\"font-weight:400;color:#4b5563;\">(72B Instruct)</span>";
+    assert!(html.contains(card), "the card shows the version otherwise");
+    assert!(html.contains("Mistral Medium 3 (72B Instruct)"));
+    assert!(text.contains("Mistral Medium 3 (72B Instruct)"));
+    assert!(!html.contains(">72B Instruct<"));
+}
