@@ -44,7 +44,10 @@ pub fn man(args: ManArgs) -> Result<()> {
     let mut pages = vec![("verdict".to_string(), command.clone())];
     for sub in command.get_subcommands() {
         let name = format!("verdict-{}", sub.get_name());
-        pages.push((name, sub.clone().bin_name(format!("verdict {}", sub.get_name()))));
+        pages.push((
+            name,
+            sub.clone().bin_name(format!("verdict {}", sub.get_name())),
+        ));
     }
     for (name, page) in pages {
         let mut roff = Vec::new();

@@ -21,10 +21,16 @@ fn manual_pages_are_roff_one_per_command() {
     let project = TestProject::demo();
     let page = project.run(&["man"]);
     page.success();
-    assert!(page.stdout.starts_with(".ie \\n(.g .ds Aq"), "{}", &page.stdout[..80]);
+    assert!(
+        page.stdout.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &page.stdout[..80]
+    );
     page.stdout_has(".TH verdict 1");
     let dir = project.path().join("man");
-    project.run(&["man", "--out", dir.to_str().unwrap()]).success();
+    project
+        .run(&["man", "--out", dir.to_str().unwrap()])
+        .success();
     let send = std::fs::read_to_string(dir.join("verdict-send.1")).unwrap();
     assert!(send.contains("retry\\-failed"), "{send}");
 }

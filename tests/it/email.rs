@@ -7,17 +7,7 @@ use crate::harness::{DEMO_ISSUE, TestProject};
 
 /// Writes the issue's HTML with `verdict preview` and returns its file:// address.
 fn preview(project: &TestProject, issue: &str) -> String {
-    let out = project.path().join("preview-out");
-    project
-        .run(&[
-            "preview",
-            issue,
-            "--out",
-            out.to_str().unwrap(),
-            "--name",
-            "Ada",
-        ])
-        .success();
+    let out = project.preview(issue, &["--name", "Ada"]);
     file_url(&out.join(format!("{issue}.html")))
 }
 

@@ -147,6 +147,40 @@ impl TestProject {
         self.write(&path, &text.replacen(line, &new, 1))
     }
 
+    /// Runs `verdict preview ISSUE --out DIR` with `extra` arguments and returns
+    /// the folder holding the .html, .txt and .eml.
+    pub fn preview(&self, issue: &str, extra: &[&str]) -> PathBuf {
+        let out = self.path().join("preview-out");
+        let mut args = vec!["preview", issue, "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.run(&args).success();
+        out
+    }
+
+    /// Starts `verdict send` through `url` at `rate` messages a second over
+    /// `concurrency` connections, its output piped.
+    pub fn send_in_background(
+        &self,
+        url: &str,
+        rate: &str,
+        concurrency: &str,
+    ) -> std::process::Child {
+        self.command()
+            .args([
+                "send",
+                "--transport",
+                url,
+                "--rate",
+                rate,
+                "--concurrency",
+                concurrency,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Replaces text in a project file.
     pub fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
         let text = self.read(relative);

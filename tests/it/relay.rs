@@ -288,21 +288,7 @@ fn sigterm_finishes_the_messages_in_flight_and_the_next_run_completes() {
     let project = TestProject::demo();
     let server = SmtpServer::start();
     let url = server.url();
-    let child = project
-        .command()
-        .args([
-            "send",
-            "--transport",
-            &url,
-            "--rate",
-            "10",
-            "--concurrency",
-            "2",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = project.send_in_background(&url, "10", "2");
     server.wait_for(3, Duration::from_secs(30));
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -200,22 +200,10 @@ fn the_greeting_comes_from_the_templates_and_check_warns_of_low_contrast() {
             "muted = \"#4b5563\"",
             "muted = \"#9ca3af\"",
         );
-    let out = project.path().join("out");
-    project
-        .run(&[
-            "preview",
-            DEMO_ISSUE,
-            "--out",
-            out.to_str().unwrap(),
-            "--name",
-            "Ada",
-        ])
-        .success();
+    let out = project.preview(DEMO_ISSUE, &["--name", "Ada"]);
     let text = std::fs::read_to_string(out.join(format!("{DEMO_ISSUE}.txt"))).unwrap();
     assert!(text.contains("Hello Ada!"), "{text}");
-    project
-        .run(&["preview", DEMO_ISSUE, "--out", out.to_str().unwrap()])
-        .success();
+    project.preview(DEMO_ISSUE, &[]);
     let html = std::fs::read_to_string(out.join(format!("{DEMO_ISSUE}.html"))).unwrap();
     assert!(html.contains("Hello, reader!"));
     let check = project.run(&["check"]);

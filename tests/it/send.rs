@@ -272,21 +272,7 @@ fn crash_and_resume(kill_after: usize) {
     // The relay pipelines, as most do: the fastest path is the one killed.
     let server = SmtpServer::pipelining_with_faults(&[]);
     let url = server.url();
-    let mut child = project
-        .command()
-        .args([
-            "send",
-            "--transport",
-            &url,
-            "--rate",
-            "150",
-            "--concurrency",
-            "4",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = project.send_in_background(&url, "150", "4");
     server.wait_for(kill_after, Duration::from_secs(60));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();

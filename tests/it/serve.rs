@@ -240,18 +240,8 @@ fn unsubscribe_link(raw: &[u8]) -> String {
 fn links_sent_before_a_secret_rotation_keep_working() {
     use std::os::unix::fs::PermissionsExt;
     let project = TestProject::demo();
-    let out = project.path().join("preview");
     let preview = |to: &str| {
-        project
-            .run(&[
-                "preview",
-                DEMO_ISSUE,
-                "--out",
-                out.to_str().unwrap(),
-                "--to",
-                to,
-            ])
-            .success();
+        let out = project.preview(DEMO_ISSUE, &["--to", to]);
         unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
     };
     let before = preview("labs@example.org");
@@ -287,17 +277,7 @@ fn links_sent_before_a_secret_rotation_keep_working() {
 fn a_rotation_while_the_service_runs_is_taken_at_once() {
     let project = TestProject::demo();
     let preview = |to: &str| {
-        let out = project.path().join("preview");
-        project
-            .run(&[
-                "preview",
-                DEMO_ISSUE,
-                "--out",
-                out.to_str().unwrap(),
-                "--to",
-                to,
-            ])
-            .success();
+        let out = project.preview(DEMO_ISSUE, &["--to", to]);
         unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
     };
     let before = preview("labs@example.org");

@@ -226,7 +226,8 @@ fn dry_run(
     let chosen = choose_transport(project, args)?;
     crate::say!(
         "would send through {} (from {})",
-        chosen.spec, chosen.origin
+        chosen.spec,
+        chosen.origin
     );
     let audience = Audience::open(&project.layout)?;
     for candidate in candidates {
@@ -450,7 +451,8 @@ fn outcome(reports: &[Report]) -> Result<()> {
         Some(Stopped::CapsSpent) => {
             crate::say!(
                 "{}: every relay's daily cap is spent; {} reader(s) left for the next run",
-                last.issue_id, last.not_attempted
+                last.issue_id,
+                last.not_attempted
             );
         }
         None => {}
