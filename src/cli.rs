@@ -26,6 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     New(commands::new::Args),
+    Archive(commands::archive::Args),
     Check(commands::check::Args),
     Preview(commands::preview::Args),
     RotateSecret(commands::rotate_secret::Args),

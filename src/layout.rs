@@ -111,6 +111,11 @@ impl Layout {
         self.root.join(OLD_SECRETS_FILE)
     }
 
+    /// Where `verdict archive` writes the site by default.
+    pub fn public_dir(&self) -> PathBuf {
+        self.root.join("public")
+    }
+
     /// Where `verdict preview` writes an issue by default.
     pub fn preview_dir(&self, issue_id: &str) -> PathBuf {
         self.root.join("preview").join(issue_id)

@@ -39,6 +39,7 @@ mod log;
 mod markdown;
 mod pieces;
 mod serve;
+mod site;
 mod subscribers;
 mod table_reader;
 mod text;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let now = chrono::Utc::now();
     match cli.command {
         Command::New(args) => commands::new::execute(&layout, args),
+        Command::Archive(args) => commands::archive::execute(&layout, args, now),
         Command::Check(args) => commands::check::execute(&layout, args, now),
         Command::Preview(args) => commands::preview::execute(&layout, args),
         Command::RotateSecret(args) => commands::rotate_secret::execute(&layout, args),

@@ -10,13 +10,35 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Markdown(pub String);
 
-/// Inline styles for the HTML of Markdown blocks.
-#[derive(Debug, Clone)]
+/// How Markdown becomes HTML: inline styles for email clients, or plain
+/// semantic elements for the web page (styled by its stylesheet).
+#[derive(Debug, Clone, Default)]
 pub struct HtmlStyle {
     pub paragraph: String,
     pub link: String,
     pub code: String,
     pub quote: String,
+    /// Web page: no inline styles, real headings (`h3`, `h4`) under the page's own.
+    pub web: bool,
+}
+
+impl HtmlStyle {
+    /// For the web page.
+    pub fn web() -> HtmlStyle {
+        HtmlStyle {
+            web: true,
+            ..HtmlStyle::default()
+        }
+    }
+
+    /// ` style="…"` for email, nothing for the web.
+    fn attr(&self, css: &str) -> String {
+        if self.web || css.is_empty() {
+            String::new()
+        } else {
+            format!(" style=\"{css}\"")
+        }
+    }
 }
 
 /// An image found in Markdown, for lints.
@@ -97,9 +119,11 @@ impl Markdown {
                         escape(&mut out, &url);
                         out.push_str("\" alt=\"");
                         escape(&mut out, &alt);
+                        out.push('"');
                         out.push_str(
-                            "\" style=\"display:block;max-width:100%;height:auto;border:0;\">",
+                            &style.attr("display:block;max-width:100%;height:auto;border:0;"),
                         );
+                        out.push('>');
                     }
                     Event::Text(text) | Event::Code(text) => alt.push_str(&text),
                     _ => {}
@@ -109,31 +133,37 @@ impl Markdown {
             match event {
                 Event::Start(tag) => match tag {
                     Tag::Paragraph => {
-                        let _ = write!(out, "<p style=\"{}\">", style.paragraph);
+                        let _ = write!(out, "<p{}>", style.attr(&style.paragraph));
+                    }
+                    Tag::Heading { level, .. } if style.web => {
+                        let tag = if level <= HeadingLevel::H2 {
+                            "h3"
+                        } else {
+                            "h4"
+                        };
+                        let _ = write!(out, "<{tag}>");
                     }
                     Tag::Heading { level, .. } => {
                         let size = if level <= HeadingLevel::H2 { 18 } else { 16 };
-                        let _ = write!(
-                            out,
-                            "<p style=\"{}font-weight:700;font-size:{size}px;\">",
-                            style.paragraph
-                        );
+                        let css = format!("{}font-weight:700;font-size:{size}px;", style.paragraph);
+                        let _ = write!(out, "<p{}>", style.attr(&css));
                     }
                     Tag::BlockQuote(_) => {
-                        let _ = write!(out, "<blockquote style=\"{}\">", style.quote);
+                        let _ = write!(out, "<blockquote{}>", style.attr(&style.quote));
                     }
                     Tag::CodeBlock(_) => {
-                        let _ = write!(
-                            out,
-                            "<pre style=\"{}white-space:pre-wrap;\"><code>",
-                            style.code
-                        );
+                        let css = format!("{}white-space:pre-wrap;", style.code);
+                        let _ = write!(out, "<pre{}><code>", style.attr(&css));
                     }
                     Tag::List(Some(start)) => {
-                        let _ = write!(out, "<ol start=\"{start}\" style=\"{}\">", style.paragraph);
+                        let _ = write!(
+                            out,
+                            "<ol start=\"{start}\"{}>",
+                            style.attr(&style.paragraph)
+                        );
                     }
                     Tag::List(None) => {
-                        let _ = write!(out, "<ul style=\"{}\">", style.paragraph);
+                        let _ = write!(out, "<ul{}>", style.attr(&style.paragraph));
                     }
                     Tag::Item => out.push_str("<li>"),
                     Tag::Emphasis => out.push_str("<em>"),
@@ -144,7 +174,7 @@ impl Markdown {
                         if safe {
                             out.push_str("<a href=\"");
                             escape(&mut out, &dest_url);
-                            let _ = write!(out, "\" style=\"{}\">", style.link);
+                            let _ = write!(out, "\"{}>", style.attr(&style.link));
                         }
                         open_links.push(safe);
                     }
@@ -154,6 +184,13 @@ impl Markdown {
                     _ => {}
                 },
                 Event::End(tag) => match tag {
+                    TagEnd::Heading(level) if style.web => {
+                        out.push_str(if level <= HeadingLevel::H2 {
+                            "</h3>"
+                        } else {
+                            "</h4>"
+                        })
+                    }
                     TagEnd::Paragraph | TagEnd::Heading(_) => out.push_str("</p>"),
                     TagEnd::BlockQuote(_) => out.push_str("</blockquote>"),
                     TagEnd::CodeBlock => out.push_str("</code></pre>"),
@@ -170,7 +207,7 @@ impl Markdown {
                     escape(&mut out, &text)
                 }
                 Event::Code(code) => {
-                    let _ = write!(out, "<code style=\"{}\">", style.code);
+                    let _ = write!(out, "<code{}>", style.attr(&style.code));
                     escape(&mut out, &code);
                     out.push_str("</code>");
                 }
@@ -366,12 +403,7 @@ mod tests {
 
     #[test]
     fn only_images_on_the_web_become_img_tags() {
-        let style = HtmlStyle {
-            paragraph: String::new(),
-            link: String::new(),
-            code: String::new(),
-            quote: String::new(),
-        };
+        let style = HtmlStyle::web();
         let html = Markdown("![chart](https://example.com/c.png) ![x](javascript:alert(1)) ![y](data:image/png;base64,AA)".into())
             .to_html(&style);
         assert_eq!(html.matches("<img").count(), 1, "{html}");

@@ -1,6 +1,7 @@
 //! One module per command, each with its clap `Args` (whose doc comment is its
 //! `--help`) and an `execute` function.
 
+pub mod archive;
 pub mod check;
 pub mod completions;
 pub mod new;

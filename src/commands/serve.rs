@@ -8,7 +8,8 @@ use crate::layout::Layout;
 use crate::project::Project;
 use crate::serve::{Limits, Links, Service, Suppressions};
 
-/// Serve one-click unsubscribes (RFC 8058) and their confirmation page.
+/// Serve one-click unsubscribes (RFC 8058) and their confirmation page, and the
+/// site `verdict archive` writes into public/.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The address to listen on; keep it on loopback behind a reverse proxy.
@@ -40,6 +41,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         suppressions: Suppressions::load(layout)?,
         newsletter: project.config.name.clone(),
         unsubscribe_path: path,
+        site: layout.public_dir(),
     };
     let limits = Limits {
         max_connections: args.max_connections,
@@ -56,7 +58,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             .map_err(|e| Error::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
         let local = listener.local_addr().map_err(Error::failed)?;
         crate::say!(
-            "listening on http://{local}{} (unsubscribe) and http://{local}/healthz",
+            "listening on http://{local}{} (unsubscribe), http://{local}/ (the site in public/) and http://{local}/healthz",
             service.unsubscribe_path
         );
         crate::serve::run(service, listener, limits, shutdown_signal())

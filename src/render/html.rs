@@ -112,6 +112,7 @@ fn markdown_style(theme: &Theme, size: u32) -> HtmlStyle {
             "margin:0 0 14px 0;padding:0 0 0 12px;border-left:3px solid {};",
             c.border
         ),
+        web: false,
     }
 }
 
@@ -133,6 +134,10 @@ fn masthead(issue: &Issue, cx: Context<'_>) -> Markup {
             }
             p class="muted" style=(format!("margin:4px 0 0 0;font-size:13px;color:{};", c.muted)) {
                 (theme.header_text) " \u{b7} " (long_date(issue))
+                @if let Some(url) = web_url(cx.config, issue) {
+                    " \u{b7} "
+                    a class="muted" href=(url) style=(format!("color:{};text-decoration:underline;", c.muted)) { "Read on the web" }
+                }
             }
         } }
     }

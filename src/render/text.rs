@@ -15,6 +15,9 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
     let name = &cx.config.name;
     let _ = writeln!(out, "{}", name.to_uppercase());
     let _ = writeln!(out, "{} \u{b7} {}", cx.theme.header_text, long_date(issue));
+    if let Some(url) = web_url(cx.config, issue) {
+        let _ = writeln!(out, "Read on the web: {url}");
+    }
     out.push('\n');
     let title = wrap(&issue.title(), WIDTH, "", "");
     let rule = title

@@ -35,6 +35,8 @@ pub struct Service {
     pub newsletter: String,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
     pub unsubscribe_path: String,
+    /// The site `verdict archive` writes, served at the root.
+    pub site: std::path::PathBuf,
 }
 
 /// What keeps the server within bounds.
@@ -68,9 +70,32 @@ fn router(service: Arc<Service>) -> Router {
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .merge(site_routes(&service.site))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(service)
+}
+
+/// The static site: files with their content types, cached for five minutes
+/// (pages change when `verdict archive` runs), the feed as Atom.
+fn site_routes(site: &std::path::Path) -> Router<Arc<Service>> {
+    use axum::http::{HeaderValue, header};
+    use tower_http::services::{ServeDir, ServeFile};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let cache = SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    let feed = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+        ))
+        .service(ServeFile::new(site.join("feed.xml")));
+    Router::new()
+        .route_service("/feed.xml", feed)
+        .fallback_service(ServeDir::new(site))
+        .layer(cache)
 }
 
 /// One line per request: when, method, path without its query (where tokens

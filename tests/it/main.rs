@@ -15,5 +15,6 @@ mod safety;
 mod send;
 mod serve;
 mod server;
+mod site;
 mod smtp;
 mod subscribers;

@@ -1,5 +1,9 @@
-//! `verdict preview`: write an issue's HTML, text and complete `.eml` to a folder.
+//! `verdict preview`: write an issue's HTML, text and complete `.eml` to a folder,
+//! or serve them and the issue's web page with live reload (`live`).
 
+mod live;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::error::Result;
@@ -9,7 +13,9 @@ use crate::project::Project;
 use crate::render::{self, Personalisation};
 use crate::unsubscribe::Signer;
 
-/// Write the HTML, the text and a complete .eml of an issue, and print their paths.
+/// Write the HTML, the text and a complete .eml of an issue, and print their
+/// paths; with --serve, show them and the issue's web page in a browser,
+/// reloaded whenever the issue file or templates/ change.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The issue: its id, a unique start of it, or its file name in issues/.
@@ -23,9 +29,23 @@ pub struct Args {
     /// The name the preview greets.
     #[arg(long)]
     pub name: Option<String>,
+    /// Serve the email and the web page on 127.0.0.1, reloading on every change.
+    #[arg(long)]
+    pub serve: bool,
+    /// Where --serve listens (on this machine only).
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR:PORT",
+        requires = "serve"
+    )]
+    pub listen: SocketAddr,
 }
 
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    if args.serve {
+        return live::serve(layout, args);
+    }
     let project = Project::load(layout)?;
     let path = project.find_issue(&args.issue)?;
     let parsed = project.load_issue(&path)?;
