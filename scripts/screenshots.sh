@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Renders the demo issue and photographs it with headless Chromium at desktop
-# width (the 600 px layout) and phone width (375 px), into docs/.
-# Installs Debian's chromium when it is missing.
+# Photographs the demo issue with headless Chromium (tests/browser.py, over
+# WebDriver) into docs/: the email at desktop width (the 600 px layout) and on a
+# phone (375 px), and the issue's web page at desktop and phone width, light and
+# dark. Installs what it needs as scripts/test.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+venv=target/test-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r tests/requirements.txt
 fi
 
 issue=2026-11-26-axolotl-vs-mistral-medium-3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo run --quiet --release -- preview "$issue" --out "$work" --to ml-team@example.com --name "Équipe ML" >/dev/null
+cargo build --quiet --release
+cp -r verdict.toml templates issues subscribers "$work/"
+target/release/verdict --project "$work" preview "$issue" --out "$work/preview" --to ml-team@example.com --name "Équipe ML" >/dev/null
+target/release/verdict --project "$work" archive >/dev/null
 
-shoot() { # width height output
-  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/profile-$1" --hide-scrollbars --force-device-scale-factor=1 \
-    --window-size="$1,$2" --screenshot="$3" "file://$work/$issue.html" >/dev/null 2>&1
-  echo "$3"
+shoot() { # url width height output [--dark]
+  "$venv/bin/python" tests/browser.py "$1" --width "$2" --height "$3" --screenshot "$4" ${5:-} >/dev/null
+  echo "$4"
 }
 
-# 680 px leaves room around the 600 px column; below 620 px the phone layout applies.
-shoot 680 4500 docs/email-600px.png
-shoot 375 7000 docs/email-375px.png
+# 680 px leaves room around the 600 px column; below 600 px the phone layout applies.
+shoot "file://$work/preview/$issue.html" 680 4300 docs/email-600px.png
+shoot "file://$work/preview/$issue.html" 375 6900 docs/email-375px.png
+page="file://$work/public/issues/$issue.html"
+shoot "$page" 1280 2900 docs/page-desktop-light.png
+shoot "$page" 1280 2900 docs/page-desktop-dark.png --dark
+shoot "$page" 375 6200 docs/page-phone-light.png
+shoot "$page" 375 6200 docs/page-phone-dark.png --dark

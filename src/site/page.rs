@@ -51,7 +51,7 @@ fn shell(cx: &SiteContext<'_>, meta: &Meta<'_>, main: Markup) -> Markup {
                 style { (PreEscaped(stylesheet(cx))) }
             }
             body {
-                a class="skip" href="#main" { "Skip to the comparison" }
+                a class="skip-link" href="#main" { "Skip to the comparison" }
                 header class="site" {
                     div class="wrap" {
                         @if let Some(logo) = &cx.theme.logo {
@@ -280,7 +280,7 @@ fn stylesheet(cx: &SiteContext<'_>) -> String {
 body{{margin:0;background:var(--bg);color:var(--text);font-family:{font};line-height:1.6;font-size:1.0625rem}}\
 .wrap{{max-width:62rem;margin:0 auto;padding:0 1rem}}\
 a{{color:var(--accent)}}\
-.skip{{position:absolute;left:-100vw}}.skip:focus{{left:1rem;top:1rem;background:var(--surface);padding:.5rem}}\
+.skip-link{{position:absolute;left:-100vw}}.skip-link:focus{{left:1rem;top:1rem;background:var(--surface);padding:.5rem}}\
 header.site{{border-bottom:1px solid var(--border);padding:.75rem 0}}\
 header.site nav{{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}}\
 header.site .name{{font-weight:800;color:var(--text);text-decoration:none;font-size:1.15rem}}\

@@ -373,6 +373,10 @@ fn in_a_real_browser_the_page_has_no_errors_a_labelled_form_and_fits_a_phone() {
     let url = format!("{}/issues/{DEMO_ISSUE}.html", serve.base);
     let form = "const input = document.querySelector('form input[type=email]');\
                 return [input.labels.length, input.required, document.querySelector('form').action]";
+    let badges = "return [...document.querySelectorAll('.badge')]\
+                  .filter(b => b.getBoundingClientRect().left < 0 || b.getBoundingClientRect().width == 0).length";
+    let shown = open(&url, &Look::at(1280).eval(badges));
+    assert_eq!(shown.eval(0), 0, "every verdict badge is on screen");
     for look in [
         Look::at(375).axe().eval(form),
         Look::at(1280).axe().dark(),
