@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use crate::fs::FsError;
 use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::ledger::{Index, Outcome, address_key};
-use crate::subscribers::{ListError, ListReader, RowProblem, Subscriber, read_suppressions};
+use crate::subscribers::{
+    ListError, ListReader, RowProblem, Subscriber, read_suppressions, suppressed_now,
+};
 
 /// Which earlier permanent failures a run should try again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,17 +79,22 @@ pub struct Audience {
     list: Option<File>,
     path: PathBuf,
     suppressed: HashSet<u64>,
-    /// The list is in the order verdict writes it: duplicates are neighbours.
-    sorted: bool,
+    /// Rows at the start in the order verdict writes them (sorted by address):
+    /// duplicates among them are neighbours.
+    sorted_rows: u64,
+    /// The addresses after those rows (sign-ups appended since the list was
+    /// last rewritten, or a list edited out of order): only these are kept in
+    /// memory to find duplicates.
+    tail: HashSet<u64>,
 }
 
 impl Audience {
     /// Reads the suppression list whole and checks every row of the list: a
     /// damaged file is a located error before anything is sent or recorded.
     pub fn open(layout: &Layout) -> Result<Audience, ListError> {
-        let suppressed = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?
+        let suppressed = suppressed_now(&read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?)
             .iter()
-            .map(|s| address_key(&s.email))
+            .map(|email| address_key(email))
             .collect();
         let path = layout.list();
         let list = match File::open(&path) {
@@ -99,17 +106,24 @@ impl Audience {
             list,
             path,
             suppressed,
-            sorted: true,
+            sorted_rows: 0,
+            tail: HashSet::new(),
         };
         let mut problems: Vec<RowProblem> = Vec::new();
         let mut previous = String::new();
         let mut sorted = true;
+        let (mut sorted_rows, mut tail) = (0u64, HashSet::new());
         if let Some(rows) = audience.rows()? {
             for row in rows {
                 match row {
                     Ok(subscriber) => {
                         sorted &= subscriber.email >= previous;
-                        previous = subscriber.email;
+                        if sorted {
+                            sorted_rows += 1;
+                            previous = subscriber.email;
+                        } else {
+                            tail.insert(address_key(&subscriber.email));
+                        }
                     }
                     Err(problem) if problems.len() < 100 => problems.push(problem),
                     Err(_) => {}
@@ -117,7 +131,8 @@ impl Audience {
             }
         }
         crate::subscribers::ListError::from_problems(&audience.path, LIST_FILE, &problems)?;
-        audience.sorted = sorted;
+        audience.sorted_rows = sorted_rows;
+        audience.tail = tail;
         Ok(audience)
     }
 
@@ -145,10 +160,12 @@ impl Audience {
         mut each: impl FnMut(Pick),
     ) -> Result<Tally, ListError> {
         let mut tally = Tally::default();
-        // A list edited out of order falls back to remembering every address
-        // seen (8 bytes each); verdict's own sorted list needs only the last.
-        let mut seen = (!self.sorted).then(HashSet::<u64>::new);
+        // In the sorted rows a duplicate follows its twin; after them, every
+        // address seen is remembered (8 bytes each), and so are sorted ones that
+        // come again in the tail.
         let mut previous = String::new();
+        let mut row_number = 0u64;
+        let mut seen_after = HashSet::<u64>::new();
         let Some(rows) = self.rows()? else {
             return Ok(tally);
         };
@@ -156,14 +173,17 @@ impl Audience {
             // Rows were checked by `open`; a row that fails now means the file
             // changed under us, which a rename-based writer never does.
             let Ok(subscriber) = row else { continue };
+            row_number += 1;
             let key = address_key(&subscriber.email);
-            let duplicate = match &mut seen {
-                Some(seen) => !seen.insert(key),
-                None => {
-                    let repeated = subscriber.email == previous;
-                    previous.clone_from(&subscriber.email);
-                    repeated
+            let duplicate = if row_number <= self.sorted_rows {
+                let repeated = subscriber.email == previous;
+                previous.clone_from(&subscriber.email);
+                if !repeated && self.tail.contains(&key) {
+                    seen_after.insert(key);
                 }
+                repeated
+            } else {
+                !seen_after.insert(key)
             };
             if duplicate {
                 tally.duplicates += 1;

@@ -34,6 +34,7 @@ pub enum Command {
     Serve(commands::serve::Args),
     Status(commands::status::Args),
     Subscribers(commands::subscribers::Args),
+    Votes(commands::votes::Args),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::completions::ManArgs),
 }

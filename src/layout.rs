@@ -15,6 +15,8 @@ pub const CONFIG_FILE: &str = "verdict.toml";
 pub const THEME_FILE: &str = "templates/theme.toml";
 /// The panel roster, relative to the project.
 pub const PANEL_FILE: &str = "templates/panel.toml";
+/// The texts of the emails sent to readers who sign up, relative to the project.
+pub const EMAILS_FILE: &str = "templates/emails.toml";
 /// The subscriber list, relative to the project.
 pub const LIST_FILE: &str = "subscribers/subscribers.csv";
 /// The suppression list, relative to the project.
@@ -67,6 +69,10 @@ impl Layout {
         self.root.join(PANEL_FILE)
     }
 
+    pub fn emails(&self) -> PathBuf {
+        self.root.join(EMAILS_FILE)
+    }
+
     pub fn subscribers_dir(&self) -> PathBuf {
         self.root.join("subscribers")
     }
@@ -96,6 +102,18 @@ impl Layout {
     /// The append-only ledger of one issue.
     pub fn ledger(&self, issue_id: &str) -> PathBuf {
         self.ledger_dir().join(format!("{issue_id}.log"))
+    }
+
+    /// The community votes on one issue.
+    pub fn votes(&self, issue_id: &str) -> PathBuf {
+        self.state_dir()
+            .join("votes")
+            .join(format!("{issue_id}.log"))
+    }
+
+    /// Sign-ups waiting for their confirmation.
+    pub fn pending_signups(&self) -> PathBuf {
+        self.state_dir().join("signups.log")
     }
 
     /// The lock one `verdict send` holds.

@@ -44,6 +44,7 @@ mod subscribers;
 mod table_reader;
 mod text;
 mod transport;
+mod votes;
 
 pub use error::{Error, Result, exit};
 
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => commands::serve::execute(&layout, args),
         Command::Status(args) => commands::status::execute(&layout, args, now),
         Command::Subscribers(args) => commands::subscribers::execute(&layout, args),
+        Command::Votes(args) => commands::votes::execute(&layout, args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
     }

@@ -89,6 +89,7 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
         name: Some("Reader"),
         email: "reader@example.com",
         unsubscribe_url: project.config.unsubscribe_url.as_str(),
+        votes: &[],
     };
     let html_size = rendered.html.fill(&sample).len();
     if html_size > GMAIL_CLIP_BYTES {

@@ -11,3 +11,4 @@ pub mod send;
 pub mod serve;
 pub mod status;
 pub mod subscribers;
+pub mod votes;

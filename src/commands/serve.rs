@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::project::Project;
-use crate::serve::{Limits, Links, Service, Suppressions};
+use crate::serve::{Limits, Links, Lists, Service, Signups};
 
 /// Serve one-click unsubscribes (RFC 8058) and their confirmation page, and the
 /// site `verdict archive` writes into public/.
@@ -36,12 +36,30 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             "--max-connections and --header-timeout must be at least 1",
         ));
     }
+    // Sign-ups need a site to link to and a transport for their emails.
+    let signups = match &project.config.base_url {
+        None => None,
+        Some(_) => {
+            let (_, transport) =
+                crate::transport::open_for(&project.config, layout, None, 4, false)?;
+            let emails = crate::templates::Emails::load(layout)?;
+            Some(Signups::load(
+                layout,
+                transport,
+                emails,
+                project.config.signup.clone(),
+            )?)
+        }
+    };
     let service = Service {
+        layout: layout.clone(),
         links: Links::load(layout)?,
-        suppressions: Suppressions::load(layout)?,
-        newsletter: project.config.name.clone(),
+        lists: Lists::load(layout)?,
         unsubscribe_path: path,
-        site: layout.public_dir(),
+        signups,
+        config: project.config.clone(),
+        theme: project.theme.clone(),
+        roster: project.roster.clone(),
     };
     let limits = Limits {
         max_connections: args.max_connections,

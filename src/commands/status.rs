@@ -98,6 +98,11 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
                 out.line("  note: the issue file changed after sending started; readers still due get the new version");
             }
         }
+        if index.started.is_some() {
+            for line in super::votes::lines(&project, &issue)? {
+                out.line(&format!("  vote: {line}"));
+            }
+        }
         if args.failed {
             print_failed(&ledger_path, &mut out)?;
         }

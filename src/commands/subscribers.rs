@@ -157,10 +157,10 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
 }
 
 fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
-    Ok(read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?
-        .into_iter()
-        .map(|s| s.email)
-        .collect())
+    Ok(subscribers::suppressed_now(&read_suppressions(
+        &layout.suppressed(),
+        SUPPRESSED_FILE,
+    )?))
 }
 
 fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {

@@ -40,6 +40,8 @@ pub struct Config {
     pub smtp_password_file: Option<PathBuf>,
     pub sending: Sending,
     pub dkim: Option<DkimSettings>,
+    pub community: Community,
+    pub signup: Signup,
     /// The file as read, to locate problems found after reading (a DKIM key that
     /// does not load).
     pub source: FileDiagnostics,
@@ -74,6 +76,43 @@ impl Default for Sending {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             give_up_after: chrono::Duration::hours(72),
+        }
+    }
+}
+
+/// The readers' vote on each tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    /// Votes on a tool before its community percentage is shown (else "—").
+    pub min_votes: u32,
+}
+
+impl Default for Community {
+    fn default() -> Self {
+        Community { min_votes: 10 }
+    }
+}
+
+/// Sign-ups through `verdict serve`, and their limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signup {
+    /// How long a confirmation link works.
+    pub link_valid: chrono::Duration,
+    /// At most one confirmation email per address within this time.
+    pub resend_after: chrono::Duration,
+    /// Sign-up requests one client may make in an hour.
+    pub per_client_per_hour: u32,
+    /// Confirmation emails sent in an hour, all clients together.
+    pub per_hour: u32,
+}
+
+impl Default for Signup {
+    fn default() -> Self {
+        Signup {
+            link_valid: chrono::Duration::days(7),
+            resend_after: chrono::Duration::hours(1),
+            per_client_per_hour: 5,
+            per_hour: 200,
         }
     }
 }

@@ -9,7 +9,7 @@ use lettre::message::Mailbox;
 use toml::de::DeTable;
 use url::Url;
 
-use super::{Config, DkimAlgorithm, DkimSettings, Sending, bounds};
+use super::{Community, Config, DkimAlgorithm, DkimSettings, Sending, Signup, bounds};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::table_reader::{Located, TableReader};
 use crate::transport::TransportSpec;
@@ -93,6 +93,8 @@ fn read_config(
     );
     let sending = reader.table("sending", "a [sending] table");
     let dkim = reader.table("dkim", "a [dkim] table");
+    let community = reader.table("community", "a [community] table");
+    let signup = reader.table("signup", "a [signup] table");
     reader.finish();
 
     let name = name.and_then(|n| one_line(n, "name", diagnostics));
@@ -118,6 +120,14 @@ fn read_config(
     let dkim = match dkim {
         None => Some(None),
         Some((span, table)) => read_dkim(span, table, diagnostics).map(Some),
+    };
+    let community = match community {
+        None => Some(Community::default()),
+        Some((_, table)) => read_community(table, diagnostics),
+    };
+    let signup = match signup {
+        None => Some(Signup::default()),
+        Some((_, table)) => read_signup(table, diagnostics),
     };
 
     let from = from?;
@@ -146,6 +156,8 @@ fn read_config(
         smtp_password_file,
         sending: sending?,
         dkim: dkim?,
+        community: community?,
+        signup: signup?,
         source: FileDiagnostics::new(source.path.clone(), source.source.clone()),
     })
 }
@@ -232,6 +244,48 @@ fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Optio
         timeout: timeout?,
         connect_timeout: connect_timeout?,
         give_up_after: give_up_after?,
+    })
+}
+
+fn read_community(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Community> {
+    let mut reader = TableReader::new(table, 0..0, "[community]", diagnostics);
+    let min_votes = reader.optional::<u32>(
+        "min_votes",
+        "votes on a tool before its community percentage shows, 1 to 100000",
+    );
+    reader.finish();
+    let min_votes = within(min_votes, 1, 100_000, "min_votes", diagnostics)?;
+    Some(Community {
+        min_votes: min_votes.map_or(Community::default().min_votes, |v| v as u32),
+    })
+}
+
+fn read_signup(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Signup> {
+    let defaults = Signup::default();
+    let mut reader = TableReader::new(table, 0..0, "[signup]", diagnostics);
+    let days = reader.optional::<u32>("link_valid_days", "days a confirmation link works, 1 to 60");
+    let minutes = reader.optional::<u32>(
+        "resend_after_minutes",
+        "minutes before an address may get another confirmation email, 1 to 10080",
+    );
+    let per_client = reader.optional::<u32>(
+        "per_client_per_hour",
+        "sign-up requests one client may make in an hour, 1 to 10000",
+    );
+    let per_hour =
+        reader.optional::<u32>("per_hour", "confirmation emails in an hour, 1 to 1000000");
+    reader.finish();
+    let days = within(days, 1, 60, "link_valid_days", diagnostics);
+    let minutes = within(minutes, 1, 10_080, "resend_after_minutes", diagnostics);
+    let per_client = within(per_client, 1, 10_000, "per_client_per_hour", diagnostics);
+    let per_hour = within(per_hour, 1, 1_000_000, "per_hour", diagnostics);
+    Some(Signup {
+        link_valid: days?.map_or(defaults.link_valid, |d| chrono::Duration::days(d as i64)),
+        resend_after: minutes?.map_or(defaults.resend_after, |m| {
+            chrono::Duration::minutes(m as i64)
+        }),
+        per_client_per_hour: per_client?.map_or(defaults.per_client_per_hour, |v| v as u32),
+        per_hour: per_hour?.map_or(defaults.per_hour, |v| v as u32),
     })
 }
 

@@ -70,16 +70,25 @@ mod tests {
             "https://verdicts.example.com/unsubscribe?u={}&t=x=y",
             "a".repeat(200)
         );
+        let votes = vec![
+            (
+                "https://verdicts.example.com/vote?i=x&v=ship&t=a=b".to_string(),
+                "https://verdicts.example.com/vote?v=skip".to_string()
+            );
+            2
+        ];
         for person in [
             Personalisation {
                 name: Some("Équipe ML = <b>&</b>"),
                 email: "ml-team@example.com",
                 unsubscribe_url: &long_url,
+                votes: &votes,
             },
             Personalisation {
                 name: None,
                 email: "a@example.com",
                 unsubscribe_url: "https://x.example/u",
+                votes: &[],
             },
         ] {
             for (template, encoded) in [

@@ -50,6 +50,9 @@ pub struct Composer {
     nonce: String,
     dkim: Option<DkimConfig>,
     skeleton: OnceLock<Result<Skeleton, SkeletonError>>,
+    /// The site's root, where vote links point; none without a site.
+    vote_base: Option<url::Url>,
+    tools: usize,
 }
 
 impl Composer {
@@ -74,7 +77,25 @@ impl Composer {
             nonce: format!("{:032x}", rand::random::<u128>()),
             dkim: None,
             skeleton: OnceLock::new(),
+            vote_base: config.base_url.clone(),
+            tools: issue.tools.len(),
         }
+    }
+
+    /// A reader's ship and skip links for each tool (none without a site).
+    pub fn vote_links(&self, email: &str) -> Vec<(String, String)> {
+        use crate::issue::Verdict;
+        let Some(base) = &self.vote_base else {
+            return Vec::new();
+        };
+        (0..self.tools)
+            .map(|tool| {
+                let link = |verdict| {
+                    crate::votes::link(&self.signer, base, &self.issue_id, tool, verdict, email)
+                };
+                (link(Verdict::Ship), link(Verdict::Skip))
+            })
+            .collect()
     }
 
     /// Pins the Date header (golden tests); by default each message has the send time.
@@ -130,10 +151,12 @@ impl Composer {
         message_id: String,
     ) -> Result<Outgoing, ComposeError> {
         let unsubscribe_url = self.unsubscribe_url(email);
+        let votes = self.vote_links(email);
         let person = Personalisation {
             name,
             email,
             unsubscribe_url: &unsubscribe_url,
+            votes: &votes,
         };
         let address = wire_address(email)?;
         // A name with a line break never reaches a header (`check` reports it).
@@ -307,10 +330,12 @@ pub(crate) mod tests {
         ] {
             let fast = composer.compose(email, name).unwrap();
             let url = composer.unsubscribe_url(email);
+            let votes = composer.vote_links(email);
             let person = Personalisation {
                 name,
                 email,
                 unsubscribe_url: &url,
+                votes: &votes,
             };
             let to = Mailbox::new(name.map(str::to_string), email.parse().unwrap());
             let list_unsubscribe = format!("<{url}>, <{}>", composer.list_unsubscribe_mailto);

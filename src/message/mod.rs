@@ -6,12 +6,14 @@ mod body;
 pub(crate) mod composer;
 mod dkim;
 mod skeleton;
+mod transactional;
 
 use lettre::address::Envelope;
 use sha2::{Digest, Sha256};
 
 pub use composer::{ComposeError, Composer};
 pub use dkim::load_dkim;
+pub use transactional::{OneOff, one_off};
 
 use crate::config::Config;
 

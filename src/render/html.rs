@@ -32,7 +32,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
                             style=(format!("width:600px;max-width:600px;font-family:{};color:{};", theme.font_family, c.text)) {
                             (masthead(issue, cx))
                             (lead(issue, cx, markers))
-                            (at_a_glance(issue, theme))
+                            (at_a_glance(issue, cx, markers))
                             (descriptions(issue, theme))
                             (scorecard(issue, cx))
                             @if let Some(bottom_line) = &issue.bottom_line {
@@ -199,7 +199,9 @@ fn column_width(issue: &Issue) -> u32 {
     100 / issue.tools.len().max(1) as u32
 }
 
-fn at_a_glance(issue: &Issue, theme: &Theme) -> Markup {
+fn at_a_glance(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Markup {
+    let theme = cx.theme;
+    let voting = cx.config.base_url.is_some();
     let width = column_width(issue);
     html! {
         tr { td {
@@ -209,12 +211,33 @@ fn at_a_glance(issue: &Issue, theme: &Theme) -> Markup {
                         td class="stack" width=(format!("{width}%")) valign="top"
                             style=(format!("{}padding-bottom:12px;", column_padding(i, issue.tools.len()))) {
                             (tool_card(tool, theme))
+                            @if voting {
+                                (vote_links(i, theme, markers))
+                            }
                         }
                     }
                 }
             }
         } }
         (spacer(4))
+    }
+}
+
+/// The reader's own ship and skip links for one tool: the community vote.
+fn vote_links(index: usize, theme: &Theme, markers: &Markers) -> Markup {
+    let c = &theme.colors;
+    let tool = u8::try_from(index).unwrap_or(u8::MAX);
+    let link = format!(
+        "color:{};font-weight:700;text-decoration:underline;",
+        c.accent
+    );
+    html! {
+        p class="text" style=(format!("margin:8px 0 0 0;font-size:14px;color:{};", c.text)) {
+            "Your vote: "
+            a class="accent" href=(PreEscaped(markers.marker(Slot::Vote(tool, Verdict::Ship)))) style=(link) { "Ship it" }
+            " \u{b7} "
+            a class="accent" href=(PreEscaped(markers.marker(Slot::Vote(tool, Verdict::Skip)))) style=(link) { "Skip it" }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::pieces::{Piece, Pieces};
 
 use crate::config::Config;
-use crate::issue::Issue;
+use crate::issue::{Issue, MAX_TOOLS, Verdict};
 use crate::templates::{Greeting, Roster, Theme};
 
 pub use text::WIDTH as TEXT_WIDTH;
@@ -26,9 +26,42 @@ pub enum Slot {
     Email,
     /// The recipient's signed one-click unsubscribe address.
     UnsubscribeUrl,
+    /// The recipient's signed link to vote on a tool (by its place).
+    Vote(u8, Verdict),
 }
 
-const SLOTS: [Slot; 3] = [Slot::Greeting, Slot::Email, Slot::UnsubscribeUrl];
+impl Slot {
+    /// A number for the slot, as markers carry it.
+    fn index(self) -> usize {
+        match self {
+            Slot::Greeting => 0,
+            Slot::Email => 1,
+            Slot::UnsubscribeUrl => 2,
+            Slot::Vote(tool, verdict) => {
+                3 + 2 * usize::from(tool) + usize::from(verdict == Verdict::Skip)
+            }
+        }
+    }
+
+    fn from_index(index: usize) -> Option<Slot> {
+        match index {
+            0 => Some(Slot::Greeting),
+            1 => Some(Slot::Email),
+            2 => Some(Slot::UnsubscribeUrl),
+            n if n < 3 + 2 * MAX_TOOLS => {
+                let verdict = if (n - 3) % 2 == 0 {
+                    Verdict::Ship
+                } else {
+                    Verdict::Skip
+                };
+                u8::try_from((n - 3) / 2)
+                    .ok()
+                    .map(|tool| Slot::Vote(tool, verdict))
+            }
+            _ => None,
+        }
+    }
+}
 
 /// What fills the slots for one recipient.
 #[derive(Debug, Clone)]
@@ -36,6 +69,8 @@ pub struct Personalisation<'a> {
     pub name: Option<&'a str>,
     pub email: &'a str,
     pub unsubscribe_url: &'a str,
+    /// Per tool, the ship and skip links (empty when the newsletter has no site).
+    pub votes: &'a [(String, String)],
 }
 
 impl Personalisation<'_> {
@@ -46,6 +81,15 @@ impl Personalisation<'_> {
             Slot::Greeting => greeting.for_name(self.name).into(),
             Slot::Email => self.email.into(),
             Slot::UnsubscribeUrl => self.unsubscribe_url.into(),
+            Slot::Vote(tool, verdict) => self
+                .votes
+                .get(usize::from(tool))
+                .map(|(ship, skip)| match verdict {
+                    Verdict::Ship => ship.as_str(),
+                    Verdict::Skip => skip.as_str(),
+                })
+                .unwrap_or_default()
+                .into(),
         }
     }
 }
@@ -72,8 +116,7 @@ impl Markers {
     }
 
     fn marker(&self, slot: Slot) -> String {
-        let index = SLOTS.iter().position(|s| *s == slot).unwrap_or(0);
-        format!("\u{1}{}:{index}\u{1}", self.nonce)
+        format!("\u{1}{}:{}\u{1}", self.nonce, slot.index())
     }
 
     fn split(&self, rendered: &str, escape_html: bool, greeting: &Greeting) -> Template {
@@ -88,10 +131,10 @@ impl Markers {
             let slot = after[..end]
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| SLOTS.get(i));
+                .and_then(Slot::from_index);
             parts.push(Piece::Literal(rest[..start].to_string()));
             if let Some(slot) = slot {
-                parts.push(Piece::Slot(*slot));
+                parts.push(Piece::Slot(slot));
             }
             rest = &after[end + 1..];
         }
@@ -178,6 +221,7 @@ pub fn fingerprint(rendered: &RenderedIssue) -> String {
         name: None,
         email: "reader@example.invalid",
         unsubscribe_url: "https://example.invalid/unsubscribe",
+        votes: &[],
     };
     let digest = Sha256::new()
         .chain_update(rendered.html.fill(&person))
@@ -215,6 +259,7 @@ mod tests {
             name: Some("Ana <b>&"),
             email: "a@example.com",
             unsubscribe_url: "https://x.example/u?a=1&b=2",
+            votes: &[],
         };
         assert_eq!(
             template.fill(&person),
@@ -236,6 +281,7 @@ mod tests {
             name: Some("X"),
             email: "x@example.com",
             unsubscribe_url: "u",
+            votes: &[],
         };
         assert_eq!(template.fill(&person), rendered);
     }

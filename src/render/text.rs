@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Context, Markers, Slot, long_date, web_url};
-use crate::issue::Issue;
+use crate::issue::{Issue, Verdict};
 use crate::markdown::wrap;
 
 /// Line width of the text part.
@@ -32,7 +32,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
     let _ = writeln!(out, "{}", issue.intro.to_text(WIDTH, ""));
 
     heading(&mut out, "At a glance");
-    for tool in &issue.tools {
+    for (index, tool) in issue.tools.iter().enumerate() {
         let _ = writeln!(out, "{}", tool.display_name());
         field(&mut out, "Category", &tool.category);
         field(&mut out, "In a line", &tool.tagline);
@@ -50,6 +50,19 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
         field(&mut out, "Community", &tool.community_label());
         field(&mut out, "Entry", &tool.pricing);
         field(&mut out, "Link", &tool.link);
+        if cx.config.base_url.is_some() {
+            let tool = u8::try_from(index).unwrap_or(u8::MAX);
+            let _ = writeln!(
+                out,
+                "  Ship it:    {}",
+                markers.marker(Slot::Vote(tool, Verdict::Ship))
+            );
+            let _ = writeln!(
+                out,
+                "  Skip it:    {}",
+                markers.marker(Slot::Vote(tool, Verdict::Skip))
+            );
+        }
         out.push('\n');
     }
 

@@ -44,6 +44,14 @@ impl Links {
         self.reload_if_changed() && self.signer().verify(email, token)
     }
 
+    /// Whether `token` signs `text` (a confirmation or vote link).
+    pub fn verify_text(&self, text: &str, token: &str) -> bool {
+        if self.signer().verify(text, token) {
+            return true;
+        }
+        self.reload_if_changed() && self.signer().verify(text, token)
+    }
+
     /// The signer in use now.
     pub fn signer(&self) -> Signer {
         self.current

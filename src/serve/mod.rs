@@ -1,13 +1,16 @@
 //! `verdict serve`'s HTTP side: one accept loop with limits that no client can
 //! outlast (a cap on connections, a deadline for request headers, a bounded
 //! graceful shutdown), one log line per request, and the routes: one-click
-//! unsubscribe (`unsubscribe`), with signed links whose secret is reloaded when
-//! it is rotated (`links`) and an in-memory index of the suppression list
-//! (`suppressions`).
+//! unsubscribe (`unsubscribe`), sign-ups with double opt-in (`signup`), the
+//! community vote (`vote`) and the static site. Signed links have their secret
+//! reloaded when it is rotated (`links`); both lists are followed in memory
+//! (`lists`), so that no request reads a whole list.
 
 mod links;
-mod suppressions;
+mod lists;
+mod signup;
 mod unsubscribe;
+mod vote;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,20 +26,91 @@ use hyper_util::service::TowerToHyperService;
 use maud::{DOCTYPE, Markup, html};
 
 pub use links::Links;
-pub use suppressions::Suppressions;
+pub use lists::Lists;
+pub use signup::Signups;
 
 /// Request bodies are small forms; anything larger is refused.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
 
 /// What the service needs.
 pub struct Service {
+    pub layout: crate::layout::Layout,
+    pub config: crate::config::Config,
+    pub theme: crate::templates::Theme,
+    pub roster: crate::templates::Roster,
     pub links: Links,
-    pub suppressions: Suppressions,
-    pub newsletter: String,
+    pub lists: Lists,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
     pub unsubscribe_path: String,
-    /// The site `verdict archive` writes, served at the root.
-    pub site: std::path::PathBuf,
+    /// Sign-ups, when the newsletter has a site (`base_url`).
+    pub signups: Option<Signups>,
+}
+
+impl Service {
+    /// An address on the site (`base_url` joined with `path`).
+    fn base_join(&self, path: &str) -> String {
+        self.config
+            .base_url
+            .as_ref()
+            .and_then(|base| {
+                let mut base = base.clone();
+                if !base.path().ends_with('/') {
+                    base.set_path(&format!("{}/", base.path()));
+                }
+                base.join(path).ok()
+            })
+            .map(|url| url.to_string())
+            .unwrap_or_default()
+    }
+
+    /// An issue of the project by its exact id, read now.
+    fn issue(&self, id: &str) -> Option<crate::issue::Issue> {
+        let path = self.layout.issues_dir().join(format!("{id}.toml"));
+        let source = std::fs::read_to_string(&path).ok()?;
+        crate::issue::Issue::parse(&self.layout.display(&path), &source, &self.roster)
+            .ok()
+            .map(|parsed| parsed.issue)
+    }
+
+    /// The page of the newest issue whose send time has passed.
+    fn latest_issue_url(&self) -> Option<String> {
+        let now = chrono::Utc::now();
+        let mut paths: Vec<_> = std::fs::read_dir(self.layout.issues_dir())
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        paths.iter().rev().find_map(|path| {
+            let id = path.file_stem()?.to_str()?;
+            let issue = self.issue(id)?;
+            issue
+                .send_time()
+                .is_some_and(|at| at <= now)
+                .then(|| self.base_join(&format!("issues/{id}.html")))
+        })
+    }
+}
+
+/// The address a request came from: the peer, or, from a proxy on this
+/// machine, the last address it put in `X-Forwarded-For`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl ClientAddr {
+    pub fn behind_proxy(self, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+        if !self.0.is_loopback() {
+            return self.0;
+        }
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|last| last.trim().parse().ok())
+            .unwrap_or(self.0)
+    }
 }
 
 /// What keeps the server within bounds.
@@ -69,8 +143,14 @@ fn router(service: Arc<Service>) -> Router {
             &path,
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
         )
+        .route("/subscribe", axum::routing::post(signup::subscribe))
+        .route(
+            "/subscribe/confirm",
+            get(signup::confirm_page).post(signup::confirm),
+        )
+        .route("/vote", get(vote::vote_page).post(vote::vote))
         .route("/healthz", get(|| async { "ok" }))
-        .merge(site_routes(&service.site))
+        .merge(site_routes(&service.layout.public_dir()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(service)
@@ -146,10 +226,14 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let peer = stream
+            .peer_addr()
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+        let app = app.clone().layer(axum::Extension(ClientAddr(peer)));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;

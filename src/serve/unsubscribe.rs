@@ -32,7 +32,7 @@ pub(super) async fn confirm_page(
     State(service): State<Arc<Service>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let newsletter = &service.newsletter;
+    let newsletter = &service.config.name;
     let Some(email) = verified_address(&service, &query) else {
         return invalid_link(newsletter);
     };
@@ -96,7 +96,7 @@ pub(super) async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
-    let newsletter = service.newsletter.clone();
+    let newsletter = service.config.name.clone();
     let Some(email) = verified_address(&service, &query) else {
         return invalid_link(&newsletter);
     };
@@ -117,7 +117,7 @@ pub(super) async fn unsubscribe(
     }
     let entry = Suppression::now(&email, Reason::Unsubscribed, "one-click unsubscribe");
     let recorder = service.clone();
-    let written = tokio::task::spawn_blocking(move || recorder.suppressions.suppress(entry)).await;
+    let written = tokio::task::spawn_blocking(move || recorder.lists.suppress(entry)).await;
     match written {
         Ok(Ok(_)) => page(
             &newsletter,

@@ -53,7 +53,7 @@ pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
                     @if let Some(preheader) = &issue.preheader {
                         summary { (preheader) }
                     }
-                    content type="html" { (super::page::comparison(cx, issue, 2).into_string()) }
+                    content type="html" { (super::page::comparison(cx, issue, 2, &cx.subscribe_url).into_string()) }
                 }
             }
         }

@@ -177,9 +177,17 @@ pub fn build(project: &Project, out: &Path, now: DateTime<Utc>) -> Result<Built,
         if parsed.send_time().is_none_or(|at| at > now) {
             continue;
         }
+        // Readers' votes count on the page once there are enough of them.
+        let parsed =
+            crate::votes::with_community(layout, &parsed, project.config.community.min_votes)?;
+        let community: Vec<String> = parsed.tools.iter().map(|t| t.community_label()).collect();
         manifest.issues.insert(
             parsed.id.clone(),
-            digest(&[shared.as_bytes(), source.as_bytes()]),
+            digest(&[
+                shared.as_bytes(),
+                source.as_bytes(),
+                community.join(",").as_bytes(),
+            ]),
         );
         issues.push(parsed);
     }

@@ -87,13 +87,19 @@ pub(super) fn issue_page(cx: &SiteContext<'_>, issue: &Issue, description: Strin
         kind: "article",
         root: "../",
     };
-    shell(cx, &meta, comparison(cx, issue, 1)).into_string()
+    shell(cx, &meta, comparison(cx, issue, 1, "../subscribe")).into_string()
 }
 
 /// The comparison itself (also the feed's content): kicker, title, intro, the
 /// tools side by side, their descriptions, the scorecard, the bottom line, and
-/// the call to join. `level` is the heading level of the title.
-pub(super) fn comparison(cx: &SiteContext<'_>, issue: &Issue, level: u8) -> Markup {
+/// the call to join. `level` is the heading level of the title; the form posts
+/// to `subscribe` (relative on the site, so that it works wherever it is served).
+pub(super) fn comparison(
+    cx: &SiteContext<'_>,
+    issue: &Issue,
+    level: u8,
+    subscribe: &str,
+) -> Markup {
     let web = HtmlStyle::web();
     html! {
         article class="issue" {
@@ -122,7 +128,7 @@ pub(super) fn comparison(cx: &SiteContext<'_>, issue: &Issue, level: u8) -> Mark
                 }
             }
         }
-        (call_to_action(cx))
+        (call_to_action(cx, subscribe))
     }
 }
 
@@ -191,13 +197,13 @@ fn verdict_badge(verdict: Verdict) -> Markup {
 }
 
 /// The call to join, with the sign-up form that `verdict serve` answers.
-pub(super) fn call_to_action(cx: &SiteContext<'_>) -> Markup {
+pub(super) fn call_to_action(cx: &SiteContext<'_>, subscribe: &str) -> Markup {
     html! {
         section class="cta" aria-labelledby="join" {
             p class="kicker" { (cx.config.name) }
             h2 id="join" { "Get the next comparison in your inbox" }
             p { (cx.theme.footer_text) }
-            form method="post" action=(cx.subscribe_url) {
+            form method="post" action=(subscribe) {
                 div class="field" {
                     label for="email" { "Email address" }
                     input type="email" id="email" name="email" required autocomplete="email" maxlength="254";
@@ -250,7 +256,7 @@ pub(super) fn index_page(cx: &SiteContext<'_>, issues: &[Listed<'_>]) -> String 
                 }
             }
         }
-        (call_to_action(cx))
+        (call_to_action(cx, "subscribe"))
     };
     shell(cx, &meta, main).into_string()
 }

@@ -190,6 +190,81 @@ pub fn read_all(path: &Path, shown: &str) -> Result<Vec<Subscriber>, ListError> 
     Ok(subscribers)
 }
 
+/// Appends one subscriber (a confirmed sign-up) without rewriting the list, so
+/// that it costs the same whatever the list's length; sends keep their memory
+/// flat (only the rows after the sorted ones are remembered). The caller holds
+/// the subscribers lock. A list whose header has no `consent` column is
+/// rewritten once with one, so that how consent was given is kept.
+pub fn append_subscriber(
+    path: &Path,
+    shown: &str,
+    subscriber: &Subscriber,
+) -> Result<(), ListError> {
+    use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+    let fail = |e| FsError::new("cannot write", path, e);
+    let header = match File::open(path) {
+        Ok(file) => {
+            let mut first = String::new();
+            std::io::BufReader::new(file.take(64 * 1024))
+                .read_line(&mut first)
+                .map_err(|e| FsError::new("cannot read", path, e))?;
+            first
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
+    };
+    let columns: Vec<String> = header
+        .trim_end_matches(['\r', '\n'])
+        .split(',')
+        .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    if header.trim().is_empty() || !columns.iter().any(|c| c == "consent") {
+        let mut all = read_all(path, shown)?;
+        all.push(subscriber.clone());
+        write_list(path, &all)?;
+        return Ok(());
+    }
+    let at = subscriber
+        .subscribed_at
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default();
+    let row: Vec<&str> = columns
+        .iter()
+        .map(|column| match column.as_str() {
+            "email" => subscriber.email.as_str(),
+            "name" => subscriber.name.as_deref().unwrap_or(""),
+            "subscribed_at" => at.as_str(),
+            "consent" => subscriber.consent.as_deref().unwrap_or(""),
+            _ => "",
+        })
+        .collect();
+    let mut line = Vec::new();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut line);
+        writer
+            .write_record(&row)
+            .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
+        writer.flush().map_err(fail)?;
+    }
+    let mut file = crate::fs::open_append(path, 0o644)?;
+    let len = file.metadata().map_err(fail)?.len();
+    if len > 0 {
+        let mut last = [0u8];
+        let mut reader = File::open(path).map_err(fail)?;
+        reader.seek(SeekFrom::Start(len - 1)).map_err(fail)?;
+        reader.read_exact(&mut last).map_err(fail)?;
+        if last[0] != b'\n' {
+            line.insert(0, b'\n');
+        }
+    }
+    file.write_all(&line)
+        .and_then(|()| file.sync_data())
+        .map_err(fail)?;
+    Ok(())
+}
+
 /// Rewrites the list atomically, sorted by address: a sorted list lets a send
 /// drop duplicates by comparing neighbours, in constant memory.
 pub fn write_list(path: &Path, subscribers: &[Subscriber]) -> Result<(), FsError> {

@@ -9,9 +9,11 @@ mod suppression;
 
 use std::fs::File;
 
-pub use list::{ListReader, Subscriber, export_csv, read_all, write_list};
+pub use list::{ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list};
 pub use problems::{ListError, RowProblem, report as problems_report};
-pub use suppression::{Reason, Suppression, append_suppressions, read_suppressions};
+pub use suppression::{
+    Reason, Suppression, append_suppressions, read_suppressions, suppressed_now,
+};
 
 use crate::fs::FsError;
 use crate::layout::Layout;
@@ -76,10 +78,7 @@ pub fn lock(layout: &Layout) -> Result<ListLock, FsError> {
 pub fn suppress(layout: &Layout, entries: &[Suppression]) -> Result<usize, ListError> {
     let _lock = lock(layout)?;
     let path = layout.suppressed();
-    let existing: std::collections::HashSet<String> = read_suppressions(&path, "")?
-        .into_iter()
-        .map(|s| s.email)
-        .collect();
+    let existing = suppressed_now(&read_suppressions(&path, "")?);
     let mut seen = std::collections::HashSet::new();
     let new: Vec<Suppression> = entries
         .iter()

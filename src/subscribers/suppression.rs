@@ -1,6 +1,8 @@
 //! The suppression list: addresses that must never be mailed again
 //! (unsubscribed, bounced, complained). Appended to under the subscribers lock by
-//! `verdict serve` and `verdict send` alike; it always wins.
+//! `verdict serve` and `verdict send` alike; it always wins. It is a history: an
+//! address that came back through a confirmed sign-up gets a `resubscribed` row
+//! after its earlier ones, and an address is suppressed when its last row says so.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -22,14 +24,26 @@ pub enum Reason {
     Unsubscribed,
     Bounced,
     Complained,
+    /// Came back through a confirmed sign-up: lifts the rows before it.
+    Resubscribed,
 }
 
 impl Reason {
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Unsubscribed => "unsubscribed",
+            Reason::Bounced => "bounced",
+            Reason::Complained => "complained",
+            Reason::Resubscribed => "resubscribed",
+        }
+    }
+
     fn parse(text: &str) -> Option<Reason> {
         match text.trim().to_ascii_lowercase().as_str() {
             "" | "unsubscribed" | "unsubscribe" | "manual" => Some(Reason::Unsubscribed),
             "bounced" | "bounce" => Some(Reason::Bounced),
             "complained" | "complaint" => Some(Reason::Complained),
+            "resubscribed" => Some(Reason::Resubscribed),
             _ => None,
         }
     }
@@ -124,7 +138,7 @@ fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
             start,
             raw_reason,
             format!("unknown reason `{raw_reason}`"),
-            "expected unsubscribed, bounced or complained",
+            "expected unsubscribed, bounced, complained or resubscribed",
         )
     })?;
     let at = optional_date(start, record.get(2))?;
@@ -134,6 +148,19 @@ fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
         at,
         detail: record.get(3).unwrap_or("").to_string(),
     })
+}
+
+/// The addresses suppressed now: those whose last row is not a resubscription.
+pub fn suppressed_now(entries: &[Suppression]) -> std::collections::HashSet<String> {
+    let mut now = std::collections::HashSet::new();
+    for entry in entries {
+        if entry.reason == Reason::Resubscribed {
+            now.remove(&entry.email);
+        } else {
+            now.insert(entry.email.clone());
+        }
+    }
+    now
 }
 
 /// The last byte of a file, if it has one.
@@ -195,11 +222,7 @@ pub fn append_suppressions(path: &Path, entries: &[Suppression]) -> Result<(), F
                 .at
                 .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
                 .unwrap_or_default();
-            let reason = match entry.reason {
-                Reason::Unsubscribed => "unsubscribed",
-                Reason::Bounced => "bounced",
-                Reason::Complained => "complained",
-            };
+            let reason = entry.reason.label();
             writer
                 .write_record([
                     entry.email.as_str(),

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub use outbox::Outbox;
 pub use reply::{Class, Failure, Stage, classify, escape_reply};
-pub use resolve::{Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, read_password};
+pub use resolve::{Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, open_for};
 pub use smtp::Smtp;
 pub use spec::{SmtpEndpoint, SpecError, TlsMode, TransportSpec};
 

@@ -82,6 +82,37 @@ pub fn choose(
     Ok(Chosen { spec, origin })
 }
 
+/// The transport a project sends through (the flag, else `VERDICT_TRANSPORT`,
+/// else verdict.toml), opened with its password and the sending deadlines.
+pub fn open_for(
+    config: &crate::config::Config,
+    layout: &crate::layout::Layout,
+    flag: Option<&str>,
+    pool_size: u32,
+    dangerous_accept_invalid_certs: bool,
+) -> Result<(Chosen, super::AnyTransport), OpenError> {
+    let env = std::env::var(TRANSPORT_ENV).ok();
+    let chosen = choose(flag, env.as_deref(), &config.transport)?;
+    let password_file = config
+        .smtp_password_file
+        .as_ref()
+        .map(|f| layout.resolve(f));
+    let password = read_password(std::env::var(PASSWORD_ENV).ok(), password_file.as_deref())?;
+    crate::debug!("transport {}", chosen.spec);
+    let transport = super::open(
+        &chosen.spec,
+        layout.root(),
+        super::SmtpOptions {
+            password,
+            pool_size,
+            timeout: config.sending.timeout,
+            connect_timeout: config.sending.connect_timeout,
+            dangerous_accept_invalid_certs,
+        },
+    )?;
+    Ok((chosen, transport))
+}
+
 /// The SMTP password: the environment's, else the first line of `file`.
 pub fn read_password(
     env: Option<String>,

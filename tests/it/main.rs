@@ -15,6 +15,7 @@ mod safety;
 mod send;
 mod serve;
 mod server;
+mod signup;
 mod site;
 mod smtp;
 mod subscribers;

@@ -29,10 +29,17 @@ fn fill(
     name: Option<&str>,
 ) -> (String, String) {
     let url = test_signer().url(project.config.unsubscribe_url.as_str(), email);
+    let issue = project
+        .load_issue(&project.find_issue(DEMO_ISSUE).unwrap())
+        .unwrap()
+        .issue;
+    let votes =
+        Composer::new(&project.config, &issue, rendered.clone(), test_signer()).vote_links(email);
     let person = Personalisation {
         name,
         email,
         unsubscribe_url: &url,
+        votes: &votes,
     };
     (rendered.html.fill(&person), rendered.text.fill(&person))
 }

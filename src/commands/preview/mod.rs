@@ -49,7 +49,8 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let path = project.find_issue(&args.issue)?;
     let parsed = project.load_issue(&path)?;
-    let issue = &parsed.issue;
+    let issue =
+        &crate::votes::with_community(layout, &parsed.issue, project.config.community.min_votes)?;
     let email = crate::subscribers::normalize_address(&args.to)?;
     let rendered = render::render(issue, project.context());
     let signer = Signer::load(layout)?;
@@ -57,10 +58,12 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let composer = Composer::new(&project.config, issue, rendered.clone(), signer).with_dkim(dkim);
     let outgoing = composer.compose(&email, args.name.as_deref())?;
     let unsubscribe_url = composer.unsubscribe_url(&email);
+    let votes = composer.vote_links(&email);
     let person = Personalisation {
         name: args.name.as_deref(),
         email: &email,
         unsubscribe_url: &unsubscribe_url,
+        votes: &votes,
     };
     let out = match args.out {
         Some(dir) if dir.is_absolute() => dir,

@@ -21,7 +21,7 @@ use crate::ledger::{self, SendLock};
 use crate::message::{self, Composer};
 use crate::project::Project;
 use crate::render;
-use crate::transport::{self, AnyTransport, Chosen, SmtpOptions, Transport};
+use crate::transport::{self, AnyTransport, Chosen, Transport};
 use crate::unsubscribe::Signer;
 
 /// Send every due issue, or the ones named. Safe to run from cron: it sends each
@@ -263,42 +263,27 @@ fn choose_transport(project: &Project, args: &Args) -> Result<Chosen> {
     )?)
 }
 
-fn open_transport(
-    project: &Project,
-    args: &Args,
-    chosen: &Chosen,
-    pool: u32,
-) -> Result<AnyTransport> {
-    let password_file = project
-        .config
-        .smtp_password_file
-        .as_ref()
-        .map(|f| project.layout.resolve(f));
-    let password = transport::read_password(
-        std::env::var(transport::PASSWORD_ENV).ok(),
-        password_file.as_deref(),
+fn open_transport(project: &Project, args: &Args, pool: u32) -> Result<AnyTransport> {
+    let (_, transport) = transport::open_for(
+        &project.config,
+        &project.layout,
+        args.transport.as_deref(),
+        pool,
+        args.dangerous_accept_invalid_certs,
     )?;
-    crate::debug!("transport {}", chosen.spec);
-    let sending = &project.config.sending;
-    Ok(transport::open(
-        &chosen.spec,
-        project.layout.root(),
-        SmtpOptions {
-            password,
-            pool_size: pool,
-            timeout: sending.timeout,
-            connect_timeout: sending.connect_timeout,
-            dangerous_accept_invalid_certs: args.dangerous_accept_invalid_certs,
-        },
-    )?)
+    Ok(transport)
 }
 
+/// The composer of an issue as readers see it now (with the community vote),
+/// and the fingerprint of the issue file's own content.
 fn composer(project: &Project, issue: &Issue, signer: &Signer) -> Result<(Composer, String)> {
     let dkim = message::load_dkim(&project.config, &project.layout)?;
-    let rendered = render::render(issue, project.context());
-    let fingerprint = render::fingerprint(&rendered);
+    let fingerprint = render::fingerprint(&render::render(issue, project.context()));
+    let issue =
+        crate::votes::with_community(&project.layout, issue, project.config.community.min_votes)?;
+    let rendered = render::render(&issue, project.context());
     Ok((
-        Composer::new(&project.config, issue, rendered, signer.clone()).with_dkim(dkim),
+        Composer::new(&project.config, &issue, rendered, signer.clone()).with_dkim(dkim),
         fingerprint,
     ))
 }
@@ -358,8 +343,7 @@ fn send(
     let style = ProgressStyle::pick(args.quiet);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let chosen = choose_transport(project, args)?;
-        let transport = Arc::new(open_transport(project, args, &chosen, concurrency)?);
+        let transport = Arc::new(open_transport(project, args, concurrency)?);
         if !args.quiet {
             crate::say!("sending through {transport}");
         }
@@ -521,8 +505,7 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
     let composer = composer.for_test_copies();
     let runtime = runtime()?;
     runtime.block_on(async {
-        let chosen = choose_transport(project, args)?;
-        let transport = open_transport(project, args, &chosen, 1)?;
+        let transport = open_transport(project, args, 1)?;
         let mut failed = Vec::new();
         for email in &addresses {
             let message = composer.compose_test_copy(email)?;

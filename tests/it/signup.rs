@@ -1,0 +1,451 @@
+//! Readers join and vote through `verdict serve`, against the running binary:
+//! double opt-in with the confirmation and welcome emails in the outbox,
+//! resubscribing, answers that do not tell who is on the list, limits, expired
+//! and forged links, and votes recorded once per reader and tool.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use mail_parser::MessageParser;
+use verdict::unsubscribe::Signer;
+
+use crate::browser::{Look, open};
+use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::server::{SECRET, Serve, get, post};
+
+/// The .eml files in the project's outbox, newest last.
+fn outbox(project: &TestProject) -> Vec<PathBuf> {
+    let dir = project.path().join("outbox");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+    files
+}
+
+/// The messages in the outbox to one address.
+fn mail_to(project: &TestProject, email: &str) -> Vec<String> {
+    outbox(project)
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .filter_map(|raw| {
+            let message = MessageParser::default().parse(&raw)?;
+            let to = message.to()?.first()?.address()?.to_string();
+            (to == email).then(|| String::from_utf8_lossy(&raw).into_owned())
+        })
+        .collect()
+}
+
+fn text_of(raw: &str) -> String {
+    let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+    message.body_text(0).unwrap().into_owned()
+}
+
+/// The first link in a text that starts with `prefix`.
+fn link_in(text: &str, prefix: &str) -> String {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
+    text[at..]
+        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn local(serve: &Serve, link: &str) -> String {
+    link.replace("https://verdicts.example.com", &serve.base)
+}
+
+fn sign_up(serve: &Serve, email: &str, name: &str) -> (u16, String) {
+    let body = format!(
+        "email={}&name={}&website=",
+        urlencode(email),
+        urlencode(name)
+    );
+    post(&format!("{}/subscribe", serve.base), &body)
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn a_reader_signs_up_confirms_and_is_welcomed() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let (status, page) = sign_up(
+        &serve,
+        "New.Reader@Example.com",
+        "Nina <b>Spam</b> http://spam.example",
+    );
+    assert_eq!(status, 200);
+    assert!(page.contains("Check your inbox"));
+    let confirmations = mail_to(&project, "new.reader@example.com");
+    assert_eq!(confirmations.len(), 1);
+    let text = text_of(&confirmations[0]);
+    assert!(
+        !confirmations[0].contains("Nina") && !confirmations[0].contains("spam.example"),
+        "the confirmation carries nothing the requester typed"
+    );
+    let link = link_in(&text, "https://verdicts.example.com/subscribe/confirm?");
+    let before = project.read("subscribers/subscribers.csv");
+
+    let (status, page) = get(&local(&serve, &link));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<form id=\"confirm\" method=\"post\"") && page.contains(".submit()"),
+        "{page}"
+    );
+    assert_eq!(
+        project.read("subscribers/subscribers.csv"),
+        before,
+        "GET subscribes nobody"
+    );
+
+    let (status, page) = post(&local(&serve, &link), "");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You are subscribed"));
+    let list = project.read("subscribers/subscribers.csv");
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("new.reader@example.com,"))
+        .expect("on the list");
+    assert!(
+        row.contains("Nina <b>Spam</b> http://spam.example"),
+        "{row}"
+    );
+    assert!(
+        row.contains("double opt-in: asked 20")
+            && row.contains("through the sign-up form, confirmed 20"),
+        "{row}"
+    );
+    assert!(
+        list.starts_with("email,name,subscribed_at,consent\n"),
+        "{list}"
+    );
+
+    let mail = mail_to(&project, "new.reader@example.com");
+    assert_eq!(mail.len(), 2, "a welcome email");
+    let welcome = text_of(&mail[1]);
+    assert!(
+        welcome.contains(&format!(
+            "https://verdicts.example.com/issues/{DEMO_ISSUE}.html"
+        )),
+        "{welcome}"
+    );
+    assert!(mail[1].contains("List-Unsubscribe: <https://verdicts.example.com/unsubscribe?u="));
+    // A second confirmation changes nothing and sends nothing.
+    assert_eq!(post(&local(&serve, &link), "").0, 200);
+    assert_eq!(mail_to(&project, "new.reader@example.com").len(), 2);
+    assert_eq!(
+        project
+            .read("subscribers/subscribers.csv")
+            .matches("new.reader@example.com")
+            .count(),
+        1
+    );
+    // The next issue goes to them.
+    project.write(
+        "issues/2026-12-03-next.toml",
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
+    );
+    project.run(&["send"]).success();
+    assert_eq!(
+        mail_to(&project, "new.reader@example.com").len(),
+        4,
+        "both due issues reach them"
+    );
+}
+
+#[test]
+fn an_unsubscribed_reader_comes_back_only_through_a_confirmed_sign_up() {
+    let project = TestProject::demo();
+    // ops@example.org unsubscribed earlier (the demo's suppression list).
+    assert!(project.run(&["subscribers", "add", "ops@example.org"]).code == 2);
+    let serve = Serve::start(&project);
+    sign_up(&serve, "ops@example.org", "");
+    let link = link_in(
+        &text_of(&mail_to(&project, "ops@example.org")[0]),
+        "https://verdicts.example.com/subscribe/confirm?",
+    );
+    assert_eq!(post(&local(&serve, &link), "").0, 200);
+    let history = project.read("subscribers/suppressed.csv");
+    let unsubscribed = history.find("ops@example.org,unsubscribed").unwrap();
+    let resubscribed = history.find("ops@example.org,resubscribed").unwrap();
+    assert!(
+        unsubscribed < resubscribed,
+        "the history is kept:\n{history}"
+    );
+    project.run(&["send"]).success();
+    assert!(
+        mail_to(&project, "ops@example.org").len() >= 2,
+        "the issue reaches them again"
+    );
+}
+
+#[test]
+fn the_answer_does_not_tell_who_is_on_the_list() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    sign_up(&serve, "pending@example.com", "");
+    let answers: HashSet<(u16, String)> = [
+        "brand-new@example.com",
+        "pending@example.com",
+        "ml-team@example.com",
+        "ops@example.org",
+    ]
+    .iter()
+    .map(|email| sign_up(&serve, email, ""))
+    .collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(
+        mail_to(&project, "ml-team@example.com").is_empty(),
+        "a subscriber gets nothing"
+    );
+    assert_eq!(
+        mail_to(&project, "pending@example.com").len(),
+        1,
+        "one confirmation per address within the window"
+    );
+}
+
+#[test]
+fn limits_honeypot_and_bad_input() {
+    let project = TestProject::demo();
+    project.write(
+        "verdict.toml",
+        &format!(
+            "{}\n[signup]\nper_client_per_hour = 4\nper_hour = 2\n",
+            project.read("verdict.toml")
+        ),
+    );
+    let serve = Serve::start(&project);
+    let (status, _) = post(
+        &format!("{}/subscribe", serve.base),
+        "email=bot%40example.com&website=http%3A%2F%2Fspam",
+    );
+    assert_eq!(status, 200, "a bot gets the same answer");
+    assert!(
+        mail_to(&project, "bot@example.com").is_empty(),
+        "and nothing is sent"
+    );
+    sign_up(&serve, "one@example.com", "");
+    sign_up(&serve, "two@example.com", "");
+    let (status, _) = sign_up(&serve, "three@example.com", "");
+    assert_eq!(status, 200);
+    assert!(
+        mail_to(&project, "three@example.com").is_empty(),
+        "over the hourly cap nothing is sent"
+    );
+    let (status, _) = sign_up(&serve, "four@example.com", "");
+    assert_eq!(status, 429, "over the cap per client");
+    // A client behind the proxy is its forwarded address.
+    let other = crate::server::agent()
+        .post(&format!("{}/subscribe", serve.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "203.0.113.7")
+        .send("email=five%40example.com")
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 200);
+
+    let fresh = TestProject::demo();
+    let serve = Serve::start(&fresh);
+    assert_eq!(sign_up(&serve, "not an address", "").0, 400);
+    assert_eq!(sign_up(&serve, "ok@example.com", &"x".repeat(101)).0, 400);
+    assert_eq!(sign_up(&serve, "ok@example.com", "two\nlines").0, 400);
+    assert_eq!(
+        post(
+            &format!("{}/subscribe", serve.base),
+            &format!("email=a%40example.com&name={}", "x".repeat(5000))
+        )
+        .0,
+        413
+    );
+    assert!(outbox(&fresh).is_empty());
+}
+
+#[test]
+fn forged_altered_and_expired_links_subscribe_nobody() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    sign_up(&serve, "careful@example.com", "");
+    let link = local(
+        &serve,
+        &link_in(
+            &text_of(&mail_to(&project, "careful@example.com")[0]),
+            "https://verdicts.example.com/subscribe/confirm?",
+        ),
+    );
+    let before = project.read("subscribers/subscribers.csv");
+    let altered_id = link.replacen("p=", "p=0", 1);
+    let forged = format!(
+        "{}/subscribe/confirm?p={}&e=9999999999&t=AAAA",
+        serve.base,
+        "0".repeat(32)
+    );
+    let expires: i64 = link
+        .split("e=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let later = link.replace(&format!("e={expires}"), &format!("e={}", expires + 3600));
+    for bad in [&altered_id, &forged, &later] {
+        assert_eq!(get(bad).0, 403, "{bad}");
+        assert_eq!(post(bad, "").0, 403, "{bad}");
+    }
+    // A link signed right but past its time.
+    let id = link.split("p=").nth(1).unwrap().split('&').next().unwrap();
+    let past = chrono::Utc::now().timestamp() - 60;
+    let token = Signer::new(SECRET, &[])
+        .unwrap()
+        .token(&format!("confirm:{id}:{past}"));
+    let expired = format!("{}/subscribe/confirm?p={id}&e={past}&t={token}", serve.base);
+    assert_eq!(get(&expired).0, 410);
+    assert_eq!(post(&expired, "").0, 410);
+    assert_eq!(project.read("subscribers/subscribers.csv"), before);
+}
+
+/// The vote links of one reader's copy of the demo issue, as (ship, skip) per tool.
+fn vote_links(project: &TestProject, email: &str) -> Vec<(String, String)> {
+    let raw = mail_to(project, email)
+        .into_iter()
+        .next()
+        .expect("the issue in the outbox");
+    let text = text_of(&raw);
+    let links: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            l.trim_start().starts_with("Ship it:") || l.trim_start().starts_with("Skip it:")
+        })
+        .map(|l| l.split_whitespace().last().unwrap().to_string())
+        .collect();
+    links
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+#[test]
+fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_minimum() {
+    let project = TestProject::demo();
+    project.write(
+        "verdict.toml",
+        &format!(
+            "{}\n[community]\nmin_votes = 3\n",
+            project.read("verdict.toml")
+        ),
+    );
+    let mut send = project.command();
+    send.env("VERDICT_SECRET", SECRET).arg("send");
+    assert!(send.status().unwrap().success());
+    let serve = Serve::start(&project);
+    let ml = vote_links(&project, "ml-team@example.com");
+    assert_eq!(ml.len(), 2, "a ship and a skip link per tool");
+    let (status, page) = get(&local(&serve, &ml[0].0));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Axolotl v0.16") && page.contains("ship it"),
+        "{page}"
+    );
+    assert!(
+        !project
+            .path()
+            .join(format!("state/votes/{DEMO_ISSUE}.log"))
+            .exists(),
+        "GET records nothing"
+    );
+    assert_eq!(post(&local(&serve, &ml[0].0), "").0, 200);
+    assert_eq!(
+        post(&local(&serve, &ml[0].1), "").0,
+        200,
+        "a change of mind"
+    );
+    for email in ["labs@example.org", "qa@example.com"] {
+        let links = vote_links(&project, email);
+        assert_eq!(post(&local(&serve, &links[0].0), "").0, 200);
+    }
+    let votes = project.run(&["votes", DEMO_ISSUE]);
+    votes.success();
+    votes.stdout_has("Axolotl v0.16: 2 ship, 1 skip: community 67%");
+    votes.stdout_has(
+        "Mistral Medium 3 (72B Instruct): 0 ship, 0 skip: community \u{2014} (shown from 3 votes)",
+    );
+    project
+        .run(&["status", DEMO_ISSUE])
+        .stdout_has("vote: Axolotl v0.16: 2 ship, 1 skip: community 67%");
+    project.run(&["archive"]).success();
+    let page = project.read(&format!("public/issues/{DEMO_ISSUE}.html"));
+    assert!(
+        page.contains("<dt>Community</dt><dd>67%</dd>"),
+        "the page shows the tally"
+    );
+    let out = project.preview(DEMO_ISSUE, &[]);
+    assert!(
+        std::fs::read_to_string(out.join(format!("{DEMO_ISSUE}.txt")))
+            .unwrap()
+            .contains("Community:  67%")
+    );
+    // Forged or altered links record nothing.
+    let log = project.read(&format!("state/votes/{DEMO_ISSUE}.log"));
+    let altered = local(&serve, &ml[0].0.replace("v=ship", "v=skip"));
+    let other_tool = local(&serve, &ml[0].0.replace("n=0", "n=1"));
+    let other_reader = local(
+        &serve,
+        &ml[0]
+            .0
+            .replace("u=bWwtdGVhbUBleGFtcGxlLmNvbQ", "u=bGFic0BleGFtcGxlLm9yZw"),
+    );
+    for bad in [altered, other_tool, other_reader] {
+        assert_eq!(post(&bad, "").0, 403, "{bad}");
+    }
+    assert_eq!(project.read(&format!("state/votes/{DEMO_ISSUE}.log")), log);
+    // The issue file's own figure wins.
+    project.edit(
+        &format!("issues/{DEMO_ISSUE}.toml"),
+        "# No community vote yet: it renders as \"—\".",
+        "community_vote = 50",
+    );
+    project
+        .run(&["votes", DEMO_ISSUE])
+        .stdout_has("community 50% (set in the issue file)");
+}
+
+#[test]
+fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
+    let project = TestProject::demo();
+    project.run(&["archive"]).success();
+    let serve = Serve::start(&project);
+    let page = open(
+        &format!("{}/issues/{DEMO_ISSUE}.html", serve.base),
+        &Look::at(375)
+            .type_into("#email", "browser.reader@example.com")
+            .type_into("#name", "Bea")
+            .submit("form button[type=submit]")
+            .eval("return document.querySelector('h1').textContent"),
+    );
+    assert_eq!(page.eval(0), "Check your inbox");
+    let link = link_in(
+        &text_of(&mail_to(&project, "browser.reader@example.com")[0]),
+        "https://verdicts.example.com/subscribe/confirm?",
+    );
+    let confirmed = open(
+        &local(&serve, &link),
+        &Look::at(375).eval("return document.querySelector('h1').textContent"),
+    );
+    assert_eq!(
+        confirmed.eval(0),
+        "You are subscribed",
+        "the page confirmed itself"
+    );
+    let list = project.read("subscribers/subscribers.csv");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("browser.reader@example.com,Bea,")),
+        "{list}"
+    );
+}
