@@ -111,6 +111,16 @@ impl Layout {
             .join(format!("{issue_id}.log"))
     }
 
+    /// What the relays did today, and which was found down.
+    pub fn relay_book(&self) -> PathBuf {
+        self.state_dir().join("relays.json")
+    }
+
+    /// Reports read by `verdict bounces import`, so that none counts twice.
+    pub fn bounces_seen(&self) -> PathBuf {
+        self.state_dir().join("bounces-seen.log")
+    }
+
     /// Sign-ups waiting for their confirmation.
     pub fn pending_signups(&self) -> PathBuf {
         self.state_dir().join("signups.log")

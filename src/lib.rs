@@ -38,6 +38,7 @@ mod fs;
 mod log;
 mod markdown;
 mod pieces;
+mod relay_book;
 mod serve;
 mod site;
 mod subscribers;
@@ -50,6 +51,24 @@ pub use error::{Error, Result, exit};
 
 use cli::{Cli, Command};
 
+/// The environment variable that sets the time verdict takes as now (RFC 3339),
+/// to rehearse a run on another day.
+pub const NOW_ENV: &str = "VERDICT_NOW";
+
+/// Now: the clock's, or `VERDICT_NOW`'s when set.
+fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+    match std::env::var(NOW_ENV) {
+        Ok(text) if !text.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "{NOW_ENV}={text} is not a time: {e}; expected RFC 3339 such as 2026-12-01T09:00:00Z"
+                ))
+            }),
+        _ => Ok(chrono::Utc::now()),
+    }
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     if cli.verbose || std::env::var("VERDICT_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug")) {
@@ -61,7 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         cli.project.display()
     );
     let layout = layout::Layout::new(cli.project.clone());
-    let now = chrono::Utc::now();
+    let now = now()?;
     match cli.command {
         Command::New(args) => commands::new::execute(&layout, args),
         Command::Archive(args) => commands::archive::execute(&layout, args, now),

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::ledger::{self, Outcome, Record};
 use crate::project::Project;
+use crate::relay_book::{RelayBook, next_day};
 
 /// Show every issue: draft, scheduled, due, sending or sent, with counts.
 #[derive(Debug, clap::Args)]
@@ -50,6 +51,11 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
                 continue;
             }
         };
+        let window_closed = issue
+            .not_after
+            .as_ref()
+            .map(|n| n.value)
+            .filter(|end| *end <= now);
         let ledger_path = layout.ledger(&issue.id);
         let index = match ledger::load(&ledger_path) {
             Ok(index) => index,
@@ -64,13 +70,21 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             cutoff: index.started,
             retry: &RetryFailed::No,
             give_up_before: Some(now - project.config.sending.give_up_after),
-            window_closed: false,
+            window_closed: window_closed.is_some(),
         };
         let tally = audience.walk(&selection, |_| {})?;
         let untried = tally
             .to_send
             .saturating_sub(index.count(Outcome::Deferred) as u64);
         let state = match (issue.send_time(), index.started, index.complete) {
+            _ if window_closed.is_some()
+                && (!index.complete || index.count(Outcome::Expired) > 0) =>
+            {
+                format!(
+                    "expired (its send window closed at {})",
+                    window_closed.unwrap_or_default()
+                )
+            }
             (_, _, true) if index.count(Outcome::Expired) > 0 => {
                 "sent (some given up on)".to_string()
             }
@@ -110,6 +124,9 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             return Ok(());
         }
     }
+    if args.issues.is_empty() {
+        relay_lines(&project, now, &mut out)?;
+    }
     if !failures.is_empty() {
         return Err(Error::failed(failures.join("\n")));
     }
@@ -118,6 +135,54 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     } else {
         Err(Error::Invalid(invalid))
     }
+}
+
+/// Today's count of each `[[relay]]` against its cap, and the relays the last
+/// run found down.
+fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Result<()> {
+    let zone = project.config.time_zone;
+    let book = RelayBook::load(&project.layout, now, zone)?;
+    if project.config.relays.is_empty() && book.down.is_empty() {
+        return Ok(());
+    }
+    out.line(&format!(
+        "relays on {} ({zone}):",
+        book.day.map(|d| d.to_string()).unwrap_or_default()
+    ));
+    let mut named: Vec<(String, Option<u64>)> = project
+        .config
+        .relays
+        .iter()
+        .map(|r| (r.name.clone(), r.daily_cap))
+        .collect();
+    for name in book.down.keys() {
+        if !named.iter().any(|(n, _)| n == name) {
+            named.push((name.clone(), None));
+        }
+    }
+    for (name, cap) in named {
+        let delivered = book.delivered.get(&name).copied().unwrap_or(0);
+        let count = match cap {
+            Some(cap) if delivered >= cap => {
+                format!(
+                    "{delivered} of {cap} delivered today (cap spent; resumes {})",
+                    next_day(now, zone)
+                        .with_timezone(&zone)
+                        .format("%Y-%m-%d %H:%M %Z")
+                )
+            }
+            Some(cap) => format!("{delivered} of {cap} delivered today"),
+            None => format!("{delivered} delivered today"),
+        };
+        out.line(&format!("  {name}: {count}"));
+        if let Some((at, reason)) = book.down.get(&name) {
+            out.line(&format!(
+                "    down since {}: {reason}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Standard output that ends quietly when the reader goes away

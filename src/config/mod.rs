@@ -42,6 +42,10 @@ pub struct Config {
     pub dkim: Option<DkimSettings>,
     pub community: Community,
     pub signup: Signup,
+    /// The newsletter's time zone: daily caps count per calendar day in it.
+    pub time_zone: chrono_tz::Tz,
+    /// Relays that share the sending (`[[relay]]`); empty: `transport` alone.
+    pub relays: Vec<RelayConfig>,
     /// The file as read, to locate problems found after reading (a DKIM key that
     /// does not load).
     pub source: FileDiagnostics,
@@ -78,6 +82,25 @@ impl Default for Sending {
             give_up_after: chrono::Duration::hours(72),
         }
     }
+}
+
+/// One relay of `[[relay]]`.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// How status and summaries name it (default: its transport).
+    pub name: String,
+    pub transport: TransportSpec,
+    /// Messages per second through it; the [sending] rate when absent.
+    pub rate: Option<f64>,
+    /// Its connections at once; the [sending] concurrency when absent.
+    pub concurrency: Option<u32>,
+    /// Messages it may take per calendar day; no cap when absent.
+    pub daily_cap: Option<u64>,
+    /// Its share of the audience, relative to the others' (default 1).
+    pub weight: u32,
+    /// A file with its SMTP password (else VERDICT_SMTP_PASSWORD or
+    /// smtp_password_file).
+    pub password_file: Option<PathBuf>,
 }
 
 /// The readers' vote on each tool.

@@ -9,7 +9,7 @@ use lettre::message::Mailbox;
 use toml::de::DeTable;
 use url::Url;
 
-use super::{Community, Config, DkimAlgorithm, DkimSettings, Sending, Signup, bounds};
+use super::{Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Signup, bounds};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::table_reader::{Located, TableReader};
 use crate::transport::TransportSpec;
@@ -94,6 +94,11 @@ fn read_config(
     let sending = reader.table("sending", "a [sending] table");
     let dkim = reader.table("dkim", "a [dkim] table");
     let community = reader.table("community", "a [community] table");
+    let time_zone = reader.optional::<String>(
+        "time_zone",
+        "an IANA time zone such as \"Europe/Berlin\" or \"UTC\"",
+    );
+    let relays = reader.tables("relay", "one [[relay]] table per relay");
     let signup = reader.table("signup", "a [signup] table");
     reader.finish();
 
@@ -121,6 +126,34 @@ fn read_config(
         None => Some(None),
         Some((span, table)) => read_dkim(span, table, diagnostics).map(Some),
     };
+    let time_zone = match time_zone {
+        None => Some(chrono_tz::Tz::UTC),
+        Some(zone) => match zone.value.parse::<chrono_tz::Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("`{}` is not a time zone", zone.value))
+                        .at(zone.span)
+                        .help("expected an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\""),
+                );
+                None
+            }
+        },
+    };
+    let relays: Vec<Option<RelayConfig>> = relays
+        .unwrap_or_default()
+        .iter()
+        .map(|(span, table)| read_relay(span.clone(), table, diagnostics))
+        .collect();
+    let mut names = std::collections::HashSet::new();
+    for relay in relays.iter().flatten() {
+        if !names.insert(relay.name.clone()) {
+            diagnostics.push(
+                Diagnostic::error(format!("two relays are named `{}`", relay.name))
+                    .help("give each [[relay]] a name of its own: name = \"backup\""),
+            );
+        }
+    }
     let community = match community {
         None => Some(Community::default()),
         Some((_, table)) => read_community(table, diagnostics),
@@ -158,6 +191,8 @@ fn read_config(
         dkim: dkim?,
         community: community?,
         signup: signup?,
+        time_zone: time_zone?,
+        relays: relays.into_iter().collect::<Option<Vec<_>>>()?,
         source: FileDiagnostics::new(source.path.clone(), source.source.clone()),
     })
 }
@@ -244,6 +279,70 @@ fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Optio
         timeout: timeout?,
         connect_timeout: connect_timeout?,
         give_up_after: give_up_after?,
+    })
+}
+
+fn read_relay(
+    span: Range<usize>,
+    table: &DeTable<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<RelayConfig> {
+    let mut reader = TableReader::new(table, span, "[[relay]]", diagnostics);
+    let name = reader.optional::<String>("name", "a short name, e.g. name = \"primary\"");
+    let transport = reader.required::<String>(
+        "transport",
+        "an SMTP URL such as smtps://user@smtp.example.com:465, or outbox:DIR",
+    );
+    let rate = reader.optional::<f64>(
+        "rate",
+        "messages per second through this relay, or 0 for unpaced",
+    );
+    let concurrency = reader.optional::<u32>("concurrency", "its connections at once, 1 to 1000");
+    let daily_cap = reader.optional::<u64>(
+        "daily_cap",
+        "messages it may take per calendar day, 1 or more",
+    );
+    let weight = reader.optional::<u32>("weight", "its share of the audience, 1 to 1000");
+    let password_file = reader.optional::<String>(
+        "password_file",
+        "the path of a file holding its SMTP password",
+    );
+    reader.finish();
+    let transport = transport_spec(transport?, diagnostics)?;
+    let rate = match rate {
+        Some(rate) if !bounds::rate_ok(rate.value) => {
+            diagnostics.push(
+                Diagnostic::error(format!("`rate` {} is out of range", rate.value))
+                    .at(rate.span)
+                    .help(format!(
+                        "0 sends unpaced; otherwise from {} to {} messages per second",
+                        bounds::MIN_RATE,
+                        bounds::MAX_RATE
+                    )),
+            );
+            return None;
+        }
+        rate => rate.map(|r| r.value),
+    };
+    let concurrency = within(
+        concurrency,
+        1,
+        u64::from(bounds::MAX_CONCURRENCY),
+        "concurrency",
+        diagnostics,
+    )?;
+    let daily_cap = within(daily_cap, 1, u64::MAX, "daily_cap", diagnostics)?;
+    let weight = within(weight, 1, 1000, "weight", diagnostics)?;
+    Some(RelayConfig {
+        name: name
+            .map(|n| n.value)
+            .unwrap_or_else(|| transport.to_string()),
+        transport,
+        rate,
+        concurrency: concurrency.map(|c| c as u32),
+        daily_cap,
+        weight: weight.map_or(1, |w| w as u32),
+        password_file: password_file.map(|p| PathBuf::from(p.value)),
     })
 }
 

@@ -293,6 +293,11 @@ impl<T: Transport> Run<T> {
         Ok(report)
     }
 
+    /// How each relay has fared so far in this run.
+    pub fn relay_statuses(&self) -> Vec<super::RelayStatus> {
+        self.statuses()
+    }
+
     fn statuses(&self) -> Vec<super::RelayStatus> {
         self.relays.all.iter().map(|r| r.status()).collect()
     }

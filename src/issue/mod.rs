@@ -25,6 +25,8 @@ pub struct Issue {
     pub intro: Markdown,
     /// When the issue is due; `None` is a draft.
     pub send_at: Option<Located<DateTime<FixedOffset>>>,
+    /// Past this moment nobody still waiting gets the issue (the send window).
+    pub not_after: Option<Located<DateTime<FixedOffset>>>,
     pub bottom_line: Option<Markdown>,
     pub tools: Vec<Tool>,
 }

@@ -209,6 +209,10 @@ fn read_issue(
         "send_at",
         "a TOML datetime with an offset, without quotes, e.g. send_at = 2026-11-26T09:00:00+01:00",
     );
+    let not_after = reader.optional::<toml::value::Datetime>(
+        "not_after",
+        "a TOML datetime with an offset: past it, nobody still waiting gets the issue",
+    );
     let bottom_line = reader.optional::<String>("bottom_line", MARKDOWN_HELP);
     let tool_tables = reader.tables("tool", "one [[tool]] table per tool compared");
     if tool_tables.is_none() && !table.contains_key("tool") {
@@ -253,7 +257,18 @@ fn read_issue(
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
-    let send_at = send_at.and_then(|s| send_time(s, diagnostics));
+    let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
+    let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
+    if let (Some(start), Some(end)) = (&send_at, &not_after)
+        && end.value <= start.value
+    {
+        diagnostics.push(
+            Diagnostic::warning("not_after is not after send_at: nobody would get the issue")
+                .at(end.span.clone())
+                .label("the send window closes before it opens")
+                .help("set not_after later than send_at, or leave it out"),
+        );
+    }
     let intro = intro.and_then(|s| required_markdown(s, "intro", diagnostics));
     let bottom_line = bottom_line
         .filter(|s| !s.value.trim().is_empty())
@@ -281,6 +296,7 @@ fn read_issue(
         preheader,
         intro: intro?,
         send_at,
+        not_after,
         bottom_line,
         tools: tools.into_iter().collect::<Option<Vec<_>>>()?,
     })
@@ -502,15 +518,18 @@ fn web_link(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option
     }
 }
 
-fn send_time(
+fn moment(
+    key: &str,
     field: Located<toml::value::Datetime>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Located<DateTime<chrono::FixedOffset>>> {
     let datetime = &field.value;
     let error = if datetime.date.is_none() || datetime.time.is_none() {
-        Some("`send_at` needs a date and a time")
+        Some(format!("`{key}` needs a date and a time"))
     } else if datetime.offset.is_none() {
-        Some("`send_at` has no UTC offset, so the moment it names is ambiguous")
+        Some(format!(
+            "`{key}` has no UTC offset, so the moment it names is ambiguous"
+        ))
     } else {
         None
     };
@@ -522,10 +541,14 @@ fn send_time(
         }),
         (error, _) => {
             diagnostics.push(
-                Diagnostic::error(error.unwrap_or("`send_at` is not a valid moment"))
-                    .at(field.span)
-                    .label("add an offset such as +01:00 or Z")
-                    .help("expected a datetime with an offset, e.g. send_at = 2026-11-26T09:00:00+01:00"),
+                Diagnostic::error(
+                    error.unwrap_or_else(|| format!("`{key}` is not a valid moment")),
+                )
+                .at(field.span)
+                .label("add an offset such as +01:00 or Z")
+                .help(format!(
+                    "expected a datetime with an offset, e.g. {key} = 2026-11-26T09:00:00+01:00"
+                )),
             );
             None
         }

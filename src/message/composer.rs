@@ -29,6 +29,9 @@ pub enum ComposeError {
     Skeleton(#[from] SkeletonError),
 }
 
+/// The header naming the reader a redirected copy was made for.
+pub const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
+
 /// Builds each recipient's message. It owns what it needs so that concurrent
 /// senders can share it.
 pub struct Composer {
@@ -142,6 +145,29 @@ impl Composer {
             message_id(&self.issue_id, email, &self.domain)
         );
         self.compose_with_id(email, None, id)
+    }
+
+    /// A reader's own copy (their greeting, their links) delivered to `to`
+    /// instead, under a Message-ID of its own, with the reader named in
+    /// `X-Verdict-Intended-Recipient` (outside the DKIM signature).
+    pub fn compose_redirected(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        to: &str,
+    ) -> Result<Outgoing, ComposeError> {
+        let nonce = hex(&rand::random::<[u8; 8]>());
+        let id = format!(
+            "redirect-{nonce}.{}",
+            message_id(&self.issue_id, email, &self.domain)
+        );
+        let mut outgoing = self.compose_with_id(email, name, id)?;
+        outgoing.envelope = Envelope::new(Some(self.from.email.clone()), vec![wire_address(to)?])
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let mut bytes = format!("{REDIRECT_HEADER}: {email}\r\n").into_bytes();
+        bytes.append(&mut outgoing.bytes);
+        outgoing.bytes = bytes;
+        Ok(outgoing)
     }
 
     fn compose_with_id(

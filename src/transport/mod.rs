@@ -14,7 +14,9 @@ use std::time::Duration;
 
 pub use outbox::Outbox;
 pub use reply::{Class, Failure, Stage, classify, escape_reply};
-pub use resolve::{Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, open_for};
+pub use resolve::{
+    Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, forced, open_for, open_spec,
+};
 pub use smtp::Smtp;
 pub use spec::{SmtpEndpoint, SpecError, TlsMode, TransportSpec};
 

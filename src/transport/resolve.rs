@@ -93,14 +93,51 @@ pub fn open_for(
 ) -> Result<(Chosen, super::AnyTransport), OpenError> {
     let env = std::env::var(TRANSPORT_ENV).ok();
     let chosen = choose(flag, env.as_deref(), &config.transport)?;
-    let password_file = config
-        .smtp_password_file
-        .as_ref()
-        .map(|f| layout.resolve(f));
-    let password = read_password(std::env::var(PASSWORD_ENV).ok(), password_file.as_deref())?;
-    crate::debug!("transport {}", chosen.spec);
-    let transport = super::open(
+    let transport = open_spec(
+        config,
+        layout,
         &chosen.spec,
+        None,
+        pool_size,
+        dangerous_accept_invalid_certs,
+    )?;
+    Ok((chosen, transport))
+}
+
+/// The transport forced on a run by `--transport` or `VERDICT_TRANSPORT`, if
+/// any: it replaces the `[[relay]]` tables.
+pub fn forced(flag: Option<&str>) -> Result<Option<Chosen>, OpenError> {
+    let env = std::env::var(TRANSPORT_ENV).ok();
+    if flag.is_none() && env.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        return Ok(None);
+    }
+    // The configuration's transport is never used here: one of the two is set.
+    choose(flag, env.as_deref(), &TransportSpec::Outbox(".".into())).map(Some)
+}
+
+/// Opens `spec` with the sending deadlines and its password: a relay's own
+/// `password_file`, else the environment's, else the project's smtp_password_file.
+pub fn open_spec(
+    config: &crate::config::Config,
+    layout: &crate::layout::Layout,
+    spec: &TransportSpec,
+    password_file: Option<&Path>,
+    pool_size: u32,
+    dangerous_accept_invalid_certs: bool,
+) -> Result<super::AnyTransport, OpenError> {
+    let password = match password_file {
+        Some(own) => read_password(None, Some(&layout.resolve(own)))?,
+        None => {
+            let project_file = config
+                .smtp_password_file
+                .as_ref()
+                .map(|f| layout.resolve(f));
+            read_password(std::env::var(PASSWORD_ENV).ok(), project_file.as_deref())?
+        }
+    };
+    crate::debug!("transport {spec}");
+    Ok(super::open(
+        spec,
         layout.root(),
         super::SmtpOptions {
             password,
@@ -109,8 +146,7 @@ pub fn open_for(
             connect_timeout: config.sending.connect_timeout,
             dangerous_accept_invalid_certs,
         },
-    )?;
-    Ok((chosen, transport))
+    )?)
 }
 
 /// The SMTP password: the environment's, else the first line of `file`.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use self::progress::{Progress, ProgressStyle, summary};
 use crate::audience::{Audience, RetryFailed, Selection};
-use crate::config::bounds;
+use crate::config::{RelayConfig, bounds};
 use crate::diagnostic::{FileDiagnostics, LoadError};
 use crate::dispatch::{
     Interrupt, IssueToSend, Options, RelaySettings, Report, Run, Signal, Stopped,
@@ -20,6 +20,7 @@ use crate::layout::Layout;
 use crate::ledger::{self, SendLock};
 use crate::message::{self, Composer};
 use crate::project::Project;
+use crate::relay_book::{RelayBook, next_day};
 use crate::render;
 use crate::transport::{self, AnyTransport, Chosen, Transport};
 use crate::unsubscribe::Signer;
@@ -34,6 +35,11 @@ pub struct Args {
     /// with commas); the subject starts with [TEST] and nothing is recorded.
     #[arg(long, value_name = "ADDR", value_delimiter = ',')]
     pub to: Vec<String>,
+    /// Deliver real readers' own copies of the named issue (their greeting, their
+    /// links) all to ADDR, the reader named in a header; record nothing. Up to
+    /// --limit readers (default 10) among those still due.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["to", "dry_run", "retry_failed"])]
+    pub redirect_to: Option<String>,
     /// Say what would be sent, through which transport, to how many; send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -90,6 +96,9 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     }
     if !args.to.is_empty() {
         return send_test_copies(&project, &args);
+    }
+    if let Some(to) = &args.redirect_to {
+        return send_redirected(&project, &args, to);
     }
     let retry_failed = match args.retry_failed.as_deref() {
         None => RetryFailed::No,
@@ -223,12 +232,29 @@ fn dry_run(
     retry_failed: &RetryFailed,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let chosen = choose_transport(project, args)?;
-    crate::say!(
-        "would send through {} (from {})",
-        chosen.spec,
-        chosen.origin
-    );
+    let forced = transport::forced(args.transport.as_deref())?;
+    if forced.is_none() && !project.config.relays.is_empty() {
+        let book = RelayBook::load(&project.layout, now, project.config.time_zone)?;
+        for relay in &project.config.relays {
+            let cap = match book.remaining(&relay.name, relay.daily_cap) {
+                Some(left) => format!(", {left} more today"),
+                None => String::new(),
+            };
+            crate::say!(
+                "would send through {} ({}, weight {}{cap})",
+                relay.transport,
+                relay.name,
+                relay.weight
+            );
+        }
+    } else {
+        let chosen = choose_transport(project, args)?;
+        crate::say!(
+            "would send through {} (from {})",
+            chosen.spec,
+            chosen.origin
+        );
+    }
     let audience = Audience::open(&project.layout)?;
     for candidate in candidates {
         let index = ledger::load(&project.layout.ledger(&candidate.issue.id))?;
@@ -263,7 +289,21 @@ fn choose_transport(project: &Project, args: &Args) -> Result<Chosen> {
     )?)
 }
 
+/// The transport of test and redirected copies: the forced one, else the first
+/// `[[relay]]`, else the configured transport.
 fn open_transport(project: &Project, args: &Args, pool: u32) -> Result<AnyTransport> {
+    if transport::forced(args.transport.as_deref())?.is_none()
+        && let Some(relay) = project.config.relays.first()
+    {
+        return Ok(transport::open_spec(
+            &project.config,
+            &project.layout,
+            &relay.transport,
+            relay.password_file.as_deref(),
+            pool,
+            args.dangerous_accept_invalid_certs,
+        )?);
+    }
     let (_, transport) = transport::open_for(
         &project.config,
         &project.layout,
@@ -295,21 +335,24 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(Error::failed)
 }
 
-/// The connections a run may open: each takes a file descriptor, so stay well
-/// inside the process's limit (some are needed for files).
-fn usable_concurrency(asked: u32) -> u32 {
+/// The connections each relay may open: each takes a file descriptor, so all
+/// together stay well inside the process's limit (some are needed for files).
+fn usable_concurrency(asked: &[u32]) -> Vec<u32> {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
         .current
         .unwrap_or(u64::MAX);
     let room = limit.saturating_sub(64).max(1);
-    if u64::from(asked) > room {
-        eprintln!(
-            "note: --concurrency {asked} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
-        );
-        room as u32
-    } else {
-        asked
+    let total: u64 = asked.iter().map(|&a| u64::from(a)).sum();
+    if total <= room {
+        return asked.to_vec();
     }
+    eprintln!(
+        "note: concurrency {total} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
+    );
+    asked
+        .iter()
+        .map(|&a| (u64::from(a) * room / total).max(1) as u32)
+        .collect()
 }
 
 fn send(
@@ -331,7 +374,8 @@ fn send(
     }
     let signer = Signer::load(&project.layout)?;
     let sending = &project.config.sending;
-    let concurrency = usable_concurrency(args.concurrency.unwrap_or(sending.concurrency));
+    let zone = project.config.time_zone;
+    let mut book = RelayBook::load(&project.layout, now, zone)?;
     let options = Options {
         max_attempts: sending.max_attempts,
         retry_delay: sending.retry_delay,
@@ -343,27 +387,34 @@ fn send(
     let style = ProgressStyle::pick(args.quiet);
     let runtime = runtime()?;
     runtime.block_on(async {
-        let transport = Arc::new(open_transport(project, args, concurrency)?);
+        let relays = open_relays(project, args, &book)?;
         if !args.quiet {
-            crate::say!("sending through {transport}");
+            for (settings, transport) in &relays {
+                match settings.remaining_today {
+                    Some(left) => crate::say!(
+                        "sending through {transport} ({} may take {left} more today)",
+                        settings.name
+                    ),
+                    None if relays.len() > 1 => {
+                        crate::say!("sending through {transport} ({})", settings.name)
+                    }
+                    None => crate::say!("sending through {transport}"),
+                }
+            }
         }
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone());
         let progress = Arc::new(Progress::new(style));
-        let relay = RelaySettings {
-            name: transport.to_string(),
-            concurrency: concurrency as usize,
-            rate: args.rate.unwrap_or(sending.rate),
-            remaining_today: None,
-            weight: 1,
-        };
-        let run = Run::new(
+        let transports: Vec<Arc<AnyTransport>> = relays.iter().map(|(_, t)| t.clone()).collect();
+        let run = Arc::new(Run::new(
             project.layout.clone(),
-            vec![(relay, transport.clone())],
+            relays,
             options,
             progress.clone(),
             interrupt,
-        );
+        ));
+        let counted_before = book.clone();
+        let keeper = keep_book(project.layout.clone(), counted_before.clone(), run.clone());
         let mut reports: Vec<Report> = Vec::new();
         for candidate in &candidates {
             let (composer, fingerprint) = composer(project, &candidate.issue, &signer)?;
@@ -371,7 +422,11 @@ fn send(
                 id: candidate.issue.id.clone(),
                 composer: Arc::new(composer),
                 content: fingerprint,
-                not_after: None,
+                not_after: candidate
+                    .issue
+                    .not_after
+                    .as_ref()
+                    .map(|n| n.value.with_timezone(&Utc)),
             };
             let ticker = progress.start(&candidate.issue.id);
             let report = run.send_issue(issue).await;
@@ -395,14 +450,97 @@ fn send(
                 break;
             }
         }
+        keeper.abort();
         run.close().await;
-        transport.close().await;
-        outcome(&reports)
+        for transport in &transports {
+            transport.close().await;
+        }
+        book.count(&counted_before, &run.relay_statuses(), now);
+        book.save(&project.layout)?;
+        outcome(&reports, next_day(now, zone), zone)
+    })
+}
+
+/// The relays of this run: the forced transport alone, else the `[[relay]]`
+/// tables with what each may still take today, else the configured transport.
+fn open_relays(
+    project: &Project,
+    args: &Args,
+    book: &RelayBook,
+) -> Result<Vec<(RelaySettings, Arc<AnyTransport>)>> {
+    let config = &project.config;
+    let sending = &config.sending;
+    let configured: Vec<RelayConfig> = match transport::forced(args.transport.as_deref())? {
+        None if !config.relays.is_empty() => config.relays.clone(),
+        forced => {
+            let spec = forced.map_or_else(|| config.transport.clone(), |c| c.spec);
+            vec![RelayConfig {
+                name: spec.to_string(),
+                transport: spec,
+                rate: None,
+                concurrency: None,
+                daily_cap: None,
+                weight: 1,
+                password_file: None,
+            }]
+        }
+    };
+    let asked: Vec<u32> = configured
+        .iter()
+        .map(|r| {
+            args.concurrency
+                .or(r.concurrency)
+                .unwrap_or(sending.concurrency)
+        })
+        .collect();
+    let usable = usable_concurrency(&asked);
+    configured
+        .iter()
+        .zip(usable)
+        .map(|(relay, concurrency)| {
+            let transport = transport::open_spec(
+                config,
+                &project.layout,
+                &relay.transport,
+                relay.password_file.as_deref(),
+                concurrency,
+                args.dangerous_accept_invalid_certs,
+            )?;
+            let settings = RelaySettings {
+                name: relay.name.clone(),
+                concurrency: concurrency as usize,
+                rate: args.rate.or(relay.rate).unwrap_or(sending.rate),
+                remaining_today: book.remaining(&relay.name, relay.daily_cap),
+                weight: relay.weight,
+            };
+            Ok((settings, Arc::new(transport)))
+        })
+        .collect()
+}
+
+/// Writes the relays' counts every few seconds, so that a crash loses at most
+/// that much of the daily caps' count.
+fn keep_book(
+    layout: Layout,
+    before: RelayBook,
+    run: Arc<Run<AnyTransport>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(2));
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            let mut book = before.clone();
+            book.count(&before, &run.relay_statuses(), chrono::Utc::now());
+            if let Err(error) = book.save(&layout) {
+                crate::debug!("cannot write the relay book: {error}");
+            }
+        }
     })
 }
 
 /// The exit of a run, from what its issues' reports say.
-fn outcome(reports: &[Report]) -> Result<()> {
+fn outcome(reports: &[Report], resumes: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<()> {
     let Some(last) = reports.last() else {
         return Ok(());
     };
@@ -434,9 +572,10 @@ fn outcome(reports: &[Report]) -> Result<()> {
         }
         Some(Stopped::CapsSpent) => {
             crate::say!(
-                "{}: every relay's daily cap is spent; {} reader(s) left for the next run",
+                "{}: every relay's daily cap is spent; {} reader(s) left; sending resumes with the next run from {}",
                 last.issue_id,
-                last.not_attempted
+                last.not_attempted,
+                resumes.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")
             );
         }
         None => {}
@@ -526,6 +665,74 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
                 "test copy not delivered to {}",
                 failed.join("; ")
             )))
+        }
+    })
+}
+
+/// How many readers' copies `--redirect-to` delivers without `--limit`.
+const REDIRECT_DEFAULT_LIMIT: u64 = 10;
+
+fn send_redirected(project: &Project, args: &Args, to: &str) -> Result<()> {
+    let [name] = args.issues.as_slice() else {
+        return Err(Error::usage(
+            "--redirect-to sends copies of one issue: name it, e.g. verdict send ISSUE --redirect-to ADDR",
+        ));
+    };
+    let to = crate::subscribers::normalize_address(to)?;
+    let issue = project.load_issue(&project.find_issue(name)?)?.issue;
+    let limit = args.limit.unwrap_or(REDIRECT_DEFAULT_LIMIT);
+    let index = ledger::load(&project.layout.ledger(&issue.id))?;
+    let selection = Selection {
+        index: &index,
+        cutoff: index.started,
+        retry: &RetryFailed::No,
+        give_up_before: None,
+        window_closed: false,
+    };
+    let mut readers = Vec::new();
+    Audience::open(&project.layout)?.walk(&selection, |pick| {
+        if let crate::audience::Pick::Send(reader) = pick
+            && (readers.len() as u64) < limit
+        {
+            readers.push(reader);
+        }
+    })?;
+    if readers.is_empty() {
+        crate::say!(
+            "{}: no reader is still due to get it; nothing to redirect",
+            issue.id
+        );
+        return Ok(());
+    }
+    let signer = Signer::load(&project.layout)?;
+    let (composer, _) = composer(project, &issue, &signer)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let transport = open_transport(project, args, 1)?;
+        let mut failed = Vec::new();
+        for reader in &readers {
+            let message = composer.compose_redirected(&reader.email, reader.name.as_deref(), &to)?;
+            match transport.send(&message).await {
+                Ok(reply) => crate::say!(
+                    "{}: {}'s copy sent to {to} through {transport}: {}",
+                    issue.id,
+                    reader.email,
+                    transport::escape_reply(&reply)
+                ),
+                Err(failure) => failed.push(format!("{}'s copy: {failure}", reader.email)),
+            }
+        }
+        transport.close().await;
+        crate::say!(
+            "{}: {} of {} copies delivered to {to}; nothing recorded (their links are the readers' own: do not unsubscribe or vote from them)",
+            issue.id,
+            readers.len() - failed.len(),
+            readers.len()
+        );
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Delivery(failed.join("; ")))
         }
     })
 }

@@ -1,0 +1,115 @@
+//! What the relays did, across runs: messages delivered per relay per calendar
+//! day in the newsletter's time zone (for daily caps), and which relay was last
+//! found down and why. Kept in `state/relays.json`, written atomically.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dispatch::RelayStatus;
+use crate::fs::FsError;
+use crate::layout::Layout;
+
+/// The book of one project's relays.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RelayBook {
+    /// The calendar day the counts are for.
+    pub day: Option<NaiveDate>,
+    /// Messages delivered through each relay on that day.
+    #[serde(default)]
+    pub delivered: BTreeMap<String, u64>,
+    /// Relays found down by the last run that used them, with when and why.
+    #[serde(default)]
+    pub down: BTreeMap<String, (DateTime<Utc>, String)>,
+}
+
+/// The calendar day of `now` in `zone`.
+pub fn day_of(now: DateTime<Utc>, zone: chrono_tz::Tz) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
+}
+
+/// When the next calendar day starts in `zone`, after `now`.
+pub fn next_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
+    let tomorrow = day_of(now, zone).succ_opt().unwrap_or(NaiveDate::MAX);
+    let midnight = tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default();
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map_or(now + chrono::Duration::days(1), |t| t.with_timezone(&Utc))
+}
+
+impl RelayBook {
+    /// The book as of `now`: yesterday's counts are gone.
+    pub fn load(
+        layout: &Layout,
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<RelayBook, FsError> {
+        let path = layout.relay_book();
+        let mut book: RelayBook = crate::fs::read_optional(&path)?
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let today = day_of(now, zone);
+        if book.day != Some(today) {
+            book.day = Some(today);
+            book.delivered.clear();
+        }
+        Ok(book)
+    }
+
+    pub fn save(&self, layout: &Layout) -> Result<(), FsError> {
+        crate::fs::create_private_dir(&layout.state_dir())?;
+        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        crate::fs::write_atomic(&layout.relay_book(), &bytes)
+    }
+
+    /// Adds what the relays of a run did to the counts `before` it; a relay found
+    /// down is noted with why, one that delivered is no longer down.
+    pub fn count(&mut self, before: &RelayBook, statuses: &[RelayStatus], now: DateTime<Utc>) {
+        for status in statuses {
+            let earlier = before.delivered.get(&status.name).copied().unwrap_or(0);
+            self.delivered
+                .insert(status.name.clone(), earlier + status.delivered);
+            match &status.down {
+                Some(reason) => {
+                    self.down.insert(status.name.clone(), (now, reason.clone()));
+                }
+                None if status.delivered > 0 => {
+                    self.down.remove(&status.name);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// What a relay with `cap` may still take today.
+    pub fn remaining(&self, name: &str, cap: Option<u64>) -> Option<u64> {
+        cap.map(|cap| cap.saturating_sub(self.delivered.get(name).copied().unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_per_calendar_day_in_the_newsletters_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        // 23:30 UTC on the 28th is already the 29th in Berlin.
+        let late: DateTime<Utc> = "2026-11-28T23:30:00Z".parse().unwrap();
+        assert_eq!(day_of(late, zone).to_string(), "2026-11-29");
+        assert_eq!(
+            next_day(late, zone).to_rfc3339(),
+            "2026-11-29T23:00:00+00:00"
+        );
+        let mut book = RelayBook::load(&layout, late, zone).unwrap();
+        book.delivered.insert("primary".into(), 40);
+        book.save(&layout).unwrap();
+        let same_day = RelayBook::load(&layout, late + chrono::Duration::hours(5), zone).unwrap();
+        assert_eq!(same_day.remaining("primary", Some(100)), Some(60));
+        let next = RelayBook::load(&layout, late + chrono::Duration::hours(24), zone).unwrap();
+        assert_eq!(next.remaining("primary", Some(100)), Some(100));
+    }
+}
