@@ -60,6 +60,9 @@ pub enum Pick {
     Expire(Subscriber, &'static str),
 }
 
+/// Why a reader past the send window did not get it.
+pub const WINDOW_CLOSED: &str = "the issue's send window (not_after) has closed";
+
 /// Which readers are due, given what the ledger says.
 #[derive(Debug, Clone)]
 pub struct Selection<'a> {
@@ -217,10 +220,7 @@ impl Audience {
                         );
                     if selection.window_closed {
                         tally.to_expire += 1;
-                        each(Pick::Expire(
-                            subscriber,
-                            "the issue's send window (not_after) has closed",
-                        ));
+                        each(Pick::Expire(subscriber, WINDOW_CLOSED));
                     } else if stale {
                         tally.to_expire += 1;
                         each(Pick::Expire(

@@ -146,11 +146,16 @@ impl<T: Transport> Run<T> {
             done: done_tx.clone(),
             withdrawn: Mutex::new(Vec::new()),
             ledger_failed: AtomicBool::new(false),
+            began: tokio::time::Instant::now(),
+            window_closed_in_run: AtomicBool::new(false),
         });
         let mut workers = tokio::task::JoinSet::new();
         for (r, relay) in self.relays.all.iter().enumerate() {
             for _ in 0..relay.settings.concurrency.max(1) {
-                workers.spawn(worker(shared.clone(), r));
+                // Counted before it is spawned, so that no other relay sees it
+                // missing at the start.
+                let working = self.relays.working(r);
+                workers.spawn(worker(shared.clone(), r, working));
             }
         }
 
@@ -216,6 +221,7 @@ impl<T: Transport> Run<T> {
         let withdrawn =
             std::mem::take(&mut *shared.withdrawn.lock().unwrap_or_else(|e| e.into_inner()));
         let ledger_failed = shared.ledger_failed.load(Ordering::SeqCst);
+        let window_closed_in_run = shared.window_closed_in_run.load(Ordering::SeqCst);
         drop(shared);
         let committed = writer_thread.join().map_err(|_| {
             DispatchError::Internal("the ledger writer stopped unexpectedly".into())
@@ -262,7 +268,10 @@ impl<T: Transport> Run<T> {
         report.deferred = Counters::get(&counters.deferred);
         report.expired = Counters::get(&counters.expired);
         report.retries = Counters::get(&counters.retries);
-        let tried = report.delivered + report.failed + report.bounced + report.deferred;
+        report.window_closed = selection.window_closed || window_closed_in_run;
+        let expired_in_run = report.expired.saturating_sub(plan.to_expire);
+        let tried =
+            report.delivered + report.failed + report.bounced + report.deferred + expired_in_run;
         report.not_attempted = plan.to_send.saturating_sub(tried);
         if stopped.is_none() && report.not_attempted > 0 {
             stopped = if let Some(signal) = self.interrupt.signal() {

@@ -103,6 +103,8 @@ pub struct Report {
     pub bounced: u64,
     pub deferred: u64,
     pub expired: u64,
+    /// The send window (not_after) closed before everyone got it.
+    pub window_closed: bool,
     pub retries: u64,
     /// Due but not tried this run (`--limit`, caps, a stop).
     pub not_attempted: u64,

@@ -2,8 +2,8 @@
 //! row, a refusal of the sender, or identical refusals in a row), its daily cap,
 //! and its share of the audience by weight.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
@@ -31,6 +31,8 @@ pub(super) struct Relay {
     /// Readers it took, for sharing by weight.
     taken: AtomicU64,
     pub(super) delivered: AtomicU64,
+    /// Its workers still running: a relay without any takes no share.
+    working: AtomicU64,
     /// Connection failures in a row, reset by any delivery.
     unreachable: AtomicU64,
     /// The last permanent refusals in a row with the same reply.
@@ -63,6 +65,7 @@ impl Relay {
             remaining: AtomicU64::new(remaining),
             taken: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            working: AtomicU64::new(0),
             unreachable: AtomicU64::new(0),
             refusals: Mutex::new(Refusals::default()),
         }
@@ -198,7 +201,13 @@ impl Relays {
     /// relays still in the run took is not ahead of its weight (one reader of
     /// slack, so that relays of equal weight alternate).
     fn may_take(&self, r: usize) -> bool {
-        let active: Vec<&Relay> = self.all.iter().filter(|relay| !relay.is_out()).collect();
+        // A relay whose workers all left (nothing more for them) is not ahead
+        // of anyone: the others must not wait for it to catch up.
+        let active: Vec<&Relay> = self
+            .all
+            .iter()
+            .filter(|relay| !relay.is_out() && relay.working.load(Ordering::SeqCst) > 0)
+            .collect();
         let total_weight: u64 = active
             .iter()
             .map(|relay| u64::from(relay.settings.weight))
@@ -232,6 +241,15 @@ impl Relays {
         }
     }
 
+    /// A worker of relay `r` starts; it counts until the guard is dropped.
+    pub(super) fn working(self: &Arc<Self>, r: usize) -> Working {
+        self.all[r].working.fetch_add(1, Ordering::SeqCst);
+        Working {
+            relays: self.clone(),
+            r,
+        }
+    }
+
     /// Relay `r` took a reader.
     pub(super) fn took(&self, r: usize) {
         self.all[r].taken.fetch_add(1, Ordering::SeqCst);
@@ -241,5 +259,20 @@ impl Relays {
     /// Something changed that may let other relays take readers.
     pub(super) fn wake(&self) {
         self.changed.notify_waiters();
+    }
+}
+
+/// A running worker of one relay; when it leaves, the others are told.
+pub(super) struct Working {
+    relays: Arc<Relays>,
+    r: usize,
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        self.relays.all[self.r]
+            .working
+            .fetch_sub(1, Ordering::SeqCst);
+        self.relays.wake();
     }
 }

@@ -36,6 +36,8 @@ enum Step {
     /// A slow relay: waits until another `Together` attempt has begun, then
     /// answers after a while (virtual time).
     Together(Duration),
+    /// Accepts after a while (virtual time).
+    Slow(Duration),
 }
 
 /// A transport that answers from a script per address (accepting by default),
@@ -110,6 +112,10 @@ impl Transport for Scripted {
             .unwrap_or(Step::Accept);
         match step {
             Step::Accept => Ok("250 2.0.0 Ok".into()),
+            Step::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                Ok("250 2.0.0 Ok, slowly".into())
+            }
             Step::Together(delay) => {
                 self.together.wait().await;
                 tokio::time::sleep(delay).await;
@@ -577,4 +583,59 @@ async fn readers_deferred_too_long_and_a_closed_window_expire() {
         .unwrap();
     assert_eq!((report.expired, report.delivered), (3, 0));
     assert!(report.complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_that_closes_during_the_run_expires_the_rest() {
+    let fixture = Fixture::new(10);
+    let mut issue = fixture.issue();
+    let options = options();
+    // One message a second: the window closes after about three.
+    issue.not_after = Some(options.now + chrono::Duration::milliseconds(2500));
+    let mut settings = relay("relay", 1);
+    settings.rate = 1.0;
+    let transport = Arc::new(Scripted::default());
+    let report = fixture
+        .run(vec![(settings, transport.clone())], options)
+        .send_issue(issue)
+        .await
+        .unwrap();
+    assert!(report.window_closed);
+    assert!(
+        (2..=4).contains(&report.delivered),
+        "delivered {}",
+        report.delivered
+    );
+    assert_eq!(report.delivered + report.expired, 10);
+    assert!(report.complete, "{report:?}");
+    let index = ledger::load(&fixture.layout().ledger(ISSUE)).unwrap();
+    assert_eq!(index.count(Outcome::Expired) as u64, report.expired);
+}
+
+// Real time: a paused clock would race the timeout ahead while the list is read
+// on a thread of its own.
+#[tokio::test]
+async fn a_relay_ahead_of_its_share_finishes_when_the_other_has_nothing_left() {
+    // The fast relay runs ahead of the slow one by its slack; when the slow
+    // relay's workers find the list exhausted and leave, the fast one must not
+    // wait for it to catch up.
+    for readers in [5, 9, 16] {
+        let fixture = Fixture::new(readers);
+        let fast = Arc::new(Scripted::default());
+        let slow = Arc::new(Scripted::always(Step::Slow(Duration::from_millis(30))));
+        let run = fixture.run(
+            vec![
+                (relay("fast", 2), fast.clone()),
+                (relay("slow", 1), slow.clone()),
+            ],
+            options(),
+        );
+        let report = tokio::time::timeout(Duration::from_secs(20), run.send_issue(fixture.issue()))
+            .await
+            .expect("the run ends")
+            .unwrap();
+        assert_eq!(report.delivered, readers as u64);
+        assert!(report.complete);
+        assert_eq!(fast.total() + slow.total(), readers);
+    }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::commit::Done;
-use super::relays::{Refusal, Relays};
+use super::relays::{Refusal, Relays, Working};
 use super::{Interrupt, IssueToSend, Options};
+use crate::audience::WINDOW_CLOSED;
 use crate::ledger::Outcome;
 use crate::subscribers::Subscriber;
 use crate::transport::{Class, Transport};
@@ -74,11 +75,29 @@ pub(super) struct Shared<T> {
     /// Readers whose refusals were withdrawn because a relay refused everyone.
     pub(super) withdrawn: Mutex<Vec<String>>,
     pub(super) ledger_failed: std::sync::atomic::AtomicBool,
+    /// When the run began, on tokio's clock (paused in tests).
+    pub(super) began: tokio::time::Instant,
+    /// The send window closed while the run went on.
+    pub(super) window_closed_in_run: std::sync::atomic::AtomicBool,
 }
 
 impl<T: Transport> Shared<T> {
     fn stopping(&self) -> bool {
         self.interrupt.signal().is_some() || self.ledger_failed.load(Ordering::SeqCst)
+    }
+
+    /// Whether the issue's send window has closed by now (the run's `now`,
+    /// moved on by the time the run has taken).
+    fn window_closed(&self) -> bool {
+        let Some(end) = self.issue.not_after else {
+            return false;
+        };
+        let elapsed = chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
+        let closed = end <= self.options.now + elapsed;
+        if closed {
+            self.window_closed_in_run.store(true, Ordering::SeqCst);
+        }
+        closed
     }
 
     fn take_returned(&self) -> Option<Subscriber> {
@@ -152,10 +171,12 @@ enum Delivery {
     /// The reader was not tried after all (the relay left the run, or the run
     /// is stopping): give it back.
     GiveBack,
+    /// The send window closed before the reader got the issue.
+    Expired(u32),
 }
 
 /// A worker of relay `r`.
-pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize) {
+pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _working: Working) {
     let relay = &shared.relays.all[r];
     loop {
         if !shared.relays.admit(r, || shared.stopping()).await {
@@ -207,6 +228,10 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize) {
                 shared.give_back(subscriber);
                 return;
             }
+            Delivery::Expired(attempts) => {
+                relay.release();
+                (Outcome::Expired, WINDOW_CLOSED.to_string(), attempts)
+            }
         };
         crate::debug!(
             "{}: {} after {attempts} attempt(s) through {}: {}",
@@ -246,6 +271,9 @@ async fn deliver<T: Transport>(
             return Delivery::GiveBack;
         }
         shared.pacers[r].wait().await;
+        if shared.window_closed() {
+            return Delivery::Expired(attempts);
+        }
         let sent = shared.transports[r].send(message).await;
         let failure = match sent {
             Ok(reply) => {

@@ -37,6 +37,16 @@ pub struct Output {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Output {
+    fn from(output: std::process::Output) -> Output {
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Output {
     #[track_caller]
     pub fn success(&self) -> &Self {
@@ -201,12 +211,7 @@ impl TestProject {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let output = self.command().args(args).output().unwrap();
-        Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Output::from(self.command().args(args).output().unwrap())
     }
 }
 

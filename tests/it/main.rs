@@ -10,6 +10,7 @@ mod email;
 mod harness;
 mod preview;
 mod relay;
+mod relays;
 mod render;
 mod safety;
 mod send;

@@ -145,7 +145,12 @@ pub fn summary(report: &Report) -> String {
         report.deferred,
         report.retries,
     );
-    if report.expired > 0 {
+    if report.expired > 0 && report.window_closed {
+        line.push_str(&format!(
+            ", expired {} (the send window closed)",
+            report.expired
+        ));
+    } else if report.expired > 0 {
         line.push_str(&format!(", given up on {}", report.expired));
     }
     if report.tally.joined_later > 0 {
