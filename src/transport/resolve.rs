@@ -136,7 +136,7 @@ pub fn open_spec(
         }
     };
     crate::debug!("transport {spec}");
-    Ok(super::open(
+    super::open(
         spec,
         layout.root(),
         super::SmtpOptions {
@@ -146,7 +146,7 @@ pub fn open_spec(
             connect_timeout: config.sending.connect_timeout,
             dangerous_accept_invalid_certs,
         },
-    )?)
+    )
 }
 
 /// The SMTP password: the environment's, else the first line of `file`.
