@@ -91,6 +91,16 @@ impl Signer {
         )
     }
 
+    /// The address and its token as two words, for the subject of an
+    /// unsubscribe request by mail (`%20` between them, as in a mailto URL).
+    pub fn mail_words(&self, email: &str) -> String {
+        format!(
+            "{}%20{}",
+            BASE64_URL_SAFE_NO_PAD.encode(email.as_bytes()),
+            self.token(email)
+        )
+    }
+
     /// Loads the secrets from the environment, or from `state/`, generating the
     /// current one on first use (mode 0600, in a 0700 folder).
     pub fn load(layout: &Layout) -> Result<Signer, SecretError> {

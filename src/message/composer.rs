@@ -70,10 +70,7 @@ impl Composer {
             from: config.sender(),
             reply_to: config.reply_to.clone(),
             list_id: list_id(config),
-            list_unsubscribe_mailto: format!(
-                "mailto:{}?subject=unsubscribe",
-                config.unsubscribe_mailto
-            ),
+            list_unsubscribe_mailto: config.unsubscribe_mailto.to_string(),
             domain: config.sender_domain(),
             date: None,
             boundary: format!("verdict-{:032x}", rand::random::<u128>()),
@@ -129,6 +126,17 @@ impl Composer {
     /// The unsubscribe address of a recipient.
     pub fn unsubscribe_url(&self, email: &str) -> String {
         self.signer.url(&self.unsubscribe_base, email)
+    }
+
+    /// `List-Unsubscribe` (RFC 2369): the one-click link, and a mailto whose
+    /// subject carries the reader's signed token, so that `verdict bounces
+    /// import` can act on the request when it arrives by mail.
+    fn list_unsubscribe(&self, email: &str, unsubscribe_url: &str) -> String {
+        format!(
+            "<{unsubscribe_url}>, <mailto:{}?subject=unsubscribe%20{}>",
+            self.list_unsubscribe_mailto,
+            self.signer.mail_words(email)
+        )
     }
 
     /// The message for one recipient; `email` is normalised.
@@ -192,7 +200,7 @@ impl Composer {
             .filter(|n| !n.is_empty());
         let to = Mailbox::new(name.map(str::to_string), address.clone());
         let date = self.date.unwrap_or_else(SystemTime::now);
-        let list_unsubscribe = format!("<{unsubscribe_url}>, <{}>", self.list_unsubscribe_mailto);
+        let list_unsubscribe = self.list_unsubscribe(email, &unsubscribe_url);
         if let Some(dkim) = &self.dkim {
             // Signing needs lettre's message; the signature costs far more than building it.
             let mut message = self.lettre_message(
@@ -364,7 +372,7 @@ pub(crate) mod tests {
                 votes: &votes,
             };
             let to = Mailbox::new(name.map(str::to_string), email.parse().unwrap());
-            let list_unsubscribe = format!("<{url}>, <{}>", composer.list_unsubscribe_mailto);
+            let list_unsubscribe = composer.list_unsubscribe(email, &url);
             let reference = composer
                 .lettre_message(
                     to,

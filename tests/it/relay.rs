@@ -335,7 +335,7 @@ fn concurrency_beyond_the_open_file_limit_is_lowered_with_a_note() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("--concurrency 900 needs more open files"),
+        stderr.contains("concurrency 900 needs more open files"),
         "{stderr}"
     );
 }
