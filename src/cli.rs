@@ -27,6 +27,7 @@ pub struct Cli {
 pub enum Command {
     New(commands::new::Args),
     Archive(commands::archive::Args),
+    Bounces(commands::bounces::Args),
     Check(commands::check::Args),
     Preview(commands::preview::Args),
     RotateSecret(commands::rotate_secret::Args),

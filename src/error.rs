@@ -116,6 +116,16 @@ impl From<crate::subscribers::ListError> for Error {
     }
 }
 
+impl From<crate::bounces::BounceError> for Error {
+    fn from(error: crate::bounces::BounceError) -> Self {
+        use crate::bounces::BounceError;
+        match error {
+            BounceError::Fs(e) => Error::Fs(e),
+            BounceError::List(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::ledger::LedgerError> for Error {
     fn from(error: crate::ledger::LedgerError) -> Self {
         Error::failed(error)

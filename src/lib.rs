@@ -29,6 +29,7 @@ pub mod templates;
 pub mod unsubscribe;
 
 mod audience;
+mod bounces;
 mod commands;
 mod config;
 mod diagnostic;
@@ -84,6 +85,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::New(args) => commands::new::execute(&layout, args),
         Command::Archive(args) => commands::archive::execute(&layout, args, now),
+        Command::Bounces(args) => commands::bounces::execute(&layout, args),
         Command::Check(args) => commands::check::execute(&layout, args, now),
         Command::Preview(args) => commands::preview::execute(&layout, args),
         Command::RotateSecret(args) => commands::rotate_secret::execute(&layout, args),

@@ -2,6 +2,7 @@
 //! `--help`) and an `execute` function.
 
 pub mod archive;
+pub mod bounces;
 pub mod check;
 pub mod completions;
 pub mod new;

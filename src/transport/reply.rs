@@ -93,23 +93,41 @@ pub struct EnhancedCode {
     pub detail: u16,
 }
 
+impl EnhancedCode {
+    /// `class.subject.detail` as written in a reply or a DSN's Status field.
+    pub fn parse(word: &str) -> Option<EnhancedCode> {
+        let mut parts = word.trim().split('.');
+        let class: u8 = parts.next()?.parse().ok()?;
+        let subject = parts.next()?;
+        let detail = parts.next()?;
+        if parts.next().is_some() || subject.len() > 3 || detail.len() > 3 {
+            return None;
+        }
+        matches!(class, 2 | 4 | 5).then_some(())?;
+        Some(EnhancedCode {
+            class,
+            subject: subject.parse().ok()?,
+            detail: detail.parse().ok()?,
+        })
+    }
+
+    /// A permanent failure because the mailbox or its domain does not exist.
+    pub fn is_bad_mailbox(self) -> bool {
+        self.class == 5 && self.subject == 1 && BAD_MAILBOX_DETAILS.contains(&self.detail)
+    }
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
 /// The enhanced code at the start of a reply's text, if it has one that agrees
 /// with the basic code's class (RFC 2034 section 4).
 pub fn enhanced_code(code: u16, text: &str) -> Option<EnhancedCode> {
-    let first = text.split_ascii_whitespace().next()?;
-    let mut parts = first.split('.');
-    let class: u8 = parts.next()?.parse().ok()?;
-    let subject = parts.next()?;
-    let detail = parts.next()?;
-    if parts.next().is_some() || subject.len() > 3 || detail.len() > 3 {
-        return None;
-    }
-    let enhanced = EnhancedCode {
-        class,
-        subject: subject.parse().ok()?,
-        detail: detail.parse().ok()?,
-    };
-    (u16::from(class) == code / 100).then_some(enhanced)
+    let enhanced = EnhancedCode::parse(text.split_ascii_whitespace().next()?)?;
+    (u16::from(enhanced.class) == code / 100).then_some(enhanced)
 }
 
 /// Bad destination mailbox (X.1.1), system (X.1.2), address syntax (X.1.3),
@@ -149,9 +167,7 @@ pub fn classify(stage: Stage, code: Option<u16>, text: &str) -> Class {
         Stage::MailFrom if code == 421 => Class::Unreachable,
         Stage::MailFrom | Stage::RcptTo | Stage::Data if !permanent => Class::Transient,
         Stage::MailFrom | Stage::RcptTo | Stage::Data => match enhanced_code(code, text) {
-            Some(e) if e.subject == 1 && BAD_MAILBOX_DETAILS.contains(&e.detail) => {
-                Class::BadMailbox
-            }
+            Some(e) if e.is_bad_mailbox() => Class::BadMailbox,
             Some(_) => Class::Refused,
             None => {
                 let lower = text.trim_start().to_ascii_lowercase();
