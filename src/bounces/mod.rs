@@ -31,6 +31,15 @@ pub enum BounceError {
     List(#[from] ListError),
 }
 
+/// How this newsletter's mail is recognised in a report.
+#[derive(Debug, Clone, Copy)]
+pub struct Newsletter<'a> {
+    /// The domain of its Message-IDs.
+    pub domain: &'a str,
+    /// Its List-Id without the name and brackets: `label.domain`.
+    pub list_id: &'a str,
+}
+
 /// What one category of reports came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Acted {
@@ -69,7 +78,7 @@ pub struct Summary {
 /// suppresses the readers that hard-bounced, complained or asked to leave.
 pub fn import(
     layout: &Layout,
-    domain: &str,
+    newsletter: Newsletter<'_>,
     signer: &Signer,
     paths: &[(PathBuf, String)],
     dry_run: bool,
@@ -80,7 +89,7 @@ pub fn import(
         .lines()
         .map(str::to_string)
         .collect();
-    let mut readers = Readers::load(layout, domain)?;
+    let mut readers = Readers::load(layout, newsletter.domain, newsletter.list_id)?;
     let mut summary = Summary::default();
     let mut suppressions: Vec<Suppression> = Vec::new();
     let mut newly_seen: Vec<String> = Vec::new();
@@ -210,13 +219,27 @@ fn act(
             return;
         }
     };
-    acted.found += 1;
-    match readers.find(finding) {
+    let found = readers.find(finding);
+    crate::debug!(
+        "{origin}: {:?} about {:?} (original {:?}, list {:?}): {}",
+        finding.kind,
+        finding.recipient,
+        finding.original_id,
+        finding.original_list,
+        match &found {
+            Found::Reader(email) => email.as_str(),
+            Found::NotOurs => "not ours",
+            Found::Nobody => "nobody",
+        }
+    );
+    match found {
         Found::Reader(email) => {
-            readers.suppress(&email, reason, &finding.detail, acted, suppressions)
+            acted.found += 1;
+            readers.suppress(&email, reason, &finding.detail, acted, suppressions);
         }
         Found::NotOurs => summary.not_ours += 1,
         Found::Nobody => {
+            acted.found += 1;
             summary.unmatched += 1;
             summary.notes.push(format!(
                 "{origin}: {} not matched to a reader{}",
@@ -267,6 +290,8 @@ enum Found {
 /// list, with the Message-IDs of each issue they were sent computed on demand.
 struct Readers {
     domain: String,
+    /// This newsletter's List-Id, `label.domain`.
+    list_id: String,
     known: HashSet<String>,
     suppressed: HashSet<String>,
     /// Per issue: the hash part of its Message-ID → the reader.
@@ -277,7 +302,7 @@ struct Readers {
 }
 
 impl Readers {
-    fn load(layout: &Layout, domain: &str) -> Result<Readers, BounceError> {
+    fn load(layout: &Layout, domain: &str, list_id: &str) -> Result<Readers, BounceError> {
         let suppressions = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?;
         let suppressed = subscribers::suppressed_now(&suppressions);
         let mut known: HashSet<String> = read_all(&layout.list(), LIST_FILE)?
@@ -287,6 +312,7 @@ impl Readers {
         known.extend(suppressions.into_iter().map(|s| s.email));
         Ok(Readers {
             domain: domain.to_ascii_lowercase(),
+            list_id: list_id.to_ascii_lowercase(),
             known,
             suppressed,
             by_issue: HashMap::new(),
@@ -297,20 +323,27 @@ impl Readers {
     fn find(&mut self, finding: &Finding) -> Found {
         if let Some(id) = &finding.original_id {
             let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-            let Some((local, domain)) = id.rsplit_once('@') else {
-                return Found::NotOurs;
-            };
-            if !domain.eq_ignore_ascii_case(&self.domain)
-                || local.starts_with("test-")
-                || local.starts_with("redirect-")
+            if let Some((local, domain)) = id.rsplit_once('@')
+                && domain.eq_ignore_ascii_case(&self.domain)
             {
-                return Found::NotOurs;
+                if local.starts_with("test-") || local.starts_with("redirect-") {
+                    return Found::NotOurs;
+                }
+                if let Some((issue, hash)) = local.rsplit_once('.')
+                    && let Some(email) = self.by_id(issue, hash)
+                {
+                    return Found::Reader(email);
+                }
             }
-            if let Some((issue, hash)) = local.rsplit_once('.')
-                && let Some(email) = self.by_id(issue, hash)
-            {
-                return Found::Reader(email);
-            }
+        }
+        // A relay may give the message a Message-ID of its own (Amazon SES
+        // does); its List-Id still says whose it is.
+        if finding
+            .original_list
+            .as_ref()
+            .is_some_and(|list| list != &self.list_id)
+        {
+            return Found::NotOurs;
         }
         finding
             .recipient

@@ -43,6 +43,8 @@ pub struct Finding {
     pub report_id: Option<String>,
     /// The Message-ID of the message the report is about, if it quotes it.
     pub original_id: Option<String>,
+    /// The List-Id of that message (`<label.domain>`), if it quotes it.
+    pub original_list: Option<String>,
     /// The recipient the report names (Final-Recipient, Original-Recipient,
     /// Original-Rcpt-To).
     pub recipient: Option<String>,
@@ -64,7 +66,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
     let report_id = message.message_id().map(str::to_string);
     let mut status = None;
     let mut feedback = None;
-    let mut original_id = None;
+    let mut original: Option<(Option<String>, Option<String>)> = None;
     for part in message.parts.iter() {
         let Some(content_type) = part.content_type() else {
             continue;
@@ -84,24 +86,24 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
                 feedback
                     .get_or_insert_with(|| String::from_utf8_lossy(part.contents()).into_owned());
             }
-            ("message", "rfc822" | "global") if original_id.is_none() => {
-                original_id = part
-                    .message()
-                    .and_then(|m| m.message_id())
-                    .map(str::to_string);
+            ("message", "rfc822" | "global") if original.is_none() => {
+                original = part.message().map(identity);
             }
-            ("text" | "message", "rfc822-headers" | "global-headers") if original_id.is_none() => {
-                original_id = MessageParser::default()
+            ("text" | "message", "rfc822-headers" | "global-headers") if original.is_none() => {
+                original = MessageParser::default()
                     .parse_headers(part.contents())
-                    .and_then(|m| m.message_id().map(str::to_string));
+                    .as_ref()
+                    .map(identity);
             }
             _ => {}
         }
     }
+    let (original_id, original_list) = original.unwrap_or_default();
     let finding = |kind, recipient, detail| Finding {
         kind,
         report_id: report_id.clone(),
         original_id: original_id.clone(),
+        original_list: original_list.clone(),
         recipient,
         detail,
     };
@@ -149,6 +151,16 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
         )]);
     }
     Ok(vec![finding(Kind::NotAReport, None, String::new())])
+}
+
+/// The Message-ID and the List-Id's `<label.domain>` of a quoted original.
+fn identity(message: &mail_parser::Message<'_>) -> (Option<String>, Option<String>) {
+    let list = message.header_raw("List-Id").and_then(|v| {
+        let start = v.rfind('<')?;
+        let end = v[start..].find('>')? + start;
+        Some(v[start + 1..end].trim().to_ascii_lowercase())
+    });
+    (message.message_id().map(str::to_string), list)
 }
 
 /// The field groups of a delivery-status or feedback-report body: header-style

@@ -43,9 +43,17 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             (p, shown)
         })
         .collect();
+    let domain = project.config.sender_domain();
+    let list_id = crate::message::list_id(&project.config);
+    let label = list_id
+        .rsplit_once('<')
+        .map_or(list_id.as_str(), |(_, l)| l.trim_end_matches('>'));
     let summary = bounces::import(
         layout,
-        &project.config.sender_domain(),
+        bounces::Newsletter {
+            domain: &domain,
+            list_id: label,
+        },
         &signer,
         &sources,
         dry_run,
@@ -75,7 +83,7 @@ fn print(summary: &Summary, sources: usize, dry_run: bool) {
     let acted = |label: &str, acted: &Acted, verb: &str| {
         if acted.found > 0 {
             crate::say!(
-                "  {label}: {} ({verb} {}, already suppressed {})",
+                "  {label}: {} ({verb}: {}, already suppressed: {})",
                 acted.found,
                 acted.suppressed,
                 acted.already
