@@ -61,8 +61,8 @@ pub struct Malformed(pub String);
 pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
     let message = MessageParser::default()
         .parse(bytes)
-        .filter(|m| !m.headers().is_empty())
-        .ok_or_else(|| Malformed("not an email message (no header fields)".into()))?;
+        .filter(|m| m.from().is_some() || m.date().is_some())
+        .ok_or_else(|| Malformed("not an email message (no From or Date field)".into()))?;
     let report_id = message.message_id().map(str::to_string);
     let mut status = None;
     let mut feedback = None;

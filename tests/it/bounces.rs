@@ -1,0 +1,370 @@
+//! `verdict bounces import` against reports in the documented formats of the
+//! mail systems that send them (tests/fixtures/bounces), read from a folder of
+//! .eml files, an mbox and a Maildir, and against unsubscribe requests made
+//! from the List-Unsubscribe header of a message verdict really sent.
+
+use std::path::{Path, PathBuf};
+
+use mail_parser::MessageParser;
+
+use crate::harness::{TestProject, repo_root};
+use crate::smtp::SmtpServer;
+
+const SUPPRESSED: &str = "subscribers/suppressed.csv";
+
+fn fixtures() -> PathBuf {
+    repo_root().join("tests/fixtures/bounces")
+}
+
+fn import(project: &TestProject, paths: &[&Path], extra: &[&str]) -> crate::harness::Output {
+    let mut args: Vec<&str> = vec!["bounces", "import"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    args.extend_from_slice(extra);
+    project.run(&args)
+}
+
+/// The suppression rows (address, reason) added since the demo's own.
+fn suppressed(project: &TestProject) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = project
+        .read(SUPPRESSED)
+        .lines()
+        .skip(2)
+        .map(|l| {
+            let mut fields = l.split(',');
+            (
+                fields.next().unwrap().to_string(),
+                fields.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn expected() -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = [
+        // Hard bounces: Postfix, Exim (5.0.0 with 5.1.1 in the reply),
+        // Sendmail (by recipient), Gmail, Microsoft 365 (5.1.10), Amazon SES
+        // (its own Message-ID; the List-Id is ours).
+        ("analytics@example.com", "bounced"),
+        ("campus@example.org", "bounced"),
+        ("data-desk@example.org", "bounced"),
+        ("design@example.org", "bounced"),
+        ("fintech@example.org", "bounced"),
+        ("growth@example.com", "bounced"),
+        // Complaints: Yahoo and Outlook.com (recipient redacted, matched by the
+        // original Message-ID), AOL (no original, Original-Rcpt-To).
+        ("infra@example.com", "complained"),
+        ("labs@example.org", "complained"),
+        ("mlops@example.org", "complained"),
+    ]
+    .iter()
+    .map(|(a, r)| (a.to_string(), r.to_string()))
+    .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
+    let project = TestProject::demo();
+    let output = import(&project, &[&fixtures()], &[]);
+    output.success();
+    output.stdout_has("read 18 message(s) from 1 source(s)");
+    output.stdout_has("hard bounces: 6 (suppressed as bounced: 6, already suppressed: 0)");
+    output.stdout_has("complaints: 3 (suppressed as complained: 3, already suppressed: 0)");
+    // Gmail's DMARC refusal and a full Microsoft 365 mailbox.
+    output.stdout_has("policy, content, quota (nothing changed): 2");
+    output.stdout_has("delays and temporary failures (nothing changed): 1");
+    output.stdout_has("other feedback reports (nothing changed): 1");
+    output.stdout_has("auto-replies (ignored): 1");
+    output.stdout_has("not reports (ignored): 1");
+    // A bounce of a test copy and one from another list.
+    output.stdout_has("test copies (ignored): 2");
+    output.stdout_has("malformed (see the notes): 1");
+    output.stderr_has(
+        "malformed-dsn.eml: a delivery status notification without a per-recipient part",
+    );
+    assert_eq!(suppressed(&project), expected());
+    let detail = project.read(SUPPRESSED);
+    assert!(
+        detail.contains("RESOLVER.ADR.RecipientNotFound"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("feedback abuse (Yahoo!-Mail-Feedback/2.0)"),
+        "{detail}"
+    );
+
+    // The same mailbox again changes nothing.
+    let before = project.read(SUPPRESSED);
+    let again = import(&project, &[&fixtures()], &[]);
+    again.success();
+    again.stdout_has("already read before (skipped): 17");
+    assert!(!again.stdout.contains("hard bounces"), "{}", again.stdout);
+    assert_eq!(project.read(SUPPRESSED), before);
+
+    // The suppressed readers do not get the next send.
+    project.run(&["send"]).success();
+    let sent = std::fs::read_dir(project.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(sent, 24 - 9);
+}
+
+#[test]
+fn a_dry_run_shows_what_would_change_and_writes_nothing() {
+    let project = TestProject::demo();
+    let before = project.read(SUPPRESSED);
+    let output = import(&project, &[&fixtures()], &["--dry-run"]);
+    output.success();
+    output.stdout_has("(dry run: nothing written)");
+    output.stdout_has("hard bounces: 6 (would suppress as bounced: 6");
+    assert_eq!(project.read(SUPPRESSED), before);
+    assert!(!project.path().join("state/bounces-seen.log").exists());
+    // A real run afterwards still does it all.
+    import(&project, &[&fixtures()], &[]).success();
+    assert_eq!(suppressed(&project), expected());
+}
+
+/// The fixtures as one mbox (mboxrd: body lines starting with "From " quoted).
+fn mbox_of_fixtures(path: &Path) {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut mbox = String::new();
+    for name in names {
+        mbox.push_str("From MAILER-DAEMON Thu Nov 26 09:00:00 2026\n");
+        for line in std::fs::read_to_string(name).unwrap().lines() {
+            if line.trim_start_matches('>').starts_with("From ") {
+                mbox.push('>');
+            }
+            mbox.push_str(line);
+            mbox.push('\n');
+        }
+        mbox.push('\n');
+    }
+    std::fs::write(path, mbox).unwrap();
+}
+
+#[test]
+fn an_mbox_and_a_maildir_give_the_same_result_and_notes_are_located() {
+    let project = TestProject::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("bounces.mbox");
+    mbox_of_fixtures(&mbox);
+    let output = import(&project, &[&mbox], &[]);
+    output.success();
+    output.stdout_has("read 18 message(s)");
+    assert_eq!(suppressed(&project), expected());
+    // The malformed report is named by the line of its "From " line.
+    let text = std::fs::read_to_string(&mbox).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("broken-dsn-1@mail.example.com"))
+        .unwrap();
+    let from_line = text.lines().take(line).collect::<Vec<_>>();
+    let from_line = from_line
+        .iter()
+        .rposition(|l| l.starts_with("From "))
+        .unwrap()
+        + 1;
+    output.stderr_has(&format!(
+        "bounces.mbox:{from_line}: a delivery status notification"
+    ));
+
+    let project = TestProject::demo();
+    let maildir = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    for (i, entry) in std::fs::read_dir(fixtures()).unwrap().enumerate() {
+        let sub = if i % 2 == 0 { "cur" } else { "new" };
+        let name = format!("17956836{i:02}.M1P1.mx.example.com:2,S");
+        std::fs::copy(entry.unwrap().path(), maildir.join(sub).join(name)).unwrap();
+    }
+    let output = import(&project, &[&maildir], &[]);
+    output.success();
+    output.stdout_has("read 18 message(s)");
+    assert_eq!(suppressed(&project), expected());
+    // The mbox copies of the same reports are already read.
+    import(&project, &[&mbox], &[])
+        .success()
+        .stdout_has("already read before (skipped): 17");
+}
+
+#[test]
+fn a_bounce_is_matched_by_the_message_id_verdict_sent_even_after_forwarding() {
+    // The reader forwards to another mailbox, which does not exist: the
+    // report names the forwarding target, the Message-ID names the reader.
+    let server = SmtpServer::start();
+    let project = TestProject::demo();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    let received = server.received();
+    let copy = received
+        .iter()
+        .find(|r| r.to() == "qa@example.com")
+        .unwrap();
+    let headers_end = copy.raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let original_headers = String::from_utf8_lossy(&copy.raw[..headers_end]).replace("\r\n", "\n");
+    let report = format!(
+        "From: MAILER-DAEMON@forward.example.net\nTo: verdicts@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <fwd-1@forward.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nGone.\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; forward.example.net\n\nFinal-Recipient: rfc822; old-qa@forward.example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such mailbox\n\n--b\nContent-Type: text/rfc822-headers\n\n{original_headers}\n\n--b--\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forwarded.eml");
+    std::fs::write(&path, report).unwrap();
+    let output = import(&project, &[&path], &[]);
+    output.success();
+    output.stdout_has("hard bounces: 1 (suppressed as bounced: 1");
+    assert_eq!(
+        suppressed(&project),
+        vec![("qa@example.com".to_string(), "bounced".to_string())]
+    );
+}
+
+/// The subject an RFC 2369 mail program writes from a mailto link.
+fn mailto_subject(list_unsubscribe: &str) -> (String, String) {
+    let mailto = list_unsubscribe
+        .split(['<', '>'])
+        .find(|part| part.starts_with("mailto:"))
+        .expect("a mailto in List-Unsubscribe");
+    let (address, query) = mailto
+        .trim_start_matches("mailto:")
+        .split_once('?')
+        .unwrap();
+    let subject = query.strip_prefix("subject=").unwrap().replace("%20", " ");
+    (address.to_string(), subject)
+}
+
+fn request(from: &str, to: &str, subject: &str, id: &str) -> String {
+    format!(
+        "From: <{from}>\nTo: <{to}>\nSubject: {subject}\nMessage-ID: <{id}@example.net>\nDate: Thu, 26 Nov 2026 12:00:00 +0000\nContent-Type: text/plain\n\nThis message was created by a mail program for an unsubscribe link.\n"
+    )
+}
+
+#[test]
+fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_one_does_not() {
+    let project = TestProject::demo();
+    project.run(&["send"]).success();
+    let outbox = project.path().join("outbox");
+    let mut requests = Vec::new();
+    for entry in std::fs::read_dir(&outbox).unwrap() {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        let message = MessageParser::default().parse(&raw).unwrap();
+        let to = message
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let header = message
+            .header_raw("List-Unsubscribe")
+            .unwrap()
+            .replace(['\r', '\n'], "");
+        requests.push((to, mailto_subject(&header)));
+    }
+    requests.sort();
+    let (reader, (mailbox, subject)) = requests
+        .iter()
+        .find(|(to, _)| to == "support@example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(mailbox, "verdicts@example.com");
+    let dir = tempfile::tempdir().unwrap();
+    let genuine = dir.path().join("genuine.eml");
+    std::fs::write(&genuine, request(&reader, &mailbox, &subject, "req-1")).unwrap();
+
+    // Forged: the token of one reader with the address of another, and a
+    // token altered by one character.
+    let (_, (_, other_subject)) = requests
+        .iter()
+        .find(|(to, _)| to == "studio@example.org")
+        .unwrap()
+        .clone();
+    let words: Vec<&str> = subject.split(' ').collect();
+    let other: Vec<&str> = other_subject.split(' ').collect();
+    let swapped = format!("unsubscribe {} {}", other[1], words[2]);
+    let mut altered = words[2].to_string();
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    let altered = format!("unsubscribe {} {altered}", words[1]);
+    std::fs::write(
+        dir.path().join("forged-1.eml"),
+        request("attacker@example.net", &mailbox, &swapped, "forged-1"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("forged-2.eml"),
+        request("attacker@example.net", &mailbox, &altered, "forged-2"),
+    )
+    .unwrap();
+    // A plain "unsubscribe" from someone, without a token.
+    std::fs::write(
+        dir.path().join("plain.eml"),
+        request("someone@example.org", &mailbox, "Unsubscribe", "plain-1"),
+    )
+    .unwrap();
+
+    let output = import(&project, &[dir.path()], &[]);
+    output.success();
+    output.stdout_has("unsubscribe requests: 1 (unsubscribed: 1, already suppressed: 0)");
+    output.stdout_has("unsubscribe requests without a valid token (nothing changed): 3");
+    output.stderr_has(
+        "plain.eml: an unsubscribe request from someone@example.org without a valid token",
+    );
+    assert_eq!(
+        suppressed(&project),
+        vec![(
+            "support@example.com".to_string(),
+            "unsubscribed".to_string()
+        )]
+    );
+}
+
+#[test]
+fn garbage_missing_paths_and_hostile_values_never_crash_or_write() {
+    let project = TestProject::demo();
+    let before = project.read(SUPPRESSED);
+    let missing = project.path().join("no-such-mailbox");
+    let output = import(&project, &[&missing], &[]);
+    output.code(1);
+    output.stderr_has("no-such-mailbox");
+    assert_eq!(project.read(SUPPRESSED), before);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("binary.eml"),
+        [0u8, 159, 146, 150, 255, 0, 1],
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.eml"), b"").unwrap();
+    // A DSN with an unknown Action and a recipient with terminal escapes.
+    std::fs::write(
+        dir.path().join("hostile.eml"),
+        "From: x@example.net\nMessage-ID: <h-1@example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\nFinal-Recipient: rfc822; \u{1b}[31mevil@example.net\nAction: exploded\nStatus: 5.1.1\n\n--b--\n",
+    )
+    .unwrap();
+    // A hard bounce about an address nobody subscribed.
+    std::fs::write(
+        dir.path().join("stranger.eml"),
+        "From: x@example.net\nMessage-ID: <h-2@example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\nFinal-Recipient: rfc822; stranger@example.net\nAction: failed\nStatus: 5.1.1\n\n--b--\n",
+    )
+    .unwrap();
+    let output = import(&project, &[dir.path()], &[]);
+    output.success();
+    output.stderr_has("binary.eml: not an email message");
+    output.stderr_has("empty.eml: not an email message");
+    output.stderr_has("hostile.eml: unknown Action `exploded`");
+    output.stderr_has(
+        "stranger.eml: failed 5.1.1 not matched to a reader (it names stranger@example.net)",
+    );
+    assert!(!output.stderr.contains('\u{1b}'), "{}", output.stderr);
+    output.stdout_has("malformed (see the notes): 3");
+    assert_eq!(project.read(SUPPRESSED), before);
+}
