@@ -178,7 +178,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
     let invalid = parsed.report.error_count();
     if invalid > 0 {
         let styled = std::io::stderr().is_terminal();
-        if !skip_invalid || parsed.subscribers.is_empty() {
+        if !skip_invalid || (parsed.subscribers.is_empty() && parsed.opted_out.is_empty()) {
             let mut report = parsed.report;
             report.push(crate::diagnostic::Diagnostic::error(format!(
                 "nothing was imported: {invalid} problem(s) in {shown}; fix them, or import the rest with --skip-invalid"
@@ -187,6 +187,9 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
         }
         eprint!("{}", parsed.report.render(styled));
     }
+    // Opt-outs first: a crash between the two writes leaves nobody mailed who
+    // opted out, and the import can be run again.
+    let opted_out = subscribers::suppress(layout, &parsed.opted_out)?;
     let _lock = subscribers::lock(layout)?;
     let list_path = layout.list();
     let suppressed = suppressed_addresses(layout)?;
@@ -210,5 +213,28 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
         "imported {added} new subscriber(s); {already} already subscribed, {} duplicate row(s), {suppressed_skipped} suppressed and left out, {invalid} invalid row(s) skipped",
         parsed.duplicates
     );
+    if !parsed.opted_out.is_empty() {
+        let count = |reason: Reason| {
+            parsed
+                .opted_out
+                .iter()
+                .filter(|s| s.reason == reason)
+                .count()
+        };
+        crate::say!(
+            "{} opted out in {shown} and went to the suppression list, never to the list ({} unsubscribed, {} bounced, {} complained; {} new there)",
+            parsed.opted_out.len(),
+            count(Reason::Unsubscribed),
+            count(Reason::Bounced),
+            count(Reason::Complained),
+            opted_out
+        );
+    }
+    if parsed.unconfirmed > 0 {
+        crate::say!(
+            "{} never confirmed their sign-up and were left out",
+            parsed.unconfirmed
+        );
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::problems::field_span;
-use super::{Subscriber, normalize_address};
+use super::{Reason, Subscriber, Suppression, normalize_address};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
 /// Header names other tools use, compared lower-cased without spaces, `_` or `-`.
@@ -45,6 +45,71 @@ fn key(header: &str) -> String {
         .collect()
 }
 
+/// Columns saying whether a row's reader still wants mail: listmonk's
+/// `status`, Buttondown's `subscriber_type`, and the like.
+const STATUS_HEADERS: &[&str] = &[
+    "status",
+    "subscribertype",
+    "subscriptionstatus",
+    "memberstatus",
+];
+/// Substack's column: `true` when the reader turned email off.
+const DISABLED_HEADERS: &[&str] = &["emaildisabled"];
+/// Mailchimp's unsubscribed export has UNSUB_TIME; its cleaned export (hard
+/// bounces) has CLEAN_TIME.
+const UNSUBSCRIBED_EXPORT_HEADERS: &[&str] = &["unsubtime"];
+const CLEANED_EXPORT_HEADERS: &[&str] = &["cleantime"];
+
+/// Where a row's standing comes from.
+#[derive(Debug, Clone, Copy)]
+enum StandingColumn {
+    /// Everyone is subscribed (a plain list).
+    None,
+    /// A status word per row.
+    Status(usize),
+    /// `true` per row when email is turned off.
+    Disabled(usize),
+    /// Every row of this export opted out, for this reason.
+    Everyone(Reason),
+}
+
+/// What a row's status says about its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Subscribed,
+    OptedOut(Reason),
+    /// Never confirmed the sign-up: not imported.
+    Unconfirmed,
+}
+
+/// Status words of the tools people move from, lower-cased.
+fn standing(status: &str) -> Option<Standing> {
+    Some(
+        match status
+            .trim()
+            .to_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
+            // listmonk: enabled; Buttondown: regular, premium and its billing states;
+            // Mailchimp and others: subscribed, active.
+            "" | "enabled" | "active" | "subscribed" | "confirmed" | "regular" | "premium"
+            | "churning" | "past_due" | "gifted" | "trialed" | "trialing" | "unpaid" | "paused" => {
+                Standing::Subscribed
+            }
+            // listmonk: blocklisted (unsubscribed); Buttondown: unsubscribed, removed.
+            "blocklisted" | "blacklisted" | "unsubscribed" | "removed" | "disabled"
+            | "inactive" | "opted_out" => Standing::OptedOut(Reason::Unsubscribed),
+            "cleaned" | "bounced" | "undeliverable" => Standing::OptedOut(Reason::Bounced),
+            "complained" | "spammy" | "spam" | "spam_complaint" => {
+                Standing::OptedOut(Reason::Complained)
+            }
+            "unconfirmed" | "unactivated" | "pending" | "unverified" => Standing::Unconfirmed,
+            _ => return None,
+        },
+    )
+}
+
 /// Which column holds what.
 struct Columns {
     email: usize,
@@ -52,14 +117,29 @@ struct Columns {
     first: Option<usize>,
     last: Option<usize>,
     date: Option<usize>,
+    standing: StandingColumn,
 }
 
 impl Columns {
     fn find(headers: &csv::StringRecord) -> Option<Columns> {
+        // The first name that any header has, in the order given: Mailchimp's
+        // "Email Address" comes before its postal "Address".
+        let keys: Vec<String> = headers.iter().map(key).collect();
         let find = |names: &[&str]| {
-            headers
+            names
                 .iter()
-                .position(|h| names.contains(&key(h).as_str()))
+                .find_map(|name| keys.iter().position(|k| k == name))
+        };
+        let standing = if find(CLEANED_EXPORT_HEADERS).is_some() {
+            StandingColumn::Everyone(Reason::Bounced)
+        } else if find(UNSUBSCRIBED_EXPORT_HEADERS).is_some() {
+            StandingColumn::Everyone(Reason::Unsubscribed)
+        } else if let Some(column) = find(STATUS_HEADERS) {
+            StandingColumn::Status(column)
+        } else if let Some(column) = find(DISABLED_HEADERS) {
+            StandingColumn::Disabled(column)
+        } else {
+            StandingColumn::None
         };
         Some(Columns {
             email: find(EMAIL_HEADERS)?,
@@ -67,6 +147,7 @@ impl Columns {
             first: find(FIRST_NAME_HEADERS),
             last: find(LAST_NAME_HEADERS),
             date: find(DATE_HEADERS),
+            standing,
         })
     }
 }
@@ -75,6 +156,10 @@ impl Columns {
 #[derive(Debug)]
 pub struct Parsed {
     pub subscribers: Vec<Subscriber>,
+    /// Rows whose reader opted out in the other tool: for the suppression list.
+    pub opted_out: Vec<Suppression>,
+    /// Rows whose reader never confirmed: left out.
+    pub unconfirmed: usize,
     /// Rows repeating an address earlier in the same file.
     pub duplicates: usize,
     pub report: FileDiagnostics,
@@ -86,6 +171,8 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
     let mut report = FileDiagnostics::new(path, text);
     let mut parsed = Parsed {
         subscribers: Vec::new(),
+        opted_out: Vec::new(),
+        unconfirmed: 0,
         duplicates: 0,
         report: FileDiagnostics::new(path, ""),
     };
@@ -174,9 +261,57 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             continue;
         }
         let subscribed_at = field(columns.date).and_then(parse_date).unwrap_or(now);
-        if !seen.insert(email.clone()) {
+        let standing = match columns.standing {
+            StandingColumn::None => Some(Standing::Subscribed),
+            StandingColumn::Everyone(reason) => Some(Standing::OptedOut(reason)),
+            StandingColumn::Status(i) => standing(record.get(i).unwrap_or("")),
+            StandingColumn::Disabled(i) => {
+                match record.get(i).unwrap_or("").trim().to_lowercase().as_str() {
+                    "" | "false" | "no" | "0" => Some(Standing::Subscribed),
+                    "true" | "yes" | "1" => Some(Standing::OptedOut(Reason::Unsubscribed)),
+                    _ => None,
+                }
+            }
+        };
+        let Some(standing) = standing else {
+            let (column, value) = match columns.standing {
+                StandingColumn::Status(i) | StandingColumn::Disabled(i) => {
+                    (headers.get(i).unwrap_or(""), record.get(i).unwrap_or(""))
+                }
+                _ => ("", ""),
+            };
+            report.push(
+                Diagnostic::error(format!("`{value}` in the {column} column is not a status verdict knows"))
+                    .at(field_span(text, start, value))
+                    .label("unknown status")
+                    .help(match columns.standing {
+                        StandingColumn::Disabled(_) => "expected true (email turned off) or false".to_string(),
+                        _ => "expected a subscribed status (enabled, active, subscribed, regular, premium), an opt-out (blocklisted, unsubscribed, removed, cleaned, bounced, complained) or unconfirmed".to_string(),
+                    }),
+            );
+            continue;
+        };
+        // An opt-out anywhere in the file wins over a subscribed row.
+        let opted_out = matches!(standing, Standing::OptedOut(_));
+        if !seen.insert(email.clone()) && !opted_out {
             parsed.duplicates += 1;
             continue;
+        }
+        match standing {
+            Standing::Subscribed => {}
+            Standing::OptedOut(reason) => {
+                parsed.opted_out.push(Suppression {
+                    email,
+                    reason,
+                    at: Some(now),
+                    detail: format!("{} in {path}", reason.label()),
+                });
+                continue;
+            }
+            Standing::Unconfirmed => {
+                parsed.unconfirmed += 1;
+                continue;
+            }
         }
         parsed.subscribers.push(Subscriber {
             email,
@@ -185,6 +320,12 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             consent: Some(format!("imported from {path}")),
         });
     }
+    let out: HashSet<&str> = parsed.opted_out.iter().map(|s| s.email.as_str()).collect();
+    let before = parsed.subscribers.len();
+    parsed
+        .subscribers
+        .retain(|s| !out.contains(s.email.as_str()));
+    parsed.duplicates += before - parsed.subscribers.len();
     parsed.report = report;
     parsed
 }
@@ -192,6 +333,10 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
 /// Dates as other tools write them.
 fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    // PostgreSQL's timestamptz, as listmonk exports it.
+    if let Ok(at) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z") {
         return Some(at.with_timezone(&Utc));
     }
     for format in [

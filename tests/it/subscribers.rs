@@ -192,3 +192,181 @@ fn an_export_imports_back_into_an_empty_project() {
             .contains("ml-team@example.com,Équipe ML,2026-01-01T08:00:00Z")
     );
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        crate::harness::repo_root()
+            .join("tests/fixtures/imports")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The suppression rows (address, reason) after the demo's own.
+fn suppressed_rows(project: &TestProject) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = project
+        .read("subscribers/suppressed.csv")
+        .lines()
+        .skip(2)
+        .map(|l| {
+            let mut fields = l.split(',');
+            (
+                fields.next().unwrap().to_string(),
+                fields.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn listed(project: &TestProject) -> String {
+    project.run(&["subscribers", "list"]).stdout
+}
+
+#[test]
+fn listmonk_blocklisted_readers_are_suppressed_not_listed() {
+    let project = TestProject::demo();
+    let output = import(&project, "listmonk.csv", &fixture("listmonk.csv"), &[]);
+    output.success();
+    output.stdout_has("imported 2 new subscriber(s)");
+    output.stdout_has("1 opted out in");
+    output.stdout_has("(1 unsubscribed, 0 bounced, 0 complained; 1 new there)");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![("lm-blocked@example.net".into(), "unsubscribed".into())]
+    );
+    let list = listed(&project);
+    assert!(
+        list.contains("lm-active@example.net\tListmonk Active"),
+        "{list}"
+    );
+    assert!(!list.contains("lm-blocked"), "{list}");
+    // listmonk's timestamptz is read as the subscription date.
+    assert!(
+        project
+            .read(LIST)
+            .contains("lm-active@example.net,Listmonk Active,2025-03-01T10:00:00Z"),
+        "{}",
+        project.read(LIST)
+    );
+}
+
+#[test]
+fn buttondown_subscriber_types_sort_readers_into_list_suppressions_and_unconfirmed() {
+    let project = TestProject::demo();
+    let output = import(&project, "buttondown.csv", &fixture("buttondown.csv"), &[]);
+    output.success();
+    output.stdout_has("imported 2 new subscriber(s)");
+    output.stdout_has("4 opted out in");
+    output.stdout_has("(2 unsubscribed, 1 bounced, 1 complained; 4 new there)");
+    output.stdout_has("1 never confirmed their sign-up and were left out");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![
+            ("bd-complained@example.net".into(), "complained".into()),
+            ("bd-gone@example.net".into(), "unsubscribed".into()),
+            ("bd-removed@example.net".into(), "unsubscribed".into()),
+            ("bd-undeliverable@example.net".into(), "bounced".into()),
+        ]
+    );
+    let list = listed(&project);
+    assert!(list.contains("bd-regular@example.net"));
+    assert!(list.contains("bd-premium@example.net"));
+    assert!(!list.contains("bd-new@example.net"), "unconfirmed: {list}");
+}
+
+#[test]
+fn substack_email_disabled_readers_are_suppressed() {
+    let project = TestProject::demo();
+    let output = import(&project, "substack.csv", &fixture("substack.csv"), &[]);
+    output.success();
+    output.stdout_has("imported 2 new subscriber(s)");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![("ss-muted@example.net".into(), "unsubscribed".into())]
+    );
+    assert!(!listed(&project).contains("ss-muted"));
+}
+
+#[test]
+fn mailchimp_unsubscribed_and_cleaned_exports_go_to_the_suppression_list() {
+    let project = TestProject::demo();
+    import(
+        &project,
+        "subscribed.csv",
+        &fixture("mailchimp_subscribed.csv"),
+        &[],
+    )
+    .success()
+    .stdout_has("imported 1 new subscriber(s)");
+    // Its postal Address column is not taken for the email column.
+    assert!(listed(&project).contains("mc-sub@example.net\tMail Chimp"));
+    let output = import(
+        &project,
+        "unsubscribed.csv",
+        &fixture("mailchimp_unsubscribed.csv"),
+        &[],
+    );
+    output.success();
+    output.stdout_has("imported 0 new subscriber(s)");
+    output.stdout_has("2 opted out in");
+    let output = import(
+        &project,
+        "cleaned.csv",
+        &fixture("mailchimp_cleaned.csv"),
+        &[],
+    );
+    output.success();
+    output.stdout_has("(0 unsubscribed, 1 bounced, 0 complained; 1 new there)");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![
+            ("mc-cleaned@example.net".into(), "bounced".into()),
+            ("mc-sub@example.net".into(), "unsubscribed".into()),
+            ("mc-unsub@example.net".into(), "unsubscribed".into()),
+        ]
+    );
+    // The reader who unsubscribed after the first export is no longer mailed.
+    assert!(!listed(&project).contains("mc-sub@example.net"));
+    // Importing the exports again changes nothing.
+    let before = project.read("subscribers/suppressed.csv");
+    import(
+        &project,
+        "unsubscribed.csv",
+        &fixture("mailchimp_unsubscribed.csv"),
+        &[],
+    )
+    .success()
+    .stdout_has("0 new there");
+    assert_eq!(project.read("subscribers/suppressed.csv"), before);
+}
+
+#[test]
+fn a_hand_edited_status_is_a_located_error_and_an_opt_out_row_wins_over_a_duplicate() {
+    let project = TestProject::demo();
+    let before = project.read(LIST);
+    let csv = "email,status\nfine@example.net,enabled\ntypo@example.net,enabeld\n";
+    let output = import(&project, "edited.csv", csv.as_bytes(), &[]);
+    assert_rejected_unchanged(
+        &project,
+        &output,
+        &[
+            "`enabeld` in the status column is not a status verdict knows",
+            "edited.csv:3:",
+        ],
+        &before,
+    );
+    let csv = "email,status\ntwice@example.net,enabled\nTwice@Example.net,blocklisted\n";
+    let output = import(&project, "twice.csv", csv.as_bytes(), &[]);
+    output.success();
+    output.stdout_has("imported 0 new subscriber(s)");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![("twice@example.net".into(), "unsubscribed".into())]
+    );
+    let csv = "email,email_disabled\nx@example.net,maybe\n";
+    let output = import(&project, "substack.csv", csv.as_bytes(), &[]);
+    output.code(2);
+    output.stderr_has("expected true (email turned off) or false");
+}
