@@ -7,6 +7,7 @@
 #
 #   bash scripts/bench.sh                 # N = 10,000, 100,000 and 1,000,000
 #   bash scripts/bench.sh 200             # a quick smoke run
+#   bash scripts/bench.sh relays [N]      # two relays of weights 3:1 against one
 #
 # Results are printed and written to target/bench/results.md.
 set -euo pipefail
@@ -23,4 +24,8 @@ postfix stop >/dev/null 2>&1 || true
 pkill -x master >/dev/null 2>&1 || true
 
 cargo build --release --quiet
+if [ "${1:-}" = relays ]; then
+  shift
+  exec python3 scripts/bench_relays.py "$@"
+fi
 exec python3 scripts/bench.py "$@"
