@@ -156,6 +156,9 @@ fn caps_spent_end_the_run_cleanly_and_the_next_day_continues() {
         &format!("time_zone = \"Europe/Berlin\"\n{config}"),
     );
     let today = Utc::now();
+    run_at(&project, today, &["send", "--dry-run"])
+        .success()
+        .stdout_has("(first, weight 1, 10 more today)");
     let output = run_at(&project, today, &["send"]);
     output.success();
     output.stdout_has("every relay's daily cap is spent; 9 reader(s) left");

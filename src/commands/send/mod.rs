@@ -53,13 +53,14 @@ pub struct Args {
     /// Send the named issues now even if their send_at is still ahead.
     #[arg(long)]
     pub now: bool,
-    /// Where mail goes: outbox:DIR or an SMTP URL (overrides VERDICT_TRANSPORT and verdict.toml).
+    /// Where mail goes: outbox:DIR or an SMTP URL (overrides VERDICT_TRANSPORT,
+    /// and verdict.toml's transport or [[relay]] tables).
     #[arg(long, value_name = "TRANSPORT")]
     pub transport: Option<String>,
-    /// SMTP connections in use at once (overrides verdict.toml).
+    /// SMTP connections in use at once, per relay (overrides verdict.toml).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
-    /// Messages per second, 0 for unpaced (overrides verdict.toml).
+    /// Messages per second per relay, 0 for unpaced (overrides verdict.toml).
     #[arg(long, value_name = "N")]
     pub rate: Option<f64>,
     /// Print nothing when there is nothing to send (for cron).
