@@ -460,9 +460,15 @@ fn absurd_knobs_are_refused_with_their_place() {
         "retry_delay_ms = 1000",
         "retry_delay_ms = 18446744073709551615",
     );
+    let line = project
+        .read("verdict.toml")
+        .lines()
+        .position(|l| l == "rate = 1e-300")
+        .unwrap()
+        + 1;
     let output = project.run(&["send"]);
     output.code(2);
-    output.stderr_has("verdict.toml:27:8");
+    output.stderr_has(&format!("verdict.toml:{line}:8"));
     output.stderr_has("`retry_delay_ms` 18446744073709551615 is out of range");
     let project = TestProject::demo();
     project
