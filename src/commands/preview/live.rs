@@ -1,0 +1,248 @@
+//! `verdict preview ISSUE --serve`: the email (HTML and text) and the issue's web
+//! page on 127.0.0.1, rendered afresh on every request and reloaded in the
+//! browser (server-sent events) when the issue file, verdict.toml or templates/
+//! change. A mistake in the file shows as its diagnostics, located.
+
+use std::convert::Infallible;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, html};
+use notify::Watcher;
+use tokio::sync::broadcast;
+
+use super::Args;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::project::Project;
+use crate::render::{self, Personalisation};
+
+/// What every request renders from.
+struct Live {
+    layout: Layout,
+    issue: String,
+    to: String,
+    name: Option<String>,
+    changes: broadcast::Sender<()>,
+}
+
+/// The parts of the preview, rendered now.
+struct Views {
+    email: String,
+    text: String,
+    page: Option<String>,
+}
+
+/// Reloads the page when anything it was made from changes.
+const RELOAD: &str =
+    "<script>new EventSource('/events').onmessage=function(){location.reload()};</script>";
+
+impl Live {
+    fn render(&self) -> std::result::Result<Views, String> {
+        let project = Project::load(&self.layout).map_err(|e| Error::from(e).to_string())?;
+        let path = project
+            .find_issue(&self.issue)
+            .map_err(|e| Error::from(e).to_string())?;
+        let issue = project
+            .load_issue(&path)
+            .map_err(|e| Error::from(e).to_string())?
+            .issue;
+        let issue =
+            crate::votes::with_community(&self.layout, &issue, project.config.community.min_votes)
+                .map_err(|e| e.to_string())?;
+        let rendered = render::render(&issue, project.context());
+        let signer = crate::unsubscribe::Signer::load(&self.layout).map_err(|e| e.to_string())?;
+        let composer =
+            crate::message::Composer::new(&project.config, &issue, rendered.clone(), signer);
+        let url = composer.unsubscribe_url(&self.to);
+        let votes = composer.vote_links(&self.to);
+        let person = Personalisation {
+            name: self.name.as_deref(),
+            email: &self.to,
+            unsubscribe_url: &url,
+            votes: &votes,
+        };
+        Ok(Views {
+            email: rendered.html.fill(&person),
+            text: rendered.text.fill(&person),
+            page: crate::site::issue_page(&project, &issue).ok(),
+        })
+    }
+}
+
+/// Puts the reload script into a page, before `</body>` or at the end.
+fn with_reload(html: &str) -> String {
+    match html.rfind("</body>") {
+        Some(at) => format!("{}{RELOAD}{}", &html[..at], &html[at..]),
+        None => format!("{html}{RELOAD}"),
+    }
+}
+
+fn problem_page(problem: &str) -> Response {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "verdict preview: a problem" } }
+            body { main { h1 { "Fix this, and the preview reloads" } pre { (problem) } } }
+        }
+    };
+    Html(with_reload(&page.into_string())).into_response()
+}
+
+fn view(live: &Live, pick: impl Fn(Views) -> Option<String>) -> Response {
+    match live.render() {
+        Ok(views) => match pick(views) {
+            Some(html) => Html(with_reload(&html)).into_response(),
+            None => (
+                StatusCode::NOT_FOUND,
+                Html(with_reload(
+                    "<!DOCTYPE html><html lang=\"en\"><title>No web page</title><p>The web page needs base_url in verdict.toml.</p></html>",
+                )),
+            )
+                .into_response(),
+        },
+        Err(problem) => problem_page(&problem),
+    }
+}
+
+async fn index(State(live): State<Arc<Live>>) -> Response {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "verdict preview: " (live.issue) } }
+            body { main {
+                h1 { "Preview of " (live.issue) }
+                ul {
+                    li { a href="/email.html" { "The email (HTML)" } }
+                    li { a href="/text.html" { "The email (text)" } }
+                    li { a href="/page.html" { "The web page" } }
+                }
+                p { "Each reloads when the issue file, verdict.toml or templates/ change." }
+            } }
+        }
+    };
+    Html(with_reload(&page.into_string())).into_response()
+}
+
+async fn email(State(live): State<Arc<Live>>) -> Response {
+    view(&live, |views| Some(views.email))
+}
+
+async fn text(State(live): State<Arc<Live>>) -> Response {
+    view(&live, |views| {
+        let page = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head { meta charset="utf-8"; title { "The text part" } }
+                body { pre { (views.text) } }
+            }
+        };
+        Some(page.into_string())
+    })
+}
+
+async fn page(State(live): State<Arc<Live>>) -> Response {
+    view(&live, |views| views.page)
+}
+
+async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
+    let changes = live.changes.subscribe();
+    let stream = futures_util::stream::unfold(changes, |mut changes| async move {
+        match changes.recv().await {
+            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some((
+                Ok::<_, Infallible>(Event::default().data("reload")),
+                changes,
+            )),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Sse::new(stream).keep_alive(KeepAlive::default()),
+    )
+}
+
+pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
+    if !args.listen.ip().is_loopback() {
+        return Err(Error::usage(
+            "the preview listens on this machine only: use --listen 127.0.0.1:PORT",
+        ));
+    }
+    let to = crate::subscribers::normalize_address(&args.to)?;
+    let (changes, _) = broadcast::channel(16);
+    let live = Arc::new(Live {
+        layout: layout.clone(),
+        issue: args.issue.clone(),
+        to,
+        name: args.name.clone(),
+        changes: changes.clone(),
+    });
+    // The first render says at once whether the issue exists.
+    Project::load(layout)?.find_issue(&args.issue)?;
+    let notify = changes.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove()) {
+            let _ = notify.send(());
+        }
+    })
+    .map_err(Error::failed)?;
+    for (path, mode) in [
+        (layout.issues_dir(), notify::RecursiveMode::NonRecursive),
+        (
+            layout.root().join("templates"),
+            notify::RecursiveMode::Recursive,
+        ),
+        (layout.config(), notify::RecursiveMode::NonRecursive),
+    ] {
+        watcher
+            .watch(&path, mode)
+            .map_err(|e| Error::failed(format!("cannot watch {}: {e}", path.display())))?;
+    }
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/email.html", get(email))
+        .route("/text.html", get(text))
+        .route("/page.html", get(page))
+        .route("/events", get(events))
+        .with_state(live);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::failed)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Error::failed(format!("cannot listen on {}: {e}", args.listen)))?;
+        let local = listener.local_addr().map_err(Error::failed)?;
+        crate::say!(
+            "previewing {} at http://{local}/ (Ctrl-C to stop)",
+            args.issue
+        );
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let stop = {
+            let stopping = stopping.clone();
+            async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stopping.notify_one();
+            }
+        };
+        let served = axum::serve(listener, app).with_graceful_shutdown(stop);
+        // Event streams never end by themselves: after Ctrl-C they get a second.
+        tokio::select! {
+            result = served.into_future() => result.map_err(Error::failed)?,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            } => {}
+        }
+        drop(watcher);
+        Ok(())
+    })
+}
