@@ -23,22 +23,8 @@ fn import(project: &TestProject, paths: &[&Path], extra: &[&str]) -> crate::harn
     project.run(&args)
 }
 
-/// The suppression rows (address, reason) added since the demo's own.
 fn suppressed(project: &TestProject) -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = project
-        .read(SUPPRESSED)
-        .lines()
-        .skip(2)
-        .map(|l| {
-            let mut fields = l.split(',');
-            (
-                fields.next().unwrap().to_string(),
-                fields.next().unwrap().to_string(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    project.added_suppressions()
 }
 
 fn expected() -> Vec<(String, String)> {

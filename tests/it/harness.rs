@@ -140,6 +140,25 @@ impl TestProject {
             .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
     }
 
+    /// The suppression list's (address, reason) rows after the demo's own one,
+    /// sorted.
+    pub fn added_suppressions(&self) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = self
+            .read("subscribers/suppressed.csv")
+            .lines()
+            .skip(2)
+            .map(|l| {
+                let mut fields = l.split(',');
+                (
+                    fields.next().unwrap_or_default().to_string(),
+                    fields.next().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
     pub fn remove(&self, relative: &str) -> &Self {
         std::fs::remove_file(self.dir.path().join(relative)).unwrap();
         self

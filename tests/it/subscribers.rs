@@ -202,22 +202,8 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// The suppression rows (address, reason) after the demo's own.
 fn suppressed_rows(project: &TestProject) -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = project
-        .read("subscribers/suppressed.csv")
-        .lines()
-        .skip(2)
-        .map(|l| {
-            let mut fields = l.split(',');
-            (
-                fields.next().unwrap().to_string(),
-                fields.next().unwrap().to_string(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    project.added_suppressions()
 }
 
 fn listed(project: &TestProject) -> String {
