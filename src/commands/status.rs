@@ -142,7 +142,10 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
 fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Result<()> {
     let zone = project.config.time_zone;
     let book = RelayBook::load(&project.layout, now, zone)?;
-    if project.config.relays.is_empty() && book.down.is_empty() {
+    // Without [[relay]] tables, the transport is the one relay; a down note
+    // about a transport no longer configured is history, not news.
+    let transport = project.config.transport.to_string();
+    if project.config.relays.is_empty() && !book.down.contains_key(&transport) {
         return Ok(());
     }
     out.line(&format!(
@@ -155,10 +158,8 @@ fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Resul
         .iter()
         .map(|r| (r.name.clone(), r.daily_cap))
         .collect();
-    for name in book.down.keys() {
-        if !named.iter().any(|(n, _)| n == name) {
-            named.push((name.clone(), None));
-        }
+    if named.is_empty() {
+        named.push((transport, None));
     }
     for (name, cap) in named {
         let delivered = book.delivered.get(&name).copied().unwrap_or(0);
