@@ -27,21 +27,35 @@ pub(super) fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics>
     }
     let mut diagnostics = Vec::new();
     let config = read_config(document.get_ref(), &mut diagnostics, &report);
-    // A password written into the file is not shown back in the error about it.
-    if let Some(transport) = document.get_ref().get("transport")
-        && let Some(text) = transport.get_ref().as_str()
-        && let Ok(url) = url::Url::parse(text)
-        && let Some(password) = url.password().filter(|p| !p.is_empty())
+    // A password written into the file is not shown back in the error about it,
+    // whether in `transport` or in a [[relay]]'s.
+    let relays = document
+        .get_ref()
+        .get("relay")
+        .and_then(|r| r.get_ref().as_array())
+        .into_iter()
+        .flat_map(|items| items.iter())
+        .filter_map(|item| item.get_ref().as_table()?.get("transport"));
+    for transport in document
+        .get_ref()
+        .get("transport")
+        .into_iter()
+        .chain(relays)
     {
-        let span = transport.span();
-        if let Some(at) = source
-            .get(span.clone())
-            .and_then(|t| t.find(&format!(":{password}@")))
+        if let Some(text) = transport.get_ref().as_str()
+            && let Ok(url) = url::Url::parse(text)
+            && let Some(password) = url.password().filter(|p| !p.is_empty())
         {
-            let start = span.start + at + 1;
-            report
-                .source
-                .replace_range(start..start + password.len(), &"*".repeat(password.len()));
+            let span = transport.span();
+            if let Some(at) = source
+                .get(span.clone())
+                .and_then(|t| t.find(&format!(":{password}@")))
+            {
+                let start = span.start + at + 1;
+                report
+                    .source
+                    .replace_range(start..start + password.len(), &"*".repeat(password.len()));
+            }
         }
     }
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));

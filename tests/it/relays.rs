@@ -228,6 +228,30 @@ fn careless_relay_tables_are_located_errors() {
 }
 
 #[test]
+fn a_password_in_a_relays_transport_is_refused_and_never_shown() {
+    let project = project_with_relays(&relay(
+        "leaky",
+        "smtps://user:hunter2secret@smtp.example.invalid:465",
+        "",
+    ));
+    let output = project.run(&["check"]);
+    output.code(2);
+    output.stderr_has("must not hold the SMTP password");
+    assert!(
+        !output.stderr.contains("hunter2secret"),
+        "{}",
+        output.stderr
+    );
+    let output = project.run(&["send"]);
+    output.code(2);
+    assert!(
+        !output.stderr.contains("hunter2secret"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
 fn a_hostile_now_is_refused() {
     let project = TestProject::demo();
     let output = project
