@@ -63,28 +63,67 @@ impl RelayBook {
         crate::fs::write_atomic(&layout.relay_book(), &bytes)
     }
 
-    /// Adds what the relays of a run did to the counts `before` it; a relay found
-    /// down is noted with why, one that delivered is no longer down.
-    pub fn count(&mut self, before: &RelayBook, statuses: &[RelayStatus], now: DateTime<Utc>) {
+    /// What a relay with `cap` may still take today.
+    pub fn remaining(&self, name: &str, cap: Option<u64>) -> Option<u64> {
+        cap.map(|cap| cap.saturating_sub(self.delivered.get(name).copied().unwrap_or(0)))
+    }
+}
+
+/// Keeps the book of a run: what the relays delivered this run is added to
+/// the day's counts, and a run that goes on past midnight (in the zone)
+/// counts what it delivers after it on the new day.
+pub struct Keeper {
+    book: RelayBook,
+    zone: chrono_tz::Tz,
+    /// Per relay, what the run had delivered when the book's day began (zero
+    /// unless the run crossed midnight).
+    at_day_start: BTreeMap<String, u64>,
+    /// The counts of the book's day before this run's share of it.
+    before: BTreeMap<String, u64>,
+}
+
+impl Keeper {
+    pub fn new(book: RelayBook, zone: chrono_tz::Tz) -> Keeper {
+        Keeper {
+            before: book.delivered.clone(),
+            book,
+            zone,
+            at_day_start: BTreeMap::new(),
+        }
+    }
+
+    /// The book as of `now`, given how each relay has fared so far in the run:
+    /// a relay found down is noted with why, one that delivered is no longer down.
+    pub fn update(&mut self, statuses: &[RelayStatus], now: DateTime<Utc>) -> &RelayBook {
+        let today = day_of(now, self.zone);
+        if self.book.day.is_some_and(|day| day < today) {
+            self.book.day = Some(today);
+            self.before.clear();
+            self.at_day_start = statuses
+                .iter()
+                .map(|s| (s.name.clone(), s.delivered))
+                .collect();
+        }
         for status in statuses {
-            let earlier = before.delivered.get(&status.name).copied().unwrap_or(0);
-            self.delivered
-                .insert(status.name.clone(), earlier + status.delivered);
+            let earlier = self.before.get(&status.name).copied().unwrap_or(0);
+            let since = self.at_day_start.get(&status.name).copied().unwrap_or(0);
+            self.book.delivered.insert(
+                status.name.clone(),
+                earlier + status.delivered.saturating_sub(since),
+            );
             match &status.down {
                 Some(reason) => {
-                    self.down.insert(status.name.clone(), (now, reason.clone()));
+                    self.book
+                        .down
+                        .insert(status.name.clone(), (now, reason.clone()));
                 }
                 None if status.delivered > 0 => {
-                    self.down.remove(&status.name);
+                    self.book.down.remove(&status.name);
                 }
                 None => {}
             }
         }
-    }
-
-    /// What a relay with `cap` may still take today.
-    pub fn remaining(&self, name: &str, cap: Option<u64>) -> Option<u64> {
-        cap.map(|cap| cap.saturating_sub(self.delivered.get(name).copied().unwrap_or(0)))
+        &self.book
     }
 }
 
@@ -111,5 +150,38 @@ mod tests {
         assert_eq!(same_day.remaining("primary", Some(100)), Some(60));
         let next = RelayBook::load(&layout, late + chrono::Duration::hours(24), zone).unwrap();
         assert_eq!(next.remaining("primary", Some(100)), Some(100));
+    }
+
+    #[test]
+    fn a_run_past_midnight_counts_what_follows_on_the_new_day() {
+        let zone = chrono_tz::Tz::UTC;
+        let evening: DateTime<Utc> = "2026-11-28T23:59:00Z".parse().unwrap();
+        let book = RelayBook {
+            day: Some(day_of(evening, zone)),
+            delivered: [("primary".to_string(), 30)].into(),
+            down: BTreeMap::new(),
+        };
+        let mut keeper = Keeper::new(book, zone);
+        let status = |delivered| RelayStatus {
+            name: "primary".into(),
+            delivered,
+            down: None,
+            capped: false,
+        };
+        assert_eq!(
+            keeper.update(&[status(20)], evening).delivered["primary"],
+            50
+        );
+        let night = evening + chrono::Duration::minutes(2);
+        let book = keeper.update(&[status(25)], night);
+        assert_eq!(book.day.unwrap().to_string(), "2026-11-29");
+        assert_eq!(book.delivered["primary"], 0);
+        let book = keeper.update(&[status(32)], night + chrono::Duration::minutes(1));
+        assert_eq!(book.delivered["primary"], 7);
+        let down = RelayStatus {
+            down: Some("primary looks down".into()),
+            ..status(32)
+        };
+        assert!(keeper.update(&[down], night).down.contains_key("primary"));
     }
 }

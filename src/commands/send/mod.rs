@@ -20,7 +20,7 @@ use crate::layout::Layout;
 use crate::ledger::{self, SendLock};
 use crate::message::{self, Composer};
 use crate::project::Project;
-use crate::relay_book::{RelayBook, next_day};
+use crate::relay_book::{Keeper, RelayBook, next_day};
 use crate::render;
 use crate::transport::{self, AnyTransport, Chosen, Transport};
 use crate::unsubscribe::Signer;
@@ -376,7 +376,7 @@ fn send(
     let signer = Signer::load(&project.layout)?;
     let sending = &project.config.sending;
     let zone = project.config.time_zone;
-    let mut book = RelayBook::load(&project.layout, now, zone)?;
+    let book = RelayBook::load(&project.layout, now, zone)?;
     let options = Options {
         max_attempts: sending.max_attempts,
         retry_delay: sending.retry_delay,
@@ -414,8 +414,14 @@ fn send(
             progress.clone(),
             interrupt,
         ));
-        let counted_before = book.clone();
-        let keeper = keep_book(project.layout.clone(), counted_before.clone(), run.clone());
+        let run_clock = RunClock::new(now);
+        let keeper = Arc::new(std::sync::Mutex::new(Keeper::new(book.clone(), zone)));
+        let keeping = keep_book(
+            project.layout.clone(),
+            keeper.clone(),
+            run.clone(),
+            run_clock,
+        );
         let mut reports: Vec<Report> = Vec::new();
         for candidate in &candidates {
             let (composer, fingerprint) = composer(project, &candidate.issue, &signer)?;
@@ -451,14 +457,18 @@ fn send(
                 break;
             }
         }
-        keeper.abort();
+        keeping.abort();
         run.close().await;
         for transport in &transports {
             transport.close().await;
         }
-        book.count(&counted_before, &run.relay_statuses(), now);
-        book.save(&project.layout)?;
-        outcome(&reports, next_day(now, zone), zone)
+        let statuses = run.relay_statuses();
+        keeper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .update(&statuses, run_clock.now())
+            .save(&project.layout)?;
+        outcome(&reports, next_day(run_clock.now(), zone), zone)
     })
 }
 
@@ -519,21 +529,43 @@ fn open_relays(
         .collect()
 }
 
+/// The run's "now": the moment it was given (VERDICT_NOW or the clock), moved
+/// on by the time it has taken.
+#[derive(Clone, Copy)]
+struct RunClock {
+    began: DateTime<Utc>,
+    started: std::time::Instant,
+}
+
+impl RunClock {
+    fn new(began: DateTime<Utc>) -> RunClock {
+        RunClock {
+            began,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.began + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
+}
+
 /// Writes the relays' counts every few seconds, so that a crash loses at most
 /// that much of the daily caps' count.
 fn keep_book(
     layout: Layout,
-    before: RelayBook,
+    keeper: Arc<std::sync::Mutex<Keeper>>,
     run: Arc<Run<AnyTransport>>,
+    clock: RunClock,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(2));
         interval.tick().await;
         loop {
             interval.tick().await;
-            let mut book = before.clone();
-            book.count(&before, &run.relay_statuses(), chrono::Utc::now());
-            if let Err(error) = book.save(&layout) {
+            let statuses = run.relay_statuses();
+            let mut keeper = keeper.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(error) = keeper.update(&statuses, clock.now()).save(&layout) {
                 crate::debug!("cannot write the relay book: {error}");
             }
         }
