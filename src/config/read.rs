@@ -568,7 +568,7 @@ fn transport_spec(
                     .at(field.span)
                     .label("this URL carries a password")
                     .help(format!(
-                        "remove it from `transport` and set {} (or smtp_password_file) instead",
+                        "remove it and set {} instead, or name a file holding it: smtp_password_file, or a [[relay]]'s password_file",
                         crate::transport::PASSWORD_ENV
                     )),
             );

@@ -68,18 +68,21 @@ pub fn choose(
     env: Option<&str>,
     config: &TransportSpec,
 ) -> Result<Chosen, OpenError> {
+    Ok(overriding(flag, env)?.unwrap_or_else(|| Chosen {
+        spec: config.clone(),
+        origin: Origin::Config,
+    }))
+}
+
+/// The transport the flag or a non-empty environment value names, if any.
+fn overriding(flag: Option<&str>, env: Option<&str>) -> Result<Option<Chosen>, OpenError> {
     let (text, origin) = match (flag, env.map(str::trim).filter(|e| !e.is_empty())) {
         (Some(flag), _) => (flag, Origin::Flag),
         (None, Some(env)) => (env, Origin::Environment),
-        (None, None) => {
-            return Ok(Chosen {
-                spec: config.clone(),
-                origin: Origin::Config,
-            });
-        }
+        (None, None) => return Ok(None),
     };
     let spec = TransportSpec::parse(text).map_err(|source| OpenError::Spec { origin, source })?;
-    Ok(Chosen { spec, origin })
+    Ok(Some(Chosen { spec, origin }))
 }
 
 /// The transport a project sends through (the flag, else `VERDICT_TRANSPORT`,
@@ -107,12 +110,7 @@ pub fn open_for(
 /// The transport forced on a run by `--transport` or `VERDICT_TRANSPORT`, if
 /// any: it replaces the `[[relay]]` tables.
 pub fn forced(flag: Option<&str>) -> Result<Option<Chosen>, OpenError> {
-    let env = std::env::var(TRANSPORT_ENV).ok();
-    if flag.is_none() && env.as_deref().is_none_or(|e| e.trim().is_empty()) {
-        return Ok(None);
-    }
-    // The configuration's transport is never used here: one of the two is set.
-    choose(flag, env.as_deref(), &TransportSpec::Outbox(".".into())).map(Some)
+    overriding(flag, std::env::var(TRANSPORT_ENV).ok().as_deref())
 }
 
 /// Opens `spec` with the sending deadlines and its password: a relay's own
