@@ -86,7 +86,7 @@ impl Signer {
         let separator = if base.contains('?') { '&' } else { '?' };
         format!(
             "{base}{separator}u={}&t={}",
-            BASE64_URL_SAFE_NO_PAD.encode(email.as_bytes()),
+            encode_address(email),
             self.token(email)
         )
     }
@@ -94,11 +94,7 @@ impl Signer {
     /// The address and its token as two words, for the subject of an
     /// unsubscribe request by mail (`%20` between them, as in a mailto URL).
     pub fn mail_words(&self, email: &str) -> String {
-        format!(
-            "{}%20{}",
-            BASE64_URL_SAFE_NO_PAD.encode(email.as_bytes()),
-            self.token(email)
-        )
+        format!("{}%20{}", encode_address(email), self.token(email))
     }
 
     /// Loads the secrets from the environment, or from `state/`, generating the
@@ -157,6 +153,11 @@ pub enum SecretError {
     TooShort,
     #[error(transparent)]
     Fs(#[from] FsError),
+}
+
+/// The address as an unsubscribe link carries it (URL-safe base64).
+pub fn encode_address(email: &str) -> String {
+    BASE64_URL_SAFE_NO_PAD.encode(email.as_bytes())
 }
 
 /// Decodes the address carried in an unsubscribe link.

@@ -266,14 +266,14 @@ fn token_in(words: &[String], signer: &Signer) -> Option<String> {
         .find_map(|pair| verified(&pair[0], &pair[1]));
     pairs.or_else(|| {
         words.iter().find_map(|word| {
-            let query = word.split_once('?')?.1;
+            // A link pasted into the body, perhaps in <…> or before a full stop.
+            let link = url::Url::parse(word.trim_matches(['<', '>', '(', ')', '.', ','])).ok()?;
             let value = |key: &str| {
-                query
-                    .split('&')
-                    .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-                    .map(|v| v.trim_end_matches(['>', ')', '.', ',']))
+                link.query_pairs()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.into_owned())
             };
-            verified(value("u")?, value("t")?)
+            verified(&value("u")?, &value("t")?)
         })
     })
 }
