@@ -126,6 +126,16 @@ impl From<crate::bounces::BounceError> for Error {
     }
 }
 
+impl From<crate::relay_book::BookError> for Error {
+    fn from(error: crate::relay_book::BookError) -> Self {
+        use crate::relay_book::BookError;
+        match error {
+            BookError::Fs(e) => Error::Fs(e),
+            damaged @ BookError::Damaged { .. } => Error::failed(damaged),
+        }
+    }
+}
+
 impl From<crate::ledger::LedgerError> for Error {
     fn from(error: crate::ledger::LedgerError) -> Self {
         Error::failed(error)

@@ -38,17 +38,40 @@ pub fn next_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
         .map_or(now + chrono::Duration::days(1), |t| t.with_timezone(&Utc))
 }
 
+/// Why the book cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error(
+        "{path}:{line}:{column}: the relays' daily counts cannot be read ({reason}); repair the file, or delete it to count today from zero (a daily cap may then be exceeded today)"
+    )]
+    Damaged {
+        path: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+}
+
 impl RelayBook {
     /// The book as of `now`: yesterday's counts are gone.
     pub fn load(
         layout: &Layout,
         now: DateTime<Utc>,
         zone: chrono_tz::Tz,
-    ) -> Result<RelayBook, FsError> {
+    ) -> Result<RelayBook, BookError> {
         let path = layout.relay_book();
-        let mut book: RelayBook = crate::fs::read_optional(&path)?
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
+        let mut book: RelayBook = match crate::fs::read_optional(&path)? {
+            None => RelayBook::default(),
+            // Silently starting from zero could take a relay past its cap.
+            Some(text) => serde_json::from_str(&text).map_err(|e| BookError::Damaged {
+                path: layout.display(&path),
+                line: e.line(),
+                column: e.column(),
+                reason: e.to_string(),
+            })?,
+        };
         let today = day_of(now, zone);
         if book.day != Some(today) {
             book.day = Some(today);
@@ -150,6 +173,19 @@ mod tests {
         assert_eq!(same_day.remaining("primary", Some(100)), Some(60));
         let next = RelayBook::load(&layout, late + chrono::Duration::hours(24), zone).unwrap();
         assert_eq!(next.remaining("primary", Some(100)), Some(100));
+        std::fs::write(
+            layout.relay_book(),
+            "{\"day\": \"2026-11-29\", \"delivered\": {\"primary\": 4",
+        )
+        .unwrap();
+        let error = RelayBook::load(&layout, late, zone)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("state/relays.json:1:"), "{error}");
+        assert!(
+            error.contains("delete it to count today from zero"),
+            "{error}"
+        );
     }
 
     #[test]
