@@ -253,12 +253,17 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
             .header_raw("List-Unsubscribe")
             .unwrap()
             .replace(['\r', '\n'], "");
-        requests.push((to, mailto_subject(&header)));
+        let link = header
+            .split(['<', '>'])
+            .find(|part| part.starts_with("https://"))
+            .unwrap()
+            .to_string();
+        requests.push((to, mailto_subject(&header), link));
     }
     requests.sort();
-    let (reader, (mailbox, subject)) = requests
+    let (reader, (mailbox, subject), _) = requests
         .iter()
-        .find(|(to, _)| to == "support@example.com")
+        .find(|(to, _, _)| to == "support@example.com")
         .unwrap()
         .clone();
     assert_eq!(mailbox, "verdicts@example.com");
@@ -268,9 +273,9 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
 
     // Forged: the token of one reader with the address of another, and a
     // token altered by one character.
-    let (_, (_, other_subject)) = requests
+    let (other_reader, (_, other_subject), other_link) = requests
         .iter()
-        .find(|(to, _)| to == "studio@example.org")
+        .find(|(to, _, _)| to == "studio@example.org")
         .unwrap()
         .clone();
     let words: Vec<&str> = subject.split(' ').collect();
@@ -290,6 +295,12 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
         request("attacker@example.net", &mailbox, &altered, "forged-2"),
     )
     .unwrap();
+    // A mail program that puts the one-click link into the body instead.
+    let pasted = request(&other_reader, &mailbox, "Unsubscribe me please", "req-2").replace(
+        "This message was created by a mail program for an unsubscribe link.",
+        &format!("Please take me off: <{other_link}>."),
+    );
+    std::fs::write(dir.path().join("pasted-link.eml"), pasted).unwrap();
     // A plain "unsubscribe" from someone, without a token.
     std::fs::write(
         dir.path().join("plain.eml"),
@@ -299,17 +310,20 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
 
     let output = import(&project, &[dir.path()], &[]);
     output.success();
-    output.stdout_has("unsubscribe requests: 1 (unsubscribed: 1, already suppressed: 0)");
+    output.stdout_has("unsubscribe requests: 2 (unsubscribed: 2, already suppressed: 0)");
     output.stdout_has("unsubscribe requests without a valid token (nothing changed): 3");
     output.stderr_has(
         "plain.eml: an unsubscribe request from someone@example.org without a valid token",
     );
     assert_eq!(
         suppressed(&project),
-        vec![(
-            "support@example.com".to_string(),
-            "unsubscribed".to_string()
-        )]
+        vec![
+            ("studio@example.org".to_string(), "unsubscribed".to_string()),
+            (
+                "support@example.com".to_string(),
+                "unsubscribed".to_string()
+            ),
+        ]
     );
 }
 

@@ -14,6 +14,11 @@ const READERS: usize = 24;
 
 /// The demo project with short retries and these `[[relay]]` tables appended.
 fn project_with_relays(relays: &str) -> TestProject {
+    project_with(&[], relays)
+}
+
+/// The same, with top-level keys put before the first table.
+fn project_with(top: &[&str], relays: &str) -> TestProject {
     let project = TestProject::demo();
     project.edit(
         "verdict.toml",
@@ -21,7 +26,8 @@ fn project_with_relays(relays: &str) -> TestProject {
         "retry_delay_ms = 20\ntimeout_secs = 2",
     );
     let config = project.read("verdict.toml");
-    project.write("verdict.toml", &format!("{config}\n{relays}"));
+    let top: String = top.iter().map(|line| format!("{line}\n")).collect();
+    project.write("verdict.toml", &format!("{top}{config}\n{relays}"));
     project
 }
 
@@ -125,6 +131,66 @@ fn a_relay_that_greets_with_421_is_down_and_the_other_takes_everyone() {
 }
 
 #[test]
+fn a_relay_that_refuses_the_sender_hands_everyone_to_the_other() {
+    let refusing = SmtpServer::with_faults(&[(
+        "verdicts@example.com",
+        "mail",
+        "553 5.7.1 <verdicts@example.com>: Sender address rejected: not owned by user",
+        None,
+    )]);
+    let fine = SmtpServer::start();
+    let project = project_with_relays(&format!(
+        "{}{}",
+        relay("refusing", &refusing.url(), "weight = 5\nconcurrency = 2"),
+        relay("fine", &fine.url(), "concurrency = 2"),
+    ));
+    let output = project.run(&["send"]);
+    output.success();
+    output.stdout_has("refusing: delivered 0, down: refusing refused the newsletter");
+    assert_eq!(refusing.count(), 0);
+    assert_each_reader_once(&[&fine]);
+    // Nobody was suppressed or failed for the relay's refusal.
+    assert!(project.added_suppressions().is_empty());
+    project.run(&["status"]).stdout_has("failed 0, bounced 0");
+}
+
+#[test]
+fn a_damaged_relay_book_stops_the_run_before_anything_is_sent() {
+    let server = SmtpServer::start();
+    let project = project_with_relays(&relay("only", &server.url(), "daily_cap = 5"));
+    project.write("state/relays.json", "{\"day\": \"2026-11-28\", \"deliv");
+    let output = project.run(&["send"]);
+    output.code(1);
+    output.stderr_has("state/relays.json:1:");
+    output.stderr_has("delete it to count today from zero");
+    assert_eq!(server.count(), 0);
+    project.run(&["status"]).code(1);
+}
+
+#[test]
+fn without_relay_tables_status_tells_of_the_configured_transport_being_down() {
+    let project = project_with_relays("");
+    let dead = closed_port_url();
+    project.edit(
+        "verdict.toml",
+        "transport = \"outbox:outbox\"",
+        &format!("transport = \"{dead}\""),
+    );
+    project.run(&["send"]).code(1);
+    let status = project.run(&["status"]);
+    status.stdout_has(&format!("{dead}: 0 delivered today"));
+    status.stdout_has("looks down");
+    // Once the editor points it elsewhere, the old note is history.
+    project.edit(
+        "verdict.toml",
+        &format!("transport = \"{dead}\""),
+        "transport = \"outbox:outbox\"",
+    );
+    let status = project.run(&["status"]);
+    assert!(!status.stdout.contains("looks down"), "{}", status.stdout);
+}
+
+#[test]
 fn every_relay_down_stops_the_run_and_loses_no_one() {
     let project = project_with_relays(&format!(
         "{}{}",
@@ -143,17 +209,13 @@ fn every_relay_down_stops_the_run_and_loses_no_one() {
 fn caps_spent_end_the_run_cleanly_and_the_next_day_continues() {
     let first = SmtpServer::start();
     let second = SmtpServer::start();
-    let project = project_with_relays(&format!(
-        "time_zone = \"Europe/Berlin\"\n{}{}",
-        relay("first", &first.url(), "daily_cap = 10\nconcurrency = 2"),
-        relay("second", &second.url(), "daily_cap = 5\nconcurrency = 2"),
-    ));
-    // time_zone is a top-level key: it must come before the first table.
-    let config = project.read("verdict.toml");
-    let config = config.replacen("time_zone = \"Europe/Berlin\"\n", "", 1);
-    project.write(
-        "verdict.toml",
-        &format!("time_zone = \"Europe/Berlin\"\n{config}"),
+    let project = project_with(
+        &["time_zone = \"Europe/Berlin\""],
+        &format!(
+            "{}{}",
+            relay("first", &first.url(), "daily_cap = 10\nconcurrency = 2"),
+            relay("second", &second.url(), "daily_cap = 5\nconcurrency = 2"),
+        ),
     );
     let today = Utc::now();
     run_at(&project, today, &["send", "--dry-run"])
@@ -216,12 +278,7 @@ fn careless_relay_tables_are_located_errors() {
     project
         .run(&["check"])
         .stderr_has("two relays are named `same`");
-    let project = TestProject::demo();
-    let config = project.read("verdict.toml");
-    project.write(
-        "verdict.toml",
-        &format!("time_zone = \"Europe/Berlni\"\n{config}"),
-    );
+    let project = project_with(&["time_zone = \"Europe/Berlni\""], "");
     let output = project.run(&["check"]);
     output.stderr_has("`Europe/Berlni` is not a time zone");
     output.stderr_has("verdict.toml:1:");
@@ -379,6 +436,33 @@ fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded()
     let real = SmtpServer::start();
     project.run(&["send", "--transport", &real.url()]).success();
     assert_each_reader_once(&[&real]);
+}
+
+#[test]
+fn a_redirect_the_relay_refuses_is_reported_and_records_nothing() {
+    let server = SmtpServer::with_faults(&[(
+        "editor@example.net",
+        "rcpt",
+        "550 5.1.1 <editor@example.net>: Recipient address rejected: User unknown",
+        None,
+    )]);
+    let project = TestProject::demo();
+    let output = project.run(&[
+        "send",
+        DEMO_ISSUE,
+        "--redirect-to",
+        "editor@example.net",
+        "--limit",
+        "2",
+        "--transport",
+        &server.url(),
+    ]);
+    output.code(3);
+    output.stdout_has("0 of 2 copies delivered to editor@example.net");
+    output.stderr_has("User unknown");
+    // The redirect address bounced, not the readers.
+    assert!(project.added_suppressions().is_empty());
+    assert!(!project.path().join("state/ledger").exists());
 }
 
 #[test]
