@@ -8,12 +8,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use verdict::layout::Layout;
-use verdict::ledger::{self, Outcome, Record};
-use verdict::message::Composer;
+use verdict::author::render;
 use verdict::project::Project;
-use verdict::render;
-use verdict::unsubscribe::Signer;
+use verdict::project::layout::Layout;
+use verdict::send::ledger::{self, Outcome, Record};
+use verdict::send::message::Composer;
+use verdict::store::tokens::Signer;
 
 const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 

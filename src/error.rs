@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::diagnostic::{FileDiagnostics, LoadError};
-use crate::fs::FsError;
+use crate::store::fs::FsError;
 
 /// Process exit codes, documented in README.md.
 pub mod exit {
@@ -106,9 +106,9 @@ impl From<crate::project::ProjectError> for Error {
     }
 }
 
-impl From<crate::subscribers::ListError> for Error {
-    fn from(error: crate::subscribers::ListError) -> Self {
-        use crate::subscribers::ListError;
+impl From<crate::store::lists::ListError> for Error {
+    fn from(error: crate::store::lists::ListError) -> Self {
+        use crate::store::lists::ListError;
         match error {
             ListError::Fs(e) => Error::Fs(e),
             ListError::Invalid(report) => Error::invalid(*report),
@@ -116,9 +116,9 @@ impl From<crate::subscribers::ListError> for Error {
     }
 }
 
-impl From<crate::bounces::BounceError> for Error {
-    fn from(error: crate::bounces::BounceError) -> Self {
-        use crate::bounces::BounceError;
+impl From<crate::mail_in::BounceError> for Error {
+    fn from(error: crate::mail_in::BounceError) -> Self {
+        use crate::mail_in::BounceError;
         match error {
             BounceError::Fs(e) => Error::Fs(e),
             BounceError::List(e) => e.into(),
@@ -126,9 +126,9 @@ impl From<crate::bounces::BounceError> for Error {
     }
 }
 
-impl From<crate::relay_book::BookError> for Error {
-    fn from(error: crate::relay_book::BookError) -> Self {
-        use crate::relay_book::BookError;
+impl From<crate::send::relay_book::BookError> for Error {
+    fn from(error: crate::send::relay_book::BookError) -> Self {
+        use crate::send::relay_book::BookError;
         match error {
             BookError::Fs(e) => Error::Fs(e),
             damaged @ BookError::Damaged { .. } => Error::failed(damaged),
@@ -136,15 +136,15 @@ impl From<crate::relay_book::BookError> for Error {
     }
 }
 
-impl From<crate::ledger::LedgerError> for Error {
-    fn from(error: crate::ledger::LedgerError) -> Self {
+impl From<crate::send::ledger::LedgerError> for Error {
+    fn from(error: crate::send::ledger::LedgerError) -> Self {
         Error::failed(error)
     }
 }
 
-impl From<crate::ledger::LockError> for Error {
-    fn from(error: crate::ledger::LockError) -> Self {
-        use crate::ledger::LockError;
+impl From<crate::send::ledger::LockError> for Error {
+    fn from(error: crate::send::ledger::LockError) -> Self {
+        use crate::send::ledger::LockError;
         match error {
             LockError::Held { .. } => Error::Locked(error.to_string()),
             LockError::Fs(e) => Error::Fs(e),
@@ -152,9 +152,9 @@ impl From<crate::ledger::LockError> for Error {
     }
 }
 
-impl From<crate::transport::OpenError> for Error {
-    fn from(error: crate::transport::OpenError) -> Self {
-        use crate::transport::OpenError;
+impl From<crate::send::transport::OpenError> for Error {
+    fn from(error: crate::send::transport::OpenError) -> Self {
+        use crate::send::transport::OpenError;
         match error {
             OpenError::PasswordFile(e) => Error::Fs(e),
             OpenError::Tls { .. } => Error::failed(error),
@@ -163,9 +163,9 @@ impl From<crate::transport::OpenError> for Error {
     }
 }
 
-impl From<crate::unsubscribe::SecretError> for Error {
-    fn from(error: crate::unsubscribe::SecretError) -> Self {
-        use crate::unsubscribe::SecretError;
+impl From<crate::store::tokens::SecretError> for Error {
+    fn from(error: crate::store::tokens::SecretError) -> Self {
+        use crate::store::tokens::SecretError;
         match error {
             SecretError::Fs(e) => Error::Fs(e),
             SecretError::TooShort => Error::usage(error),
@@ -173,15 +173,15 @@ impl From<crate::unsubscribe::SecretError> for Error {
     }
 }
 
-impl From<crate::message::ComposeError> for Error {
-    fn from(error: crate::message::ComposeError) -> Self {
+impl From<crate::send::message::ComposeError> for Error {
+    fn from(error: crate::send::message::ComposeError) -> Self {
         Error::failed(error)
     }
 }
 
-impl From<crate::dispatch::DispatchError> for Error {
-    fn from(error: crate::dispatch::DispatchError) -> Self {
-        use crate::dispatch::DispatchError;
+impl From<crate::send::dispatch::DispatchError> for Error {
+    fn from(error: crate::send::dispatch::DispatchError) -> Self {
+        use crate::send::dispatch::DispatchError;
         match error {
             DispatchError::List(e) => e.into(),
             DispatchError::Fs(e) => Error::Fs(e),
@@ -190,8 +190,8 @@ impl From<crate::dispatch::DispatchError> for Error {
     }
 }
 
-impl From<crate::subscribers::AddressError> for Error {
-    fn from(error: crate::subscribers::AddressError) -> Self {
+impl From<crate::store::lists::AddressError> for Error {
+    fn from(error: crate::store::lists::AddressError) -> Self {
         Error::usage(error)
     }
 }

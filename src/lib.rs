@@ -18,35 +18,18 @@
 //! `diagnostic` renders located problems; `error` maps every failure to one exit
 //! code (see [`error::exit`]) and is the only place that does.
 
+pub mod author;
 pub mod cli;
-pub mod issue;
-pub mod layout;
-pub mod ledger;
-pub mod message;
 pub mod project;
-pub mod render;
-pub mod templates;
-pub mod unsubscribe;
+pub mod send;
+pub mod store;
+pub mod web;
 
-mod audience;
-mod bounces;
 mod commands;
-mod config;
 mod diagnostic;
-mod dispatch;
 mod error;
-mod fs;
 mod log;
-mod markdown;
-mod pieces;
-mod relay_book;
-mod serve;
-mod site;
-mod subscribers;
-mod table_reader;
-mod text;
-mod transport;
-mod votes;
+mod mail_in;
 
 pub use error::{Error, Result, exit};
 
@@ -80,7 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         cli.project.display()
     );
-    let layout = layout::Layout::new(cli.project.clone());
+    let layout = project::layout::Layout::new(cli.project.clone());
     let now = now()?;
     match cli.command {
         Command::New(args) => commands::new::execute(&layout, args),

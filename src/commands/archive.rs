@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::layout::Layout;
 use crate::project::Project;
-use crate::site::{self, SiteError};
+use crate::project::layout::Layout;
+use crate::web::site::{self, SiteError};
 
 /// Build the web site of every published issue: a comparison page per issue, an
 /// index, an Atom feed and a sitemap. Rewrites only files whose content changed.

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::bounces::{self, Acted, Summary};
 use crate::error::Result;
-use crate::layout::Layout;
+use crate::mail_in::{self, Acted, Summary};
 use crate::project::Project;
-use crate::unsubscribe::Signer;
+use crate::project::layout::Layout;
+use crate::store::tokens::Signer;
 
 /// Read bounces, complaints and unsubscribe requests that arrived by mail.
 #[derive(Debug, clap::Args)]
@@ -44,13 +44,13 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         })
         .collect();
     let domain = project.config.sender_domain();
-    let list_id = crate::message::list_id(&project.config);
+    let list_id = crate::send::message::list_id(&project.config);
     let label = list_id
         .rsplit_once('<')
         .map_or(list_id.as_str(), |(_, l)| l.trim_end_matches('>'));
-    let summary = bounces::import(
+    let summary = mail_in::import(
         layout,
-        bounces::Newsletter {
+        mail_in::Newsletter {
             domain: &domain,
             list_id: label,
         },

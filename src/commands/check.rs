@@ -5,13 +5,13 @@ use std::io::IsTerminal;
 
 use chrono::{DateTime, Utc};
 
+use crate::author::issue::ParsedIssue;
+use crate::author::render::{self, GMAIL_CLIP_BYTES, Personalisation};
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::error::{Error, Result};
-use crate::issue::ParsedIssue;
-use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::project::Project;
-use crate::render::{self, GMAIL_CLIP_BYTES, Personalisation};
-use crate::subscribers::{ListError, ListReader, RowProblem, read_suppressions};
+use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
+use crate::store::lists::{ListError, ListReader, RowProblem, read_suppressions};
 
 /// Validate verdict.toml, templates/, the issues (all, or those named), the
 /// subscriber list and the suppression list. Exits 2 when anything is invalid.
@@ -48,8 +48,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     reports.extend(list_reports(layout)?);
     reports.push(theme_report(&project)?);
     reports.push(check_dkim(&project));
-    if let Ok(env) = std::env::var(crate::transport::TRANSPORT_ENV)
-        && let Err(e) = crate::transport::choose(None, Some(&env), &project.config.transport)
+    if let Ok(env) = std::env::var(crate::send::transport::TRANSPORT_ENV)
+        && let Err(e) = crate::send::transport::choose(None, Some(&env), &project.config.transport)
     {
         usage.push(e.to_string());
     }
@@ -127,8 +127,8 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
             );
         }
     }
-    if let Some(started) = crate::ledger::started_content(&ledger)
-        && !crate::ledger::is_complete(&ledger)
+    if let Some(started) = crate::send::ledger::started_content(&ledger)
+        && !crate::send::ledger::is_complete(&ledger)
         && started != render::fingerprint(&rendered)
     {
         warnings.push(
@@ -138,7 +138,7 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
     }
     if let Some(send_at) = &issue.send_at
         && send_at.value < now
-        && !crate::ledger::is_complete(&ledger)
+        && !crate::send::ledger::is_complete(&ledger)
     {
         warnings.push(
             Diagnostic::warning("send_at is in the past and the issue is not sent yet")
@@ -164,7 +164,7 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
             while let Some(row) = rows.next() {
                 match row {
                     Ok(subscriber) => {
-                        if !seen.insert(crate::ledger::address_key(&subscriber.email)) {
+                        if !seen.insert(crate::send::ledger::address_key(&subscriber.email)) {
                             problems.push(
                                 RowProblem::error(
                                     rows.record_start(),
@@ -180,7 +180,7 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
                 }
             }
             if !problems.is_empty() {
-                reports.push(crate::subscribers::problems_report(
+                reports.push(crate::store::lists::problems_report(
                     &list, LIST_FILE, &problems,
                 )?);
             }
@@ -197,8 +197,8 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
 
 /// Text colours of the theme that fall below WCAG AA contrast.
 fn theme_report(project: &Project) -> Result<FileDiagnostics> {
-    let source = crate::fs::read_to_string(&project.layout.theme())?;
-    let mut report = FileDiagnostics::new(crate::layout::THEME_FILE, source);
+    let source = crate::store::fs::read_to_string(&project.layout.theme())?;
+    let mut report = FileDiagnostics::new(crate::project::layout::THEME_FILE, source);
     for low in project.theme.low_contrast() {
         report.push(
             Diagnostic::warning(format!("{low}, below WCAG AA (4.5:1)"))
@@ -214,7 +214,7 @@ fn check_dkim(project: &Project) -> FileDiagnostics {
     let Some(dkim) = &project.config.dkim else {
         return report;
     };
-    if let Err(problems) = crate::message::load_dkim(&project.config, &project.layout) {
+    if let Err(problems) = crate::send::message::load_dkim(&project.config, &project.layout) {
         return problems;
     }
     let from = project.config.sender_domain();

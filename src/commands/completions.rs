@@ -56,7 +56,7 @@ pub fn man(args: ManArgs) -> Result<()> {
             .render(&mut roff)
             .map_err(Error::failed)?;
         let path = dir.join(format!("{name}.1"));
-        crate::fs::write_atomic(&path, &roff)?;
+        crate::store::fs::write_atomic(&path, &roff)?;
         crate::say!("{}", path.display());
     }
     Ok(())

@@ -4,16 +4,16 @@ use std::fmt::Write as _;
 
 use chrono::{Days, NaiveDate};
 
+use crate::author::issue::{parse_file_name, slugify};
 use crate::error::{Error, Result};
-use crate::issue::{parse_file_name, slugify};
-use crate::layout::Layout;
 use crate::project::Project;
+use crate::project::layout::Layout;
 
 /// Scaffold the next issue comparing two (or three) tools.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The tools to compare, e.g. `verdict new Axolotl "Mistral Medium 3"`.
-    #[arg(required = true, num_args = 2..=crate::issue::MAX_TOOLS, value_name = "TOOL")]
+    #[arg(required = true, num_args = 2..=crate::author::issue::MAX_TOOLS, value_name = "TOOL")]
     pub tools: Vec<String>,
     /// The issue date (YYYY-MM-DD); by default a week after the latest issue, or today.
     #[arg(long)]
@@ -43,7 +43,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         )));
     }
     let ids: Vec<&str> = project.roster.ids().collect();
-    crate::fs::write_atomic(&path, scaffold(&args.tools, &ids).as_bytes())?;
+    crate::store::fs::write_atomic(&path, scaffold(&args.tools, &ids).as_bytes())?;
     crate::say!("{}", layout.display(&path));
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! keep working because the old secret stays accepted.
 
 use crate::error::{Error, Result};
-use crate::layout::{Layout, OLD_SECRETS_FILE, SECRET_FILE};
 use crate::project::Project;
-use crate::unsubscribe::{OLD_SECRETS_ENV, SECRET_ENV, Signer};
+use crate::project::layout::{Layout, OLD_SECRETS_FILE, SECRET_FILE};
+use crate::store::tokens::{OLD_SECRETS_ENV, SECRET_ENV, Signer};
 
 /// Make a new unsubscribe-link secret in state/, keeping the old one valid.
 #[derive(Debug, clap::Args)]

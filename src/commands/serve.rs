@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 
 use crate::error::{Error, Result};
-use crate::layout::Layout;
 use crate::project::Project;
-use crate::serve::{Limits, Links, Lists, Service, Signups};
+use crate::project::layout::Layout;
+use crate::web::serve::{Limits, Links, Lists, Service, Signups};
 
 /// Serve one-click unsubscribes (RFC 8058) and their confirmation page, and the
 /// site `verdict archive` writes into public/.
@@ -41,8 +41,8 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         None => None,
         Some(_) => {
             let (_, transport) =
-                crate::transport::open_for(&project.config, layout, None, 4, false)?;
-            let emails = crate::templates::Emails::load(layout)?;
+                crate::send::transport::open_for(&project.config, layout, None, 4, false)?;
+            let emails = crate::project::templates::Emails::load(layout)?;
             Some(Signups::load(
                 layout,
                 transport,
@@ -79,7 +79,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             "listening on http://{local}{} (unsubscribe), http://{local}/ (the site in public/) and http://{local}/healthz",
             service.unsubscribe_path
         );
-        crate::serve::run(service, listener, limits, shutdown_signal())
+        crate::web::serve::run(service, listener, limits, shutdown_signal())
             .await
             .map_err(Error::failed)?;
         crate::say!("stopped");

@@ -6,13 +6,13 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::audience::{Audience, RetryFailed, Selection};
 use crate::diagnostic::LoadError;
 use crate::error::{Error, Result};
-use crate::layout::Layout;
-use crate::ledger::{self, Outcome, Record};
 use crate::project::Project;
-use crate::relay_book::{RelayBook, next_day};
+use crate::project::layout::Layout;
+use crate::send::audience::{Audience, RetryFailed, Selection};
+use crate::send::ledger::{self, Outcome, Record};
+use crate::send::relay_book::{RelayBook, next_day};
 
 /// Show every issue: draft, scheduled, due, sending or sent, with counts.
 #[derive(Debug, clap::Args)]
@@ -107,8 +107,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             tally.to_send,
         ));
         if let Some(started) = &index.content {
-            let rendered = crate::render::render(&issue, project.context());
-            if &crate::render::fingerprint(&rendered) != started && !index.complete {
+            let rendered = crate::author::render::render(&issue, project.context());
+            if &crate::author::render::fingerprint(&rendered) != started && !index.complete {
                 out.line("  note: the issue file changed after sending started; readers still due get the new version");
             }
         }
@@ -235,7 +235,7 @@ fn print_failed(path: &std::path::Path, out: &mut Output) -> Result<()> {
         out.line(&format!(
             "  {email}\t{}\t{attempts} attempt(s)\t{}",
             outcome.label(),
-            crate::transport::escape_reply(&reply)
+            crate::send::transport::escape_reply(&reply)
         ));
     }
     Ok(())

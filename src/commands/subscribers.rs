@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use crate::error::{Error, Result};
-use crate::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::project::Project;
-use crate::subscribers::{
+use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
+use crate::store::lists::{
     self, Reason, Subscriber, Suppression, import, read_all, read_suppressions,
 };
 
@@ -54,15 +54,15 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let list_path = layout.list();
     match args.action {
         Action::Add { email, name } => {
-            let email = subscribers::normalize_address(&email)?;
+            let email = lists::normalize_address(&email)?;
             if let Some(name) = &name
-                && crate::text::has_control_char(name)
+                && crate::diagnostic::text::has_control_char(name)
             {
                 return Err(Error::usage(
                     "the name must be one line, without control characters",
                 ));
             }
-            let _lock = subscribers::lock(layout)?;
+            let _lock = lists::lock(layout)?;
             if suppressed_addresses(layout)?.contains(&email) {
                 return Err(Error::Usage(format!(
                     "{email} is on the suppression list ({SUPPRESSED_FILE}): it unsubscribed or bounced and is not added back"
@@ -79,24 +79,24 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 subscribed_at: Some(Utc::now()),
                 consent: Some("added by the editor".into()),
             });
-            subscribers::write_list(&list_path, &list)?;
+            lists::write_list(&list_path, &list)?;
             crate::say!("added {email}");
         }
         Action::Remove { email } => {
-            let email = subscribers::normalize_address(&email)?;
-            let _lock = subscribers::lock(layout)?;
+            let email = lists::normalize_address(&email)?;
+            let _lock = lists::lock(layout)?;
             let mut list = read_all(&list_path, LIST_FILE)?;
             let before = list.len();
             list.retain(|s| s.email != email);
             if list.len() == before {
                 return Err(Error::Usage(format!("{email} is not on the list")));
             }
-            subscribers::write_list(&list_path, &list)?;
+            lists::write_list(&list_path, &list)?;
             crate::say!("removed {email}");
         }
         Action::Unsubscribe { email } => {
-            let email = subscribers::normalize_address(&email)?;
-            let added = subscribers::suppress(
+            let email = lists::normalize_address(&email)?;
+            let added = lists::suppress(
                 layout,
                 &[Suppression::now(
                     &email,
@@ -119,14 +119,14 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 .collect();
             match out {
                 Some(out) => {
-                    crate::fs::write_atomic_with(&out, |w| subscribers::export_csv(w, &active))?;
+                    crate::store::fs::write_atomic_with(&out, |w| lists::export_csv(w, &active))?;
                     eprintln!(
                         "exported {} subscriber(s) to {}",
                         active.len(),
                         out.display()
                     );
                 }
-                None => match subscribers::export_csv(std::io::stdout().lock(), &active) {
+                None => match lists::export_csv(std::io::stdout().lock(), &active) {
                     Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                         return Err(Error::failed(e));
                     }
@@ -157,14 +157,15 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
 }
 
 fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
-    Ok(subscribers::suppressed_now(&read_suppressions(
+    Ok(lists::suppressed_now(&read_suppressions(
         &layout.suppressed(),
         SUPPRESSED_FILE,
     )?))
 }
 
 fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
-    let bytes = std::fs::read(file).map_err(|e| crate::fs::FsError::new("cannot read", file, e))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| crate::store::fs::FsError::new("cannot read", file, e))?;
     let shown = file.display().to_string();
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -189,8 +190,8 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
     }
     // Opt-outs first: a crash between the two writes leaves nobody mailed who
     // opted out, and the import can be run again.
-    let opted_out = subscribers::suppress(layout, &parsed.opted_out)?;
-    let _lock = subscribers::lock(layout)?;
+    let opted_out = lists::suppress(layout, &parsed.opted_out)?;
+    let _lock = lists::lock(layout)?;
     let list_path = layout.list();
     let suppressed = suppressed_addresses(layout)?;
     let mut list = read_all(&list_path, LIST_FILE)?;
@@ -207,7 +208,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
         }
     }
     if added > 0 {
-        subscribers::write_list(&list_path, &list)?;
+        lists::write_list(&list_path, &list)?;
     }
     crate::say!(
         "imported {added} new subscriber(s); {already} already subscribed, {} duplicate row(s), {suppressed_skipped} suppressed and left out, {invalid} invalid row(s) skipped",

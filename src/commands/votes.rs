@@ -2,8 +2,8 @@
 
 use crate::diagnostic::LoadError;
 use crate::error::{Error, Result};
-use crate::layout::Layout;
 use crate::project::Project;
+use crate::project::layout::Layout;
 
 /// Show the readers' votes: per issue and tool, ship and skip, and the community
 /// percentage emails and pages show (once a tool has [community] min_votes).
@@ -38,10 +38,10 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
 }
 
 /// One line per tool: the votes and what is shown.
-pub fn lines(project: &Project, issue: &crate::issue::Issue) -> Result<Vec<String>> {
+pub fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<Vec<String>> {
     let min = project.config.community.min_votes;
-    let tallies = crate::votes::tallies(&project.layout.votes(&issue.id), issue.tools.len())?;
-    let shown = crate::votes::with_community(&project.layout, issue, min)?;
+    let tallies = crate::web::votes::tallies(&project.layout.votes(&issue.id), issue.tools.len())?;
+    let shown = crate::web::votes::with_community(&project.layout, issue, min)?;
     Ok(issue
         .tools
         .iter()

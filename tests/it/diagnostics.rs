@@ -1,6 +1,6 @@
 //! Every kind of mistake in an issue file, with its whole diagnostic pinned.
 
-use verdict::issue::Issue;
+use verdict::author::issue::Issue;
 
 use crate::harness::{TestProject, demo_roster, repo_root};
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use verdict::templates::Roster;
+use verdict::project::templates::Roster;
 
 /// The repository root, which is itself the demo project.
 pub fn repo_root() -> PathBuf {

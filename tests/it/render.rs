@@ -2,12 +2,12 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use verdict::issue::Issue;
-use verdict::layout::Layout;
-use verdict::message::Composer;
+use verdict::author::issue::Issue;
+use verdict::author::render::{self, Personalisation, RenderedIssue};
 use verdict::project::Project;
-use verdict::render::{self, Personalisation, RenderedIssue};
-use verdict::unsubscribe::Signer;
+use verdict::project::layout::Layout;
+use verdict::send::message::Composer;
+use verdict::store::tokens::Signer;
 
 use crate::harness::{DEMO_ISSUE, TestProject, repo_root};
 
@@ -114,7 +114,7 @@ fn demo_html_meets_the_email_client_rules() {
     assert!(!html.contains("<script"));
     assert!(html.contains("Hi there,"));
     assert!(html.contains("75% panel ship"));
-    assert!(html.len() < verdict::render::GMAIL_CLIP_BYTES);
+    assert!(html.len() < verdict::author::render::GMAIL_CLIP_BYTES);
 }
 
 const HOSTILE: &str =

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mail_parser::MessageParser;
-use verdict::unsubscribe::Signer;
+use verdict::store::tokens::Signer;
 
 use crate::harness::{DEMO_ISSUE, TestProject};
 use crate::server::{SECRET, Serve, get, post};

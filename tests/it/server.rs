@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use verdict::unsubscribe::Signer;
+use verdict::store::tokens::Signer;
 
 use crate::harness::TestProject;
 

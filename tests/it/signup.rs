@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use mail_parser::MessageParser;
-use verdict::unsubscribe::Signer;
+use verdict::store::tokens::Signer;
 
 use crate::browser::{Look, open};
 use crate::harness::{DEMO_ISSUE, TestProject};

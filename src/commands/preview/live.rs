@@ -19,10 +19,10 @@ use notify::Watcher;
 use tokio::sync::broadcast;
 
 use super::Args;
+use crate::author::render::{self, Personalisation};
 use crate::error::{Error, Result};
-use crate::layout::Layout;
 use crate::project::Project;
-use crate::render::{self, Personalisation};
+use crate::project::layout::Layout;
 
 /// What every request renders from.
 struct Live {
@@ -54,13 +54,16 @@ impl Live {
             .load_issue(&path)
             .map_err(|e| Error::from(e).to_string())?
             .issue;
-        let issue =
-            crate::votes::with_community(&self.layout, &issue, project.config.community.min_votes)
-                .map_err(|e| e.to_string())?;
+        let issue = crate::web::votes::with_community(
+            &self.layout,
+            &issue,
+            project.config.community.min_votes,
+        )
+        .map_err(|e| e.to_string())?;
         let rendered = render::render(&issue, project.context());
-        let signer = crate::unsubscribe::Signer::load(&self.layout).map_err(|e| e.to_string())?;
+        let signer = crate::store::tokens::Signer::load(&self.layout).map_err(|e| e.to_string())?;
         let composer =
-            crate::message::Composer::new(&project.config, &issue, rendered.clone(), signer);
+            crate::send::message::Composer::new(&project.config, &issue, rendered.clone(), signer);
         let url = composer.unsubscribe_url(&self.to);
         let votes = composer.vote_links(&self.to);
         let person = Personalisation {
@@ -72,7 +75,7 @@ impl Live {
         Ok(Views {
             email: rendered.html.fill(&person),
             text: rendered.text.fill(&person),
-            page: crate::site::issue_page(&project, &issue).ok(),
+            page: crate::web::site::issue_page(&project, &issue).ok(),
         })
     }
 }
@@ -175,7 +178,7 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
             "the preview listens on this machine only: use --listen 127.0.0.1:PORT",
         ));
     }
-    let to = crate::subscribers::normalize_address(&args.to)?;
+    let to = crate::store::lists::normalize_address(&args.to)?;
     let (changes, _) = broadcast::channel(16);
     let live = Arc::new(Live {
         layout: layout.clone(),

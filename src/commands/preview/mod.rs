@@ -6,12 +6,12 @@ mod live;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::author::render::{self, Personalisation};
 use crate::error::Result;
-use crate::layout::Layout;
-use crate::message::Composer;
 use crate::project::Project;
-use crate::render::{self, Personalisation};
-use crate::unsubscribe::Signer;
+use crate::project::layout::Layout;
+use crate::send::message::Composer;
+use crate::store::tokens::Signer;
 
 /// Write the HTML, the text and a complete .eml of an issue, and print their
 /// paths; with --serve, show them and the issue's web page in a browser,
@@ -49,12 +49,15 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let path = project.find_issue(&args.issue)?;
     let parsed = project.load_issue(&path)?;
-    let issue =
-        &crate::votes::with_community(layout, &parsed.issue, project.config.community.min_votes)?;
-    let email = crate::subscribers::normalize_address(&args.to)?;
+    let issue = &crate::web::votes::with_community(
+        layout,
+        &parsed.issue,
+        project.config.community.min_votes,
+    )?;
+    let email = crate::store::lists::normalize_address(&args.to)?;
     let rendered = render::render(issue, project.context());
     let signer = Signer::load(layout)?;
-    let dkim = crate::message::load_dkim(&project.config, layout)?;
+    let dkim = crate::send::message::load_dkim(&project.config, layout)?;
     let composer = Composer::new(&project.config, issue, rendered.clone(), signer).with_dkim(dkim);
     let outgoing = composer.compose(&email, args.name.as_deref())?;
     let unsubscribe_url = composer.unsubscribe_url(&email);
@@ -77,7 +80,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     ];
     for (extension, bytes) in files {
         let file = out.join(format!("{}.{extension}", issue.id));
-        crate::fs::write_atomic(&file, &bytes)?;
+        crate::store::fs::write_atomic(&file, &bytes)?;
         crate::say!("{}", layout.display(&file));
     }
     Ok(())

@@ -8,22 +8,22 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use self::progress::{Progress, ProgressStyle, summary};
-use crate::audience::{Audience, RetryFailed, Selection};
-use crate::config::{RelayConfig, bounds};
+use crate::author::issue::{Issue, parse_file_name};
+use crate::author::render;
 use crate::diagnostic::{FileDiagnostics, LoadError};
-use crate::dispatch::{
+use crate::error::{Error, Result, exit};
+use crate::project::Project;
+use crate::project::config::{RelayConfig, bounds};
+use crate::project::layout::Layout;
+use crate::send::audience::{Audience, RetryFailed, Selection};
+use crate::send::dispatch::{
     Interrupt, IssueToSend, Options, RelaySettings, Report, Run, Signal, Stopped,
 };
-use crate::error::{Error, Result, exit};
-use crate::issue::{Issue, parse_file_name};
-use crate::layout::Layout;
-use crate::ledger::{self, SendLock};
-use crate::message::{self, Composer};
-use crate::project::Project;
-use crate::relay_book::{Keeper, RelayBook, next_day};
-use crate::render;
-use crate::transport::{self, AnyTransport, Chosen, Transport};
-use crate::unsubscribe::Signer;
+use crate::send::ledger::{self, SendLock};
+use crate::send::message::{self, Composer};
+use crate::send::relay_book::{Keeper, RelayBook, next_day};
+use crate::send::transport::{self, AnyTransport, Chosen, Transport};
+use crate::store::tokens::Signer;
 
 /// Send every due issue, or the ones named. Safe to run from cron: it sends each
 /// recipient an issue once, resumes after a crash, and exits 0 when nothing is due.
@@ -106,7 +106,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         Some("") => RetryFailed::All,
         Some(list) => RetryFailed::Only(
             list.split(',')
-                .map(|a| crate::subscribers::normalize_address(a).map_err(Error::from))
+                .map(|a| crate::store::lists::normalize_address(a).map_err(Error::from))
                 .collect::<Result<_>>()?,
         ),
     };
@@ -320,8 +320,11 @@ fn open_transport(project: &Project, args: &Args, pool: u32) -> Result<AnyTransp
 fn composer(project: &Project, issue: &Issue, signer: &Signer) -> Result<(Composer, String)> {
     let dkim = message::load_dkim(&project.config, &project.layout)?;
     let fingerprint = render::fingerprint(&render::render(issue, project.context()));
-    let issue =
-        crate::votes::with_community(&project.layout, issue, project.config.community.min_votes)?;
+    let issue = crate::web::votes::with_community(
+        &project.layout,
+        issue,
+        project.config.community.min_votes,
+    )?;
     let rendered = render::render(&issue, project.context());
     Ok((
         Composer::new(&project.config, &issue, rendered, signer.clone()).with_dkim(dkim),
@@ -669,7 +672,7 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
     let addresses: Vec<String> = args
         .to
         .iter()
-        .map(|a| crate::subscribers::normalize_address(a).map_err(Error::from))
+        .map(|a| crate::store::lists::normalize_address(a).map_err(Error::from))
         .collect::<Result<_>>()?;
     let issue = project.load_issue(&project.find_issue(name)?)?.issue;
     let signer = Signer::load(&project.layout)?;
@@ -711,7 +714,7 @@ fn send_redirected(project: &Project, args: &Args, to: &str) -> Result<()> {
             "--redirect-to sends copies of one issue: name it, e.g. verdict send ISSUE --redirect-to ADDR",
         ));
     };
-    let to = crate::subscribers::normalize_address(to)?;
+    let to = crate::store::lists::normalize_address(to)?;
     let issue = project.load_issue(&project.find_issue(name)?)?.issue;
     let limit = args.limit.unwrap_or(REDIRECT_DEFAULT_LIMIT);
     let index = ledger::load(&project.layout.ledger(&issue.id))?;
@@ -724,7 +727,7 @@ fn send_redirected(project: &Project, args: &Args, to: &str) -> Result<()> {
     };
     let mut readers = Vec::new();
     Audience::open(&project.layout)?.walk(&selection, |pick| {
-        if let crate::audience::Pick::Send(reader) = pick
+        if let crate::send::audience::Pick::Send(reader) = pick
             && (readers.len() as u64) < limit
         {
             readers.push(reader);

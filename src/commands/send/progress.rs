@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::dispatch::{Observer, Report};
-use crate::ledger::Outcome;
+use crate::send::dispatch::{Observer, Report};
+use crate::send::ledger::Outcome;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

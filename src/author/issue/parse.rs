@@ -1,0 +1,626 @@
+//! Reading an issue file: TOML with spans, every field checked, every problem
+//! reported with its location; lints that need only the file become warnings.
+
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate};
+use toml::de::DeTable;
+
+use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict};
+use crate::diagnostic::table_reader::TableReader;
+use crate::diagnostic::text::control_char_offset;
+use crate::diagnostic::{Diagnostic, FileDiagnostics, suggest};
+use crate::project::templates::Roster;
+
+/// Longest subject that most inboxes show whole, and RFC 5322's line advice.
+pub const SUBJECT_MAX_CHARS: usize = 78;
+
+/// An issue and the warnings its file raised.
+#[derive(Debug, Clone)]
+pub struct ParsedIssue {
+    pub issue: Issue,
+    pub warnings: FileDiagnostics,
+}
+
+/// Splits `YYYY-MM-DD-slug.toml` into the issue id and date.
+pub fn parse_file_name(file_name: &str) -> Result<(String, NaiveDate), String> {
+    let stem = file_name
+        .strip_suffix(".toml")
+        .ok_or_else(|| format!("`{file_name}` is not a .toml file"))?;
+    let expected =
+        "issue files are named YYYY-MM-DD-slug.toml, e.g. 2026-11-26-axolotl-vs-mistral.toml";
+    let date = stem
+        .get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(|| format!("`{file_name}` does not start with a date: {expected}"))?;
+    let slug = stem[10..].strip_prefix('-').unwrap_or("");
+    let slug_ok = !slug.is_empty()
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !slug_ok {
+        return Err(format!(
+            "`{file_name}` needs a slug of lowercase letters, digits and `-` after the date: {expected}"
+        ));
+    }
+    Ok((stem.to_string(), date))
+}
+
+impl Issue {
+    /// Parses and validates one issue file. `path` is shown in messages; the file
+    /// name gives the id and date.
+    pub fn parse(
+        path: &str,
+        source: &str,
+        roster: &Roster,
+    ) -> Result<ParsedIssue, FileDiagnostics> {
+        let mut report = FileDiagnostics::new(path, source);
+        let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let name = parse_file_name(file_name);
+        if let Err(message) = &name {
+            report.push(Diagnostic::error(message.clone()));
+        }
+        let (document, syntax_errors) = DeTable::parse_recoverable(source);
+        if !syntax_errors.is_empty() {
+            for diagnostic in syntax_diagnostics(source, &syntax_errors) {
+                report.push(diagnostic);
+            }
+            return Err(report);
+        }
+        let mut diagnostics = Vec::new();
+        let issue = read_issue(document.get_ref(), &mut diagnostics, roster);
+        diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+        for diagnostic in diagnostics {
+            report.push(diagnostic);
+        }
+        match (issue, name) {
+            (Some(mut issue), Ok((id, date))) if report.error_count() == 0 => {
+                issue.id = id;
+                issue.date = date;
+                Ok(ParsedIssue {
+                    issue,
+                    warnings: report,
+                })
+            }
+            _ => Err(report),
+        }
+    }
+}
+
+/// Syntax errors as an editor can act on them: an unclosed multi-line string is
+/// one error at its opening (not dozens after it), and a bare word where a value
+/// goes gets the hint to quote it.
+fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
+    const HELP: &str = "fix the TOML syntax first; see README.md for the issue file format";
+    if let Some((open, quotes)) = unclosed_multiline_string(source) {
+        return vec![
+            Diagnostic::error("this multi-line string is never closed")
+                .at(open..open + 3)
+                .label("opened here")
+                .help(format!("end the text with {quotes} on a line of its own")),
+        ];
+    }
+    errors
+        .iter()
+        .map(|error| {
+            let diagnostic = Diagnostic::from_toml(error);
+            match error
+                .span()
+                .and_then(|span| bare_word(source, span.start).map(|w| (span, w)))
+            {
+                Some((span, (key, word))) => {
+                    Diagnostic::error(format!("the value of `{key}` is not in quotes"))
+                        .at(span)
+                        .label("TOML reads a bare word as true, false or a number")
+                        .help(format!("text is written in quotes: {key} = \"{word}\""))
+                }
+                None => diagnostic.help(HELP),
+            }
+        })
+        .collect()
+}
+
+/// Where a `"""` or `'''` string opens that never closes, and its quotes.
+fn unclosed_multiline_string(source: &str) -> Option<(usize, &'static str)> {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let triple = bytes.get(i..i + 3) == Some(&[quote; 3]);
+                let delimiter: &[u8] = if triple {
+                    &bytes[i..i + 3]
+                } else {
+                    &bytes[i..=i]
+                };
+                let open = i;
+                i += delimiter.len();
+                loop {
+                    match bytes.get(i) {
+                        None => {
+                            return triple.then_some((
+                                open,
+                                if quote == b'"' { "\"\"\"" } else { "\'\'\'" },
+                            ));
+                        }
+                        Some(b'\\') if quote == b'"' => i += 2,
+                        Some(b'\n') if !triple => break,
+                        Some(_) if bytes[i..].starts_with(delimiter) => {
+                            i += delimiter.len();
+                            // Up to two more quotes may end a multi-line string.
+                            while triple && bytes.get(i) == Some(&quote) {
+                                i += 1;
+                            }
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `(key, word)` when the line at `offset` is `key = word` with an unquoted word.
+fn bare_word(source: &str, offset: usize) -> Option<(&str, &str)> {
+    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = source
+        .get(offset..)?
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    let (key, value) = source.get(start..end)?.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let word = value.chars().next()?.is_alphabetic()
+        && !matches!(value, "true" | "false" | "inf" | "nan")
+        && !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    word.then_some((key, value))
+}
+
+const SUBJECT_HELP: &str =
+    "a string on one line, e.g. subject = \"Axolotl vs Mistral: which one should you ship with?\"";
+const MARKDOWN_HELP: &str =
+    "a string of Markdown; use \"\"\"triple quotes\"\"\" for several paragraphs";
+
+fn read_issue(
+    table: &DeTable<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+    roster: &Roster,
+) -> Option<Issue> {
+    let mut reader = TableReader::new(table, 0..0, "the issue", diagnostics);
+    let subject = reader.required::<String>("subject", SUBJECT_HELP);
+    let preheader = reader.optional::<String>(
+        "preheader",
+        "a string: the preview line inboxes show after the subject",
+    );
+    let intro = reader.required::<String>("intro", MARKDOWN_HELP);
+    let send_at = reader.optional::<toml::value::Datetime>(
+        "send_at",
+        "a TOML datetime with an offset, without quotes, e.g. send_at = 2026-11-26T09:00:00+01:00",
+    );
+    let not_after = reader.optional::<toml::value::Datetime>(
+        "not_after",
+        "a TOML datetime with an offset: past it, nobody still waiting gets the issue",
+    );
+    let bottom_line = reader.optional::<String>("bottom_line", MARKDOWN_HELP);
+    let tool_tables = reader.tables("tool", "one [[tool]] table per tool compared");
+    if tool_tables.is_none() && !table.contains_key("tool") {
+        reader.report(
+            Diagnostic::error("the issue has no tools")
+                .at(0..0)
+                .help("add two [[tool]] tables, one per tool compared; `verdict new` writes a complete skeleton"),
+        );
+    }
+    reader.finish();
+
+    if let Some(subject) = &subject {
+        let length = subject.value.chars().count();
+        if length > SUBJECT_MAX_CHARS {
+            diagnostics.push(
+                Diagnostic::warning(format!("the subject is {length} characters long"))
+                    .at(subject.span.clone())
+                    .label(format!(
+                        "inboxes cut subjects after about {SUBJECT_MAX_CHARS} characters"
+                    ))
+                    .help(format!(
+                        "keep the subject within {SUBJECT_MAX_CHARS} characters"
+                    )),
+            );
+        }
+    }
+    if preheader.as_ref().is_none_or(|p| p.value.trim().is_empty()) {
+        let warning = Diagnostic::warning("the issue has no preheader").help(
+            "add preheader = \"...\": without it inboxes preview the first words of the email",
+        );
+        diagnostics.push(match (&preheader, &subject) {
+            (Some(empty), _) => warning
+                .at(empty.span.clone())
+                .label("this preheader is empty"),
+            (None, Some(subject)) => warning
+                .at(subject.span.clone())
+                .label("the preview line goes under the subject"),
+            (None, None) => warning,
+        });
+    }
+    let subject = subject.and_then(|s| one_line(s, "subject", true, diagnostics));
+    let preheader = preheader
+        .and_then(|s| one_line(s, "preheader", false, diagnostics))
+        .filter(|p| !p.is_empty());
+    let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
+    let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
+    if let (Some(start), Some(end)) = (&send_at, &not_after)
+        && end.value <= start.value
+    {
+        diagnostics.push(
+            Diagnostic::warning("not_after is not after send_at: nobody would get the issue")
+                .at(end.span.clone())
+                .label("the send window closes before it opens")
+                .help("set not_after later than send_at, or leave it out"),
+        );
+    }
+    let intro = intro.and_then(|s| required_markdown(s, "intro", diagnostics));
+    let bottom_line = bottom_line
+        .filter(|s| !s.value.trim().is_empty())
+        .map(|s| markdown(s, diagnostics));
+
+    let tool_tables = tool_tables.unwrap_or_default();
+    if !tool_tables.is_empty() && !(2..=MAX_TOOLS).contains(&tool_tables.len()) {
+        let span = tool_tables[0].0.clone();
+        diagnostics.push(
+            Diagnostic::error(format!("the issue compares {} tool(s)", tool_tables.len()))
+                .at(span)
+                .help(format!("a comparison has 2 to {MAX_TOOLS} [[tool]] tables")),
+        );
+    }
+    let tools: Vec<Option<Tool>> = tool_tables
+        .iter()
+        .enumerate()
+        .map(|(i, (span, table))| read_tool(i + 1, span.clone(), table, roster, diagnostics))
+        .collect();
+
+    Some(Issue {
+        id: String::new(),
+        date: NaiveDate::default(),
+        subject: subject?,
+        preheader,
+        intro: intro?,
+        send_at,
+        not_after,
+        bottom_line,
+        tools: tools.into_iter().collect::<Option<Vec<_>>>()?,
+    })
+}
+
+fn read_tool(
+    number: usize,
+    span: Range<usize>,
+    table: &DeTable<'_>,
+    roster: &Roster,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Tool> {
+    let what = format!("tool {number}");
+    let mut reader = TableReader::new(table, span.clone(), what.clone(), diagnostics);
+    let name = reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"");
+    let version =
+        reader.optional::<String>("version", "a version string, e.g. version = \"v0.16\"");
+    let category = reader.required::<String>(
+        "category",
+        "a category, e.g. category = \"Developer Tools\"",
+    );
+    let tagline = reader.required::<String>("tagline", "a one-line pitch");
+    let pricing = reader.required::<String>(
+        "pricing",
+        "the entry pricing tier, e.g. \"Free\", \"Paid\" or \"Freemium\"",
+    );
+    let link = reader.required::<String>("link", "the tool's web address, https://…");
+    let description = reader.required::<String>("description", MARKDOWN_HELP);
+    let community_vote = reader.optional::<f64>(
+        "community_vote",
+        "a percentage from 0 to 100, or no `community_vote` line until votes are in",
+    );
+    let review_tables = reader.tables("review", "one [[tool.review]] table per panelist");
+    reader.finish();
+
+    let name = name.and_then(|s| one_line(s, "name", true, diagnostics));
+    let version = version
+        .and_then(|s| one_line(s, "version", false, diagnostics))
+        .filter(|v| !v.is_empty());
+    let category = category.and_then(|s| one_line(s, "category", true, diagnostics));
+    let tagline = tagline.and_then(|s| one_line(s, "tagline", true, diagnostics));
+    let pricing = pricing.and_then(|s| one_line(s, "pricing", true, diagnostics));
+    let link = link.and_then(|s| web_link(s, diagnostics));
+    let community_vote = community_vote.and_then(|vote| {
+        if (0.0..=100.0).contains(&vote.value) {
+            Some(vote.value)
+        } else {
+            diagnostics.push(
+                Diagnostic::error(format!("community_vote {} is outside 0 to 100", vote.value))
+                    .at(vote.span)
+                    .label("not a percentage")
+                    .help("a percentage from 0 to 100, or leave `community_vote` out to show \u{2014}"),
+            );
+            None
+        }
+    });
+    let review_tables = review_tables.unwrap_or_default();
+    let tool_label = name.clone().unwrap_or(what);
+    if review_tables.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(format!("{tool_label} has no reviews"))
+                .at(span)
+                .label("this tool needs at least one [[tool.review]]")
+                .help("the panel ship percentage and split are computed from the reviews; add one [[tool.review]] per panelist"),
+        );
+    }
+    let mut reviews = Vec::new();
+    let mut complete = true;
+    for (i, (span, table)) in review_tables.iter().enumerate() {
+        let what = format!("review {} of {tool_label}", i + 1);
+        match read_review(what, span.clone(), table, roster, diagnostics) {
+            Some(review) => {
+                if reviews
+                    .iter()
+                    .any(|r: &(Review, Range<usize>)| r.0.reviewer == review.0.reviewer)
+                {
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "`{}` reviews {tool_label} twice",
+                            review.0.reviewer
+                        ))
+                        .at(review.1.clone())
+                        .help("each panelist gives one verdict per tool"),
+                    );
+                }
+                reviews.push(review);
+            }
+            None => complete = false,
+        }
+    }
+    if !complete || reviews.is_empty() {
+        return None;
+    }
+    Some(Tool {
+        name: name?,
+        version,
+        category: category?,
+        tagline: tagline?,
+        pricing: pricing?,
+        link: link?,
+        description: required_markdown(description?, "description", diagnostics)?,
+        community_vote,
+        reviews: reviews.into_iter().map(|(review, _)| review).collect(),
+    })
+}
+
+fn read_review(
+    what: String,
+    span: Range<usize>,
+    table: &DeTable<'_>,
+    roster: &Roster,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(Review, Range<usize>)> {
+    let mut reader = TableReader::new(table, span, what, diagnostics);
+    let reviewer = reader.required::<String>("reviewer", "a panelist id from templates/panel.toml");
+    let verdict = reader.required::<String>("verdict", "\"ship\" or \"skip\"");
+    let quote = reader.required::<String>("quote", "the panelist's words, as a string");
+    reader.finish();
+    let reviewer = reviewer?;
+    if roster.get(&reviewer.value).is_none() {
+        let ids: Vec<&str> = roster.ids().collect();
+        let label = match suggest(&reviewer.value, ids.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "not on the panel".to_string(),
+        };
+        diagnostics.push(
+            Diagnostic::error(format!("unknown reviewer `{}`", reviewer.value))
+                .at(reviewer.span.clone())
+                .label(label)
+                .help(format!(
+                    "reviewers are the ids in templates/panel.toml: {}",
+                    ids.join(", ")
+                )),
+        );
+        return None;
+    }
+    let quote = quote?;
+    if quote.value.trim().is_empty() {
+        diagnostics.push(
+            Diagnostic::error("the quote is empty")
+                .at(quote.span)
+                .help("write the panelist's words"),
+        );
+        return None;
+    }
+    let verdict = verdict.and_then(|v| verdict_value(v, diagnostics))?;
+    Some((
+        Review {
+            reviewer: reviewer.value,
+            verdict,
+            quote: quote.value.trim().to_string(),
+        },
+        reviewer.span,
+    ))
+}
+
+/// A field shown on one line (and, for the subject, written into a header).
+fn one_line(
+    field: Located<String>,
+    key: &str,
+    required: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    if let Some(offset) = control_char_offset(&field.value) {
+        let what = if field.value[offset..].starts_with(['\n', '\r']) {
+            "a line break"
+        } else {
+            "a control character"
+        };
+        let header = if key == "subject" {
+            " and would end up in the email's Subject header"
+        } else {
+            ""
+        };
+        diagnostics.push(
+            Diagnostic::error(format!("`{key}` contains {what}{header}"))
+                .at(field.span)
+                .label(format!("{what} inside this string"))
+                .help(format!("`{key}` must be a single line of text")),
+        );
+        return None;
+    }
+    if let Some(offset) = crate::diagnostic::text::bidi_control_offset(&field.value) {
+        let start = field.span.start + 1 + offset;
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "`{key}` contains a bidirectional control character, which can make it read differently than it is"
+            ))
+            .at(start..start + 3)
+            .label("an invisible direction override")
+            .help("remove it; write right-to-left text without overrides"),
+        );
+    }
+    let value = field.value.trim().to_string();
+    if required && value.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(format!("`{key}` is empty"))
+                .at(field.span)
+                .help(format!("write the {key}")),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+fn web_link(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    let ok = url::Url::parse(&field.value)
+        .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        .unwrap_or(false);
+    if ok && control_char_offset(&field.value).is_none() {
+        Some(field.value)
+    } else {
+        diagnostics.push(
+            Diagnostic::error(format!("`{}` is not a web address", field.value))
+                .at(field.span)
+                .help("expected an http:// or https:// URL"),
+        );
+        None
+    }
+}
+
+fn moment(
+    key: &str,
+    field: Located<toml::value::Datetime>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Located<DateTime<chrono::FixedOffset>>> {
+    let datetime = &field.value;
+    let error = if datetime.date.is_none() || datetime.time.is_none() {
+        Some(format!("`{key}` needs a date and a time"))
+    } else if datetime.offset.is_none() {
+        Some(format!(
+            "`{key}` has no UTC offset, so the moment it names is ambiguous"
+        ))
+    } else {
+        None
+    };
+    let parsed = DateTime::parse_from_rfc3339(&datetime.to_string()).ok();
+    match (error, parsed) {
+        (None, Some(value)) => Some(Located {
+            value,
+            span: field.span,
+        }),
+        (error, _) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    error.unwrap_or_else(|| format!("`{key}` is not a valid moment")),
+                )
+                .at(field.span)
+                .label("add an offset such as +01:00 or Z")
+                .help(format!(
+                    "expected a datetime with an offset, e.g. {key} = 2026-11-26T09:00:00+01:00"
+                )),
+            );
+            None
+        }
+    }
+}
+
+/// "ship" or "skip", in any case; anything else is located with did-you-mean.
+fn verdict_value(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Verdict> {
+    match field.value.trim().to_ascii_lowercase().as_str() {
+        "ship" => Some(Verdict::Ship),
+        "skip" => Some(Verdict::Skip),
+        other => {
+            let label = match suggest(other, ["ship", "skip"]) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "not a verdict".to_string(),
+            };
+            diagnostics.push(
+                Diagnostic::error(format!("unknown verdict `{}`", field.value))
+                    .at(field.span)
+                    .label(label)
+                    .help("a verdict is \"ship\" or \"skip\""),
+            );
+            None
+        }
+    }
+}
+
+/// A Markdown field that must say something.
+fn required_markdown(
+    field: Located<String>,
+    key: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Markdown> {
+    if field.value.trim().is_empty() {
+        diagnostics.push(
+            Diagnostic::error(format!("`{key}` is empty"))
+                .at(field.span)
+                .label("nothing to show here")
+                .help(format!("write the {key}: readers would get a hollow email")),
+        );
+        return None;
+    }
+    Some(markdown(field, diagnostics))
+}
+
+/// A Markdown field, with lints on what it would render as.
+fn markdown(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Markdown {
+    let text = Markdown(field.value);
+    for image in text.images() {
+        if !crate::author::markdown::web_image(&image.url) {
+            diagnostics.push(
+                Diagnostic::error(format!("an image must be on the web: `{}`", image.url))
+                    .at(field.span.clone())
+                    .label("in this text")
+                    .help("link an image by its https:// address; other sources (data:, javascript:, files) are not shown"),
+            );
+        }
+        if image.alt.trim().is_empty() {
+            diagnostics.push(
+                Diagnostic::warning(format!("the image {} has no alt text", image.url))
+                    .at(field.span.clone())
+                    .label("in this text")
+                    .help("write ![what the image shows](url): readers with images off or a screen reader see only the alt text"),
+            );
+        }
+    }
+    if text.has_raw_html() {
+        diagnostics.push(
+            Diagnostic::warning("this text contains HTML, which the email shows as text")
+                .at(field.span)
+                .help("use Markdown for formatting: *emphasis*, **strong**, [links](https://…)"),
+        );
+    }
+    text
+}

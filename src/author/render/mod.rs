@@ -1,0 +1,288 @@
+//! Rendering an issue once into an HTML and a text template whose per-recipient
+//! parts (greeting, unsubscribe link) are slots, filled cheaply for each reader.
+
+mod html;
+mod text;
+
+use std::fmt::Write as _;
+
+use crate::author::pieces::{Piece, Pieces};
+
+use crate::author::issue::{Issue, MAX_TOOLS, Verdict};
+use crate::project::config::Config;
+use crate::project::templates::{Greeting, Roster, Theme};
+
+pub use text::WIDTH as TEXT_WIDTH;
+
+/// Gmail clips messages whose HTML is larger than this many bytes.
+pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+
+/// A part of the email that differs per recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// "Hi Name," or "Hi there,".
+    Greeting,
+    /// The recipient's address, in the footer's "sent to".
+    Email,
+    /// The recipient's signed one-click unsubscribe address.
+    UnsubscribeUrl,
+    /// The recipient's signed link to vote on a tool (by its place).
+    Vote(u8, Verdict),
+}
+
+impl Slot {
+    /// A number for the slot, as markers carry it.
+    fn index(self) -> usize {
+        match self {
+            Slot::Greeting => 0,
+            Slot::Email => 1,
+            Slot::UnsubscribeUrl => 2,
+            Slot::Vote(tool, verdict) => {
+                3 + 2 * usize::from(tool) + usize::from(verdict == Verdict::Skip)
+            }
+        }
+    }
+
+    fn from_index(index: usize) -> Option<Slot> {
+        match index {
+            0 => Some(Slot::Greeting),
+            1 => Some(Slot::Email),
+            2 => Some(Slot::UnsubscribeUrl),
+            n if n < 3 + 2 * MAX_TOOLS => {
+                let verdict = if (n - 3) % 2 == 0 {
+                    Verdict::Ship
+                } else {
+                    Verdict::Skip
+                };
+                u8::try_from((n - 3) / 2)
+                    .ok()
+                    .map(|tool| Slot::Vote(tool, verdict))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What fills the slots for one recipient.
+#[derive(Debug, Clone)]
+pub struct Personalisation<'a> {
+    pub name: Option<&'a str>,
+    pub email: &'a str,
+    pub unsubscribe_url: &'a str,
+    /// Per tool, the ship and skip links (empty when the newsletter has no site).
+    pub votes: &'a [(String, String)],
+}
+
+impl Personalisation<'_> {
+    /// The text a slot takes for this recipient (not escaped), greeting them
+    /// as `greeting` says.
+    pub fn value(&self, slot: Slot, greeting: &Greeting) -> std::borrow::Cow<'_, str> {
+        match slot {
+            Slot::Greeting => greeting.for_name(self.name).into(),
+            Slot::Email => self.email.into(),
+            Slot::UnsubscribeUrl => self.unsubscribe_url.into(),
+            Slot::Vote(tool, verdict) => self
+                .votes
+                .get(usize::from(tool))
+                .map(|(ship, skip)| match verdict {
+                    Verdict::Ship => ship.as_str(),
+                    Verdict::Skip => skip.as_str(),
+                })
+                .unwrap_or_default()
+                .into(),
+        }
+    }
+}
+
+/// Rendered output with slots for the personal parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pieces: Pieces<String, Slot>,
+    escape_html: bool,
+    greeting: Greeting,
+}
+
+/// Marks where slots go while rendering. The nonce makes it impossible for an
+/// editor's text to fake a slot.
+struct Markers {
+    nonce: String,
+}
+
+impl Markers {
+    fn new() -> Self {
+        Markers {
+            nonce: format!("{:032x}", rand::random::<u128>()),
+        }
+    }
+
+    fn marker(&self, slot: Slot) -> String {
+        format!("\u{1}{}:{}\u{1}", self.nonce, slot.index())
+    }
+
+    fn split(&self, rendered: &str, escape_html: bool, greeting: &Greeting) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = rendered;
+        let prefix = format!("\u{1}{}:", self.nonce);
+        while let Some(start) = rest.find(&prefix) {
+            let after = &rest[start + prefix.len()..];
+            let Some(end) = after.find('\u{1}') else {
+                break;
+            };
+            let slot = after[..end]
+                .parse::<usize>()
+                .ok()
+                .and_then(Slot::from_index);
+            parts.push(Piece::Literal(rest[..start].to_string()));
+            if let Some(slot) = slot {
+                parts.push(Piece::Slot(slot));
+            }
+            rest = &after[end + 1..];
+        }
+        parts.push(Piece::Literal(rest.to_string()));
+        Template {
+            pieces: Pieces::new(parts),
+            escape_html,
+            greeting: greeting.clone(),
+        }
+    }
+}
+
+impl Template {
+    /// What a slot holds for one recipient, escaped for HTML when this is HTML.
+    pub fn slot_value<'p>(
+        &self,
+        slot: Slot,
+        person: &'p Personalisation<'_>,
+    ) -> std::borrow::Cow<'p, str> {
+        let value = person.value(slot, &self.greeting);
+        if self.escape_html {
+            escape_html(&value).into()
+        } else {
+            value
+        }
+    }
+
+    /// The output for one recipient.
+    pub fn fill(&self, person: &Personalisation<'_>) -> String {
+        let mut out = Vec::with_capacity(self.pieces.literal_len() + 256);
+        self.pieces.fill_into(&mut out, |slot, out| {
+            out.extend_from_slice(self.slot_value(slot, person).as_bytes());
+        });
+        // Literals are rendered text and slot values are strings: all UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// The literal text and the slots, for encoders that pre-process the literals
+    /// once per issue.
+    pub fn pieces(&self) -> &Pieces<String, Slot> {
+        &self.pieces
+    }
+}
+
+/// Escapes text for HTML, as the templates do.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let _ = maud::Escaper::new(&mut out).write_str(text);
+    out
+}
+
+/// An issue rendered once, for every recipient.
+#[derive(Debug, Clone)]
+pub struct RenderedIssue {
+    pub html: Template,
+    pub text: Template,
+}
+
+/// Everything rendering needs besides the issue.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub theme: &'a Theme,
+    pub roster: &'a Roster,
+}
+
+/// Renders an issue's HTML and text once.
+pub fn render(issue: &Issue, context: Context<'_>) -> RenderedIssue {
+    let markers = Markers::new();
+    let html = html::render(issue, context, &markers);
+    let text = text::render(issue, context, &markers);
+    RenderedIssue {
+        html: markers.split(&html, true, &context.theme.greeting),
+        text: markers.split(&text, false, &context.theme.greeting),
+    }
+}
+
+/// A hash of what an issue renders to (for a fixed reader), recorded when it
+/// starts sending so that an edit made afterwards can be noticed.
+pub fn fingerprint(rendered: &RenderedIssue) -> String {
+    use sha2::{Digest, Sha256};
+    let person = Personalisation {
+        name: None,
+        email: "reader@example.invalid",
+        unsubscribe_url: "https://example.invalid/unsubscribe",
+        votes: &[],
+    };
+    let digest = Sha256::new()
+        .chain_update(rendered.html.fill(&person))
+        .chain_update(rendered.text.fill(&person))
+        .finalize();
+    crate::send::message::hex(&digest[..16])
+}
+
+/// The address of the web copy of an issue, when the newsletter has a site.
+pub fn web_url(config: &Config, issue: &Issue) -> Option<String> {
+    let base = config.base_url.as_ref()?.as_str().trim_end_matches('/');
+    Some(format!("{base}/issues/{}.html", issue.id))
+}
+
+/// "26 November 2026".
+fn long_date(issue: &Issue) -> String {
+    issue.date.format("%-d %B %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_every_slot_and_escapes_html() {
+        let markers = Markers::new();
+        let rendered = format!(
+            "<p>{}</p><a href=\"{}\">{}</a>",
+            markers.marker(Slot::Greeting),
+            markers.marker(Slot::UnsubscribeUrl),
+            markers.marker(Slot::Email)
+        );
+        let template = markers.split(&rendered, true, &Greeting::default());
+        let person = Personalisation {
+            name: Some("Ana <b>&"),
+            email: "a@example.com",
+            unsubscribe_url: "https://x.example/u?a=1&b=2",
+            votes: &[],
+        };
+        assert_eq!(
+            template.fill(&person),
+            "<p>Hi Ana &lt;b&gt;&amp;,</p><a href=\"https://x.example/u?a=1&amp;b=2\">a@example.com</a>"
+        );
+        let person = Personalisation {
+            name: None,
+            ..person
+        };
+        assert!(template.fill(&person).starts_with("<p>Hi there,</p>"));
+    }
+
+    #[test]
+    fn text_that_looks_like_a_marker_without_the_nonce_stays_text() {
+        let markers = Markers::new();
+        let rendered = "before \u{1}0000000000000000:0\u{1} after";
+        let template = markers.split(rendered, false, &Greeting::default());
+        let person = Personalisation {
+            name: Some("X"),
+            email: "x@example.com",
+            unsubscribe_url: "u",
+            votes: &[],
+        };
+        assert_eq!(template.fill(&person), rendered);
+    }
+}

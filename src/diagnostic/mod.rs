@@ -1,0 +1,249 @@
+//! Located problems in an editor's files, rendered as `path:line:col` with the
+//! source line and a caret. `table_reader` reads TOML so that every problem
+//! is found in one pass; `text` checks what must fit on one line.
+
+pub mod table_reader;
+pub mod text;
+
+use std::fmt;
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// How bad a problem is: errors stop a command, warnings only inform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem at one place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// What is wrong, as a sentence.
+    pub message: String,
+    /// Byte range in the file; `None` for a problem with the file as a whole.
+    pub span: Option<Range<usize>>,
+    /// A short note printed under the caret.
+    pub label: Option<String>,
+    /// What is expected instead.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    pub fn at(mut self, span: Range<usize>) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// A TOML parse or deserialisation error, keeping the location toml found.
+    pub fn from_toml(error: &toml::de::Error) -> Self {
+        let message = error.message().trim_end().to_string();
+        let diagnostic = Diagnostic::error(message);
+        match error.span() {
+            Some(span) => diagnostic.at(span),
+            None => diagnostic,
+        }
+    }
+}
+
+/// A file and every problem found in it.
+#[derive(Debug, Clone)]
+pub struct FileDiagnostics {
+    /// The path as the user should see it (relative to the project).
+    pub path: String,
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileDiagnostics {
+    pub fn new(path: impl Into<String>, source: impl Into<String>) -> Self {
+        FileDiagnostics {
+            path: path.into(),
+            source: source.into(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// Renders every diagnostic, plain or with terminal colours.
+    pub fn render(&self, styled: bool) -> String {
+        let renderer = if styled {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = String::new();
+        // Line starts, found once: each diagnostic shows only its own lines, so
+        // reporting costs what the problems cost, not the size of the file.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', self.source.as_bytes()).map(|i| i + 1))
+            .collect();
+        for diagnostic in &self.diagnostics {
+            out.push_str(&renderer.render(&self.report(diagnostic, &line_starts)));
+            out.push_str("\n\n");
+        }
+        out
+    }
+
+    fn report<'a>(&'a self, d: &'a Diagnostic, line_starts: &[usize]) -> Vec<Group<'a>> {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(d.message.as_str());
+        let mut groups = Vec::new();
+        match &d.span {
+            Some(span) => {
+                let span = clamp_span(&self.source, span.clone());
+                // The lines the span covers, and the number of the first.
+                let first = line_starts
+                    .partition_point(|&start| start <= span.start)
+                    .max(1)
+                    - 1;
+                let last = line_starts
+                    .partition_point(|&start| {
+                        start <= span.end.max(span.start + 1).min(self.source.len())
+                    })
+                    .max(1)
+                    - 1;
+                let from = line_starts[first];
+                let to = line_starts
+                    .get(last + 1)
+                    .copied()
+                    .unwrap_or(self.source.len());
+                let excerpt = &self.source[from..to];
+                let mut annotation =
+                    AnnotationKind::Primary.span(span.start - from..span.end - from);
+                if let Some(label) = &d.label {
+                    annotation = annotation.label(label.as_str());
+                }
+                groups.push(
+                    title.element(
+                        Snippet::source(excerpt)
+                            .line_start(first + 1)
+                            .path(self.path.as_str())
+                            .annotation(annotation),
+                    ),
+                );
+            }
+            None => groups.push(title.element(annotate_snippets::Origin::path(self.path.as_str()))),
+        }
+        if let Some(help) = &d.help {
+            groups.push(Group::with_title(
+                Level::HELP.secondary_title(help.as_str()),
+            ));
+        }
+        groups
+    }
+}
+
+impl fmt::Display for FileDiagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+/// Why a file an editor writes could not be loaded: unreadable, or wrong with
+/// located problems.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Read(#[from] crate::store::fs::FsError),
+    #[error("{0}")]
+    Invalid(Box<FileDiagnostics>),
+}
+
+impl From<FileDiagnostics> for LoadError {
+    fn from(report: FileDiagnostics) -> Self {
+        LoadError::Invalid(Box::new(report))
+    }
+}
+
+impl FileDiagnostics {
+    /// The report as an error when it holds an error, else `value`.
+    pub fn into_result<T>(self, value: T) -> Result<T, FileDiagnostics> {
+        if self.error_count() > 0 {
+            Err(self)
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// One located error in this file.
+    pub fn with(mut self, diagnostic: Diagnostic) -> Self {
+        self.push(diagnostic);
+        self
+    }
+}
+
+/// Keeps a span inside the text and on character boundaries, so that the
+/// renderer never panics on a span from a stale or foreign source.
+fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+    start..end
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}

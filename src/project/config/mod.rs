@@ -1,0 +1,209 @@
+//! `verdict.toml`: the newsletter's identity, footer facts, transport and sending
+//! knobs, read with spans and checked into types that can only hold valid values.
+
+mod read;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::message::Mailbox;
+use url::Url;
+
+use crate::diagnostic::table_reader::Located;
+use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
+use crate::project::layout::{CONFIG_FILE, Layout};
+use crate::send::transport::TransportSpec;
+
+/// The newsletter configuration, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The newsletter's name, shown in the header, the From name and List-Id.
+    pub name: String,
+    /// The sender; its name defaults to the newsletter's.
+    pub from: Mailbox,
+    /// Where replies go, if not to `from`.
+    pub reply_to: Option<Mailbox>,
+    /// The sender's postal address, printed in every footer (CAN-SPAM).
+    pub postal_address: String,
+    /// The public web address of the newsletter's site.
+    pub base_url: Option<Url>,
+    /// The HTTPS address where `verdict serve` answers unsubscribes (behind a proxy).
+    pub unsubscribe_url: Url,
+    /// The address that receives mailto unsubscribes (default: the From address).
+    pub unsubscribe_mailto: Address,
+    /// `lang` of the HTML.
+    pub language: String,
+    /// Where mail goes unless the environment or the command line says otherwise.
+    pub transport: TransportSpec,
+    /// A file holding the SMTP password (never the password itself).
+    pub smtp_password_file: Option<PathBuf>,
+    pub sending: Sending,
+    pub dkim: Option<DkimSettings>,
+    pub community: Community,
+    pub signup: Signup,
+    /// The newsletter's time zone: daily caps count per calendar day in it.
+    pub time_zone: chrono_tz::Tz,
+    /// Relays that share the sending (`[[relay]]`); empty: `transport` alone.
+    pub relays: Vec<RelayConfig>,
+    /// The file as read, to locate problems found after reading (a DKIM key that
+    /// does not load).
+    pub source: FileDiagnostics,
+}
+
+/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sending {
+    /// SMTP connections in use at once (1 to 1,000).
+    pub concurrency: u32,
+    /// Messages per second; 0 sends unpaced.
+    pub rate: f64,
+    /// Attempts per recipient and run before a transient failure counts as deferred.
+    pub max_attempts: u32,
+    /// First retry delay; doubled on each further attempt, with jitter.
+    pub retry_delay: Duration,
+    /// The deadline of each SMTP command and its reply.
+    pub timeout: Duration,
+    /// The deadline of opening a connection.
+    pub connect_timeout: Duration,
+    /// A reader deferred for longer than this is given up on (expired).
+    pub give_up_after: chrono::Duration,
+}
+
+impl Default for Sending {
+    fn default() -> Self {
+        Sending {
+            concurrency: 4,
+            rate: 0.0,
+            max_attempts: 4,
+            retry_delay: Duration::from_secs(1),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            give_up_after: chrono::Duration::hours(72),
+        }
+    }
+}
+
+/// One relay of `[[relay]]`.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// How status and summaries name it (default: its transport).
+    pub name: String,
+    pub transport: TransportSpec,
+    /// Messages per second through it; the [sending] rate when absent.
+    pub rate: Option<f64>,
+    /// Its connections at once; the [sending] concurrency when absent.
+    pub concurrency: Option<u32>,
+    /// Messages it may take per calendar day; no cap when absent.
+    pub daily_cap: Option<u64>,
+    /// Its share of the audience, relative to the others' (default 1).
+    pub weight: u32,
+    /// A file with its SMTP password (else VERDICT_SMTP_PASSWORD or
+    /// smtp_password_file).
+    pub password_file: Option<PathBuf>,
+}
+
+/// The readers' vote on each tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    /// Votes on a tool before its community percentage is shown (else "—").
+    pub min_votes: u32,
+}
+
+impl Default for Community {
+    fn default() -> Self {
+        Community { min_votes: 10 }
+    }
+}
+
+/// Sign-ups through `verdict serve`, and their limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signup {
+    /// How long a confirmation link works.
+    pub link_valid: chrono::Duration,
+    /// At most one confirmation email per address within this time.
+    pub resend_after: chrono::Duration,
+    /// Sign-up requests one client may make in an hour.
+    pub per_client_per_hour: u32,
+    /// Confirmation emails sent in an hour, all clients together.
+    pub per_hour: u32,
+}
+
+impl Default for Signup {
+    fn default() -> Self {
+        Signup {
+            link_valid: chrono::Duration::days(7),
+            resend_after: chrono::Duration::hours(1),
+            per_client_per_hour: 5,
+            per_hour: 200,
+        }
+    }
+}
+
+/// Bounds of the sending knobs, shared by `verdict.toml` and the command line.
+pub mod bounds {
+    /// Most SMTP connections at once.
+    pub const MAX_CONCURRENCY: u32 = 1000;
+    /// Slowest pacing other than 0 (unpaced): one message a minute and a half.
+    pub const MIN_RATE: f64 = 0.01;
+    /// Fastest pacing.
+    pub const MAX_RATE: f64 = 100_000.0;
+
+    /// Whether a rate is 0 (unpaced) or within bounds.
+    pub fn rate_ok(rate: f64) -> bool {
+        rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate)
+    }
+}
+
+/// DKIM signing key and where its public half is published.
+#[derive(Debug, Clone)]
+pub struct DkimSettings {
+    /// The `d=` domain.
+    pub domain: Located<String>,
+    /// The `s=` selector: the key is published at `<selector>._domainkey.<domain>`.
+    pub selector: String,
+    /// PEM (PKCS#1) for RSA, base64 of the 32-byte seed for Ed25519.
+    pub key_file: Located<PathBuf>,
+    pub algorithm: DkimAlgorithm,
+}
+
+/// The DKIM signing algorithm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    #[default]
+    Rsa,
+    Ed25519,
+}
+
+impl Config {
+    /// Parses and checks the configuration; `path` is only used in messages.
+    pub fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics> {
+        read::parse(path, source)
+    }
+
+    /// Reads `verdict.toml` from a project.
+    pub fn load(layout: &Layout) -> Result<Config, LoadError> {
+        let source = crate::store::fs::read_to_string(&layout.config())?;
+        Ok(Config::parse(CONFIG_FILE, &source)?)
+    }
+
+    /// The domain of the From address: Message-IDs and List-Id live under it.
+    pub fn sender_domain(&self) -> String {
+        self.from.email.domain().to_ascii_lowercase()
+    }
+
+    /// The sender as shown: the From mailbox, named after the newsletter if unnamed.
+    pub fn sender(&self) -> Mailbox {
+        let mut from = self.from.clone();
+        if from.name.is_none() {
+            from.name = Some(self.name.clone());
+        }
+        from
+    }
+
+    /// A report of one problem in verdict.toml.
+    pub fn problem(&self, diagnostic: Diagnostic) -> FileDiagnostics {
+        self.source.clone().with(diagnostic)
+    }
+}

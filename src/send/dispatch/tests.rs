@@ -1,0 +1,642 @@
+//! The engine on scripted transports and tokio's paused clock: retries, deferral,
+//! stops, limits, pacing, bounces, caps and weights, in milliseconds.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::*;
+use crate::project::layout::Layout;
+use crate::send::ledger::{self, Outcome, Record};
+use crate::send::message::{Composer, Outgoing};
+use crate::send::transport::{Class, Failure, Stage, Transport};
+
+/// The run stopped because every relay is down, for a reason saying `why`.
+#[track_caller]
+fn assert_relays_down(report: &Report, why: &str) {
+    assert!(
+        matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains(why)),
+        "{:?}",
+        report.stopped
+    );
+}
+
+/// An observer that shows nothing.
+struct Silent;
+
+impl Observer for Silent {}
+
+/// What a scripted relay does with one attempt.
+#[derive(Clone)]
+enum Step {
+    Accept,
+    Fail(Class, &'static str),
+    /// A slow relay: waits until another `Together` attempt has begun, then
+    /// answers after a while (virtual time).
+    Together(Duration),
+    /// Accepts after a while (virtual time).
+    Slow(Duration),
+}
+
+/// A transport that answers from a script per address (accepting by default),
+/// and notes when each attempt came.
+struct Scripted {
+    script: Mutex<HashMap<String, VecDeque<Step>>>,
+    /// For every address not in the script.
+    always: Option<Step>,
+    attempts: Mutex<Vec<(String, tokio::time::Instant)>>,
+    together: Arc<tokio::sync::Barrier>,
+}
+
+impl Default for Scripted {
+    fn default() -> Self {
+        Scripted {
+            script: Mutex::default(),
+            always: None,
+            attempts: Mutex::default(),
+            together: Arc::new(tokio::sync::Barrier::new(2)),
+        }
+    }
+}
+
+impl Scripted {
+    fn with(steps: &[(&str, &[Step])]) -> Scripted {
+        Scripted {
+            script: Mutex::new(
+                steps
+                    .iter()
+                    .map(|(a, s)| (a.to_string(), s.iter().cloned().collect()))
+                    .collect(),
+            ),
+            ..Scripted::default()
+        }
+    }
+
+    fn always(step: Step) -> Scripted {
+        Scripted {
+            always: Some(step),
+            ..Scripted::default()
+        }
+    }
+
+    fn attempts_for(&self, address: &str) -> usize {
+        self.attempts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, _)| a == address)
+            .count()
+    }
+
+    fn total(&self) -> usize {
+        self.attempts.lock().unwrap().len()
+    }
+}
+
+impl Transport for Scripted {
+    async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
+        let to = message.envelope.to()[0].to_string();
+        self.attempts
+            .lock()
+            .unwrap()
+            .push((to.clone(), tokio::time::Instant::now()));
+        let step = self
+            .script
+            .lock()
+            .unwrap()
+            .get_mut(&to)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| self.always.clone())
+            .unwrap_or(Step::Accept);
+        match step {
+            Step::Accept => Ok("250 2.0.0 Ok".into()),
+            Step::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                Ok("250 2.0.0 Ok, slowly".into())
+            }
+            Step::Together(delay) => {
+                self.together.wait().await;
+                tokio::time::sleep(delay).await;
+                Ok("250 2.0.0 Ok, together".into())
+            }
+            Step::Fail(class, reply) => {
+                let stage = match class {
+                    Class::Unreachable => Stage::Greeting,
+                    Class::Unusable => Stage::MailFrom,
+                    _ => Stage::RcptTo,
+                };
+                Err(Failure::new(class, stage, reply))
+            }
+        }
+    }
+}
+
+/// A project folder with `n` readers (r000@example.com …) and the demo's composer.
+struct Fixture {
+    dir: tempfile::TempDir,
+    composer: Arc<Composer>,
+}
+
+const ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
+
+impl Fixture {
+    fn new(n: usize) -> Fixture {
+        let (project, issue, rendered) = crate::send::message::composer::tests::demo_rendering();
+        let signer =
+            crate::store::tokens::Signer::new("engine-test-secret-0123456789", &[]).unwrap();
+        let composer = Arc::new(Composer::new(&project.config, &issue, rendered, signer));
+        let dir = tempfile::tempdir().unwrap();
+        let mut list = String::from("email,name,subscribed_at\n");
+        for i in 0..n {
+            list.push_str(&format!(
+                "r{i:03}@example.com,Reader {i},2026-01-01T00:00:00Z\n"
+            ));
+        }
+        std::fs::create_dir_all(dir.path().join("subscribers")).unwrap();
+        std::fs::write(dir.path().join("subscribers/subscribers.csv"), list).unwrap();
+        Fixture { dir, composer }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(self.dir.path())
+    }
+
+    fn issue(&self) -> IssueToSend {
+        IssueToSend {
+            id: ISSUE.into(),
+            composer: self.composer.clone(),
+            content: "hash".into(),
+            not_after: None,
+        }
+    }
+
+    fn run<T: Transport>(&self, relays: Vec<(RelaySettings, Arc<T>)>, options: Options) -> Run<T> {
+        Run::new(
+            self.layout(),
+            relays,
+            options,
+            Arc::new(Silent),
+            Interrupt::default(),
+        )
+    }
+
+    /// One run through one relay with the default options.
+    async fn send<T: Transport>(&self, transport: &Arc<T>, concurrency: usize) -> Report {
+        self.run(one(transport, concurrency), options())
+            .send_issue(self.issue())
+            .await
+            .unwrap()
+    }
+
+    fn index(&self) -> ledger::Index {
+        ledger::load(&self.layout().ledger(ISSUE)).unwrap()
+    }
+
+    fn suppressed(&self) -> String {
+        std::fs::read_to_string(self.layout().suppressed()).unwrap_or_default()
+    }
+}
+
+fn options() -> Options {
+    Options {
+        max_attempts: 4,
+        retry_delay: Duration::from_millis(100),
+        limit: None,
+        retry_failed: crate::send::audience::RetryFailed::No,
+        give_up_after: chrono::Duration::hours(72),
+        now: Utc::now(),
+    }
+}
+
+fn relay(name: &str, concurrency: usize) -> RelaySettings {
+    RelaySettings {
+        name: name.into(),
+        concurrency,
+        rate: 0.0,
+        remaining_today: None,
+        weight: 1,
+    }
+}
+
+fn one<T>(transport: &Arc<T>, concurrency: usize) -> Vec<(RelaySettings, Arc<T>)> {
+    vec![(relay("relay", concurrency), transport.clone())]
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_are_retried_with_backoff_until_delivered() {
+    let fixture = Fixture::new(3);
+    let transport = Arc::new(Scripted::with(&[(
+        "r001@example.com",
+        &[
+            Step::Fail(Class::Transient, "451 4.3.0 later"),
+            Step::Fail(Class::Transient, "451 4.3.0 later"),
+        ],
+    )]));
+    let began = tokio::time::Instant::now();
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!(
+        (report.delivered, report.retries, report.deferred),
+        (3, 2, 0)
+    );
+    assert!(report.complete);
+    assert_eq!(transport.attempts_for("r001@example.com"), 3);
+    // Two waits: 100 ms and 200 ms nominal, each at least half that with jitter.
+    assert!(
+        began.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(fixture.index().complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_that_run_out_defer_the_reader_to_the_next_run() {
+    let fixture = Fixture::new(2);
+    let transport = Arc::new(Scripted::with(&[(
+        "r000@example.com",
+        &[
+            Step::Fail(Class::Transient, "421 4.4.2 busy"),
+            Step::Fail(Class::Transient, "421 4.4.2 busy"),
+            Step::Fail(Class::Transient, "421 4.4.2 busy"),
+            Step::Fail(Class::Transient, "421 4.4.2 busy"),
+        ],
+    )]));
+    let report = fixture.send(&transport, 2).await;
+    assert_eq!(
+        (report.delivered, report.deferred, report.retries),
+        (1, 1, 3)
+    );
+    assert!(!report.complete);
+    assert_eq!(
+        fixture.index().get("r000@example.com"),
+        Some(Outcome::Deferred)
+    );
+    let report = fixture.send(&transport, 2).await;
+    assert_eq!((report.delivered, report.tally.already_sent), (1, 1));
+    assert!(report.complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_relay_that_cannot_be_reached_stops_the_run_and_records_nothing() {
+    let fixture = Fixture::new(50);
+    let transport = Arc::new(Scripted::always(Step::Fail(
+        Class::Unreachable,
+        "421 4.3.2 Service shutting down",
+    )));
+    let report = fixture.send(&transport, 4).await;
+    assert_relays_down(&report, "looks down");
+    assert_eq!(report.not_attempted, 50);
+    assert!(
+        transport.total() <= 10,
+        "{} connection attempts before stopping",
+        transport.total()
+    );
+    let index = fixture.index();
+    assert!(
+        index.started.is_none(),
+        "a run that never reached the relay fixes no audience"
+    );
+    assert!(index.outcomes.is_empty(), "no reader has attempts burned");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_relay_that_refuses_the_sender_stops_at_once() {
+    let fixture = Fixture::new(30);
+    let transport = Arc::new(Scripted::always(Step::Fail(
+        Class::Unusable,
+        "553 5.7.1 <verdicts@example.com>: Sender address rejected: not owned by user",
+    )));
+    let report = fixture.send(&transport, 2).await;
+    assert!(
+        matches!(&report.stopped, Some(Stopped::RelaysDown(reason)) if reason.contains("Sender address rejected"))
+    );
+    assert!(transport.total() <= 2);
+    assert!(fixture.index().outcomes.is_empty());
+    assert_eq!(fixture.suppressed(), "");
+}
+
+#[tokio::test(start_paused = true)]
+async fn identical_refusals_in_a_row_are_the_relays_and_are_withdrawn() {
+    let fixture = Fixture::new(40);
+    let transport = Arc::new(Scripted::always(Step::Fail(
+        Class::BadMailbox,
+        "550 5.1.1 User unknown",
+    )));
+    let report = fixture.send(&transport, 1).await;
+    assert_relays_down(&report, "refused 20 readers in a row");
+    assert_eq!((report.bounced, report.failed), (0, 0));
+    assert_eq!(
+        fixture.suppressed(),
+        "",
+        "nobody is suppressed for the relay's refusal"
+    );
+    let index = fixture.index();
+    assert!(index.outcomes.is_empty(), "{:?}", index.outcomes);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bounces_are_suppressed_after_they_are_durable_and_refusals_are_failures() {
+    let fixture = Fixture::new(4);
+    let transport = Arc::new(Scripted::with(&[
+        (
+            "r001@example.com",
+            &[Step::Fail(
+                Class::BadMailbox,
+                "550 5.1.1 <r001@example.com>: no such user",
+            )],
+        ),
+        (
+            "r002@example.com",
+            &[Step::Fail(Class::Refused, "554 5.7.1 policy")],
+        ),
+    ]));
+    let report = fixture.send(&transport, 2).await;
+    assert_eq!((report.delivered, report.bounced, report.failed), (2, 1, 1));
+    assert!(report.complete, "failures are final outcomes");
+    let suppressed = fixture.suppressed();
+    assert!(
+        suppressed.contains("r001@example.com,bounced"),
+        "{suppressed}"
+    );
+    assert!(!suppressed.contains("r002@example.com"));
+    assert_eq!(
+        transport.attempts_for("r002@example.com"),
+        1,
+        "a permanent failure is not retried"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bounce_recorded_before_a_crash_is_suppressed_by_the_next_run() {
+    let fixture = Fixture::new(2);
+    let path = fixture.layout().ledger(ISSUE);
+    let mut writer = ledger::Writer::open(&path, 0).unwrap();
+    writer.append(&Record::Start {
+        at: Utc::now(),
+        content: None,
+    });
+    writer.append(&Record::Outcome {
+        email: "r000@example.com".into(),
+        outcome: Outcome::Bounced,
+        reply: "550 5.1.1".into(),
+        attempts: 1,
+        at: Utc::now(),
+        message_id: "x@example.com".into(),
+    });
+    writer.commit().unwrap();
+    let transport = Arc::new(Scripted::default());
+    let report = fixture.send(&transport, 1).await;
+    assert!(fixture.suppressed().contains("r000@example.com,bounced"));
+    assert_eq!((report.delivered, report.tally.suppressed), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_limit_leaves_the_rest_for_the_next_run() {
+    let fixture = Fixture::new(10);
+    let transport = Arc::new(Scripted::default());
+    let mut limited = options();
+    limited.limit = Some(3);
+    let report = fixture
+        .run(one(&transport, 2), limited)
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.not_attempted), (3, 7));
+    assert!(!report.complete);
+    assert_eq!(report.stopped, None, "a limit is not a stop");
+    let report = fixture.send(&transport, 2).await;
+    assert_eq!((report.delivered, report.tally.already_sent), (7, 3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn pacing_spaces_messages_evenly_across_connections() {
+    let fixture = Fixture::new(21);
+    let transport = Arc::new(Scripted::default());
+    let mut paced = relay("relay", 4);
+    paced.rate = 20.0;
+    let report = fixture
+        .run(vec![(paced, transport.clone())], options())
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 21);
+    let mut times: Vec<tokio::time::Instant> = transport
+        .attempts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, t)| *t)
+        .collect();
+    times.sort();
+    let span = times[20] - times[0];
+    assert!(
+        span >= Duration::from_millis(995) && span <= Duration::from_millis(1100),
+        "{span:?}"
+    );
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(45), "{gap:?}");
+    }
+}
+
+/// Interrupts the run when the first outcome is on disk.
+struct InterruptAfterFirst(Interrupt);
+
+impl Observer for InterruptAfterFirst {
+    fn recorded(&self, _outcome: Outcome) {
+        self.0.trigger(Signal::Terminate);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_finishes_and_records_the_messages_in_flight() {
+    let fixture = Fixture::new(20);
+    let transport = Arc::new(Scripted::with(&[
+        (
+            "r000@example.com",
+            &[Step::Together(Duration::from_secs(1))],
+        ),
+        (
+            "r001@example.com",
+            &[Step::Together(Duration::from_secs(3))],
+        ),
+    ]));
+    let interrupt = Interrupt::default();
+    let observer = Arc::new(InterruptAfterFirst(interrupt.clone()));
+    let run = Run::new(
+        fixture.layout(),
+        one(&transport, 2),
+        options(),
+        observer,
+        interrupt,
+    );
+    let report = run.send_issue(fixture.issue()).await.unwrap();
+    assert_eq!(
+        report.stopped,
+        Some(Stopped::Interrupted(Signal::Terminate))
+    );
+    assert_eq!(
+        report.delivered, 2,
+        "the slow message in flight was finished"
+    );
+    assert_eq!(report.not_attempted, 18);
+    let index = fixture.index();
+    assert_eq!(index.get("r001@example.com"), Some(Outcome::Delivered));
+    assert!(!index.complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn relays_share_by_weight_and_a_relay_that_is_down_hands_over_its_share() {
+    let fixture = Fixture::new(400);
+    let first = Arc::new(Scripted::default());
+    let second = Arc::new(Scripted::default());
+    let mut heavy = relay("heavy", 3);
+    heavy.weight = 3;
+    let light = relay("light", 3);
+    let report = fixture
+        .run(
+            vec![
+                (heavy.clone(), first.clone()),
+                (light.clone(), second.clone()),
+            ],
+            options(),
+        )
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 400);
+    let share = first.total() as f64 / 400.0;
+    assert!((0.73..=0.77).contains(&share), "heavy relay share {share}");
+
+    let fixture = Fixture::new(100);
+    let down = Arc::new(Scripted::always(Step::Fail(
+        Class::Unreachable,
+        "connection refused",
+    )));
+    let up = Arc::new(Scripted::default());
+    let report = fixture
+        .run(vec![(heavy, down), (light, up.clone())], options())
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.stopped.clone()), (100, None));
+    assert!(report.relays[0].down.is_some());
+    assert_eq!(up.total(), 100);
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_every_cap_is_spent_the_run_ends_and_the_next_continues() {
+    let fixture = Fixture::new(10);
+    let transport = Arc::new(Scripted::default());
+    let mut capped = relay("capped", 2);
+    capped.remaining_today = Some(4);
+    let report = fixture
+        .run(vec![(capped.clone(), transport.clone())], options())
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!((report.delivered, report.not_attempted), (4, 6));
+    assert_eq!(report.stopped, Some(Stopped::CapsSpent));
+    capped.remaining_today = Some(100);
+    let report = fixture
+        .run(vec![(capped, transport)], options())
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 6);
+    assert!(report.complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn readers_deferred_too_long_and_a_closed_window_expire() {
+    let fixture = Fixture::new(3);
+    let path = fixture.layout().ledger(ISSUE);
+    let mut writer = ledger::Writer::open(&path, 0).unwrap();
+    let long_ago = Utc::now() - chrono::Duration::days(4);
+    writer.append(&Record::Start {
+        at: long_ago,
+        content: None,
+    });
+    writer.append(&Record::Outcome {
+        email: "r000@example.com".into(),
+        outcome: Outcome::Deferred,
+        reply: "451".into(),
+        attempts: 4,
+        at: long_ago,
+        message_id: "x@example.com".into(),
+    });
+    writer.commit().unwrap();
+    let transport = Arc::new(Scripted::default());
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!((report.expired, report.delivered), (1, 2));
+    assert!(report.complete);
+    assert_eq!(transport.attempts_for("r000@example.com"), 0);
+
+    let fixture = Fixture::new(3);
+    let mut issue = fixture.issue();
+    issue.not_after = Some(Utc::now() - chrono::Duration::hours(1));
+    let report = fixture
+        .run(one(&transport, 1), options())
+        .send_issue(issue)
+        .await
+        .unwrap();
+    assert_eq!((report.expired, report.delivered), (3, 0));
+    assert!(report.complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_that_closes_during_the_run_expires_the_rest() {
+    let fixture = Fixture::new(10);
+    let mut issue = fixture.issue();
+    let options = options();
+    // One message a second: the window closes after about three.
+    issue.not_after = Some(options.now + chrono::Duration::milliseconds(2500));
+    let mut settings = relay("relay", 1);
+    settings.rate = 1.0;
+    let transport = Arc::new(Scripted::default());
+    let report = fixture
+        .run(vec![(settings, transport.clone())], options)
+        .send_issue(issue)
+        .await
+        .unwrap();
+    assert!(report.window_closed);
+    assert!(
+        (2..=4).contains(&report.delivered),
+        "delivered {}",
+        report.delivered
+    );
+    assert_eq!(report.delivered + report.expired, 10);
+    assert!(report.complete, "{report:?}");
+    let index = ledger::load(&fixture.layout().ledger(ISSUE)).unwrap();
+    assert_eq!(index.count(Outcome::Expired) as u64, report.expired);
+}
+
+// Real time: a paused clock would race the timeout ahead while the list is read
+// on a thread of its own.
+#[tokio::test]
+async fn a_relay_ahead_of_its_share_finishes_when_the_other_has_nothing_left() {
+    // The fast relay runs ahead of the slow one by its slack; when the slow
+    // relay's workers find the list exhausted and leave, the fast one must not
+    // wait for it to catch up.
+    for readers in [5, 9, 16] {
+        let fixture = Fixture::new(readers);
+        let fast = Arc::new(Scripted::default());
+        let slow = Arc::new(Scripted::always(Step::Slow(Duration::from_millis(30))));
+        let run = fixture.run(
+            vec![
+                (relay("fast", 2), fast.clone()),
+                (relay("slow", 1), slow.clone()),
+            ],
+            options(),
+        );
+        let report = tokio::time::timeout(Duration::from_secs(20), run.send_issue(fixture.issue()))
+            .await
+            .expect("the run ends")
+            .unwrap();
+        assert_eq!(report.delivered, readers as u64);
+        assert!(report.complete);
+        assert_eq!(fast.total() + slow.total(), readers);
+    }
+}

@@ -1,0 +1,362 @@
+//! The sent-state ledger: one append-only file of JSON lines per issue under
+//! `state/ledger/`, made durable with fsync in batches (group commit, `writer`)
+//! before an outcome counts as done, read back into a compact index of hashed
+//! addresses. `lock` keeps one `verdict send` per project.
+
+mod lock;
+mod writer;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use lock::{LockError, SendLock};
+pub use writer::Writer;
+
+use crate::store::fs::FsError;
+
+/// What happened to one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The relay accepted the message.
+    Delivered,
+    /// Transient failures outlasted the retries; the next run tries again.
+    Deferred,
+    /// A permanent refusal of this reader; retried only with `--retry-failed`.
+    Failed,
+    /// The address does not exist: it went to the suppression list.
+    Bounced,
+    /// Given up on: deferred for too long, or the issue's send window closed.
+    Expired,
+}
+
+impl Outcome {
+    /// Whether a later run should leave this recipient alone.
+    pub fn is_final(self, retry_failed: bool) -> bool {
+        match self {
+            Outcome::Delivered | Outcome::Expired => true,
+            Outcome::Failed | Outcome::Bounced => !retry_failed,
+            Outcome::Deferred => false,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Deferred => "deferred",
+            Outcome::Failed => "failed",
+            Outcome::Bounced => "bounced",
+            Outcome::Expired => "expired",
+        }
+    }
+}
+
+/// One line of the ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Record {
+    /// The first message of the issue was attempted: the audience is fixed, and
+    /// subscribers who join later get the next issue. `content` is a hash of the
+    /// issue as rendered then, to notice edits after sending started.
+    Start {
+        at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+    },
+    /// One recipient's outcome.
+    Outcome {
+        email: String,
+        outcome: Outcome,
+        /// The relay's last reply, e.g. "250 2.0.0 Ok" or "550 5.1.1 no such user".
+        reply: String,
+        attempts: u32,
+        at: DateTime<Utc>,
+        message_id: String,
+    },
+    /// An earlier outcome is withdrawn: the recipient is pending again (the run
+    /// found the failures were the relay's, not the readers').
+    Reopened {
+        email: String,
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    /// Every recipient has a final outcome.
+    Complete { at: DateTime<Utc> },
+}
+
+/// Why a ledger cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error("{}:{line}: unreadable record, the ledger is corrupt: {text}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: u64,
+        text: String,
+    },
+}
+
+/// A fixed-key hash of a normalised address. The index keeps 8 bytes per
+/// recipient instead of the address (a collision needs ~2^32 recipients).
+pub fn address_key(email: &str) -> u64 {
+    let mut hasher =
+        std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().build_hasher();
+    hasher.write(email.as_bytes());
+    hasher.finish()
+}
+
+/// What the ledger says about an issue, rebuilt from the file.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    pub started: Option<DateTime<Utc>>,
+    /// The content hash recorded when sending started.
+    pub content: Option<String>,
+    pub complete: bool,
+    /// The last outcome per hashed address.
+    pub outcomes: HashMap<u64, Outcome>,
+    /// When each still-deferred address was first deferred.
+    pub deferred_since: HashMap<u64, DateTime<Utc>>,
+    /// Addresses whose last outcome is a bounce (few): reconciled with the
+    /// suppression list in case a crash came between the two.
+    pub bounced: Vec<String>,
+    /// Bytes of the last line if it was torn (no newline or unreadable).
+    pub torn_tail: usize,
+}
+
+impl Index {
+    pub fn get(&self, email: &str) -> Option<Outcome> {
+        self.outcomes.get(&address_key(email)).copied()
+    }
+
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.outcomes.values().filter(|o| **o == outcome).count()
+    }
+
+    fn apply(&mut self, record: Record) {
+        match record {
+            Record::Start { at, content } => {
+                self.started.get_or_insert(at);
+                if self.content.is_none() {
+                    self.content = content;
+                }
+            }
+            Record::Outcome {
+                email, outcome, at, ..
+            } => {
+                self.complete = false;
+                let key = address_key(&email);
+                if outcome == Outcome::Deferred {
+                    self.deferred_since.entry(key).or_insert(at);
+                } else {
+                    self.deferred_since.remove(&key);
+                }
+                if self.outcomes.insert(key, outcome) == Some(Outcome::Bounced) {
+                    self.bounced.retain(|b| *b != email);
+                }
+                if outcome == Outcome::Bounced {
+                    self.bounced.push(email);
+                }
+            }
+            Record::Reopened { email, .. } => {
+                self.complete = false;
+                let key = address_key(&email);
+                self.outcomes.remove(&key);
+                self.deferred_since.remove(&key);
+                self.bounced.retain(|b| *b != email);
+            }
+            Record::Complete { .. } => self.complete = true,
+        }
+    }
+}
+
+/// Reads every record, calling `each` for it; a torn last line is skipped.
+/// Returns the length of the torn tail (0 when the file ends cleanly).
+pub fn read(path: &Path, mut each: impl FnMut(Record)) -> Result<usize, LedgerError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        number += 1;
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| FsError::new("cannot read", path, e))?;
+        if n == 0 {
+            return Ok(0);
+        }
+        let complete_line = line.ends_with(b"\n");
+        match serde_json::from_slice::<Record>(line.trim_ascii_end()) {
+            Ok(record) if complete_line => each(record),
+            // A record torn by a crash can only be the last one: appends are sequential.
+            _ if !complete_line => return Ok(n),
+            Ok(_) | Err(_) => {
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest);
+                if rest.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(n);
+                }
+                let text: String = String::from_utf8_lossy(line.trim_ascii_end())
+                    .chars()
+                    .take(120)
+                    .collect();
+                return Err(LedgerError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: number,
+                    text,
+                });
+            }
+        }
+    }
+}
+
+/// Rebuilds the index of an issue from its ledger file.
+pub fn load(path: &Path) -> Result<Index, LedgerError> {
+    let mut index = Index::default();
+    index.torn_tail = read(path, |record| index.apply(record))?;
+    Ok(index)
+}
+
+/// Whether the issue is sent to everyone, reading only the end of its ledger so
+/// that a run with nothing to do stays cheap whatever the list's size.
+pub fn is_complete(path: &Path) -> bool {
+    last_record(path).is_some_and(|r| matches!(r, Record::Complete { .. }))
+}
+
+/// Whether the issue ever started sending (its ledger has records).
+pub fn has_started(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+/// The content hash recorded when the issue started sending (its first line),
+/// read without loading the whole ledger.
+pub fn started_content(path: &Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let mut first = String::new();
+    BufReader::new(file).read_line(&mut first).ok()?;
+    match serde_json::from_str(first.trim_end()).ok()? {
+        Record::Start { content, .. } => content,
+        _ => None,
+    }
+}
+
+fn last_record(path: &Path) -> Option<Record> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let start = len.saturating_sub(4096);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).ok()?;
+    tail.split(|b| *b == b'\n')
+        .rev()
+        .filter(|line| !line.is_empty())
+        .find_map(|line| serde_json::from_slice(line).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn outcome(email: &str, outcome: Outcome) -> Record {
+        Record::Outcome {
+            email: email.into(),
+            outcome,
+            reply: "250 ok".into(),
+            attempts: 1,
+            at: Utc::now(),
+            message_id: "id@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger/issue.log");
+        let mut writer = Writer::open(&file, 0).unwrap();
+        writer.append(&Record::Start {
+            at: Utc::now(),
+            content: None,
+        });
+        writer.append(&outcome("a@example.com", Outcome::Delivered));
+        writer.commit().unwrap();
+        let mut raw = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        raw.write_all(br#"{"kind":"outcome","email":"b@exa"#)
+            .unwrap();
+        drop(raw);
+
+        let index = load(&file).unwrap();
+        assert_eq!(index.get("a@example.com"), Some(Outcome::Delivered));
+        assert_eq!(index.get("b@example.com"), None);
+        assert!(index.torn_tail > 0);
+
+        let mut writer = Writer::open(&file, index.torn_tail).unwrap();
+        writer.append(&outcome("b@example.com", Outcome::Failed));
+        writer.append(&Record::Complete { at: Utc::now() });
+        writer.commit().unwrap();
+        let index = load(&file).unwrap();
+        assert_eq!(index.get("b@example.com"), Some(Outcome::Failed));
+        assert_eq!(index.torn_tail, 0);
+        assert!(index.complete);
+        assert!(is_complete(&file));
+    }
+
+    #[test]
+    fn the_last_outcome_of_an_address_wins_and_reopening_withdraws_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("i.log");
+        let mut writer = Writer::open(&file, 0).unwrap();
+        writer.append(&outcome("a@example.com", Outcome::Deferred));
+        writer.append(&outcome("a@example.com", Outcome::Delivered));
+        writer.append(&outcome("b@example.com", Outcome::Bounced));
+        writer.append(&outcome("c@example.com", Outcome::Bounced));
+        writer.append(&Record::Reopened {
+            email: "c@example.com".into(),
+            at: Utc::now(),
+            reason: "the relay refused everyone alike".into(),
+        });
+        writer.commit().unwrap();
+        let index = load(&file).unwrap();
+        assert_eq!(index.get("a@example.com"), Some(Outcome::Delivered));
+        assert!(index.deferred_since.is_empty());
+        assert_eq!(index.count(Outcome::Delivered), 1);
+        assert_eq!(index.get("c@example.com"), None);
+        assert_eq!(index.bounced, vec!["b@example.com".to_string()]);
+        assert!(!is_complete(&file));
+    }
+
+    #[test]
+    fn a_corrupt_line_in_the_middle_is_an_error_with_its_line_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("i.log");
+        std::fs::write(
+            &file,
+            "{\"kind\":\"start\",\"at\":\"2026-01-01T00:00:00Z\"}\ngarbage\n{\"kind\":\"complete\",\"at\":\"2026-01-01T00:00:00Z\"}\n",
+        )
+        .unwrap();
+        let error = load(&file).unwrap_err();
+        assert!(
+            matches!(error, LedgerError::Corrupt { line: 2, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("i.log:2: unreadable record"),
+            "{error}"
+        );
+    }
+}

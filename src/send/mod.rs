@@ -1,0 +1,11 @@
+//! Sending an issue: who gets it (`audience`), one message per reader
+//! (`message`), where it goes (`transport`), the run with its relays, pools and
+//! pacing (`dispatch`), what each reader's outcome was (`ledger`) and what the
+//! relays did across runs (`relay_book`).
+
+pub mod audience;
+pub mod dispatch;
+pub mod ledger;
+pub mod message;
+pub mod relay_book;
+pub mod transport;

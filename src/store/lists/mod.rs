@@ -1,0 +1,131 @@
+//! The subscriber list (`subscribers/subscribers.csv`) and the suppression list
+//! (`subscribers/suppressed.csv`): normalised addresses, streamed and located
+//! reads, atomic writes under one lock; `import` reads other tools' exports.
+
+pub mod import;
+mod list;
+mod problems;
+mod suppression;
+
+use std::fs::File;
+
+pub use list::{ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list};
+pub use problems::{ListError, RowProblem, report as problems_report};
+pub use suppression::{
+    Reason, Suppression, append_suppressions, read_suppressions, suppressed_now,
+};
+
+use crate::project::layout::Layout;
+use crate::store::fs::FsError;
+
+/// Why a string is not an address verdict can send to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AddressError(String);
+
+/// Validates and normalises an address: trimmed and lower-cased, so that the same
+/// mailbox written in two cases is one subscriber.
+pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(AddressError("the address is empty".into()));
+    }
+    if trimmed.len() > 254 {
+        return Err(AddressError(
+            "the address is longer than 254 characters".into(),
+        ));
+    }
+    if crate::diagnostic::text::has_control_char(trimmed) || trimmed.contains(char::is_whitespace) {
+        return Err(AddressError(format!(
+            "`{}` contains spaces or control characters",
+            trimmed.escape_debug()
+        )));
+    }
+    let lower = trimmed.to_lowercase();
+    lower
+        .parse::<lettre::Address>()
+        .map_err(|e| AddressError(format!("`{trimmed}` is not a valid email address ({e})")))?;
+    Ok(lower)
+}
+
+/// Held while any subscriber file is changed; released on drop.
+pub struct ListLock(File);
+
+impl Drop for ListLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Waits for the subscribers lock of a project.
+pub fn lock(layout: &Layout) -> Result<ListLock, FsError> {
+    let path = layout.list_lock();
+    crate::store::fs::create_dir_all(&layout.subscribers_dir())?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|e| FsError::new("cannot open", &path, e))?;
+    file.lock()
+        .map_err(|e| FsError::new("cannot lock", &path, e))?;
+    Ok(ListLock(file))
+}
+
+/// Suppresses addresses durably, under the lock, skipping those already
+/// suppressed. Returns how many were added.
+pub fn suppress(layout: &Layout, entries: &[Suppression]) -> Result<usize, ListError> {
+    let _lock = lock(layout)?;
+    let path = layout.suppressed();
+    let existing = suppressed_now(&read_suppressions(&path, "")?);
+    let mut seen = std::collections::HashSet::new();
+    let new: Vec<Suppression> = entries
+        .iter()
+        .filter(|e| !existing.contains(&e.email) && seen.insert(e.email.clone()))
+        .cloned()
+        .collect();
+    append_suppressions(&path, &new)?;
+    Ok(new.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_trimmed_and_lowercased() {
+        assert_eq!(
+            normalize_address("  Reader@Example.COM ").unwrap(),
+            "reader@example.com"
+        );
+        assert!(normalize_address("no-at-sign").is_err());
+        assert!(normalize_address("a@b.example\r\nBcc: x@y.example").is_err());
+        assert!(normalize_address("").is_err());
+        assert!(normalize_address("two words@example.com").is_err());
+        assert!(normalize_address(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn suppression_survives_a_torn_last_line_and_repeats_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let file = layout.suppressed();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(
+            &file,
+            "email,reason,at,detail\na@example.com,unsubscribed,2026-01-01T00:00:00Z,x\nb@example.com,bou",
+        )
+        .unwrap();
+        assert_eq!(read_suppressions(&file, "s.csv").unwrap().len(), 1);
+        let entry = Suppression::now("c@example.com", Reason::Bounced, "550 5.1.1");
+        assert_eq!(
+            suppress(&layout, &[entry.clone(), entry.clone()]).unwrap(),
+            1
+        );
+        assert_eq!(suppress(&layout, &[entry]).unwrap(), 0);
+        let entries = read_suppressions(&file, "s.csv").unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].reason, Reason::Bounced);
+    }
+}

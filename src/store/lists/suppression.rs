@@ -1,0 +1,303 @@
+//! The suppression list: addresses that must never be mailed again
+//! (unsubscribed, bounced, complained). Appended to under the subscribers lock by
+//! `verdict serve` and `verdict send` alike; it always wins. It is a history: an
+//! address that came back through a confirmed sign-up gets a `resubscribed` row
+//! after its earlier ones, and an address is suppressed when its last row says so.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::normalize_address;
+use super::problems::{ListError, RowProblem, into_result, optional_date};
+use crate::store::fs::FsError;
+
+const HEADER: &str = "email,reason,at,detail\n";
+
+/// Why an address is suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reason {
+    Unsubscribed,
+    Bounced,
+    Complained,
+    /// Came back through a confirmed sign-up: lifts the rows before it.
+    Resubscribed,
+}
+
+impl Reason {
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Unsubscribed => "unsubscribed",
+            Reason::Bounced => "bounced",
+            Reason::Complained => "complained",
+            Reason::Resubscribed => "resubscribed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Reason> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "unsubscribed" | "unsubscribe" | "manual" => Some(Reason::Unsubscribed),
+            "bounced" | "bounce" => Some(Reason::Bounced),
+            "complained" | "complaint" => Some(Reason::Complained),
+            "resubscribed" => Some(Reason::Resubscribed),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the suppression list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub email: String,
+    pub reason: Reason,
+    /// When; absent in a row added by hand.
+    pub at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub detail: String,
+}
+
+impl Suppression {
+    pub fn now(email: &str, reason: Reason, detail: &str) -> Suppression {
+        Suppression {
+            email: email.to_string(),
+            reason,
+            at: Some(Utc::now()),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Reads every entry. Rows added by hand may leave out the reason, date and
+/// detail; a last line without a newline that does not parse is a line torn by
+/// a crash and is ignored. Anything else unreadable is a located error.
+pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, ListError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
+    };
+    let unterminated = last_byte(path)? != Some(b'\n');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut pending: Option<RowProblem> = None;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let start = e.position().map_or(0, |p| p.byte() as usize);
+                problems.push(RowProblem::error(
+                    start,
+                    "",
+                    format!("unreadable row: {e}"),
+                    ROW_HELP,
+                ));
+                continue;
+            }
+        }
+        if let Some(problem) = pending.take() {
+            problems.push(problem);
+        }
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        match parse_row(&record) {
+            Ok(entry) => entries.push(entry),
+            Err(problem) => pending = Some(problem),
+        }
+    }
+    // A bad last row without a final newline is a torn append: skip it.
+    if let Some(problem) = pending
+        && !unterminated
+    {
+        problems.push(problem);
+    }
+    into_result(path, shown, &problems)?;
+    Ok(entries)
+}
+
+const ROW_HELP: &str = "each row is email,reason,at,detail; only the email is required";
+
+fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
+    let start = record.position().map_or(0, |p| p.byte() as usize);
+    let raw_email = record.get(0).unwrap_or("");
+    let email = normalize_address(raw_email)
+        .map_err(|e| RowProblem::error(start, raw_email, e.to_string(), ROW_HELP))?;
+    let raw_reason = record.get(1).unwrap_or("");
+    let reason = Reason::parse(raw_reason).ok_or_else(|| {
+        RowProblem::error(
+            start,
+            raw_reason,
+            format!("unknown reason `{raw_reason}`"),
+            "expected unsubscribed, bounced, complained or resubscribed",
+        )
+    })?;
+    let at = optional_date(start, record.get(2))?;
+    Ok(Suppression {
+        email,
+        reason,
+        at,
+        detail: record.get(3).unwrap_or("").to_string(),
+    })
+}
+
+/// The addresses suppressed now: those whose last row is not a resubscription.
+pub fn suppressed_now(entries: &[Suppression]) -> std::collections::HashSet<String> {
+    let mut now = std::collections::HashSet::new();
+    for entry in entries {
+        if entry.reason == Reason::Resubscribed {
+            now.remove(&entry.email);
+        } else {
+            now.insert(entry.email.clone());
+        }
+    }
+    now
+}
+
+/// The last byte of a file, if it has one.
+fn last_byte(path: &Path) -> Result<Option<u8>, FsError> {
+    let fail = |e| FsError::new("cannot read", path, e);
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    let len = file.metadata().map_err(fail)?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::Start(len - 1)).map_err(fail)?;
+    let mut byte = [0u8];
+    file.read_exact(&mut byte).map_err(fail)?;
+    Ok(Some(byte[0]))
+}
+
+/// Appends entries durably (fsync) without checking for duplicates; the caller
+/// holds the subscribers lock. A last line without a newline is ended first if
+/// it is a row someone typed, cut if it is a torn append. A read error is an
+/// error: the file is never emptied for it.
+pub fn append_suppressions(path: &Path, entries: &[Suppression]) -> Result<(), FsError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let fail = |e| FsError::new("cannot write", path, e);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::store::fs::create_dir_all(dir)?;
+    let mut file = crate::store::fs::open_append(path, 0o644)?;
+    let len = file.metadata().map_err(fail)?.len();
+    let mut buffer = Vec::new();
+    if len == 0 {
+        buffer.extend_from_slice(HEADER.as_bytes());
+    } else if last_byte(path)? != Some(b'\n') {
+        let tail = last_line(path, len)?;
+        let torn = {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(tail.as_slice());
+            let mut record = csv::StringRecord::new();
+            !matches!(reader.read_record(&mut record), Ok(true) if parse_row(&record).is_ok())
+        };
+        if torn {
+            file.set_len(len - tail.len() as u64).map_err(fail)?;
+        } else {
+            buffer.push(b'\n');
+        }
+    }
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut buffer);
+        for entry in entries {
+            let at = entry
+                .at
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                .unwrap_or_default();
+            let reason = entry.reason.label();
+            writer
+                .write_record([
+                    entry.email.as_str(),
+                    reason,
+                    at.as_str(),
+                    entry.detail.as_str(),
+                ])
+                .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
+        }
+        writer.flush().map_err(fail)?;
+    }
+    file.write_all(&buffer)
+        .and_then(|()| file.sync_data())
+        .map_err(fail)?;
+    crate::store::fs::sync_dir_of(path)
+}
+
+/// The bytes after the last newline of a file of `len` bytes.
+fn last_line(path: &Path, len: u64) -> Result<Vec<u8>, FsError> {
+    let fail = |e| FsError::new("cannot read", path, e);
+    let mut file = File::open(path).map_err(fail)?;
+    let start = len.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(start)).map_err(fail)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(fail)?;
+    let from = tail.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    Ok(tail[from..].to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_typed_by_hand_is_read_and_kept_when_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suppressed.csv");
+        std::fs::write(&file, "email,reason,at,detail\nHand@Example.com").unwrap();
+        let entries = read_suppressions(&file, "s.csv").unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            (entries[0].email.as_str(), entries[0].reason),
+            ("hand@example.com", Reason::Unsubscribed)
+        );
+        append_suppressions(
+            &file,
+            &[Suppression::now("b@example.com", Reason::Bounced, "x")],
+        )
+        .unwrap();
+        let entries = read_suppressions(&file, "s.csv").unwrap();
+        assert_eq!(entries.len(), 2, "the typed row survived");
+    }
+
+    #[test]
+    fn a_bad_row_is_located_and_an_unreadable_file_is_never_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suppressed.csv");
+        std::fs::write(&file, "email,reason,at,detail\na@example.com,spam-trap,,\n").unwrap();
+        let Err(ListError::Invalid(report)) = read_suppressions(&file, "s.csv") else {
+            panic!("an unknown reason must fail");
+        };
+        assert!(
+            report.render(false).contains("s.csv:2:15"),
+            "{}",
+            report.render(false)
+        );
+        // A folder where the file should be: reading fails, and nothing is truncated.
+        let folder = dir.path().join("folder.csv");
+        std::fs::create_dir(&folder).unwrap();
+        assert!(
+            append_suppressions(
+                &folder,
+                &[Suppression::now("c@example.com", Reason::Bounced, "")]
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! What the flows share on disk and in keys: file access that names its path and
+//! writes atomically (`fs`), the subscriber and suppression lists (`lists`) and
+//! the keyed values that only this newsletter can make (`tokens`).
+
+pub mod fs;
+pub mod lists;
+pub mod tokens;

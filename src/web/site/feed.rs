@@ -1,0 +1,84 @@
+//! The Atom feed (RFC 4287) of the latest issues, with the whole comparison as
+//! content, and the sitemap.
+
+use chrono::{DateTime, FixedOffset};
+use maud::{Markup, PreEscaped, html};
+
+use super::SiteContext;
+use crate::author::issue::Issue;
+
+/// How many issues the feed carries.
+pub(super) const FEED_ENTRIES: usize = 20;
+
+/// When an issue counts as published: its send time.
+fn published(issue: &Issue) -> DateTime<FixedOffset> {
+    issue.send_time().unwrap_or_else(|| {
+        issue
+            .date
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .fixed_offset()
+    })
+}
+
+fn xml_declaration() -> Markup {
+    PreEscaped("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n".to_string())
+}
+
+/// `issues` newest first.
+pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
+    let updated = issues
+        .first()
+        .map(|i| published(i).to_rfc3339())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    html! {
+        (xml_declaration())
+        feed xmlns="http://www.w3.org/2005/Atom" {
+            title { (cx.config.name) }
+            subtitle { (cx.theme.header_text) }
+            link rel="self" type="application/atom+xml" href=(cx.feed_url) {}
+            link rel="alternate" type="text/html" href=(cx.base.as_str()) {}
+            id { (cx.base.as_str()) }
+            updated { (updated) }
+            author { name { (cx.config.name) } }
+            @for issue in issues.iter().take(FEED_ENTRIES) {
+                @let url = cx.issue_url(&issue.id);
+                entry {
+                    title { (issue.title()) }
+                    link rel="alternate" type="text/html" href=(url) {}
+                    id { (url) }
+                    published { (published(issue).to_rfc3339()) }
+                    updated { (published(issue).to_rfc3339()) }
+                    @if let Some(preheader) = &issue.preheader {
+                        summary { (preheader) }
+                    }
+                    content type="html" { (super::page::comparison(cx, issue, 2, &cx.subscribe_url).into_string()) }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// `issues` newest first.
+pub(super) fn sitemap(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
+    html! {
+        (xml_declaration())
+        urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" {
+            url {
+                loc { (cx.base.as_str()) }
+                @if let Some(newest) = issues.first() {
+                    lastmod { (newest.date.to_string()) }
+                }
+            }
+            @for issue in issues {
+                url {
+                    loc { (cx.issue_url(&issue.id)) }
+                    lastmod { (issue.date.to_string()) }
+                }
+            }
+        }
+    }
+    .into_string()
+}

@@ -1,0 +1,222 @@
+//! The community vote: readers say ship or skip for each tool through links
+//! signed for them and the issue. Votes are appended to `state/votes/ISSUE.log`
+//! (JSON lines, fsynced) under a pseudonym of the reader, and one vote per
+//! reader and tool counts: the last. The tally shows once it has enough votes.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::author::issue::{Issue, Verdict};
+use crate::project::layout::Layout;
+use crate::store::fs::FsError;
+use crate::store::tokens::Signer;
+
+/// One line of a votes file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct VoteRecord {
+    /// A pseudonym of the reader's address (no address is stored).
+    reader: String,
+    /// The tool's place in the issue, from 0.
+    tool: usize,
+    /// "ship" or "skip".
+    vote: String,
+    at: DateTime<Utc>,
+}
+
+/// The votes on one tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub ship: u32,
+    pub skip: u32,
+}
+
+impl Tally {
+    pub fn total(self) -> u32 {
+        self.ship + self.skip
+    }
+
+    /// The ship share in whole percent, rounded half up.
+    pub fn percent(self) -> Option<u32> {
+        let total = self.total();
+        (total > 0).then(|| (self.ship * 200 + total) / (total * 2))
+    }
+}
+
+fn choice(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Ship => "ship",
+        Verdict::Skip => "skip",
+    }
+}
+
+/// Reads "ship" or "skip".
+pub fn parse_choice(text: &str) -> Option<Verdict> {
+    match text {
+        "ship" => Some(Verdict::Ship),
+        "skip" => Some(Verdict::Skip),
+        _ => None,
+    }
+}
+
+fn pseudonym(email: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"verdict-vote\0")
+        .chain_update(email.as_bytes())
+        .finalize();
+    crate::send::message::hex(&digest[..12])
+}
+
+/// What a vote link's token signs.
+pub fn signed_text(issue_id: &str, tool: usize, verdict: Verdict, email: &str) -> String {
+    format!("vote:{issue_id}:{tool}:{}:{email}", choice(verdict))
+}
+
+/// The link a reader follows to vote `verdict` on tool `tool` of an issue.
+pub fn link(
+    signer: &Signer,
+    base: &url::Url,
+    issue_id: &str,
+    tool: usize,
+    verdict: Verdict,
+    email: &str,
+) -> String {
+    use base64::Engine as _;
+    let mut url = base.join("vote").unwrap_or_else(|_| base.clone());
+    url.query_pairs_mut()
+        .append_pair("i", issue_id)
+        .append_pair("n", &tool.to_string())
+        .append_pair("v", choice(verdict))
+        .append_pair("u", &base64::prelude::BASE64_URL_SAFE_NO_PAD.encode(email))
+        .append_pair(
+            "t",
+            &signer.token(&signed_text(issue_id, tool, verdict, email)),
+        );
+    url.to_string()
+}
+
+/// Records a vote durably (fsync) before it counts.
+pub fn record(
+    layout: &Layout,
+    issue_id: &str,
+    tool: usize,
+    verdict: Verdict,
+    email: &str,
+) -> Result<(), FsError> {
+    let path = layout.votes(issue_id);
+    if let Some(dir) = path.parent() {
+        crate::store::fs::create_private_dir(dir)?;
+    }
+    let record = VoteRecord {
+        reader: pseudonym(email),
+        tool,
+        vote: choice(verdict).into(),
+        at: Utc::now(),
+    };
+    let mut line = serde_json::to_vec(&record).unwrap_or_default();
+    line.push(b'\n');
+    let mut file = crate::store::fs::open_append(&path, 0o600)?;
+    file.write_all(&line)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| FsError::new("cannot write", &path, e))
+}
+
+/// The tally per tool of an issue with `tools` tools: each reader's last vote
+/// per tool. Lines that cannot be read (a torn last line) are skipped.
+pub fn tallies(path: &Path, tools: usize) -> Result<Vec<Tally>, FsError> {
+    let mut tally = vec![Tally::default(); tools];
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tally),
+        Err(e) => return Err(FsError::new("cannot read", path, e)),
+    };
+    let mut last: HashMap<(String, usize), Verdict> = HashMap::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(|e| FsError::new("cannot read", path, e))?;
+        let Ok(record) = serde_json::from_str::<VoteRecord>(&line) else {
+            continue;
+        };
+        if let Some(verdict) = parse_choice(&record.vote)
+            && record.tool < tools
+        {
+            last.insert((record.reader, record.tool), verdict);
+        }
+    }
+    for ((_, tool), verdict) in last {
+        match verdict {
+            Verdict::Ship => tally[tool].ship += 1,
+            Verdict::Skip => tally[tool].skip += 1,
+        }
+    }
+    Ok(tally)
+}
+
+/// The issue as readers see it: each tool's community vote is the tally once
+/// it has `min_votes` votes, unless the issue file gives one.
+pub fn with_community(layout: &Layout, issue: &Issue, min_votes: u32) -> Result<Issue, FsError> {
+    let tally = tallies(&layout.votes(&issue.id), issue.tools.len())?;
+    let mut issue = issue.clone();
+    for (tool, tally) in issue.tools.iter_mut().zip(tally) {
+        if tool.community_vote.is_none() && tally.total() >= min_votes {
+            tool.community_vote = tally.percent().map(f64::from);
+        }
+    }
+    Ok(issue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_vote_of_a_reader_on_a_tool_counts_and_tallies_show_from_the_minimum() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        record(&layout, "i", 0, Verdict::Ship, "a@example.com").unwrap();
+        record(&layout, "i", 0, Verdict::Skip, "a@example.com").unwrap();
+        record(&layout, "i", 0, Verdict::Ship, "b@example.com").unwrap();
+        record(&layout, "i", 0, Verdict::Ship, "c@example.com").unwrap();
+        record(&layout, "i", 1, Verdict::Skip, "a@example.com").unwrap();
+        let tally = tallies(&layout.votes("i"), 2).unwrap();
+        assert_eq!(
+            tally,
+            vec![Tally { ship: 2, skip: 1 }, Tally { ship: 0, skip: 1 }]
+        );
+        assert_eq!(tally[0].percent(), Some(67));
+        let text = std::fs::read_to_string(layout.votes("i")).unwrap();
+        assert!(!text.contains("example.com"), "no address is stored");
+    }
+
+    #[test]
+    fn a_link_verifies_only_for_its_reader_issue_tool_and_choice() {
+        let signer = Signer::new("votes-test-secret-0123456789", &[]).unwrap();
+        let base = url::Url::parse("https://news.example.com/").unwrap();
+        let url = url::Url::parse(&link(
+            &signer,
+            &base,
+            "2026-11-26-x",
+            1,
+            Verdict::Ship,
+            "a@example.com",
+        ))
+        .unwrap();
+        let token: String = url.query_pairs().find(|(k, _)| k == "t").unwrap().1.into();
+        let verify = |issue, tool, verdict, email| {
+            signer.verify(&signed_text(issue, tool, verdict, email), &token)
+        };
+        assert!(verify("2026-11-26-x", 1, Verdict::Ship, "a@example.com"));
+        assert!(!verify("2026-11-26-x", 1, Verdict::Skip, "a@example.com"));
+        assert!(!verify("2026-11-26-x", 0, Verdict::Ship, "a@example.com"));
+        assert!(!verify("2026-12-03-y", 1, Verdict::Ship, "a@example.com"));
+        assert!(!verify("2026-11-26-x", 1, Verdict::Ship, "b@example.com"));
+        assert!(
+            !signer.verify("a@example.com", &token),
+            "a vote token is no unsubscribe token"
+        );
+    }
+}
