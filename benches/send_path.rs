@@ -13,7 +13,7 @@ use verdict::project::Project;
 use verdict::project::layout::Layout;
 use verdict::send::ledger::{self, Outcome, Record};
 use verdict::send::message::Composer;
-use verdict::store::tokens::Signer;
+use verdict::store::tokens::Keys;
 
 const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 
@@ -29,8 +29,8 @@ fn send_path(c: &mut Criterion) {
     });
 
     let rendered = render::render(&issue, project.context());
-    let signer = Signer::new("benchmark-secret-0123456789", &[]).unwrap();
-    let composer = Composer::new(&project.config, &issue, rendered, signer);
+    let keys = Keys::new("benchmark-secret-0123456789", &[]).unwrap();
+    let composer = Composer::new(&project.config, &issue, rendered, keys);
     let mut n = 0u64;
     c.bench_function("build one personalised message", |b| {
         b.iter(|| {

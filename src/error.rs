@@ -163,12 +163,12 @@ impl From<crate::send::transport::OpenError> for Error {
     }
 }
 
-impl From<crate::store::tokens::SecretError> for Error {
-    fn from(error: crate::store::tokens::SecretError) -> Self {
-        use crate::store::tokens::SecretError;
+impl From<crate::store::tokens::KeyError> for Error {
+    fn from(error: crate::store::tokens::KeyError) -> Self {
+        use crate::store::tokens::KeyError;
         match error {
-            SecretError::Fs(e) => Error::Fs(e),
-            SecretError::TooShort => Error::usage(error),
+            KeyError::Fs(e) => Error::Fs(e),
+            KeyError::Invalid { .. } => Error::usage(error),
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::mail_in::{self, Acted, Summary};
 use crate::project::Project;
 use crate::project::layout::Layout;
-use crate::store::tokens::Signer;
+use crate::store::tokens::Keys;
 
 /// Read bounces, complaints and unsubscribe requests that arrived by mail.
 #[derive(Debug, clap::Args)]
@@ -35,7 +35,7 @@ pub enum Action {
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let Action::Import { paths, dry_run } = args.action;
-    let signer = Signer::load(layout)?;
+    let keys = Keys::load(layout)?;
     let sources: Vec<(PathBuf, String)> = paths
         .into_iter()
         .map(|p| {
@@ -54,7 +54,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             domain: &domain,
             list_id: label,
         },
-        &signer,
+        &keys,
         &sources,
         dry_run,
     )?;

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::{Layout, OLD_SECRETS_FILE, SECRET_FILE};
-use crate::store::tokens::{OLD_SECRETS_ENV, SECRET_ENV, Signer};
+use crate::store::tokens::{Keys, OLD_SECRETS_ENV, SECRET_ENV};
 
 /// Make a new unsubscribe-link secret in state/, keeping the old one valid.
 #[derive(Debug, clap::Args)]
@@ -17,9 +17,9 @@ pub fn execute(layout: &Layout, _args: Args) -> Result<()> {
             "the secret comes from {SECRET_ENV}: set a new value there and add the old one to {OLD_SECRETS_ENV} (comma-separated)"
         )));
     }
-    Signer::rotate(layout)?;
+    let key = Keys::rotate(layout)?;
     crate::say!(
-        "new secret in {SECRET_FILE}; the previous one is kept in {OLD_SECRETS_FILE} so that links in sent issues keep working. Remove its line there once those links may expire (keep it at least 30 days)."
+        "new secret (key {key}) in {SECRET_FILE}; the previous one is kept in {OLD_SECRETS_FILE} so that links in sent issues keep working. Remove its line there once those links may expire (keep it at least 30 days)."
     );
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::Layout;
-use crate::web::serve::{Limits, Links, Lists, Service, Signups};
+use crate::web::serve::{Limits, Lists, Service, Signups};
 
 /// Serve one-click unsubscribes (RFC 8058) and their confirmation page, and the
 /// site `verdict archive` writes into public/.
@@ -53,7 +53,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     };
     let service = Service {
         layout: layout.clone(),
-        links: Links::load(layout)?,
+        links: crate::store::tokens::LiveKeys::load(layout)?,
         lists: Lists::load(layout)?,
         unsubscribe_path: path,
         signups,

@@ -20,7 +20,7 @@ use crate::store::fs::FsError;
 use crate::store::lists::{
     self, ListError, Reason, Suppression, normalize_address, read_all, read_suppressions,
 };
-use crate::store::tokens::{Signer, decode_address};
+use crate::store::tokens::{Keys, Purpose, decode_address};
 
 /// Why an import could not run. Nothing is written when it fails.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +79,7 @@ pub struct Summary {
 pub fn import(
     layout: &Layout,
     newsletter: Newsletter<'_>,
-    signer: &Signer,
+    keys: &Keys,
     paths: &[(PathBuf, String)],
     dry_run: bool,
 ) -> Result<Summary, BounceError> {
@@ -89,7 +89,7 @@ pub fn import(
         .lines()
         .map(str::to_string)
         .collect();
-    let mut readers = Readers::load(layout, newsletter.domain, newsletter.list_id)?;
+    let mut readers = Readers::load(layout, keys, newsletter.domain, newsletter.list_id)?;
     let mut summary = Summary::default();
     let mut suppressions: Vec<Suppression> = Vec::new();
     let mut newly_seen: Vec<String> = Vec::new();
@@ -116,7 +116,7 @@ pub fn import(
                     &finding,
                     &mail.origin,
                     &mut readers,
-                    signer,
+                    keys,
                     &mut summary,
                     &mut suppressions,
                 );
@@ -142,7 +142,7 @@ fn report_key(bytes: &[u8]) -> String {
         Some(id) => format!("id:{id}"),
         None => format!(
             "sha256:{}",
-            crate::send::message::hex(&Sha256::digest(bytes))
+            crate::store::tokens::hex(&Sha256::digest(bytes))
         ),
     }
 }
@@ -166,7 +166,7 @@ fn act(
     finding: &Finding,
     origin: &str,
     readers: &mut Readers,
-    signer: &Signer,
+    keys: &Keys,
     summary: &mut Summary,
     suppressions: &mut Vec<Suppression>,
 ) {
@@ -174,7 +174,7 @@ fn act(
         Kind::HardBounce => (&mut summary.hard_bounces, Reason::Bounced),
         Kind::Complaint => (&mut summary.complaints, Reason::Complained),
         Kind::Unsubscribe { words, from } => {
-            match token_in(words, signer) {
+            match token_in(words, keys) {
                 Some(email) => {
                     summary.unsubscribes.found += 1;
                     readers.suppress(
@@ -259,10 +259,11 @@ fn act(
 
 /// The reader whose signed token a request carries: the two words the
 /// List-Unsubscribe mailto puts in the subject, or an unsubscribe link.
-fn token_in(words: &[String], signer: &Signer) -> Option<String> {
+fn token_in(words: &[String], keys: &Keys) -> Option<String> {
     let verified = |encoded: &str, token: &str| {
         let email = normalize_address(&decode_address(encoded)?).ok()?;
-        signer.verify(&email, token).then_some(email)
+        keys.verify(Purpose::Unsubscribe, &email, token)
+            .then_some(email)
     };
     let pairs = words
         .windows(2)
@@ -292,6 +293,7 @@ enum Found {
 /// The readers reports may be about: everyone on the list or the suppression
 /// list, with the Message-IDs of each issue they were sent computed on demand.
 struct Readers {
+    keys: Keys,
     domain: String,
     /// This newsletter's List-Id, `label.domain`.
     list_id: String,
@@ -305,7 +307,12 @@ struct Readers {
 }
 
 impl Readers {
-    fn load(layout: &Layout, domain: &str, list_id: &str) -> Result<Readers, BounceError> {
+    fn load(
+        layout: &Layout,
+        keys: &Keys,
+        domain: &str,
+        list_id: &str,
+    ) -> Result<Readers, BounceError> {
         let suppressions = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?;
         let suppressed = lists::suppressed_now(&suppressions);
         let mut known: HashSet<String> = read_all(&layout.list(), LIST_FILE)?
@@ -314,6 +321,7 @@ impl Readers {
             .collect();
         known.extend(suppressions.into_iter().map(|s| s.email));
         Ok(Readers {
+            keys: keys.clone(),
             domain: domain.to_ascii_lowercase(),
             list_id: list_id.to_ascii_lowercase(),
             known,
@@ -360,16 +368,12 @@ impl Readers {
         if hash.len() != 24 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let domain = &self.domain;
+        let keys = &self.keys;
         let known = &self.known;
         let index = self.by_issue.entry(issue.to_string()).or_insert_with(|| {
             known
                 .iter()
-                .filter_map(|email| {
-                    let id = crate::send::message::message_id(issue, email, domain);
-                    let hash = id.rsplit_once('@')?.0.rsplit_once('.')?.1.to_string();
-                    Some((hash, email.clone()))
-                })
+                .map(|email| (keys.reader_digest(issue, email), email.clone()))
                 .collect()
         });
         index.get(&hash.to_ascii_lowercase()).cloned()

@@ -25,6 +25,8 @@ pub const SUPPRESSED_FILE: &str = "subscribers/suppressed.csv";
 pub const SECRET_FILE: &str = "state/secret";
 /// Earlier secrets still accepted, relative to the project.
 pub const OLD_SECRETS_FILE: &str = "state/secret.old";
+/// The key of identifiers derived from an address, relative to the project.
+pub const IDENTITY_KEY_FILE: &str = "state/identity-key";
 
 impl Layout {
     pub fn new(root: impl Into<PathBuf>) -> Layout {
@@ -137,6 +139,11 @@ impl Layout {
 
     pub fn old_secrets(&self) -> PathBuf {
         self.root.join(OLD_SECRETS_FILE)
+    }
+
+    /// The key of Message-IDs and vote pseudonyms; never rotated.
+    pub fn identity_key(&self) -> PathBuf {
+        self.root.join(IDENTITY_KEY_FILE)
     }
 
     /// Where `verdict archive` writes the site by default.

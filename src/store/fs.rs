@@ -110,7 +110,22 @@ pub fn write_atomic_with(
     write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), FsError> {
     let target = resolve_symlink(path)?;
-    let dir = parent(&target);
+    let temp = temp_beside(path, &target, write)?;
+    let fail = |e| FsError::new("cannot write", path, e);
+    keep_mode(&target, temp.as_file()).map_err(fail)?;
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist(&target).map_err(|e| fail(e.error))?;
+    sync_dir(parent(&target)).map_err(fail)
+}
+
+/// A temporary file beside `target` holding what `write` wrote, created 0600
+/// (tempfile's mode on Unix) so that nothing is readable before it is meant to be.
+fn temp_beside(
+    path: &Path,
+    target: &Path,
+    write: impl FnOnce(&mut io::BufWriter<&File>) -> io::Result<()>,
+) -> Result<tempfile::NamedTempFile, FsError> {
+    let dir = parent(target);
     create_dir_all(dir)?;
     let fail = |e| FsError::new("cannot write", path, e);
     let temp = tempfile::Builder::new()
@@ -123,23 +138,35 @@ pub fn write_atomic_with(
         write(&mut buffered).map_err(fail)?;
         buffered.flush().map_err(fail)?;
     }
-    keep_mode(&target, temp.as_file()).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    temp.persist(&target).map_err(|e| fail(e.error))?;
-    sync_dir(dir).map_err(fail)
+    Ok(temp)
 }
 
-/// Writes a file only its owner can read (secrets), atomically.
+/// Writes a file only its owner can read (secrets), atomically: the file is
+/// 0600 from the moment it exists, never briefly readable by others.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
-    // tempfile creates its files 0600 on Unix; keep_mode is skipped for a new file.
-    write_atomic(path, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-            .map_err(|e| FsError::new("cannot restrict", path, e))?;
+    let target = resolve_symlink(path)?;
+    let temp = temp_beside(path, &target, |file| file.write_all(bytes))?;
+    let fail = |e| FsError::new("cannot write", path, e);
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist(&target).map_err(|e| fail(e.error))?;
+    sync_dir(parent(&target)).map_err(fail)
+}
+
+/// Creates a private file (0600) holding `bytes` unless the path exists: of two
+/// processes creating it at once, exactly one succeeds and the other gets
+/// `Ok(false)`, so both go on with the one file that won.
+pub fn create_private_new(path: &Path, bytes: &[u8]) -> Result<bool, FsError> {
+    let temp = temp_beside(path, path, |file| file.write_all(bytes))?;
+    let fail = |e| FsError::new("cannot write", path, e);
+    temp.as_file().sync_all().map_err(fail)?;
+    match temp.persist_noclobber(path) {
+        Ok(_) => {
+            sync_dir(parent(path)).map_err(fail)?;
+            Ok(true)
+        }
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(fail(e.error)),
     }
-    Ok(())
 }
 
 /// The file a path finally names: a symlink is followed so that replacing the
@@ -242,6 +269,29 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn a_private_file_is_never_readable_by_others_and_a_new_one_is_made_once() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret");
+        // An old, loose file is replaced by a private one, not loosened.
+        fs::write(&secret, "old").unwrap();
+        fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&secret, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let fresh = dir.path().join("fresh");
+        assert!(create_private_new(&fresh, b"first").unwrap());
+        assert!(!create_private_new(&fresh, b"second").unwrap());
+        assert_eq!(fs::read_to_string(&fresh).unwrap(), "first");
+        assert_eq!(
+            fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

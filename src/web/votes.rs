@@ -10,12 +10,11 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::author::issue::{Issue, Verdict};
 use crate::project::layout::Layout;
 use crate::store::fs::FsError;
-use crate::store::tokens::Signer;
+use crate::store::tokens::{Keys, Purpose};
 
 /// One line of a votes file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,22 +63,14 @@ pub fn parse_choice(text: &str) -> Option<Verdict> {
     }
 }
 
-fn pseudonym(email: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"verdict-vote\0")
-        .chain_update(email.as_bytes())
-        .finalize();
-    crate::send::message::hex(&digest[..12])
-}
-
 /// What a vote link's token signs.
-pub fn signed_text(issue_id: &str, tool: usize, verdict: Verdict, email: &str) -> String {
-    format!("vote:{issue_id}:{tool}:{}:{email}", choice(verdict))
+pub fn signed_payload(issue_id: &str, tool: usize, verdict: Verdict, email: &str) -> String {
+    format!("{issue_id}:{tool}:{}:{email}", choice(verdict))
 }
 
 /// The link a reader follows to vote `verdict` on tool `tool` of an issue.
 pub fn link(
-    signer: &Signer,
+    keys: &Keys,
     base: &url::Url,
     issue_id: &str,
     tool: usize,
@@ -95,7 +86,10 @@ pub fn link(
         .append_pair("u", &base64::prelude::BASE64_URL_SAFE_NO_PAD.encode(email))
         .append_pair(
             "t",
-            &signer.token(&signed_text(issue_id, tool, verdict, email)),
+            &keys.sign(
+                Purpose::Vote,
+                &signed_payload(issue_id, tool, verdict, email),
+            ),
         );
     url.to_string()
 }
@@ -103,6 +97,7 @@ pub fn link(
 /// Records a vote durably (fsync) before it counts.
 pub fn record(
     layout: &Layout,
+    keys: &Keys,
     issue_id: &str,
     tool: usize,
     verdict: Verdict,
@@ -113,7 +108,7 @@ pub fn record(
         crate::store::fs::create_private_dir(dir)?;
     }
     let record = VoteRecord {
-        reader: pseudonym(email),
+        reader: keys.pseudonym(email),
         tool,
         vote: choice(verdict).into(),
         at: Utc::now(),
@@ -177,11 +172,12 @@ mod tests {
     fn the_last_vote_of_a_reader_on_a_tool_counts_and_tallies_show_from_the_minimum() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Layout::new(dir.path());
-        record(&layout, "i", 0, Verdict::Ship, "a@example.com").unwrap();
-        record(&layout, "i", 0, Verdict::Skip, "a@example.com").unwrap();
-        record(&layout, "i", 0, Verdict::Ship, "b@example.com").unwrap();
-        record(&layout, "i", 0, Verdict::Ship, "c@example.com").unwrap();
-        record(&layout, "i", 1, Verdict::Skip, "a@example.com").unwrap();
+        let keys = Keys::new("votes-test-secret-0123456789", &[]).unwrap();
+        record(&layout, &keys, "i", 0, Verdict::Ship, "a@example.com").unwrap();
+        record(&layout, &keys, "i", 0, Verdict::Skip, "a@example.com").unwrap();
+        record(&layout, &keys, "i", 0, Verdict::Ship, "b@example.com").unwrap();
+        record(&layout, &keys, "i", 0, Verdict::Ship, "c@example.com").unwrap();
+        record(&layout, &keys, "i", 1, Verdict::Skip, "a@example.com").unwrap();
         let tally = tallies(&layout.votes("i"), 2).unwrap();
         assert_eq!(
             tally,
@@ -194,10 +190,10 @@ mod tests {
 
     #[test]
     fn a_link_verifies_only_for_its_reader_issue_tool_and_choice() {
-        let signer = Signer::new("votes-test-secret-0123456789", &[]).unwrap();
+        let keys = Keys::new("votes-test-secret-0123456789", &[]).unwrap();
         let base = url::Url::parse("https://news.example.com/").unwrap();
         let url = url::Url::parse(&link(
-            &signer,
+            &keys,
             &base,
             "2026-11-26-x",
             1,
@@ -207,7 +203,11 @@ mod tests {
         .unwrap();
         let token: String = url.query_pairs().find(|(k, _)| k == "t").unwrap().1.into();
         let verify = |issue, tool, verdict, email| {
-            signer.verify(&signed_text(issue, tool, verdict, email), &token)
+            keys.verify(
+                Purpose::Vote,
+                &signed_payload(issue, tool, verdict, email),
+                &token,
+            )
         };
         assert!(verify("2026-11-26-x", 1, Verdict::Ship, "a@example.com"));
         assert!(!verify("2026-11-26-x", 1, Verdict::Skip, "a@example.com"));
@@ -215,7 +215,7 @@ mod tests {
         assert!(!verify("2026-12-03-y", 1, Verdict::Ship, "a@example.com"));
         assert!(!verify("2026-11-26-x", 1, Verdict::Ship, "b@example.com"));
         assert!(
-            !signer.verify("a@example.com", &token),
+            !keys.verify(Purpose::Unsubscribe, "a@example.com", &token),
             "a vote token is no unsubscribe token"
         );
     }

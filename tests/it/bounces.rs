@@ -16,6 +16,17 @@ fn fixtures() -> PathBuf {
     repo_root().join("tests/fixtures/bounces")
 }
 
+/// The identity key the fixtures' Message-IDs were made with.
+const FIXTURES_IDENTITY_KEY: &str = "bounce-fixtures-identity-key-0123456789";
+
+/// The demo project with the identity key of the fixtures, so that the
+/// Message-IDs quoted in them are the ones verdict would have given.
+fn fixtures_project() -> TestProject {
+    let project = TestProject::demo();
+    project.write("state/identity-key", FIXTURES_IDENTITY_KEY);
+    project
+}
+
 fn import(project: &TestProject, paths: &[&Path], extra: &[&str]) -> crate::harness::Output {
     let mut args: Vec<&str> = vec!["bounces", "import"];
     args.extend(paths.iter().map(|p| p.to_str().unwrap()));
@@ -53,7 +64,7 @@ fn expected() -> Vec<(String, String)> {
 
 #[test]
 fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
-    let project = TestProject::demo();
+    let project = fixtures_project();
     let output = import(&project, &[&fixtures()], &[]);
     output.success();
     output.stdout_has("read 18 message(s) from 1 source(s)");
@@ -100,7 +111,7 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
 
 #[test]
 fn a_dry_run_shows_what_would_change_and_writes_nothing() {
-    let project = TestProject::demo();
+    let project = fixtures_project();
     let before = project.read(SUPPRESSED);
     let output = import(&project, &[&fixtures()], &["--dry-run"]);
     output.success();
@@ -137,7 +148,7 @@ fn mbox_of_fixtures(path: &Path) {
 
 #[test]
 fn an_mbox_and_a_maildir_give_the_same_result_and_notes_are_located() {
-    let project = TestProject::demo();
+    let project = fixtures_project();
     let dir = tempfile::tempdir().unwrap();
     let mbox = dir.path().join("bounces.mbox");
     mbox_of_fixtures(&mbox);
@@ -161,7 +172,7 @@ fn an_mbox_and_a_maildir_give_the_same_result_and_notes_are_located() {
         "bounces.mbox:{from_line}: a delivery status notification"
     ));
 
-    let project = TestProject::demo();
+    let project = fixtures_project();
     let maildir = dir.path().join("Maildir");
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).unwrap();
@@ -186,7 +197,7 @@ fn a_bounce_is_matched_by_the_message_id_verdict_sent_even_after_forwarding() {
     // The reader forwards to another mailbox, which does not exist: the
     // report names the forwarding target, the Message-ID names the reader.
     let server = SmtpServer::start();
-    let project = TestProject::demo();
+    let project = fixtures_project();
     project
         .run(&["send", "--transport", &server.url()])
         .success();
@@ -234,7 +245,7 @@ fn request(from: &str, to: &str, subject: &str, id: &str) -> String {
 
 #[test]
 fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_one_does_not() {
-    let project = TestProject::demo();
+    let project = fixtures_project();
     project.run(&["send"]).success();
     let outbox = project.path().join("outbox");
     let mut requests = Vec::new();
@@ -329,7 +340,7 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
 
 #[test]
 fn garbage_missing_paths_and_hostile_values_never_crash_or_write() {
-    let project = TestProject::demo();
+    let project = fixtures_project();
     let before = project.read(SUPPRESSED);
     let missing = project.path().join("no-such-mailbox");
     let output = import(&project, &[&missing], &[]);

@@ -7,12 +7,12 @@ use verdict::author::render::{self, Personalisation, RenderedIssue};
 use verdict::project::Project;
 use verdict::project::layout::Layout;
 use verdict::send::message::Composer;
-use verdict::store::tokens::Signer;
+use verdict::store::tokens::Keys;
 
 use crate::harness::{DEMO_ISSUE, TestProject, repo_root};
 
-pub fn test_signer() -> Signer {
-    Signer::new("test-secret-for-golden-files", &[]).unwrap()
+pub fn test_keys() -> Keys {
+    Keys::new("test-secret-for-golden-files", &[]).unwrap()
 }
 
 fn demo() -> (Project, Issue) {
@@ -28,13 +28,13 @@ fn fill(
     email: &str,
     name: Option<&str>,
 ) -> (String, String) {
-    let url = test_signer().url(project.config.unsubscribe_url.as_str(), email);
+    let url = test_keys().unsubscribe_url(project.config.unsubscribe_url.as_str(), email);
     let issue = project
         .load_issue(&project.find_issue(DEMO_ISSUE).unwrap())
         .unwrap()
         .issue;
     let votes =
-        Composer::new(&project.config, &issue, rendered.clone(), test_signer()).vote_links(email);
+        Composer::new(&project.config, &issue, rendered.clone(), test_keys()).vote_links(email);
     let person = Personalisation {
         name,
         email,
@@ -62,7 +62,7 @@ fn demo_issue_html_and_text_are_golden() {
 fn demo_issue_eml_is_golden_with_a_fixed_clock_and_boundary() {
     let (project, issue) = demo();
     let rendered = render::render(&issue, project.context());
-    let composer = Composer::new(&project.config, &issue, rendered, test_signer())
+    let composer = Composer::new(&project.config, &issue, rendered, test_keys())
         .with_date(UNIX_EPOCH + Duration::from_secs(1_795_683_600))
         .with_boundary("verdict-golden-boundary");
     let message = composer

@@ -5,7 +5,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mail_parser::MessageParser;
-use verdict::store::tokens::Signer;
+use verdict::project::layout::Layout;
+use verdict::store::tokens::Keys;
 
 use crate::harness::{DEMO_ISSUE, TestProject};
 use crate::server::{SECRET, Serve, get, post};
@@ -58,14 +59,39 @@ fn get_confirms_without_unsubscribing_and_post_unsubscribes_once() {
 }
 
 #[test]
+fn links_in_issues_sent_before_tokens_had_purposes_and_key_ids_still_unsubscribe() {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    // The link format of earlier versions: the bare HMAC-SHA256 of the address.
+    let email = "ml-team@example.com";
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(email.as_bytes());
+    let b64 = base64::prelude::BASE64_URL_SAFE_NO_PAD;
+    let legacy = format!(
+        "{}/unsubscribe?u={}&t={}",
+        serve.base,
+        b64.encode(email),
+        b64.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(post(&legacy, "List-Unsubscribe=One-Click").0, 200);
+    assert_eq!(suppressed_lines(&project, email), 1);
+    // The same old format for another address is a forgery.
+    let other = legacy.replace(&b64.encode(email), &b64.encode("labs@example.org"));
+    assert_eq!(post(&other, "List-Unsubscribe=One-Click").0, 403);
+    assert_eq!(suppressed_lines(&project, "labs@example.org"), 0);
+}
+
+#[test]
 fn forged_or_garbled_links_get_a_4xx_and_write_nothing() {
     let project = TestProject::demo();
     let serve = Serve::start(&project);
     let before = project.read(SUPPRESSED);
     let genuine = serve.link("ml-team@example.com");
-    let forged = Signer::new("a-different-secret-0123456789", &[])
+    let forged = Keys::new("a-different-secret-0123456789", &[])
         .unwrap()
-        .url(
+        .unsubscribe_url(
             &format!("{}/unsubscribe", serve.base),
             "ml-team@example.com",
         );
@@ -222,28 +248,18 @@ fn an_unsubscribe_during_a_send_is_kept_and_honoured_by_the_next_run() {
     assert!(later.iter().all(|m| m.to() != "security@example.org"));
 }
 
-/// The https unsubscribe link of an .eml, as a mail client reads List-Unsubscribe.
-fn unsubscribe_link(raw: &[u8]) -> String {
-    let parsed = MessageParser::default().parse(raw).unwrap();
-    let header = parsed
-        .header_raw("List-Unsubscribe")
-        .unwrap()
-        .replace(['\r', '\n'], "");
-    header
-        .split(['<', '>'])
-        .find(|part| part.starts_with("https://"))
-        .unwrap()
-        .to_string()
+/// A reader's unsubscribe link as `verdict send` would make it now, with the
+/// project's keys as they are on disk (previews sign with keys of their own).
+fn link_signed_now(project: &TestProject, email: &str) -> String {
+    let keys = Keys::load(&Layout::new(project.path())).unwrap();
+    keys.unsubscribe_url("https://verdicts.example.com/unsubscribe", email)
 }
 
 #[test]
 fn links_sent_before_a_secret_rotation_keep_working() {
     use std::os::unix::fs::PermissionsExt;
     let project = TestProject::demo();
-    let preview = |to: &str| {
-        let out = project.preview(DEMO_ISSUE, &["--to", to]);
-        unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
-    };
+    let preview = |to: &str| link_signed_now(&project, to);
     let before = preview("labs@example.org");
     let secret = project.path().join("state/secret");
     assert_eq!(
@@ -276,10 +292,7 @@ fn links_sent_before_a_secret_rotation_keep_working() {
 #[test]
 fn a_rotation_while_the_service_runs_is_taken_at_once() {
     let project = TestProject::demo();
-    let preview = |to: &str| {
-        let out = project.preview(DEMO_ISSUE, &["--to", to]);
-        unsubscribe_link(&std::fs::read(out.join(format!("{DEMO_ISSUE}.eml"))).unwrap())
-    };
+    let preview = |to: &str| link_signed_now(&project, to);
     let before = preview("labs@example.org");
     let serve = Serve::launch(&project, None, &[]);
     project.run(&["rotate-secret"]).success();

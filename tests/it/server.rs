@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use verdict::store::tokens::Signer;
+use verdict::store::tokens::Keys;
 
 use crate::harness::TestProject;
 
@@ -61,9 +61,9 @@ impl Serve {
     }
 
     pub fn link(&self, email: &str) -> String {
-        Signer::new(SECRET, &[])
+        Keys::new(SECRET, &[])
             .unwrap()
-            .url(&format!("{}/unsubscribe", self.base), email)
+            .unsubscribe_url(&format!("{}/unsubscribe", self.base), email)
     }
 
     /// What the service printed after its first line, so far.

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use mail_parser::MessageParser;
-use verdict::store::tokens::Signer;
+use verdict::store::tokens::{Keys, Purpose};
 
 use crate::browser::{Look, open};
 use crate::harness::{DEMO_ISSUE, TestProject};
@@ -301,9 +301,9 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
     // A link signed right but past its time.
     let id = link.split("p=").nth(1).unwrap().split('&').next().unwrap();
     let past = chrono::Utc::now().timestamp() - 60;
-    let token = Signer::new(SECRET, &[])
+    let token = Keys::new(SECRET, &[])
         .unwrap()
-        .token(&format!("confirm:{id}:{past}"));
+        .sign(Purpose::Confirm, &format!("{id}:{past}"));
     let expired = format!("{}/subscribe/confirm?p={id}&e={past}&t={token}", serve.base);
     assert_eq!(get(&expired).0, 410);
     assert_eq!(post(&expired, "").0, 410);

@@ -227,7 +227,7 @@ pub fn fingerprint(rendered: &RenderedIssue) -> String {
         .chain_update(rendered.html.fill(&person))
         .chain_update(rendered.text.fill(&person))
         .finalize();
-    crate::send::message::hex(&digest[..16])
+    crate::store::tokens::hex(&digest[..16])
 }
 
 /// The address of the web copy of an issue, when the newsletter has a site.

@@ -61,9 +61,10 @@ impl Live {
         )
         .map_err(|e| e.to_string())?;
         let rendered = render::render(&issue, project.context());
-        let signer = crate::store::tokens::Signer::load(&self.layout).map_err(|e| e.to_string())?;
+        // Preview-only keys: no link on these pages acts on the real service.
+        let keys = crate::store::tokens::Keys::ephemeral();
         let composer =
-            crate::send::message::Composer::new(&project.config, &issue, rendered.clone(), signer);
+            crate::send::message::Composer::new(&project.config, &issue, rendered.clone(), keys);
         let url = composer.unsubscribe_url(&self.to);
         let votes = composer.vote_links(&self.to);
         let person = Personalisation {

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::send::message::Composer;
-use crate::store::tokens::Signer;
+use crate::store::tokens::Keys;
 
 /// Write the HTML, the text and a complete .eml of an issue, and print their
 /// paths; with --serve, show them and the issue's web page in a browser,
@@ -56,9 +56,10 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     )?;
     let email = crate::store::lists::normalize_address(&args.to)?;
     let rendered = render::render(issue, project.context());
-    let signer = Signer::load(layout)?;
+    // Preview-only keys: no link in a preview acts on the real service.
+    let keys = Keys::ephemeral();
     let dkim = crate::send::message::load_dkim(&project.config, layout)?;
-    let composer = Composer::new(&project.config, issue, rendered.clone(), signer).with_dkim(dkim);
+    let composer = Composer::new(&project.config, issue, rendered.clone(), keys).with_dkim(dkim);
     let outgoing = composer.compose(&email, args.name.as_deref())?;
     let unsubscribe_url = composer.unsubscribe_url(&email);
     let votes = composer.vote_links(&email);

@@ -23,7 +23,7 @@ use crate::send::ledger::{self, SendLock};
 use crate::send::message::{self, Composer};
 use crate::send::relay_book::{Keeper, RelayBook, next_day};
 use crate::send::transport::{self, AnyTransport, Chosen, Transport};
-use crate::store::tokens::Signer;
+use crate::store::tokens::Keys;
 
 /// Send every due issue, or the ones named. Safe to run from cron: it sends each
 /// recipient an issue once, resumes after a crash, and exits 0 when nothing is due.
@@ -317,7 +317,7 @@ fn open_transport(project: &Project, args: &Args, pool: u32) -> Result<AnyTransp
 
 /// The composer of an issue as readers see it now (with the community vote),
 /// and the fingerprint of the issue file's own content.
-fn composer(project: &Project, issue: &Issue, signer: &Signer) -> Result<(Composer, String)> {
+fn composer(project: &Project, issue: &Issue, keys: &Keys) -> Result<(Composer, String)> {
     let dkim = message::load_dkim(&project.config, &project.layout)?;
     let fingerprint = render::fingerprint(&render::render(issue, project.context()));
     let issue = crate::web::votes::with_community(
@@ -327,7 +327,7 @@ fn composer(project: &Project, issue: &Issue, signer: &Signer) -> Result<(Compos
     )?;
     let rendered = render::render(&issue, project.context());
     Ok((
-        Composer::new(&project.config, &issue, rendered, signer.clone()).with_dkim(dkim),
+        Composer::new(&project.config, &issue, rendered, keys.clone()).with_dkim(dkim),
         fingerprint,
     ))
 }
@@ -376,7 +376,7 @@ fn send(
             "note: the previous send ({previous}) ended without releasing the lock; taking it over"
         );
     }
-    let signer = Signer::load(&project.layout)?;
+    let keys = Keys::load(&project.layout)?;
     let sending = &project.config.sending;
     let zone = project.config.time_zone;
     let book = RelayBook::load(&project.layout, now, zone)?;
@@ -427,7 +427,7 @@ fn send(
         );
         let mut reports: Vec<Report> = Vec::new();
         for candidate in &candidates {
-            let (composer, fingerprint) = composer(project, &candidate.issue, &signer)?;
+            let (composer, fingerprint) = composer(project, &candidate.issue, &keys)?;
             let issue = IssueToSend {
                 id: candidate.issue.id.clone(),
                 composer: Arc::new(composer),
@@ -675,8 +675,8 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
         .map(|a| crate::store::lists::normalize_address(a).map_err(Error::from))
         .collect::<Result<_>>()?;
     let issue = project.load_issue(&project.find_issue(name)?)?.issue;
-    let signer = Signer::load(&project.layout)?;
-    let (composer, _) = composer(project, &issue, &signer)?;
+    let keys = Keys::load(&project.layout)?;
+    let (composer, _) = composer(project, &issue, &keys)?;
     let composer = composer.for_test_copies();
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -740,8 +740,8 @@ fn send_redirected(project: &Project, args: &Args, to: &str) -> Result<()> {
         );
         return Ok(());
     }
-    let signer = Signer::load(&project.layout)?;
-    let (composer, _) = composer(project, &issue, &signer)?;
+    let keys = Keys::load(&project.layout)?;
+    let (composer, _) = composer(project, &issue, &keys)?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let transport = open_transport(project, args, 1)?;

@@ -144,9 +144,8 @@ const ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 impl Fixture {
     fn new(n: usize) -> Fixture {
         let (project, issue, rendered) = crate::send::message::composer::tests::demo_rendering();
-        let signer =
-            crate::store::tokens::Signer::new("engine-test-secret-0123456789", &[]).unwrap();
-        let composer = Arc::new(Composer::new(&project.config, &issue, rendered, signer));
+        let keys = crate::store::tokens::Keys::new("engine-test-secret-0123456789", &[]).unwrap();
+        let composer = Arc::new(Composer::new(&project.config, &issue, rendered, keys));
         let dir = tempfile::tempdir().unwrap();
         let mut list = String::from("email,name,subscribed_at\n");
         for i in 0..n {

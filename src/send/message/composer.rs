@@ -12,11 +12,11 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::body::EncodedBody;
 use super::skeleton::{Hole, RecipientLines, Skeleton, SkeletonError, raw_header};
-use super::{Outgoing, hex, list_id, message_id};
+use super::{Outgoing, list_id};
 use crate::author::issue::Issue;
 use crate::author::render::{Personalisation, RenderedIssue};
 use crate::project::config::Config;
-use crate::store::tokens::Signer;
+use crate::store::tokens::{Keys, hex};
 
 /// Why a message could not be built.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -39,7 +39,7 @@ pub struct Composer {
     subject: String,
     text_body: EncodedBody,
     html_body: EncodedBody,
-    signer: Signer,
+    keys: Keys,
     unsubscribe_base: String,
     from: Mailbox,
     reply_to: Option<Mailbox>,
@@ -59,13 +59,13 @@ pub struct Composer {
 }
 
 impl Composer {
-    pub fn new(config: &Config, issue: &Issue, rendered: RenderedIssue, signer: Signer) -> Self {
+    pub fn new(config: &Config, issue: &Issue, rendered: RenderedIssue, keys: Keys) -> Self {
         Composer {
             issue_id: issue.id.clone(),
             subject: issue.subject.clone(),
             text_body: EncodedBody::new(&rendered.text),
             html_body: EncodedBody::new(&rendered.html),
-            signer,
+            keys,
             unsubscribe_base: config.unsubscribe_url.to_string(),
             from: config.sender(),
             reply_to: config.reply_to.clone(),
@@ -91,14 +91,7 @@ impl Composer {
         (0..self.tools)
             .map(|tool| {
                 let link = |verdict| {
-                    crate::web::votes::link(
-                        &self.signer,
-                        base,
-                        &self.issue_id,
-                        tool,
-                        verdict,
-                        email,
-                    )
+                    crate::web::votes::link(&self.keys, base, &self.issue_id, tool, verdict, email)
                 };
                 (link(Verdict::Ship), link(Verdict::Skip))
             })
@@ -132,7 +125,7 @@ impl Composer {
 
     /// The unsubscribe address of a recipient.
     pub fn unsubscribe_url(&self, email: &str) -> String {
-        self.signer.url(&self.unsubscribe_base, email)
+        self.keys.unsubscribe_url(&self.unsubscribe_base, email)
     }
 
     /// `List-Unsubscribe` (RFC 2369): the one-click link, and a mailto whose
@@ -142,13 +135,17 @@ impl Composer {
         format!(
             "<{unsubscribe_url}>, <mailto:{}?subject=unsubscribe%20{}>",
             self.list_unsubscribe_mailto,
-            self.signer.mail_words(email)
+            self.keys.unsubscribe_words(email)
         )
     }
 
     /// The message for one recipient; `email` is normalised.
     pub fn compose(&self, email: &str, name: Option<&str>) -> Result<Outgoing, ComposeError> {
-        self.compose_with_id(email, name, message_id(&self.issue_id, email, &self.domain))
+        self.compose_with_id(
+            email,
+            name,
+            self.keys.message_id(&self.issue_id, email, &self.domain),
+        )
     }
 
     /// A test copy: the same message under a Message-ID of its own, so that the
@@ -157,7 +154,7 @@ impl Composer {
         let nonce = hex(&rand::random::<[u8; 8]>());
         let id = format!(
             "test-{nonce}.{}",
-            message_id(&self.issue_id, email, &self.domain)
+            self.keys.message_id(&self.issue_id, email, &self.domain)
         );
         self.compose_with_id(email, None, id)
     }
@@ -174,7 +171,7 @@ impl Composer {
         let nonce = hex(&rand::random::<[u8; 8]>());
         let id = format!(
             "redirect-{nonce}.{}",
-            message_id(&self.issue_id, email, &self.domain)
+            self.keys.message_id(&self.issue_id, email, &self.domain)
         );
         let mut outgoing = self.compose_with_id(email, name, id)?;
         outgoing.envelope = Envelope::new(Some(self.from.email.clone()), vec![wire_address(to)?])
@@ -355,8 +352,8 @@ pub(crate) mod tests {
     }
 
     fn composer_for(project: &Project, issue: &Issue, rendered: RenderedIssue) -> Composer {
-        let signer = Signer::new("unit-test-secret-0123456789", &[]).unwrap();
-        Composer::new(&project.config, issue, rendered, signer)
+        let keys = Keys::new("unit-test-secret-0123456789", &[]).unwrap();
+        Composer::new(&project.config, issue, rendered, keys)
             .with_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_683_600))
     }
 

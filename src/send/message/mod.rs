@@ -9,7 +9,6 @@ mod skeleton;
 mod transactional;
 
 use lettre::address::Envelope;
-use sha2::{Digest, Sha256};
 
 pub use composer::{ComposeError, Composer};
 pub use dkim::load_dkim;
@@ -24,31 +23,6 @@ pub struct Outgoing {
     pub message_id: String,
     pub envelope: Envelope,
     pub bytes: Vec<u8>,
-}
-
-/// A stable Message-ID for an issue and a recipient, on the newsletter's domain.
-/// The address is hashed so that the ID does not reveal it.
-pub fn message_id(issue_id: &str, email: &str, domain: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(issue_id.as_bytes())
-        .chain_update([0])
-        .chain_update(email.as_bytes())
-        .finalize();
-    format!("{issue_id}.{}@{domain}", hex(&digest[..12]))
-}
-
-/// Lower-case hexadecimal of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| {
-            [
-                HEX[usize::from(b >> 4)] as char,
-                HEX[usize::from(b & 15)] as char,
-            ]
-        })
-        .collect()
 }
 
 /// `List-Id: Name <label.domain>` (RFC 2919).

@@ -5,10 +5,11 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use maud::{DOCTYPE, PreEscaped, html};
 
 use super::skeleton::raw_header;
-use super::{ComposeError, Outgoing, hex};
+use super::{ComposeError, Outgoing};
 use crate::author::markdown::{HtmlStyle, Markdown};
 use crate::project::config::Config;
 use crate::project::templates::Theme;
+use crate::store::tokens::hex;
 
 /// What a one-off email says, and to whom.
 pub struct OneOff<'a> {

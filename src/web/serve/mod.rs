@@ -2,11 +2,10 @@
 //! outlast (a cap on connections, a deadline for request headers, a bounded
 //! graceful shutdown), one log line per request, and the routes: one-click
 //! unsubscribe (`unsubscribe`), sign-ups with double opt-in (`signup`), the
-//! community vote (`vote`) and the static site. Signed links have their secret
-//! reloaded when it is rotated (`links`); both lists are followed in memory
+//! community vote (`vote`) and the static site. Signed links are checked with
+//! the keys as they are now (`store::tokens::LiveKeys`); both lists are followed in memory
 //! (`lists`), so that no request reads a whole list.
 
-mod links;
 mod lists;
 mod signup;
 mod unsubscribe;
@@ -25,7 +24,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use maud::{DOCTYPE, Markup, html};
 
-pub use links::Links;
 pub use lists::Lists;
 pub use signup::Signups;
 
@@ -38,7 +36,7 @@ pub struct Service {
     pub config: crate::project::config::Config,
     pub theme: crate::project::templates::Theme,
     pub roster: crate::project::templates::Roster,
-    pub links: Links,
+    pub links: crate::store::tokens::LiveKeys,
     pub lists: Lists,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
     pub unsubscribe_path: String,

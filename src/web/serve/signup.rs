@@ -25,6 +25,7 @@ use crate::send::message::{OneOff, one_off};
 use crate::send::transport::{AnyTransport, Transport};
 use crate::store::fs::FsError;
 use crate::store::lists::Subscriber;
+use crate::store::tokens::Purpose;
 
 /// The longest name a sign-up may give.
 const MAX_NAME_CHARS: usize = 100;
@@ -247,7 +248,7 @@ async fn request(
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     let key = address_key(&email);
-    let id = crate::send::message::hex(&rand::random::<[u8; 16]>());
+    let id = crate::store::tokens::hex(&rand::random::<[u8; 16]>());
     {
         let mut state = signups.state();
         if state
@@ -285,7 +286,10 @@ async fn request(
         })
         .map_err(|e| e.to_string())?;
     let expires = (now + signups.limits.link_valid).timestamp();
-    let token = service.links.signer().token(&confirm_text(&id, expires));
+    let token = service
+        .links
+        .get()
+        .sign(Purpose::Confirm, &confirm_payload(&id, expires));
     let link = format!(
         "{}?p={id}&e={expires}&t={token}",
         service.base_join("subscribe/confirm")
@@ -319,8 +323,8 @@ async fn request(
 }
 
 /// What a confirmation link's token signs.
-fn confirm_text(id: &str, expires: i64) -> String {
-    format!("confirm:{id}:{expires}")
+fn confirm_payload(id: &str, expires: i64) -> String {
+    format!("{id}:{expires}")
 }
 
 /// The query of a confirmation link.
@@ -343,9 +347,11 @@ enum LinkProblem {
 fn check_link(service: &Service, query: &ConfirmQuery) -> Result<(), LinkProblem> {
     let genuine = query.p.len() == 32
         && query.p.chars().all(|c| c.is_ascii_hexdigit())
-        && service
-            .links
-            .verify_text(&confirm_text(&query.p, query.e), &query.t);
+        && service.links.verify(
+            Purpose::Confirm,
+            &confirm_payload(&query.p, query.e),
+            &query.t,
+        );
     if !genuine {
         return Err(LinkProblem::Forged);
     }
@@ -454,8 +460,8 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
     ];
     let unsubscribe = service
         .links
-        .signer()
-        .url(service.config.unsubscribe_url.as_str(), email);
+        .get()
+        .unsubscribe_url(service.config.unsubscribe_url.as_str(), email);
     let text = &signups.emails.welcome;
     let message = one_off(
         &service.config,

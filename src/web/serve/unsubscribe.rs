@@ -14,7 +14,7 @@ use maud::html;
 
 use super::{Service, page};
 use crate::store::lists::{Reason, Suppression};
-use crate::store::tokens::decode_address;
+use crate::store::tokens::{Purpose, decode_address};
 
 /// The RFC 8058 body of a one-click unsubscribe.
 pub const ONE_CLICK_KEY: &str = "List-Unsubscribe";
@@ -25,7 +25,10 @@ fn verified_address(service: &Service, query: &HashMap<String, String>) -> Optio
     let encoded = query.get("u")?;
     let token = query.get("t")?;
     let email = crate::store::lists::normalize_address(&decode_address(encoded)?).ok()?;
-    service.links.verify(&email, token).then_some(email)
+    service
+        .links
+        .verify(Purpose::Unsubscribe, &email, token)
+        .then_some(email)
 }
 
 pub(super) async fn confirm_page(

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Service, page};
 use crate::author::issue::{Issue, Verdict};
-use crate::store::tokens::decode_address;
+use crate::store::tokens::{Purpose, decode_address};
 
 /// The query of a vote link.
 #[derive(Debug, Deserialize)]
@@ -45,8 +45,8 @@ fn ballot(service: &Service, query: &VoteQuery) -> Option<Ballot> {
     if !plausible_id || query.n >= crate::author::issue::MAX_TOOLS {
         return None;
     }
-    let signed = crate::web::votes::signed_text(&query.i, query.n, verdict, &email);
-    if !service.links.verify_text(&signed, &query.t) {
+    let signed = crate::web::votes::signed_payload(&query.i, query.n, verdict, &email);
+    if !service.links.verify(Purpose::Vote, &signed, &query.t) {
         return None;
     }
     let issue = service.issue(&query.i)?;
@@ -109,6 +109,7 @@ pub(super) async fn vote(
         return invalid(&newsletter);
     };
     let layout = service.layout.clone();
+    let keys = service.links.get();
     let (issue_id, tool, verdict, email) = (
         ballot.issue.id.clone(),
         ballot.tool,
@@ -116,7 +117,7 @@ pub(super) async fn vote(
         ballot.email.clone(),
     );
     let recorded = tokio::task::spawn_blocking(move || {
-        crate::web::votes::record(&layout, &issue_id, tool, verdict, &email)
+        crate::web::votes::record(&layout, &keys, &issue_id, tool, verdict, &email)
     })
     .await;
     match recorded {

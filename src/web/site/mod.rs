@@ -107,7 +107,7 @@ fn digest(parts: &[&[u8]]) -> String {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    crate::send::message::hex(&hasher.finalize()[..16])
+    crate::store::tokens::hex(&hasher.finalize()[..16])
 }
 
 /// The words that describe a page for search and link previews.
