@@ -44,19 +44,21 @@ fn send_path(c: &mut Criterion) {
     // connections that is about 16 at a time.
     const BATCH: u64 = 16;
     let dir = tempfile::tempdir().unwrap();
-    let mut writer = ledger::Writer::open(&dir.path().join("bench.log"), 0).unwrap();
+    let mut writer = ledger::Writer::open(&dir.path().join("bench.log"), None).unwrap();
     c.bench_function("record one outcome (group commit of 16)", |b| {
         b.iter_custom(|iterations| {
             let start = Instant::now();
             for i in 0..iterations {
-                writer.append(&Record::Outcome {
-                    email: format!("reader{i}@example.com"),
-                    outcome: Outcome::Delivered,
-                    reply: "250 2.0.0 Ok: queued as 1A2B3C".into(),
-                    attempts: 1,
-                    at: chrono::Utc::now(),
-                    message_id: format!("{DEMO_ISSUE}.{i:024x}@example.com"),
-                });
+                writer
+                    .append(&Record::Outcome {
+                        email: format!("reader{i}@example.com"),
+                        outcome: Outcome::Delivered,
+                        reply: "250 2.0.0 Ok: queued as 1A2B3C".into(),
+                        attempts: 1,
+                        at: chrono::Utc::now(),
+                        message_id: format!("{DEMO_ISSUE}.{i:024x}@example.com"),
+                    })
+                    .unwrap();
                 if (i + 1) % BATCH == 0 {
                     writer.commit().unwrap();
                 }

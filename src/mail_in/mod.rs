@@ -8,7 +8,6 @@ mod mailbox;
 mod report;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
@@ -16,6 +15,7 @@ use sha2::{Digest, Sha256};
 pub use report::{Finding, Kind};
 
 use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
+use crate::store::append_log::{self, AppendLog};
 use crate::store::fs::FsError;
 use crate::store::lists::{
     self, ListError, Reason, Suppression, normalize_address, read_all, read_suppressions,
@@ -84,11 +84,11 @@ pub fn import(
     dry_run: bool,
 ) -> Result<Summary, BounceError> {
     let seen_path = layout.bounces_seen();
-    let seen: HashSet<String> = crate::store::fs::read_optional(&seen_path)?
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    append_log::for_each_line::<FsError>(&seen_path, |line| {
+        seen.insert(String::from_utf8_lossy(line.bytes).into_owned());
+        Ok(())
+    })?;
     let mut readers = Readers::load(layout, keys, newsletter.domain, newsletter.list_id)?;
     let mut summary = Summary::default();
     let mut suppressions: Vec<Suppression> = Vec::new();
@@ -151,14 +151,11 @@ fn append_seen(layout: &Layout, keys: &[String]) -> Result<(), FsError> {
     if keys.is_empty() {
         return Ok(());
     }
-    let path = layout.bounces_seen();
-    crate::store::fs::create_private_dir(&layout.state_dir())?;
-    let mut file = crate::store::fs::open_append(&path, 0o600)?;
-    let mut text = keys.join("\n");
-    text.push('\n');
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_data())
-        .map_err(|e| FsError::new("cannot write", &path, e))
+    AppendLog::append(
+        &layout.bounces_seen(),
+        append_log::Kind::PRIVATE_LOG,
+        keys.iter().map(|key| key.clone().into_bytes()),
+    )
 }
 
 /// Decides what one finding does.

@@ -3,15 +3,13 @@
 //! lists are read whole and checked before anything is sent or recorded.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::send::ledger::{Index, Outcome, address_key};
-use crate::store::fs::FsError;
+use crate::store::append_log::Snapshot;
 use crate::store::lists::{
     ListError, ListReader, RowProblem, Subscriber, read_suppressions, suppressed_now,
 };
@@ -79,7 +77,9 @@ pub struct Selection<'a> {
 /// The list of one project, checked whole, ready to be walked any number of
 /// times (each walk reads the same version of the file).
 pub struct Audience {
-    list: Option<File>,
+    /// The list's complete rows when the audience was opened: rows appended
+    /// later (sign-ups) wait for the next issue or run.
+    list: Option<Snapshot>,
     path: PathBuf,
     suppressed: HashSet<u64>,
     /// Rows at the start in the order verdict writes them (sorted by address):
@@ -100,11 +100,7 @@ impl Audience {
             .map(|email| address_key(email))
             .collect();
         let path = layout.list();
-        let list = match File::open(&path) {
-            Ok(file) => Some(file),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(FsError::new("cannot read", &path, e).into()),
-        };
+        let list = crate::store::lists::snapshot(&path)?;
         let mut audience = Audience {
             list,
             path,
@@ -145,15 +141,10 @@ impl Audience {
     }
 
     fn rows(&self) -> Result<Option<ListReader>, ListError> {
-        let Some(file) = &self.list else {
+        let Some(snapshot) = &self.list else {
             return Ok(None);
         };
-        let mut file = file
-            .try_clone()
-            .map_err(|e| FsError::new("cannot read", &self.path, e))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| FsError::new("cannot read", &self.path, e))?;
-        ListReader::from_file(file, &self.path, LIST_FILE).map(Some)
+        ListReader::from_snapshot(snapshot, &self.path, LIST_FILE).map(Some)
     }
 
     /// Streams the list and calls `each` for every reader still due.
@@ -173,8 +164,8 @@ impl Audience {
             return Ok(tally);
         };
         for row in rows {
-            // Rows were checked by `open`; a row that fails now means the file
-            // changed under us, which a rename-based writer never does.
+            // Rows were checked by `open`, and every walk reads the same
+            // snapshot: appends after it are not read, replacements made a new file.
             let Ok(subscriber) = row else { continue };
             row_number += 1;
             let key = address_key(&subscriber.email);

@@ -83,7 +83,7 @@ pub fn create_private_dir(path: &Path) -> Result<(), FsError> {
 /// the file needs.
 pub fn open_append(path: &Path, mode: u32) -> Result<File, FsError> {
     let mut options = OpenOptions::new();
-    options.create(true).append(true);
+    options.create(true).append(true).read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
     #[cfg(not(unix))]
@@ -112,6 +112,7 @@ pub fn write_atomic_with(
     let target = resolve_symlink(path)?;
     let temp = temp_beside(path, &target, write)?;
     let fail = |e| FsError::new("cannot write", path, e);
+    crate::store::append_log::faults::check("write", path).map_err(fail)?;
     keep_mode(&target, temp.as_file()).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
     temp.persist(&target).map_err(|e| fail(e.error))?;

@@ -4,8 +4,6 @@
 //! reader and tool counts: the last. The tally shows once it has enough votes.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::author::issue::{Issue, Verdict};
 use crate::project::layout::Layout;
+use crate::store::append_log::{AppendLog, Kind};
 use crate::store::fs::FsError;
 use crate::store::tokens::{Keys, Purpose};
 
@@ -103,45 +102,29 @@ pub fn record(
     verdict: Verdict,
     email: &str,
 ) -> Result<(), FsError> {
-    let path = layout.votes(issue_id);
-    if let Some(dir) = path.parent() {
-        crate::store::fs::create_private_dir(dir)?;
-    }
     let record = VoteRecord {
         reader: keys.pseudonym(email),
         tool,
         vote: choice(verdict).into(),
         at: Utc::now(),
     };
-    let mut line = serde_json::to_vec(&record).unwrap_or_default();
-    line.push(b'\n');
-    let mut file = crate::store::fs::open_append(&path, 0o600)?;
-    file.write_all(&line)
-        .and_then(|()| file.sync_data())
-        .map_err(|e| FsError::new("cannot write", &path, e))
+    let mut log = AppendLog::open(&layout.votes(issue_id), Kind::PRIVATE_LOG)?;
+    log.push_json(&record)?;
+    log.commit()
 }
 
 /// The tally per tool of an issue with `tools` tools: each reader's last vote
 /// per tool. Lines that cannot be read (a torn last line) are skipped.
 pub fn tallies(path: &Path, tools: usize) -> Result<Vec<Tally>, FsError> {
     let mut tally = vec![Tally::default(); tools];
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tally),
-        Err(e) => return Err(FsError::new("cannot read", path, e)),
-    };
     let mut last: HashMap<(String, usize), Verdict> = HashMap::new();
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| FsError::new("cannot read", path, e))?;
-        let Ok(record) = serde_json::from_str::<VoteRecord>(&line) else {
-            continue;
-        };
+    crate::store::append_log::read_json(path, |record: VoteRecord| {
         if let Some(verdict) = parse_choice(&record.vote)
             && record.tool < tools
         {
             last.insert((record.reader, record.tool), verdict);
         }
-    }
+    })?;
     for ((_, tool), verdict) in last {
         match verdict {
             Verdict::Ship => tally[tool].ship += 1,

@@ -83,7 +83,7 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
         "malformed-dsn.eml: a delivery status notification without a per-recipient part",
     );
     assert_eq!(suppressed(&project), expected());
-    let detail = project.read(SUPPRESSED);
+    let detail = project.rows(SUPPRESSED);
     assert!(
         detail.contains("RESOLVER.ADR.RecipientNotFound"),
         "{detail}"
@@ -94,12 +94,12 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
     );
 
     // The same mailbox again changes nothing.
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let again = import(&project, &[&fixtures()], &[]);
     again.success();
     again.stdout_has("already read before (skipped): 17");
     assert!(!again.stdout.contains("hard bounces"), "{}", again.stdout);
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
 
     // The suppressed readers do not get the next send.
     project.run(&["send"]).success();
@@ -112,12 +112,12 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
 #[test]
 fn a_dry_run_shows_what_would_change_and_writes_nothing() {
     let project = fixtures_project();
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let output = import(&project, &[&fixtures()], &["--dry-run"]);
     output.success();
     output.stdout_has("(dry run: nothing written)");
     output.stdout_has("hard bounces: 6 (would suppress as bounced: 6");
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
     assert!(!project.path().join("state/bounces-seen.log").exists());
     // A real run afterwards still does it all.
     import(&project, &[&fixtures()], &[]).success();
@@ -341,12 +341,12 @@ fn an_unsubscribe_request_by_mail_with_a_valid_token_unsubscribes_and_a_forged_o
 #[test]
 fn garbage_missing_paths_and_hostile_values_never_crash_or_write() {
     let project = fixtures_project();
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let missing = project.path().join("no-such-mailbox");
     let output = import(&project, &[&missing], &[]);
     output.code(1);
     output.stderr_has("no-such-mailbox");
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -377,5 +377,5 @@ fn garbage_missing_paths_and_hostile_values_never_crash_or_write() {
     );
     assert!(!output.stderr.contains('\u{1b}'), "{}", output.stderr);
     output.stdout_has("malformed (see the notes): 3");
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
 }

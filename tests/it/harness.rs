@@ -140,11 +140,25 @@ impl TestProject {
             .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
     }
 
+    /// A CSV file's rows with their fields joined by commas, unquoted (verdict
+    /// quotes the fields of the rows it appends), one per line.
+    pub fn rows(&self, relative: &str) -> String {
+        let text = self.read(relative);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        reader
+            .records()
+            .map(|record| record.unwrap().iter().collect::<Vec<_>>().join(",") + "\n")
+            .collect()
+    }
+
     /// The suppression list's (address, reason) rows after the demo's own one,
     /// sorted.
     pub fn added_suppressions(&self) -> Vec<(String, String)> {
         let mut rows: Vec<(String, String)> = self
-            .read("subscribers/suppressed.csv")
+            .rows("subscribers/suppressed.csv")
             .lines()
             .skip(2)
             .map(|l| {

@@ -33,7 +33,7 @@ fn ledger_outcomes(project: &TestProject) -> usize {
 fn a_relay_that_refuses_the_sender_stops_the_run_and_records_nothing() {
     let project = TestProject::demo();
     quick(&project);
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let server = SmtpServer::with_faults(&[(
         "verdicts@example.com",
         "mail",
@@ -46,7 +46,7 @@ fn a_relay_that_refuses_the_sender_stops_the_run_and_records_nothing() {
     output.stderr_has("Sender address rejected");
     output.stderr_has("24 reader(s) left pending");
     assert_eq!(ledger_outcomes(&project), 0);
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
     project.run(&["status"]).stdout_has("remaining 24");
 }
 
@@ -56,7 +56,7 @@ fn a_sender_rejection_at_rcpt_puts_nobody_on_the_suppression_list() {
     // sender's address and 5.1.0: that is not 24 bad readers.
     let project = TestProject::demo();
     quick(&project);
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let server = SmtpServer::with_faults(&[(
         "*",
         "rcpt",
@@ -66,7 +66,7 @@ fn a_sender_rejection_at_rcpt_puts_nobody_on_the_suppression_list() {
     let output = project.run(&["send", "--transport", &server.url(), "--concurrency", "1"]);
     output.code(1);
     output.stderr_has("refused 20 readers in a row with the same reply");
-    assert_eq!(project.read(SUPPRESSED), before, "nobody was suppressed");
+    assert_eq!(project.rows(SUPPRESSED), before, "nobody was suppressed");
     let status = project.run(&["status"]);
     status.stdout_has("failed 0, bounced 0");
     assert!(!status.stdout.contains(": sent;"), "{}", status.stdout);
@@ -108,7 +108,7 @@ fn a_policy_block_or_a_code_inside_an_address_is_a_failure_not_a_bounce() {
     let output = project.run(&["send", "--transport", &server.url()]);
     output.code(3);
     output.stdout_has("failed 2, bounced 1");
-    let suppressed = project.read(SUPPRESSED);
+    let suppressed = project.rows(SUPPRESSED);
     assert!(
         suppressed.contains("research@example.com,bounced"),
         "{suppressed}"

@@ -199,7 +199,7 @@ fn permanent_failures_recorded(start: fn(&[crate::smtp::Fault<'_>]) -> SmtpServe
         "a 5xx is not retried"
     );
     assert_eq!(server.faults_for("qa@example.com"), 1);
-    let suppressed = project.read("subscribers/suppressed.csv");
+    let suppressed = project.rows("subscribers/suppressed.csv");
     assert!(
         suppressed.contains("qa@example.com,bounced,"),
         "{suppressed}"

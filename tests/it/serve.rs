@@ -16,7 +16,7 @@ const SUPPRESSED: &str = "subscribers/suppressed.csv";
 
 fn suppressed_lines(project: &TestProject, email: &str) -> usize {
     project
-        .read(SUPPRESSED)
+        .rows(SUPPRESSED)
         .lines()
         .filter(|l| l.starts_with(&format!("{email},")))
         .count()
@@ -50,7 +50,7 @@ fn get_confirms_without_unsubscribing_and_post_unsubscribes_once() {
     );
     assert!(
         project
-            .read(SUPPRESSED)
+            .rows(SUPPRESSED)
             .contains("ml-team@example.com,unsubscribed,")
     );
 
@@ -87,7 +87,7 @@ fn links_in_issues_sent_before_tokens_had_purposes_and_key_ids_still_unsubscribe
 fn forged_or_garbled_links_get_a_4xx_and_write_nothing() {
     let project = TestProject::demo();
     let serve = Serve::start(&project);
-    let before = project.read(SUPPRESSED);
+    let before = project.rows(SUPPRESSED);
     let genuine = serve.link("ml-team@example.com");
     let forged = Keys::new("a-different-secret-0123456789", &[])
         .unwrap()
@@ -111,7 +111,7 @@ fn forged_or_garbled_links_get_a_4xx_and_write_nothing() {
         &format!("List-Unsubscribe=One-Click&pad={}", "x".repeat(4096)),
     );
     assert_eq!(status, 413, "an oversized body");
-    assert_eq!(project.read(SUPPRESSED), before);
+    assert_eq!(project.rows(SUPPRESSED), before);
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn a_hundred_concurrent_unsubscribes_are_all_recorded() {
     for thread in threads {
         assert_eq!(thread.join().unwrap(), 200);
     }
-    let text = project.read(SUPPRESSED);
+    let text = project.rows(SUPPRESSED);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader
         .records()
@@ -336,7 +336,7 @@ fn a_one_click_post_may_be_multipart_as_rfc_8058_prefers() {
 #[test]
 fn rows_typed_into_the_suppression_list_by_hand_do_not_break_unsubscribing() {
     let project = TestProject::demo();
-    let text = project.read(SUPPRESSED);
+    let text = project.rows(SUPPRESSED);
     project.write(
         SUPPRESSED,
         &format!("{text}Hand.Typed@Example.com\ngarbage row without an address\nlast@example.com"),
@@ -358,7 +358,7 @@ fn rows_typed_into_the_suppression_list_by_hand_do_not_break_unsubscribing() {
         .0,
         200
     );
-    let after = project.read(SUPPRESSED);
+    let after = project.rows(SUPPRESSED);
     assert_eq!(after.matches("ml-team@example.com").count(), 1);
     assert_eq!(
         after

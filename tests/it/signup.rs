@@ -89,7 +89,7 @@ fn a_reader_signs_up_confirms_and_is_welcomed() {
         "the confirmation carries nothing the requester typed"
     );
     let link = link_in(&text, "https://verdicts.example.com/subscribe/confirm?");
-    let before = project.read("subscribers/subscribers.csv");
+    let before = project.rows("subscribers/subscribers.csv");
 
     let (status, page) = get(&local(&serve, &link));
     assert_eq!(status, 200);
@@ -98,7 +98,7 @@ fn a_reader_signs_up_confirms_and_is_welcomed() {
         "{page}"
     );
     assert_eq!(
-        project.read("subscribers/subscribers.csv"),
+        project.rows("subscribers/subscribers.csv"),
         before,
         "GET subscribes nobody"
     );
@@ -106,7 +106,7 @@ fn a_reader_signs_up_confirms_and_is_welcomed() {
     let (status, page) = post(&local(&serve, &link), "");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("You are subscribed"));
-    let list = project.read("subscribers/subscribers.csv");
+    let list = project.rows("subscribers/subscribers.csv");
     let row = list
         .lines()
         .find(|l| l.starts_with("new.reader@example.com,"))
@@ -140,7 +140,7 @@ fn a_reader_signs_up_confirms_and_is_welcomed() {
     assert_eq!(mail_to(&project, "new.reader@example.com").len(), 2);
     assert_eq!(
         project
-            .read("subscribers/subscribers.csv")
+            .rows("subscribers/subscribers.csv")
             .matches("new.reader@example.com")
             .count(),
         1
@@ -170,7 +170,7 @@ fn an_unsubscribed_reader_comes_back_only_through_a_confirmed_sign_up() {
         "https://verdicts.example.com/subscribe/confirm?",
     );
     assert_eq!(post(&local(&serve, &link), "").0, 200);
-    let history = project.read("subscribers/suppressed.csv");
+    let history = project.rows("subscribers/suppressed.csv");
     let unsubscribed = history.find("ops@example.org,unsubscribed").unwrap();
     let resubscribed = history.find("ops@example.org,resubscribed").unwrap();
     assert!(
@@ -277,7 +277,7 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
             "https://verdicts.example.com/subscribe/confirm?",
         ),
     );
-    let before = project.read("subscribers/subscribers.csv");
+    let before = project.rows("subscribers/subscribers.csv");
     let altered_id = link.replacen("p=", "p=0", 1);
     let forged = format!(
         "{}/subscribe/confirm?p={}&e=9999999999&t=AAAA",
@@ -307,7 +307,7 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
     let expired = format!("{}/subscribe/confirm?p={id}&e={past}&t={token}", serve.base);
     assert_eq!(get(&expired).0, 410);
     assert_eq!(post(&expired, "").0, 410);
-    assert_eq!(project.read("subscribers/subscribers.csv"), before);
+    assert_eq!(project.rows("subscribers/subscribers.csv"), before);
 }
 
 /// The vote links of one reader's copy of the demo issue, as (ship, skip) per tool.
@@ -442,7 +442,7 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
         "You are subscribed",
         "the page confirmed itself"
     );
-    let list = project.read("subscribers/subscribers.csv");
+    let list = project.rows("subscribers/subscribers.csv");
     assert!(
         list.lines()
             .any(|l| l.starts_with("browser.reader@example.com,Bea,")),

@@ -128,7 +128,7 @@ fn the_issue_page_holds_every_field_of_the_model_in_the_example_pages_order() {
 fn no_subscriber_data_reaches_a_page() {
     let project = TestProject::demo();
     archive(&project);
-    let list = project.read("subscribers/subscribers.csv");
+    let list = project.rows("subscribers/subscribers.csv");
     let mut pages = vec![
         project.read(PAGE),
         project.read("public/index.html"),

@@ -73,13 +73,13 @@ fn assert_rejected_unchanged(
             output.stderr
         );
     }
-    assert_eq!(project.read(LIST), before, "the list changed");
+    assert_eq!(project.rows(LIST), before, "the list changed");
 }
 
 #[test]
 fn invalid_addresses_are_located_and_nothing_is_imported() {
     let project = TestProject::demo();
-    let before = project.read(LIST);
+    let before = project.rows(LIST);
     let csv = "email,name\ngood@example.net,Good\nnot-an-address,Bad\nalso@@bad,Worse\n";
     let output = import(&project, "bad.csv", csv.as_bytes(), &[]);
     assert_rejected_unchanged(
@@ -99,13 +99,13 @@ fn invalid_addresses_are_located_and_nothing_is_imported() {
     skipped.success();
     skipped.stdout_has("imported 1 new subscriber(s)");
     skipped.stdout_has("2 invalid row(s) skipped");
-    assert!(project.read(LIST).contains("good@example.net"));
+    assert!(project.rows(LIST).contains("good@example.net"));
 }
 
 #[test]
 fn an_empty_file_is_refused() {
     let project = TestProject::demo();
-    let before = project.read(LIST);
+    let before = project.rows(LIST);
     let output = import(&project, "empty.csv", b"", &[]);
     assert_rejected_unchanged(
         &project,
@@ -118,7 +118,7 @@ fn an_empty_file_is_refused() {
 #[test]
 fn a_file_that_is_not_csv_is_refused() {
     let project = TestProject::demo();
-    let before = project.read(LIST);
+    let before = project.rows(LIST);
     let spreadsheet = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe\x00binary";
     let output = import(&project, "list.xlsx", spreadsheet, &[]);
     assert_rejected_unchanged(&project, &output, &["list.xlsx", "not UTF-8 text"], &before);
@@ -145,7 +145,7 @@ fn the_same_address_in_two_cases_is_added_once() {
     let again = project.run(&["subscribers", "add", "case@EXAMPLE.net"]);
     again.success();
     assert!(again.stdout.contains("already subscribed"));
-    assert_eq!(project.read(LIST).matches("case@example.net").count(), 1);
+    assert_eq!(project.rows(LIST).matches("case@example.net").count(), 1);
     let bad = project.run(&["subscribers", "add", "nobody"]);
     bad.code(2);
     bad.stderr_has("not a valid email address");
@@ -159,7 +159,7 @@ fn unsubscribe_suppresses_and_add_does_not_bring_the_address_back() {
         .success();
     assert!(
         project
-            .read("subscribers/suppressed.csv")
+            .rows("subscribers/suppressed.csv")
             .contains("ml-team@example.com,unsubscribed,")
     );
     let readd = project.run(&["subscribers", "add", "ml-team@example.com"]);
@@ -173,7 +173,7 @@ fn unsubscribe_suppresses_and_add_does_not_bring_the_address_back() {
     project
         .run(&["subscribers", "remove", "qa@example.com"])
         .success();
-    assert!(!project.read(LIST).contains("qa@example.com"));
+    assert!(!project.rows(LIST).contains("qa@example.com"));
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn an_export_imports_back_into_an_empty_project() {
     output.stdout_has("imported 24 new subscriber(s)");
     assert!(
         target
-            .read(LIST)
+            .rows(LIST)
             .contains("ml-team@example.com,Équipe ML,2026-01-01T08:00:00Z")
     );
 }
@@ -231,10 +231,10 @@ fn listmonk_blocklisted_readers_are_suppressed_not_listed() {
     // listmonk's timestamptz is read as the subscription date.
     assert!(
         project
-            .read(LIST)
+            .rows(LIST)
             .contains("lm-active@example.net,Listmonk Active,2025-03-01T10:00:00Z"),
         "{}",
-        project.read(LIST)
+        project.rows(LIST)
     );
 }
 
@@ -316,7 +316,7 @@ fn mailchimp_unsubscribed_and_cleaned_exports_go_to_the_suppression_list() {
     // The reader who unsubscribed after the first export is no longer mailed.
     assert!(!listed(&project).contains("mc-sub@example.net"));
     // Importing the exports again changes nothing.
-    let before = project.read("subscribers/suppressed.csv");
+    let before = project.rows("subscribers/suppressed.csv");
     import(
         &project,
         "unsubscribed.csv",
@@ -325,13 +325,13 @@ fn mailchimp_unsubscribed_and_cleaned_exports_go_to_the_suppression_list() {
     )
     .success()
     .stdout_has("0 new there");
-    assert_eq!(project.read("subscribers/suppressed.csv"), before);
+    assert_eq!(project.rows("subscribers/suppressed.csv"), before);
 }
 
 #[test]
 fn a_hand_edited_status_is_a_located_error_and_an_opt_out_row_wins_over_a_duplicate() {
     let project = TestProject::demo();
-    let before = project.read(LIST);
+    let before = project.rows(LIST);
     let csv = "email,status\nfine@example.net,enabled\ntypo@example.net,enabeld\n";
     let output = import(&project, "edited.csv", csv.as_bytes(), &[]);
     assert_rejected_unchanged(

@@ -107,24 +107,27 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        if let Some((at, content)) = start.take() {
-            writer.append(&Record::Start {
-                at,
-                content: Some(content),
-            });
-        }
-        let now = Utc::now();
-        for done in &batch {
-            writer.append(&Record::Outcome {
-                email: done.email.clone(),
-                outcome: done.outcome,
-                reply: done.reply.clone(),
-                attempts: done.attempts,
-                at: now,
-                message_id: done.message_id.clone(),
-            });
-        }
-        if let Err(error) = writer.commit() {
+        let mut append_batch = || {
+            if let Some((at, content)) = start.take() {
+                writer.append(&Record::Start {
+                    at,
+                    content: Some(content),
+                })?;
+            }
+            let now = Utc::now();
+            for done in &batch {
+                writer.append(&Record::Outcome {
+                    email: done.email.clone(),
+                    outcome: done.outcome,
+                    reply: done.reply.clone(),
+                    attempts: done.attempts,
+                    at: now,
+                    message_id: done.message_id.clone(),
+                })?;
+            }
+            writer.commit()
+        };
+        if let Err(error) = append_batch() {
             for done in batch {
                 if let Some(committed) = done.committed {
                     let _ = committed.send(false);

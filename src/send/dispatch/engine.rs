@@ -95,16 +95,16 @@ impl<T: Transport> Run<T> {
             tally: plan.clone(),
             ..Report::default()
         };
-        let mut writer = ledger::Writer::open(&path, index.torn_tail)?;
+        let mut writer = ledger::Writer::open(&path, index.good_len)?;
         if plan.to_send == 0 && plan.to_expire == 0 {
             if !index.complete {
                 if index.started.is_none() {
                     writer.append(&Record::Start {
                         at: options.now,
                         content: Some(issue.content.clone()),
-                    });
+                    })?;
                 }
-                writer.append(&Record::Complete { at: Utc::now() });
+                writer.append(&Record::Complete { at: Utc::now() })?;
                 writer.commit()?;
             }
             report.complete = true;
@@ -239,7 +239,7 @@ impl<T: Transport> Run<T> {
                         email: email.clone(),
                         at: Utc::now(),
                         reason: "the relay refused every reader alike".into(),
-                    });
+                    })?;
                     if let Some(at) = committed.bounced.iter().position(|b| b == email) {
                         committed.bounced.remove(at);
                         counters.bounced.fetch_sub(1, Ordering::Relaxed);
@@ -293,7 +293,7 @@ impl<T: Transport> Run<T> {
         if report.complete
             && let Some(writer) = &mut writer
         {
-            writer.append(&Record::Complete { at: Utc::now() });
+            writer.append(&Record::Complete { at: Utc::now() })?;
             writer.commit()?;
         }
         report.stopped = stopped;

@@ -193,8 +193,11 @@ impl Fixture {
         ledger::load(&self.layout().ledger(ISSUE)).unwrap()
     }
 
+    /// The suppression list's rows, without the quotes appended rows carry.
     fn suppressed(&self) -> String {
-        std::fs::read_to_string(self.layout().suppressed()).unwrap_or_default()
+        std::fs::read_to_string(self.layout().suppressed())
+            .unwrap_or_default()
+            .replace('"', "")
     }
 }
 
@@ -371,19 +374,23 @@ async fn bounces_are_suppressed_after_they_are_durable_and_refusals_are_failures
 async fn a_bounce_recorded_before_a_crash_is_suppressed_by_the_next_run() {
     let fixture = Fixture::new(2);
     let path = fixture.layout().ledger(ISSUE);
-    let mut writer = ledger::Writer::open(&path, 0).unwrap();
-    writer.append(&Record::Start {
-        at: Utc::now(),
-        content: None,
-    });
-    writer.append(&Record::Outcome {
-        email: "r000@example.com".into(),
-        outcome: Outcome::Bounced,
-        reply: "550 5.1.1".into(),
-        attempts: 1,
-        at: Utc::now(),
-        message_id: "x@example.com".into(),
-    });
+    let mut writer = ledger::Writer::open(&path, None).unwrap();
+    writer
+        .append(&Record::Start {
+            at: Utc::now(),
+            content: None,
+        })
+        .unwrap();
+    writer
+        .append(&Record::Outcome {
+            email: "r000@example.com".into(),
+            outcome: Outcome::Bounced,
+            reply: "550 5.1.1".into(),
+            attempts: 1,
+            at: Utc::now(),
+            message_id: "x@example.com".into(),
+        })
+        .unwrap();
     writer.commit().unwrap();
     let transport = Arc::new(Scripted::default());
     let report = fixture.send(&transport, 1).await;
@@ -552,20 +559,24 @@ async fn when_every_cap_is_spent_the_run_ends_and_the_next_continues() {
 async fn readers_deferred_too_long_and_a_closed_window_expire() {
     let fixture = Fixture::new(3);
     let path = fixture.layout().ledger(ISSUE);
-    let mut writer = ledger::Writer::open(&path, 0).unwrap();
+    let mut writer = ledger::Writer::open(&path, None).unwrap();
     let long_ago = Utc::now() - chrono::Duration::days(4);
-    writer.append(&Record::Start {
-        at: long_ago,
-        content: None,
-    });
-    writer.append(&Record::Outcome {
-        email: "r000@example.com".into(),
-        outcome: Outcome::Deferred,
-        reply: "451".into(),
-        attempts: 4,
-        at: long_ago,
-        message_id: "x@example.com".into(),
-    });
+    writer
+        .append(&Record::Start {
+            at: long_ago,
+            content: None,
+        })
+        .unwrap();
+    writer
+        .append(&Record::Outcome {
+            email: "r000@example.com".into(),
+            outcome: Outcome::Deferred,
+            reply: "451".into(),
+            attempts: 4,
+            at: long_ago,
+            message_id: "x@example.com".into(),
+        })
+        .unwrap();
     writer.commit().unwrap();
     let transport = Arc::new(Scripted::default());
     let report = fixture.send(&transport, 1).await;

@@ -126,8 +126,8 @@ pub struct Index {
     /// Addresses whose last outcome is a bounce (few): reconciled with the
     /// suppression list in case a crash came between the two.
     pub bounced: Vec<String>,
-    /// Bytes of the last line if it was torn (no newline or unreadable).
-    pub torn_tail: usize,
+    /// Where the good records end, when the last line was damaged.
+    pub good_len: Option<u64>,
 }
 
 impl Index {
@@ -176,55 +176,44 @@ impl Index {
     }
 }
 
-/// Reads every record, calling `each` for it; a torn last line is skipped.
-/// Returns the length of the torn tail (0 when the file ends cleanly).
-pub fn read(path: &Path, mut each: impl FnMut(Record)) -> Result<usize, LedgerError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
-    };
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        number += 1;
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| FsError::new("cannot read", path, e))?;
-        if n == 0 {
-            return Ok(0);
+/// Reads every record, calling `each` for it. A torn last line (no newline)
+/// is never read; a last line that ends but does not parse (a crash that left
+/// garbage, perhaps followed by blank lines) is skipped too, and its start is
+/// returned: where the good records end, for the next writer to cut at. An
+/// unreadable line with records after it is corruption, an error.
+pub fn read(path: &Path, mut each: impl FnMut(Record)) -> Result<Option<u64>, LedgerError> {
+    // The first unreadable line, waiting to see whether any record follows it.
+    let mut damaged: Option<(u64, u64, String)> = None;
+    crate::store::append_log::for_each_line::<LedgerError>(path, |line| {
+        if line.bytes.trim_ascii().is_empty() {
+            return Ok(());
         }
-        let complete_line = line.ends_with(b"\n");
-        match serde_json::from_slice::<Record>(line.trim_ascii_end()) {
-            Ok(record) if complete_line => each(record),
-            // A record torn by a crash can only be the last one: appends are sequential.
-            _ if !complete_line => return Ok(n),
-            Ok(_) | Err(_) => {
-                let mut rest = Vec::new();
-                let _ = reader.read_to_end(&mut rest);
-                if rest.iter().all(u8::is_ascii_whitespace) {
-                    return Ok(n);
-                }
-                let text: String = String::from_utf8_lossy(line.trim_ascii_end())
+        if let Some((number, _, text)) = damaged.take() {
+            return Err(LedgerError::Corrupt {
+                path: path.to_path_buf(),
+                line: number,
+                text,
+            });
+        }
+        match serde_json::from_slice::<Record>(line.bytes) {
+            Ok(record) => each(record),
+            Err(_) => {
+                let text = String::from_utf8_lossy(line.bytes.trim_ascii_end())
                     .chars()
                     .take(120)
                     .collect();
-                return Err(LedgerError::Corrupt {
-                    path: path.to_path_buf(),
-                    line: number,
-                    text,
-                });
+                damaged = Some((line.number, line.start, text));
             }
         }
-    }
+        Ok(())
+    })?;
+    Ok(damaged.map(|(_, start, _)| start))
 }
 
 /// Rebuilds the index of an issue from its ledger file.
 pub fn load(path: &Path) -> Result<Index, LedgerError> {
     let mut index = Index::default();
-    index.torn_tail = read(path, |record| index.apply(record))?;
+    index.good_len = read(path, |record| index.apply(record))?;
     Ok(index)
 }
 
@@ -285,12 +274,16 @@ mod tests {
     fn a_torn_last_line_is_ignored_and_cut_before_appending() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("ledger/issue.log");
-        let mut writer = Writer::open(&file, 0).unwrap();
-        writer.append(&Record::Start {
-            at: Utc::now(),
-            content: None,
-        });
-        writer.append(&outcome("a@example.com", Outcome::Delivered));
+        let mut writer = Writer::open(&file, None).unwrap();
+        writer
+            .append(&Record::Start {
+                at: Utc::now(),
+                content: None,
+            })
+            .unwrap();
+        writer
+            .append(&outcome("a@example.com", Outcome::Delivered))
+            .unwrap();
         writer.commit().unwrap();
         let mut raw = std::fs::OpenOptions::new()
             .append(true)
@@ -303,15 +296,20 @@ mod tests {
         let index = load(&file).unwrap();
         assert_eq!(index.get("a@example.com"), Some(Outcome::Delivered));
         assert_eq!(index.get("b@example.com"), None);
-        assert!(index.torn_tail > 0);
+        assert_eq!(
+            index.good_len, None,
+            "a tail without a newline is never read"
+        );
 
-        let mut writer = Writer::open(&file, index.torn_tail).unwrap();
-        writer.append(&outcome("b@example.com", Outcome::Failed));
-        writer.append(&Record::Complete { at: Utc::now() });
+        let mut writer = Writer::open(&file, index.good_len).unwrap();
+        writer
+            .append(&outcome("b@example.com", Outcome::Failed))
+            .unwrap();
+        writer.append(&Record::Complete { at: Utc::now() }).unwrap();
         writer.commit().unwrap();
         let index = load(&file).unwrap();
         assert_eq!(index.get("b@example.com"), Some(Outcome::Failed));
-        assert_eq!(index.torn_tail, 0);
+        assert_eq!(index.good_len, None);
         assert!(index.complete);
         assert!(is_complete(&file));
     }
@@ -320,16 +318,20 @@ mod tests {
     fn the_last_outcome_of_an_address_wins_and_reopening_withdraws_it() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("i.log");
-        let mut writer = Writer::open(&file, 0).unwrap();
-        writer.append(&outcome("a@example.com", Outcome::Deferred));
-        writer.append(&outcome("a@example.com", Outcome::Delivered));
-        writer.append(&outcome("b@example.com", Outcome::Bounced));
-        writer.append(&outcome("c@example.com", Outcome::Bounced));
-        writer.append(&Record::Reopened {
-            email: "c@example.com".into(),
-            at: Utc::now(),
-            reason: "the relay refused everyone alike".into(),
-        });
+        let mut writer = Writer::open(&file, None).unwrap();
+        for record in [
+            outcome("a@example.com", Outcome::Deferred),
+            outcome("a@example.com", Outcome::Delivered),
+            outcome("b@example.com", Outcome::Bounced),
+            outcome("c@example.com", Outcome::Bounced),
+            Record::Reopened {
+                email: "c@example.com".into(),
+                at: Utc::now(),
+                reason: "the relay refused everyone alike".into(),
+            },
+        ] {
+            writer.append(&record).unwrap();
+        }
         writer.commit().unwrap();
         let index = load(&file).unwrap();
         assert_eq!(index.get("a@example.com"), Some(Outcome::Delivered));
@@ -338,6 +340,27 @@ mod tests {
         assert_eq!(index.get("c@example.com"), None);
         assert_eq!(index.bounced, vec!["b@example.com".to_string()]);
         assert!(!is_complete(&file));
+    }
+
+    #[test]
+    fn a_garbled_last_line_before_blank_lines_is_cut_exactly_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("i.log");
+        let start = "{\"kind\":\"start\",\"at\":\"2026-01-01T00:00:00Z\"}\n";
+        std::fs::write(&file, format!("{start}{{\"kind\":\"outc\u{0}\u{0}\n\n\n")).unwrap();
+        let index = load(&file).unwrap();
+        assert_eq!(index.good_len, Some(start.len() as u64));
+        let mut writer = Writer::open(&file, index.good_len).unwrap();
+        writer
+            .append(&outcome("a@example.com", Outcome::Delivered))
+            .unwrap();
+        writer.commit().unwrap();
+        let index = load(&file).unwrap();
+        assert_eq!(index.get("a@example.com"), Some(Outcome::Delivered));
+        assert_eq!(
+            index.good_len, None,
+            "the fragment did not merge with the new record"
+        );
     }
 
     #[test]

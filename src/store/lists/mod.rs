@@ -2,21 +2,85 @@
 //! (`subscribers/suppressed.csv`): normalised addresses, streamed and located
 //! reads, atomic writes under one lock; `import` reads other tools' exports.
 
+mod follow;
 pub mod import;
-mod list;
 mod problems;
+mod subscribers;
 mod suppression;
 
 use std::fs::File;
+use std::path::Path;
 
-pub use list::{ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list};
+pub use follow::{Lists, Standing};
 pub use problems::{ListError, RowProblem, report as problems_report};
+pub use subscribers::{
+    Columns, ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list,
+};
 pub use suppression::{
     Reason, Suppression, append_suppressions, read_suppressions, suppressed_now,
 };
 
+/// The parsers of one row of each list, for those that read rows one by one.
+pub mod rows {
+    pub use super::subscribers::parse_row as subscriber;
+    pub use super::suppression::parse_row as suppression;
+}
+
 use crate::project::layout::Layout;
+use crate::store::append_log::{self, Snapshot, Tail};
 use crate::store::fs::FsError;
+
+/// How the list files are appended to: data files anyone may read, with
+/// their header. People type these files and may leave the last newline out,
+/// so a last row without one is read like any other, unless a field in it is
+/// cut: verdict quotes every field it appends, so a row torn by a crash ends
+/// inside quotes, and is left out (and cut before the next append).
+pub(crate) fn list_kind(header: &'static str) -> append_log::Kind {
+    append_log::Kind {
+        mode: 0o644,
+        private_dir: false,
+        header: Some(header),
+        tail: LIST_TAIL,
+    }
+}
+
+// An odd number of quotes leaves a quoted field open ("" inside one is even).
+const LIST_TAIL: Tail =
+    Tail::CompleteWhen(|_header, row| row.iter().filter(|b| **b == b'"').count() % 2 == 0);
+
+/// A list file opened for reading its complete rows; `None` when it does not exist.
+pub fn snapshot(path: &Path) -> Result<Option<Snapshot>, FsError> {
+    Snapshot::open(path, LIST_TAIL)
+}
+
+/// Where a torn last row starts (no newline, a quoted field left open), if
+/// the list at `path` ends with one: readers leave it out.
+pub fn torn_row(path: &Path) -> Result<Option<u64>, FsError> {
+    let len = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FsError::new("cannot read", path, e)),
+    };
+    Ok(snapshot(path)?.and_then(|s| (s.len < len).then_some(s.len)))
+}
+
+/// One CSV row as a line to append, without its newline, every field quoted
+/// (see [`list_kind`]).
+fn csv_line(fields: &[&str]) -> Result<Vec<u8>, csv::Error> {
+    let mut line = Vec::new();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(&mut line);
+        writer.write_record(fields)?;
+        writer.flush()?;
+    }
+    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        line.pop();
+    }
+    Ok(line)
+}
 
 /// Why a string is not an address verdict can send to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,7 +178,7 @@ mod tests {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(
             &file,
-            "email,reason,at,detail\na@example.com,unsubscribed,2026-01-01T00:00:00Z,x\nb@example.com,bou",
+            "email,reason,at,detail\na@example.com,unsubscribed,2026-01-01T00:00:00Z,x\n\"b@example.com\",\"bou",
         )
         .unwrap();
         assert_eq!(read_suppressions(&file, "s.csv").unwrap().len(), 1);

@@ -4,8 +4,6 @@
 //! address that came back through a confirmed sign-up gets a `resubscribed` row
 //! after its earlier ones, and an address is suppressed when its last row says so.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -13,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::normalize_address;
 use super::problems::{ListError, RowProblem, into_result, optional_date};
+use crate::store::append_log::AppendLog;
 use crate::store::fs::FsError;
 
-const HEADER: &str = "email,reason,at,detail\n";
+/// The header verdict writes.
+pub const HEADER: &str = "email,reason,at,detail";
 
 /// Why an address is suppressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,23 +72,23 @@ impl Suppression {
 }
 
 /// Reads every entry. Rows added by hand may leave out the reason, date and
-/// detail; a last line without a newline that does not parse is a line torn by
-/// a crash and is ignored. Anything else unreadable is a located error.
+/// detail. A last row left inside quotes is a write torn by a crash and is not
+/// read (the lists' one policy, see `list_kind`).
+/// Anything else unreadable is a located error.
 pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, ListError> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
+    let Some(snapshot) = super::snapshot(path)? else {
+        return Ok(Vec::new());
     };
-    let unterminated = last_byte(path)? != Some(b'\n');
+    let rows = snapshot
+        .reader()
+        .map_err(|e| FsError::new("cannot read", path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(rows);
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut record = csv::StringRecord::new();
-    let mut pending: Option<RowProblem> = None;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -104,22 +104,13 @@ pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, L
                 continue;
             }
         }
-        if let Some(problem) = pending.take() {
-            problems.push(problem);
-        }
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         match parse_row(&record) {
             Ok(entry) => entries.push(entry),
-            Err(problem) => pending = Some(problem),
+            Err(problem) => problems.push(problem),
         }
-    }
-    // A bad last row without a final newline is a torn append: skip it.
-    if let Some(problem) = pending
-        && !unterminated
-    {
-        problems.push(problem);
     }
     into_result(path, shown, &problems)?;
     Ok(entries)
@@ -127,7 +118,8 @@ pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, L
 
 const ROW_HELP: &str = "each row is email,reason,at,detail; only the email is required";
 
-fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
+/// One row of the suppression list: email, reason, at, detail, by position.
+pub fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> {
     let start = record.position().map_or(0, |p| p.byte() as usize);
     let raw_email = record.get(0).unwrap_or("");
     let email = normalize_address(raw_email)
@@ -163,93 +155,30 @@ pub fn suppressed_now(entries: &[Suppression]) -> std::collections::HashSet<Stri
     now
 }
 
-/// The last byte of a file, if it has one.
-fn last_byte(path: &Path) -> Result<Option<u8>, FsError> {
-    let fail = |e| FsError::new("cannot read", path, e);
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(fail(e)),
-    };
-    let len = file.metadata().map_err(fail)?.len();
-    if len == 0 {
-        return Ok(None);
-    }
-    file.seek(SeekFrom::Start(len - 1)).map_err(fail)?;
-    let mut byte = [0u8];
-    file.read_exact(&mut byte).map_err(fail)?;
-    Ok(Some(byte[0]))
-}
-
 /// Appends entries durably (fsync) without checking for duplicates; the caller
-/// holds the subscribers lock. A last line without a newline is ended first if
-/// it is a row someone typed, cut if it is a torn append. A read error is an
-/// error: the file is never emptied for it.
+/// holds the subscribers lock. A read or write error is an error: the file is
+/// never emptied for it.
 pub fn append_suppressions(path: &Path, entries: &[Suppression]) -> Result<(), FsError> {
     if entries.is_empty() {
         return Ok(());
     }
-    let fail = |e| FsError::new("cannot write", path, e);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::store::fs::create_dir_all(dir)?;
-    let mut file = crate::store::fs::open_append(path, 0o644)?;
-    let len = file.metadata().map_err(fail)?.len();
-    let mut buffer = Vec::new();
-    if len == 0 {
-        buffer.extend_from_slice(HEADER.as_bytes());
-    } else if last_byte(path)? != Some(b'\n') {
-        let tail = last_line(path, len)?;
-        let torn = {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(tail.as_slice());
-            let mut record = csv::StringRecord::new();
-            !matches!(reader.read_record(&mut record), Ok(true) if parse_row(&record).is_ok())
-        };
-        if torn {
-            file.set_len(len - tail.len() as u64).map_err(fail)?;
-        } else {
-            buffer.push(b'\n');
-        }
-    }
-    {
-        let mut writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(&mut buffer);
-        for entry in entries {
+    let rows = entries
+        .iter()
+        .map(|entry| {
             let at = entry
                 .at
                 .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
                 .unwrap_or_default();
-            let reason = entry.reason.label();
-            writer
-                .write_record([
-                    entry.email.as_str(),
-                    reason,
-                    at.as_str(),
-                    entry.detail.as_str(),
-                ])
-                .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
-        }
-        writer.flush().map_err(fail)?;
-    }
-    file.write_all(&buffer)
-        .and_then(|()| file.sync_data())
-        .map_err(fail)?;
-    crate::store::fs::sync_dir_of(path)
-}
-
-/// The bytes after the last newline of a file of `len` bytes.
-fn last_line(path: &Path, len: u64) -> Result<Vec<u8>, FsError> {
-    let fail = |e| FsError::new("cannot read", path, e);
-    let mut file = File::open(path).map_err(fail)?;
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start)).map_err(fail)?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail).map_err(fail)?;
-    let from = tail.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    Ok(tail[from..].to_vec())
+            super::csv_line(&[
+                entry.email.as_str(),
+                entry.reason.label(),
+                at.as_str(),
+                entry.detail.as_str(),
+            ])
+            .map_err(|e| FsError::new("cannot write", path, std::io::Error::other(e.to_string())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    AppendLog::append(path, super::list_kind(HEADER), rows)
 }
 
 #[cfg(test)]

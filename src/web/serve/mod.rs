@@ -4,9 +4,8 @@
 //! unsubscribe (`unsubscribe`), sign-ups with double opt-in (`signup`), the
 //! community vote (`vote`) and the static site. Signed links are checked with
 //! the keys as they are now (`store::tokens::LiveKeys`); both lists are followed in memory
-//! (`lists`), so that no request reads a whole list.
+//! (`store::lists::Lists`), so that no request reads a whole list.
 
-mod lists;
 mod signup;
 mod unsubscribe;
 mod vote;
@@ -24,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use maud::{DOCTYPE, Markup, html};
 
-pub use lists::Lists;
+pub use crate::store::lists::Lists;
 pub use signup::Signups;
 
 /// Request bodies are small forms; anything larger is refused.

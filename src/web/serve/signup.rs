@@ -6,7 +6,6 @@
 //! sends the welcome email. Pending sign-ups are kept in `state/signups.log`.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +22,7 @@ use crate::project::templates::{EmailText, Emails};
 use crate::send::ledger::address_key;
 use crate::send::message::{OneOff, one_off};
 use crate::send::transport::{AnyTransport, Transport};
+use crate::store::append_log::{AppendLog, Kind};
 use crate::store::fs::FsError;
 use crate::store::lists::Subscriber;
 use crate::store::tokens::Purpose;
@@ -86,32 +86,28 @@ impl Signups {
         let file = layout.pending_signups();
         let mut state = State_::default();
         let horizon = Utc::now() - limits.link_valid;
-        if let Some(text) = crate::store::fs::read_optional(&file)? {
-            for line in text.lines() {
-                match serde_json::from_str::<Record>(line) {
-                    Ok(Record::Requested {
-                        id,
+        crate::store::append_log::read_json(&file, |record| match record {
+            Record::Requested {
+                id,
+                email,
+                name,
+                at,
+            } if at > horizon => {
+                state.last_sent.insert(address_key(&email), at);
+                state.pending.insert(
+                    id,
+                    Pending {
                         email,
                         name,
-                        at,
-                    }) if at > horizon => {
-                        state.last_sent.insert(address_key(&email), at);
-                        state.pending.insert(
-                            id,
-                            Pending {
-                                email,
-                                name,
-                                requested: at,
-                            },
-                        );
-                    }
-                    Ok(Record::Confirmed { id, .. }) => {
-                        state.pending.remove(&id);
-                    }
-                    _ => {}
-                }
+                        requested: at,
+                    },
+                );
             }
-        }
+            Record::Confirmed { id, .. } => {
+                state.pending.remove(&id);
+            }
+            Record::Requested { .. } => {}
+        })?;
         Ok(Signups {
             transport,
             emails,
@@ -126,15 +122,9 @@ impl Signups {
     }
 
     fn append(&self, record: &Record) -> Result<(), FsError> {
-        if let Some(dir) = self.file.parent() {
-            crate::store::fs::create_private_dir(dir)?;
-        }
-        let mut line = serde_json::to_vec(record).unwrap_or_default();
-        line.push(b'\n');
-        let mut file = crate::store::fs::open_append(&self.file, 0o600)?;
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| FsError::new("cannot write", &self.file, e))
+        let mut log = AppendLog::open(&self.file, Kind::PRIVATE_LOG)?;
+        log.push_json(record)?;
+        log.commit()
     }
 
     /// Whether this client may ask again (and counts the ask).
@@ -434,10 +424,14 @@ pub(super) async fn confirm(
     let added = tokio::task::spawn_blocking(move || worker.lists.subscribe(subscriber)).await;
     match added {
         Ok(Ok(added)) => {
-            let _ = signups.append(&Record::Confirmed {
+            // The reader is on the list either way; without this record a
+            // restarted service would offer the link again, which adds nobody twice.
+            if let Err(error) = signups.append(&Record::Confirmed {
                 id: query.p.clone(),
                 at: now,
-            });
+            }) {
+                eprintln!("warning: a confirmed sign-up was not noted: {error}");
+            }
             signups.state().pending.remove(&query.p);
             if added && let Err(error) = welcome(&service, signups, &pending.email).await {
                 eprintln!("warning: the welcome email was not sent: {error}");

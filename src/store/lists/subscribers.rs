@@ -1,16 +1,21 @@
 //! The subscriber list file: streamed, lenient reads (columns found by name,
-//! optional ones may be left out, a missing final newline is fine) that locate
-//! every bad row; atomic, sorted rewrites.
+//! optional ones may be left out, a complete last row may lack its newline)
+//! that locate every bad row; appends of one row through the append log; atomic,
+//! sorted rewrites.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Take};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::normalize_address;
 use super::problems::{ListError, RowProblem, into_result, optional_date};
+use crate::store::append_log::{AppendLog, Snapshot};
 use crate::store::fs::FsError;
+
+/// The header verdict writes.
+pub const HEADER: &str = "email,name,subscribed_at,consent";
 
 /// One subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,18 +32,37 @@ pub struct Subscriber {
 
 /// Which column holds what.
 #[derive(Debug, Clone, Copy)]
-struct Columns {
+pub struct Columns {
     email: usize,
     name: Option<usize>,
     subscribed_at: Option<usize>,
     consent: Option<usize>,
 }
 
+impl Columns {
+    /// The columns a header row names; `None` without an `email` column.
+    pub fn from_header(headers: &csv::StringRecord) -> Option<Columns> {
+        let find = |name: &str| {
+            headers.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(name)
+            })
+        };
+        Some(Columns {
+            email: find("email")?,
+            name: find("name"),
+            subscribed_at: find("subscribed_at"),
+            consent: find("consent"),
+        })
+    }
+}
+
 const HEADER_HELP: &str = "the first row names the columns: email, and optionally name, subscribed_at and consent; import lists from other tools with `verdict subscribers import`";
 
 /// Streams the list row by row, so that memory does not grow with its length.
 pub struct ListReader {
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<BufReader<Take<File>>>,
     columns: Columns,
     record: csv::StringRecord,
 }
@@ -47,20 +71,26 @@ impl ListReader {
     /// Opens the list; a missing file is an empty list. A header without an
     /// email column is a located error.
     pub fn open(path: &Path, shown: &str) -> Result<Option<ListReader>, ListError> {
-        let file = match File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(FsError::new("cannot read", path, e).into()),
-        };
-        ListReader::from_file(file, path, shown).map(Some)
+        match super::snapshot(path)? {
+            Some(snapshot) => ListReader::from_snapshot(&snapshot, path, shown).map(Some),
+            None => Ok(None),
+        }
     }
 
-    /// Reads the list from an open file (so that several passes read one version).
-    pub fn from_file(file: File, path: &Path, shown: &str) -> Result<ListReader, ListError> {
+    /// Reads the rows of a snapshot of the list (so that several passes read
+    /// one version, whatever is appended meanwhile).
+    pub fn from_snapshot(
+        snapshot: &Snapshot,
+        path: &Path,
+        shown: &str,
+    ) -> Result<ListReader, ListError> {
+        let rows = snapshot
+            .reader()
+            .map_err(|e| FsError::new("cannot read", path, e))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .from_reader(BufReader::with_capacity(256 * 1024, file));
+            .from_reader(rows);
         let header_problem = |message: String| {
             into_result(
                 path,
@@ -75,14 +105,7 @@ impl ListReader {
                 csv::StringRecord::new()
             }
         };
-        let find = |name: &str| {
-            headers.iter().position(|h| {
-                h.trim()
-                    .trim_start_matches('\u{feff}')
-                    .eq_ignore_ascii_case(name)
-            })
-        };
-        let Some(email) = find("email") else {
+        let Some(columns) = Columns::from_header(&headers) else {
             header_problem("the header row names no `email` column".into())?;
             return Err(ListError::Fs(FsError::new(
                 "cannot read",
@@ -92,12 +115,7 @@ impl ListReader {
         };
         Ok(ListReader {
             reader,
-            columns: Columns {
-                email,
-                name: find("name"),
-                subscribed_at: find("subscribed_at"),
-                consent: find("consent"),
-            },
+            columns,
             record: csv::StringRecord::new(),
         })
     }
@@ -139,7 +157,8 @@ impl Iterator for ListReader {
     }
 }
 
-fn parse_row(record: &csv::StringRecord, columns: Columns) -> Result<Subscriber, RowProblem> {
+/// One row of the list, read with the columns its header names.
+pub fn parse_row(record: &csv::StringRecord, columns: Columns) -> Result<Subscriber, RowProblem> {
     let start = record.position().map_or(0, |p| p.byte() as usize);
     let field = |i: Option<usize>| {
         i.and_then(|i| record.get(i))
@@ -200,25 +219,30 @@ pub fn append_subscriber(
     shown: &str,
     subscriber: &Subscriber,
 ) -> Result<(), ListError> {
-    use std::io::{BufRead, Read, Seek, SeekFrom, Write};
-    let fail = |e| FsError::new("cannot write", path, e);
-    let header = match File::open(path) {
-        Ok(file) => {
-            let mut first = String::new();
-            std::io::BufReader::new(file.take(64 * 1024))
-                .read_line(&mut first)
-                .map_err(|e| FsError::new("cannot read", path, e))?;
-            first
+    let header = match super::snapshot(path)? {
+        Some(snapshot) => {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(
+                    snapshot
+                        .reader()
+                        .map_err(|e| FsError::new("cannot read", path, e))?,
+                );
+            let mut header = csv::StringRecord::new();
+            match reader.read_record(&mut header) {
+                Ok(true) => Some(header),
+                _ => None,
+            }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(FsError::new("cannot read", path, e).into()),
+        None => None,
     };
     let columns: Vec<String> = header
-        .trim_end_matches(['\r', '\n'])
-        .split(',')
+        .iter()
+        .flatten()
         .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
-    if header.trim().is_empty() || !columns.iter().any(|c| c == "consent") {
+    if !columns.iter().any(|c| c == "consent") {
         let mut all = read_all(path, shown)?;
         all.push(subscriber.clone());
         write_list(path, &all)?;
@@ -238,30 +262,9 @@ pub fn append_subscriber(
             _ => "",
         })
         .collect();
-    let mut line = Vec::new();
-    {
-        let mut writer = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(&mut line);
-        writer
-            .write_record(&row)
-            .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
-        writer.flush().map_err(fail)?;
-    }
-    let mut file = crate::store::fs::open_append(path, 0o644)?;
-    let len = file.metadata().map_err(fail)?.len();
-    if len > 0 {
-        let mut last = [0u8];
-        let mut reader = File::open(path).map_err(fail)?;
-        reader.seek(SeekFrom::Start(len - 1)).map_err(fail)?;
-        reader.read_exact(&mut last).map_err(fail)?;
-        if last[0] != b'\n' {
-            line.insert(0, b'\n');
-        }
-    }
-    file.write_all(&line)
-        .and_then(|()| file.sync_data())
-        .map_err(fail)?;
+    let line = super::csv_line(&row)
+        .map_err(|e| FsError::new("cannot write", path, std::io::Error::other(e.to_string())))?;
+    AppendLog::append(path, super::list_kind(HEADER), [line])?;
     Ok(())
 }
 
@@ -287,9 +290,9 @@ fn write_csv(
     sorted.sort_by(|a, b| a.email.cmp(&b.email));
     let with_consent = subscribers.iter().any(|s| s.consent.is_some());
     let mut writer = csv::Writer::from_writer(out);
-    let mut header = vec!["email", "name", "subscribed_at"];
-    if with_consent {
-        header.push("consent");
+    let mut header: Vec<&str> = HEADER.split(',').collect();
+    if !with_consent {
+        header.pop();
     }
     writer.write_record(&header)?;
     let cell = |text: &str| -> String {
