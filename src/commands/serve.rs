@@ -52,14 +52,11 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         }
     };
     let service = Service {
-        layout: layout.clone(),
         links: crate::store::tokens::LiveKeys::load(layout)?,
         lists: Lists::load(layout)?,
         unsubscribe_path: path,
         signups,
-        config: project.config.clone(),
-        theme: project.theme.clone(),
-        roster: project.roster.clone(),
+        project: std::sync::Arc::new(project),
     };
     let limits = Limits {
         max_connections: args.max_connections,

@@ -1,11 +1,13 @@
 //! The hub every command borrows from: a newsletter project folder with its
-//! configuration and templates loaded once, and its issues found by name.
+//! configuration and templates loaded once, its issues found by name, and the
+//! one rule of the calendar (what is published) that the site, the service and
+//! `send` share.
 
 pub mod config;
 pub mod layout;
 pub mod templates;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::author::issue::{Issue, ParsedIssue};
 use crate::author::render::Context;
@@ -13,6 +15,27 @@ use crate::diagnostic::LoadError;
 use crate::project::config::Config;
 use crate::project::layout::Layout;
 use templates::{Roster, Theme};
+
+/// The one rule of the calendar: an issue is published (shown on the site,
+/// due to be sent) once its send time has passed; without one it is a draft.
+pub fn is_published(issue: &Issue, now: chrono::DateTime<chrono::Utc>) -> bool {
+    issue.send_time().is_some_and(|at| at <= now)
+}
+
+/// An issue read from its file, with the text it was read from.
+#[derive(Debug)]
+pub struct IssueFile {
+    pub issue: Issue,
+    pub source: String,
+}
+
+/// The published issues of a project, and the files that could not be read.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Newest first.
+    pub issues: Vec<IssueFile>,
+    pub invalid: Vec<crate::diagnostic::FileDiagnostics>,
+}
 
 /// A loaded newsletter project.
 #[derive(Debug)]
@@ -80,11 +103,54 @@ impl Project {
         Ok(paths)
     }
 
-    /// Finds an issue in `issues/` by id, file name, `issues/` path or a unique
-    /// start of an id. Paths outside `issues/` are not issues of this project.
+    /// Every issue published by `now` (see [`is_published`]), newest first.
+    /// A file that does not read is reported and left out, never fatal.
+    pub fn published(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Published, crate::store::fs::FsError> {
+        let mut published = Published::default();
+        for path in self.issue_paths()?.into_iter().rev() {
+            let source = crate::store::fs::read_to_string(&path)?;
+            match Issue::parse(&self.layout.display(&path), &source, &self.roster) {
+                Ok(parsed) if is_published(&parsed.issue, now) => {
+                    published.issues.push(IssueFile {
+                        issue: parsed.issue,
+                        source,
+                    });
+                }
+                Ok(_) => {}
+                Err(report) => published.invalid.push(report),
+            }
+        }
+        Ok(published)
+    }
+
+    /// The newest issue published by `now`, reading no more files than needed.
+    pub fn latest_published(&self, now: chrono::DateTime<chrono::Utc>) -> Option<Issue> {
+        let paths = self.issue_paths().ok()?;
+        paths.iter().rev().find_map(|path| {
+            let issue = self.load_issue(path).ok()?.issue;
+            is_published(&issue, now).then_some(issue)
+        })
+    }
+
+    /// Finds an issue in `issues/` by id, file name, `issues/` path (relative,
+    /// or absolute from anywhere) or a unique start of an id. Paths outside
+    /// `issues/` are not issues of this project.
     pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
         let dir = self.layout.issues_dir();
-        let stem = name
+        let inside = Path::new(name)
+            .is_absolute()
+            .then(|| {
+                let file = std::fs::canonicalize(name).ok()?;
+                let dir = std::fs::canonicalize(&dir).ok()?;
+                (file.parent()? == dir).then(|| file.file_name()?.to_str().map(str::to_string))?
+            })
+            .flatten();
+        let stem = inside
+            .as_deref()
+            .unwrap_or(name)
             .trim_start_matches("./")
             .trim_start_matches("issues/")
             .trim_end_matches(".toml");

@@ -123,3 +123,34 @@ fn new_scaffolds_the_next_issue_with_every_field() {
         .run(&["new", "Alpha", "Beta Tool", "--date", "2026-12-03"])
         .code(2);
 }
+
+#[test]
+fn an_issue_named_by_its_absolute_path_from_another_folder_is_found() {
+    let project = TestProject::demo();
+    let absolute = project
+        .path()
+        .join(format!("issues/{DEMO_ISSUE}.toml"))
+        .canonicalize()
+        .unwrap();
+    let absolute = absolute.to_str().unwrap();
+    let out = project.path().join("out");
+    project
+        .run(&["preview", absolute, "--out", out.to_str().unwrap()])
+        .success();
+    assert!(out.join(format!("{DEMO_ISSUE}.html")).is_file());
+    project.run(&["check", absolute]).success();
+    project.run(&["status", absolute]).success();
+    project.run(&["send", absolute, "--dry-run"]).success();
+    // A file outside issues/ is still not an issue of this project.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join(format!("{DEMO_ISSUE}.toml"));
+    std::fs::copy(
+        project.path().join(format!("issues/{DEMO_ISSUE}.toml")),
+        &outside,
+    )
+    .unwrap();
+    project
+        .run(&["preview", outside.to_str().unwrap()])
+        .code(2)
+        .stderr_has("no issue named");
+}

@@ -211,7 +211,7 @@ fn due_issues(
                 )));
             }
             None => continue,
-            Some(at) if at > now && !(named && args.now) => {
+            Some(at) if !(crate::project::is_published(&issue, now) || named && args.now) => {
                 if named {
                     return Err(Error::usage(format!(
                         "{} is scheduled for {at}; add --now to send it now",

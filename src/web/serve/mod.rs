@@ -31,10 +31,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024;
 
 /// What the service needs.
 pub struct Service {
-    pub layout: crate::project::layout::Layout,
-    pub config: crate::project::config::Config,
-    pub theme: crate::project::templates::Theme,
-    pub roster: crate::project::templates::Roster,
+    /// The project, loaded once when the service started.
+    pub project: Arc<crate::project::Project>,
     pub links: crate::store::tokens::LiveKeys,
     pub lists: Lists,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
@@ -46,7 +44,8 @@ pub struct Service {
 impl Service {
     /// An address on the site (`base_url` joined with `path`).
     fn base_join(&self, path: &str) -> String {
-        self.config
+        self.project
+            .config
             .base_url
             .as_ref()
             .and_then(|base| {
@@ -62,30 +61,17 @@ impl Service {
 
     /// An issue of the project by its exact id, read now.
     fn issue(&self, id: &str) -> Option<crate::author::issue::Issue> {
-        let path = self.layout.issues_dir().join(format!("{id}.toml"));
-        let source = std::fs::read_to_string(&path).ok()?;
-        crate::author::issue::Issue::parse(&self.layout.display(&path), &source, &self.roster)
+        let path = self.project.layout.issues_dir().join(format!("{id}.toml"));
+        self.project
+            .load_issue(&path)
             .ok()
             .map(|parsed| parsed.issue)
     }
 
-    /// The page of the newest issue whose send time has passed.
+    /// The page of the newest published issue.
     fn latest_issue_url(&self) -> Option<String> {
-        let now = chrono::Utc::now();
-        let mut paths: Vec<_> = std::fs::read_dir(self.layout.issues_dir())
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        paths.iter().rev().find_map(|path| {
-            let id = path.file_stem()?.to_str()?;
-            let issue = self.issue(id)?;
-            issue
-                .send_time()
-                .is_some_and(|at| at <= now)
-                .then(|| self.base_join(&format!("issues/{id}.html")))
-        })
+        let issue = self.project.latest_published(chrono::Utc::now())?;
+        Some(self.base_join(&format!("issues/{}.html", issue.id)))
     }
 }
 
@@ -147,7 +133,7 @@ fn router(service: Arc<Service>) -> Router {
         )
         .route("/vote", get(vote::vote_page).post(vote::vote))
         .route("/healthz", get(|| async { "ok" }))
-        .merge(site_routes(&service.layout.public_dir()))
+        .merge(site_routes(&service.project.layout.public_dir()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(service)

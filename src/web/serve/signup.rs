@@ -180,7 +180,7 @@ pub(super) async fn subscribe(
     headers: axum::http::HeaderMap,
     Form(form): Form<SignupForm>,
 ) -> Response {
-    let newsletter = service.config.name.clone();
+    let newsletter = service.project.config.name.clone();
     let Some(signups) = &service.signups else {
         return (StatusCode::NOT_FOUND, "sign-ups are not open here\n").into_response();
     };
@@ -287,15 +287,15 @@ async fn request(
     let days = signups.limits.link_valid.num_days().to_string();
     let site = service.base_join("");
     let values = [
-        ("newsletter", service.config.name.as_str()),
+        ("newsletter", service.project.config.name.as_str()),
         ("link", link.as_str()),
         ("days", days.as_str()),
         ("site", site.as_str()),
     ];
     let text = &signups.emails.confirm;
     let message = one_off(
-        &service.config,
-        &service.theme,
+        &service.project.config,
+        &service.project.theme,
         &OneOff {
             to: &email,
             subject: &EmailText::fill(&text.subject, &values),
@@ -370,7 +370,7 @@ pub(super) async fn confirm_page(
     State(service): State<Arc<Service>>,
     Query(query): Query<ConfirmQuery>,
 ) -> Response {
-    let newsletter = &service.config.name;
+    let newsletter = &service.project.config.name;
     if let Err(problem) = check_link(&service, &query) {
         return link_problem(newsletter, problem);
     }
@@ -393,7 +393,7 @@ pub(super) async fn confirm(
     State(service): State<Arc<Service>>,
     Query(query): Query<ConfirmQuery>,
 ) -> Response {
-    let newsletter = service.config.name.clone();
+    let newsletter = service.project.config.name.clone();
     if let Err(problem) = check_link(&service, &query) {
         return link_problem(&newsletter, problem);
     }
@@ -448,18 +448,18 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
         .unwrap_or_else(|| service.base_join(""));
     let site = service.base_join("");
     let values = [
-        ("newsletter", service.config.name.as_str()),
+        ("newsletter", service.project.config.name.as_str()),
         ("latest", latest.as_str()),
         ("site", site.as_str()),
     ];
     let unsubscribe = service
         .links
         .get()
-        .unsubscribe_url(service.config.unsubscribe_url.as_str(), email);
+        .unsubscribe_url(service.project.config.unsubscribe_url.as_str(), email);
     let text = &signups.emails.welcome;
     let message = one_off(
-        &service.config,
-        &service.theme,
+        &service.project.config,
+        &service.project.theme,
         &OneOff {
             to: email,
             subject: &EmailText::fill(&text.subject, &values),
@@ -477,7 +477,7 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
 }
 
 fn subscribed_page(service: &Service) -> Response {
-    let newsletter = &service.config.name;
+    let newsletter = &service.project.config.name;
     page(
         newsletter,
         html! {

@@ -35,7 +35,7 @@ pub(super) async fn confirm_page(
     State(service): State<Arc<Service>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let newsletter = &service.config.name;
+    let newsletter = &service.project.config.name;
     let Some(email) = verified_address(&service, &query) else {
         return invalid_link(newsletter);
     };
@@ -99,7 +99,7 @@ pub(super) async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
-    let newsletter = service.config.name.clone();
+    let newsletter = service.project.config.name.clone();
     let Some(email) = verified_address(&service, &query) else {
         return invalid_link(&newsletter);
     };

@@ -77,7 +77,7 @@ pub(super) async fn vote_page(
     State(service): State<Arc<Service>>,
     Query(query): Query<VoteQuery>,
 ) -> Response {
-    let newsletter = &service.config.name;
+    let newsletter = &service.project.config.name;
     let Some(ballot) = ballot(&service, &query) else {
         return invalid(newsletter);
     };
@@ -104,11 +104,11 @@ pub(super) async fn vote(
     State(service): State<Arc<Service>>,
     Query(query): Query<VoteQuery>,
 ) -> Response {
-    let newsletter = service.config.name.clone();
+    let newsletter = service.project.config.name.clone();
     let Some(ballot) = ballot(&service, &query) else {
         return invalid(&newsletter);
     };
-    let layout = service.layout.clone();
+    let layout = service.project.layout.clone();
     let keys = service.links.get();
     let (issue_id, tool, verdict, email) = (
         ballot.issue.id.clone(),
