@@ -18,24 +18,33 @@ pub struct Args {
     /// Connections open at once; more are closed at once.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub max_connections: usize,
+    /// Connections one client (an address, or an IPv6 /64) may hold open.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_connections_per_client: usize,
     /// Seconds a client may take to send a request's headers.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub header_timeout: u64,
+    /// Seconds a whole request may take, its body included.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    pub request_timeout: u64,
 }
 
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+    // The configuration refuses an unsubscribe_url that clashes with a route.
     let project = Project::load(layout)?;
-    let path = project.config.unsubscribe_url.path().to_string();
-    if path == "/healthz" {
+    let limits = [
+        args.max_connections,
+        args.max_connections_per_client,
+        args.header_timeout as usize,
+        args.request_timeout as usize,
+    ];
+    if limits.contains(&0) {
         return Err(Error::usage(
-            "unsubscribe_url must not use the path /healthz, which verdict serve answers itself",
+            "--max-connections, --max-connections-per-client, --header-timeout and --request-timeout must be at least 1",
         ));
     }
-    if args.max_connections == 0 || args.header_timeout == 0 {
-        return Err(Error::usage(
-            "--max-connections and --header-timeout must be at least 1",
-        ));
-    }
+    // One service per project: two would keep two views of the lists.
+    let _lock = crate::store::lock::SendLock::acquire(&layout.serve_lock())?;
     // Sign-ups need a site to link to and a transport for their emails.
     let signups = match &project.config.base_url {
         None => None,
@@ -51,16 +60,15 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             )?)
         }
     };
-    let service = Service {
-        links: crate::store::tokens::LiveKeys::load(layout)?,
-        lists: Lists::load(layout)?,
-        unsubscribe_path: path,
-        signups,
-        project: std::sync::Arc::new(project),
-    };
+    let links = crate::store::tokens::LiveKeys::load(layout)?;
+    let key = links.get().key_id();
+    let proxies = project.config.serve.trusted_proxies.len();
+    let service = Service::new(project, links, Lists::load(layout)?, signups);
     let limits = Limits {
         max_connections: args.max_connections,
+        per_client_connections: args.max_connections_per_client,
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
         ..Limits::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -73,9 +81,14 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             .map_err(|e| Error::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
         let local = listener.local_addr().map_err(Error::failed)?;
         crate::say!(
-            "listening on http://{local}{} (unsubscribe), http://{local}/ (the site in public/) and http://{local}/healthz",
+            "listening on http://{local}{} (unsubscribe), http://{local}/ (the site in public/) and http://{local}/healthz; links are signed with key {key}",
             service.unsubscribe_path
         );
+        if proxies == 0 {
+            eprintln!(
+                "note: [serve] trusted_proxies is empty, so X-Forwarded-For is believed from nobody; behind a reverse proxy, list it there"
+            );
+        }
         crate::web::serve::run(service, listener, limits, shutdown_signal())
             .await
             .map_err(Error::failed)?;

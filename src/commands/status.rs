@@ -128,6 +128,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     }
     if args.issues.is_empty() {
         relay_lines(&project, now, &mut out)?;
+        service_lines(&project, &mut out)?;
     }
     if !failures.is_empty() {
         return Err(Error::failed(failures.join("\n")));
@@ -137,6 +138,27 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     } else {
         Err(Error::Invalid(invalid))
     }
+}
+
+/// The key links are signed with, and what the service noted about sign-ups.
+fn service_lines(project: &Project, out: &mut Output) -> Result<()> {
+    let keys = crate::store::tokens::Keys::load(&project.layout)?;
+    let origin = if std::env::var(crate::store::tokens::SECRET_ENV).is_ok() {
+        crate::store::tokens::SECRET_ENV.to_string()
+    } else {
+        crate::project::layout::SECRET_FILE.to_string()
+    };
+    out.line(&format!(
+        "links: signed with key {} (from {origin})",
+        keys.key_id()
+    ));
+    if let Some(at) = crate::web::serve::last_capped(&project.layout.pending_signups())? {
+        out.line(&format!(
+            "sign-ups: the hourly cap of confirmation emails was reached at {} (raise [signup] per_hour if real readers wait)",
+            at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    Ok(())
 }
 
 /// Today's count of each `[[relay]]` against its cap, and the relays the last

@@ -128,6 +128,11 @@ impl Layout {
         self.state_dir().join("signups.log")
     }
 
+    /// The lock one `verdict serve` holds.
+    pub fn serve_lock(&self) -> PathBuf {
+        self.state_dir().join("serve.lock")
+    }
+
     /// The lock one `verdict send` holds.
     pub fn send_lock(&self) -> PathBuf {
         self.state_dir().join("send.lock")

@@ -6,4 +6,5 @@
 pub mod append_log;
 pub mod fs;
 pub mod lists;
+pub mod lock;
 pub mod tokens;

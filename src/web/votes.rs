@@ -113,6 +113,51 @@ pub fn record(
     log.commit()
 }
 
+/// The votes as they stand, for a running service: each reader's current
+/// vote per issue and tool, read from the log once per issue, so that a vote
+/// repeated (a reader clicking twice, a scanner replaying a link) writes nothing.
+#[derive(Default)]
+pub struct Ballots {
+    /// Per issue: (pseudonym, tool) → the vote that counts.
+    current: std::sync::Mutex<HashMap<String, IssueVotes>>,
+}
+
+/// The vote that counts per (pseudonym, tool) of one issue.
+type IssueVotes = HashMap<(String, usize), Verdict>;
+
+impl Ballots {
+    /// Records a vote unless it is the reader's vote already; says whether it
+    /// was written. Blocking (it may read and append to the log).
+    pub fn record_change(
+        &self,
+        layout: &Layout,
+        keys: &Keys,
+        issue_id: &str,
+        tool: usize,
+        verdict: Verdict,
+        email: &str,
+    ) -> Result<bool, FsError> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if !current.contains_key(issue_id) {
+            let mut votes = HashMap::new();
+            crate::store::append_log::read_json(&layout.votes(issue_id), |record: VoteRecord| {
+                if let Some(verdict) = parse_choice(&record.vote) {
+                    votes.insert((record.reader, record.tool), verdict);
+                }
+            })?;
+            current.insert(issue_id.to_string(), votes);
+        }
+        let key = (keys.pseudonym(email), tool);
+        let votes = current.entry(issue_id.to_string()).or_default();
+        if votes.get(&key) == Some(&verdict) {
+            return Ok(false);
+        }
+        record(layout, keys, issue_id, tool, verdict, email)?;
+        votes.insert(key, verdict);
+        Ok(true)
+    }
+}
+
 /// The tally per tool of an issue with `tools` tools: each reader's last vote
 /// per tool. Lines that cannot be read (a torn last line) are skipped.
 pub fn tallies(path: &Path, tools: usize) -> Result<Vec<Tally>, FsError> {

@@ -334,7 +334,7 @@ fn two_sends_at_once_one_runs_and_the_other_says_so() {
     server.wait_for(1, Duration::from_secs(30));
     let second = project.run(&["send", "--transport", &url]);
     second.code(4);
-    second.stderr_has("another verdict send is running (pid");
+    second.stderr_has("another verdict send is running on this project (pid");
     let first = first.wait_with_output().unwrap();
     assert!(
         first.status.success(),

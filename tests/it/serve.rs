@@ -117,6 +117,14 @@ fn forged_or_garbled_links_get_a_4xx_and_write_nothing() {
 #[test]
 fn a_hundred_concurrent_unsubscribes_are_all_recorded() {
     let project = TestProject::demo();
+    // Behind a reverse proxy on this machine: its connections are many clients'.
+    project.write(
+        "verdict.toml",
+        &format!(
+            "{}\n[serve]\ntrusted_proxies = [\"127.0.0.1\"]\n",
+            project.read("verdict.toml")
+        ),
+    );
     let serve = Serve::start(&project);
     let links: Vec<(String, String)> = (0..100)
         .map(|i| {
@@ -284,6 +292,7 @@ fn links_sent_before_a_secret_rotation_keep_working() {
 
     // Once the old secret is retired, its links stop working.
     std::fs::write(project.path().join("state/secret.old"), "").unwrap();
+    drop(serve);
     let serve = Serve::launch(&project, None, &[]);
     let retired = before.replace("https://verdicts.example.com", &serve.base);
     assert_eq!(post(&retired, "List-Unsubscribe=One-Click").0, 403);
@@ -378,67 +387,107 @@ fn rows_typed_into_the_suppression_list_by_hand_do_not_break_unsubscribing() {
 }
 
 #[test]
-fn idle_connections_neither_starve_healthz_nor_hold_the_shutdown() {
+fn a_client_that_floods_or_stalls_leaves_room_for_every_other_and_the_shutdown() {
     use std::io::{Read, Write};
     let project = TestProject::demo();
-    let mut serve = Serve::launch(&project, Some(SECRET), &["--header-timeout", "2"]);
-    let address = serve.base.trim_start_matches("http://").to_string();
-    let idle: Vec<std::net::TcpStream> = (0..300)
-        .map(|_| std::net::TcpStream::connect(&address).unwrap())
-        .collect();
-    let began = std::time::Instant::now();
-    let (status, body) = get(&format!("{}/healthz", serve.base));
-    assert_eq!((status, body.as_str()), (200, "ok"));
-    assert!(
-        began.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        began.elapsed()
+    let mut serve = Serve::launch(
+        &project,
+        Some(SECRET),
+        &["--header-timeout", "2", "--request-timeout", "2"],
     );
+    let address = serve.base.trim_start_matches("http://").to_string();
+    // One client opens 600 connections, sends a POST's headers (with a genuine
+    // link, so that the body is awaited) and stalls the body.
+    let genuine = serve.link("labs@example.org");
+    let genuine = genuine.trim_start_matches(&serve.base).to_string();
+    let stalled: Vec<std::net::TcpStream> = (0..600)
+        .filter_map(|_| {
+            let mut stream = crate::server::connect_from("127.0.0.1", &address);
+            let head = format!("POST {genuine} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 4000\r\n\r\nList");
+            stream.write_all(head.as_bytes()).ok().map(|()| stream)
+        })
+        .collect();
+    // Another client is served at once: health and a one-click unsubscribe.
+    let (status, body) = crate::server::request_from(
+        "127.0.0.2",
+        &serve.base,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let link = serve.link("ml-team@example.com");
+    let target = link.trim_start_matches(&serve.base);
+    let body = "List-Unsubscribe=One-Click";
+    let (status, _) = crate::server::request_from(
+        "127.0.0.2",
+        &serve.base,
+        &format!(
+            "POST {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(suppressed_lines(&project, "ml-team@example.com"), 1);
+    // The stalled requests are answered 408 at the deadline and closed: no
+    // client holds a connection for as long as it likes.
+    let mut first = stalled.into_iter().next().unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut answer = String::new();
+    first
+        .read_to_string(&mut answer)
+        .expect("the service closes a stalled request");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     // A client that never finishes its headers is cut off at the deadline.
     let mut slow = std::net::TcpStream::connect(&address).unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
+    slow.set_read_timeout(Some(Duration::from_secs(15)))
         .unwrap();
     let mut buffer = Vec::new();
-    let _ = slow.read_to_end(&mut buffer);
-    assert!(
-        began.elapsed() < Duration::from_secs(8),
-        "{:?}",
-        began.elapsed()
-    );
-    drop(idle);
+    slow.read_to_end(&mut buffer)
+        .expect("the service closes a connection whose headers never end");
     // A half-open connection does not hold the shutdown past its grace.
     let mut half_open = std::net::TcpStream::connect(&address).unwrap();
     half_open
         .write_all(b"POST /unsubscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nList")
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let stopping = std::time::Instant::now();
     std::process::Command::new("kill")
         .args(["-TERM", &serve.child.id().to_string()])
         .status()
         .unwrap();
     let status = serve.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    assert!(
-        stopping.elapsed() < Duration::from_secs(8),
-        "{:?}",
-        stopping.elapsed()
-    );
 }
 
 #[test]
-fn an_unsubscribe_path_that_collides_with_healthz_is_refused() {
-    let project = TestProject::demo();
-    project.edit(
-        "verdict.toml",
-        "unsubscribe_url = \"https://verdicts.example.com/unsubscribe\"",
-        "unsubscribe_url = \"https://verdicts.example.com/healthz\"",
-    );
-    let output = project.run(&["serve", "--listen", "127.0.0.1:0"]);
-    output.code(2);
-    output.stderr_has("must not use the path /healthz");
+fn an_unsubscribe_path_that_clashes_with_a_route_is_a_located_error_everywhere() {
+    for path in [
+        "/healthz",
+        "/subscribe",
+        "/subscribe/confirm",
+        "/vote",
+        "/feed.xml",
+        "/",
+        "/issues/mine",
+    ] {
+        let project = TestProject::demo();
+        project.edit(
+            "verdict.toml",
+            "unsubscribe_url = \"https://verdicts.example.com/unsubscribe\"",
+            &format!("unsubscribe_url = \"https://verdicts.example.com{path}\""),
+        );
+        let check = project.run(&["check"]);
+        check.code(2);
+        check.stderr_has("verdict.toml:15:");
+        check.stderr_has(&format!(
+            "the path {path} of unsubscribe_url is one verdict serve already answers"
+        ));
+        let serve = project.run(&["serve", "--listen", "127.0.0.1:0"]);
+        serve.code(2);
+        serve.stderr_has("one verdict serve already answers");
+        assert!(!serve.stderr.contains("panicked"), "{}", serve.stderr);
+    }
 }
 
 #[test]
@@ -466,4 +515,115 @@ fn every_request_is_logged_without_tokens_or_addresses() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn the_site_is_public_and_nothing_else_and_every_answer_is_hardened() {
+    let project = TestProject::demo();
+    project.run(&["archive"]).success();
+    let public = project.path().join("public");
+    std::fs::create_dir_all(project.path().join("state")).unwrap();
+    std::fs::write(
+        project.path().join("state/secret"),
+        "a-secret-nobody-may-read-0123",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(project.path().join("state/secret"), public.join("leak.txt"))
+        .unwrap();
+    std::os::unix::fs::symlink(project.path().join("subscribers"), public.join("people")).unwrap();
+    std::fs::create_dir_all(public.join(".git")).unwrap();
+    std::fs::write(public.join(".git/config"), "[core]").unwrap();
+    std::fs::create_dir_all(public.join("issues/old")).unwrap();
+    let serve = Serve::start(&project);
+    let agent = crate::server::agent();
+    let fetch = |path: &str| {
+        agent
+            .get(&format!("{}{path}", serve.base))
+            .config()
+            .max_redirects(0)
+            .build()
+            .call()
+            .unwrap()
+    };
+    let index = fetch("/");
+    assert_eq!(index.status().as_u16(), 200);
+    let header = |response: &ureq::http::Response<ureq::Body>, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(header(&index, "x-content-type-options"), "nosniff");
+    let csp = header(&index, "content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(header(&index, "referrer-policy"), "no-referrer");
+    assert_eq!(header(&index, "cache-control"), "public, max-age=300");
+    for path in [
+        "/leak.txt",
+        "/people/subscribers.csv",
+        "/.git/config",
+        "/%2egit/config",
+        "/.verdict-archive.json",
+        "/../state/secret",
+        "/%2e%2e/state/secret",
+        "/nothing-here.html",
+    ] {
+        let response = fetch(path);
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
+    }
+    // A folder without its slash is redirected on this host, never to another.
+    let folder = fetch("/issues/old");
+    assert_eq!(folder.status().as_u16(), 308);
+    assert_eq!(header(&folder, "location"), "/issues/old/");
+    let sneaky = fetch("//issues/old");
+    assert_eq!(sneaky.status().as_u16(), 404);
+    // The service's own pages are hardened too, and never cached.
+    let (status, _) = get(&format!("{}/unsubscribe?u=x&t=y", serve.base));
+    assert_eq!(status, 403);
+    let page = fetch("/unsubscribe?u=x&t=y");
+    assert_eq!(header(&page, "cache-control"), "no-store");
+    assert_eq!(header(&page, "x-frame-options"), "DENY");
+}
+
+#[test]
+fn a_second_service_on_one_project_refuses_to_start() {
+    let project = TestProject::demo();
+    let _serve = Serve::start(&project);
+    let second = project.run(&["serve", "--listen", "127.0.0.1:0"]);
+    second.code(4);
+    second.stderr_has("another verdict serve is running on this project");
+}
+
+#[test]
+fn a_link_signed_with_another_key_is_refused_and_both_keys_are_named_once() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let other = Keys::new("a-different-secret-0123456789", &[]).unwrap();
+    let ours = Keys::new(SECRET, &[]).unwrap();
+    let link = other.unsubscribe_url(
+        &format!("{}/unsubscribe", serve.base),
+        "ml-team@example.com",
+    );
+    for _ in 0..3 {
+        assert_eq!(post(&link, "List-Unsubscribe=One-Click").0, 403);
+    }
+    let named: Vec<String> = serve
+        .wait_for_error(&format!("key {}", other.key_id()))
+        .into_iter()
+        .filter(|l| l.contains(&format!("key {}", other.key_id())))
+        .collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(named[0].contains(&ours.key_id().to_string()), "{named:?}");
+    assert!(
+        serve
+            .first
+            .contains(&format!("signed with key {}", ours.key_id())),
+        "{}",
+        serve.first
+    );
 }

@@ -18,7 +18,10 @@ pub const SECRET: &str = "serve-test-secret-0123456789";
 pub struct Serve {
     pub child: Child,
     pub base: String,
+    /// The line the service printed first: where it listens, the key in use.
+    pub first: String,
     lines: Arc<Mutex<Vec<String>>>,
+    errors: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
@@ -36,9 +39,17 @@ impl Serve {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let collected = errors.clone();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                collected.lock().unwrap().push(line);
+            }
+        });
         crate::harness::watchdog(child.id(), Duration::from_secs(120));
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
@@ -57,7 +68,13 @@ impl Serve {
                 collected.lock().unwrap().push(line);
             }
         });
-        Serve { child, base, lines }
+        Serve {
+            child,
+            base,
+            first: line,
+            lines,
+            errors,
+        }
     }
 
     pub fn link(&self, email: &str) -> String {
@@ -66,9 +83,54 @@ impl Serve {
             .unsubscribe_url(&format!("{}/unsubscribe", self.base), email)
     }
 
+    /// Waits until the service has printed a line containing `text` on
+    /// standard error, and returns every line it printed there.
+    pub fn wait_for_error(&self, text: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let errors = self.errors();
+            if errors.iter().any(|l| l.contains(text)) {
+                return errors;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no line with {text:?} on standard error: {errors:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the service printed on standard error, so far.
+    pub fn errors(&self) -> Vec<String> {
+        self.errors.lock().unwrap().clone()
+    }
+
     /// What the service printed after its first line, so far.
     pub fn output(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until the service has printed `n` lines containing `text` (after
+    /// its first), and returns them.
+    pub fn wait_for(&self, text: &str, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let found: Vec<String> = self
+                .output()
+                .into_iter()
+                .filter(|l| l.contains(text))
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service printed {} of {n} lines with {text:?}: {:?}",
+                found.len(),
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits for the service to print `n` lines after its first.
@@ -130,4 +192,38 @@ pub fn post_as(url: &str, content_type: &str, body: &str) -> (u16, String) {
         response.status().as_u16(),
         response.body_mut().read_to_string().unwrap_or_default(),
     )
+}
+
+/// A connection to `address` from `source` (another loopback address, such
+/// as 127.0.0.2: another client as far as the service can tell).
+pub fn connect_from(source: &str, address: &str) -> std::net::TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let source: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    socket.bind(&source.into()).unwrap();
+    let target: std::net::SocketAddr = address.parse().unwrap();
+    socket.connect(&target.into()).unwrap();
+    socket.into()
+}
+
+/// Sends one whole request on a fresh connection from `source`, reads the
+/// answer to its end, and returns its status and body.
+pub fn request_from(source: &str, base: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = connect_from(source, base.trim_start_matches("http://"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
 }

@@ -15,6 +15,21 @@ use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::project::layout::{CONFIG_FILE, Layout};
 use crate::send::transport::TransportSpec;
 
+/// The paths `verdict serve` answers itself; `unsubscribe_url` may use none.
+pub const SERVICE_ROUTES: [&str; 8] = [
+    "/",
+    "/index.html",
+    "/healthz",
+    "/subscribe",
+    "/subscribe/confirm",
+    "/vote",
+    "/feed.xml",
+    "/sitemap.xml",
+];
+
+/// The folders of the site `verdict archive` writes.
+pub const SITE_FOLDERS: [&str; 3] = ["/issues", "/tools", "/categories"];
+
 /// The newsletter configuration, checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,6 +47,10 @@ pub struct Config {
     pub unsubscribe_url: Url,
     /// The address that receives mailto unsubscribes (default: the From address).
     pub unsubscribe_mailto: Address,
+    /// The envelope sender, where bounces go (default: the From address). With
+    /// a `+` in its local part, each reader's copy gets a signed return path
+    /// (VERP): `bounces+TAG@domain`.
+    pub bounce_address: Option<Address>,
     /// `lang` of the HTML.
     pub language: String,
     /// Where mail goes unless the environment or the command line says otherwise.
@@ -42,6 +61,7 @@ pub struct Config {
     pub dkim: Option<DkimSettings>,
     pub community: Community,
     pub signup: Signup,
+    pub serve: Serve,
     /// The newsletter's time zone: daily caps count per calendar day in it.
     pub time_zone: chrono_tz::Tz,
     /// Relays that share the sending (`[[relay]]`); empty: `transport` alone.
@@ -108,12 +128,25 @@ pub struct RelayConfig {
 pub struct Community {
     /// Votes on a tool before its community percentage is shown (else "—").
     pub min_votes: u32,
+    /// How long after an issue's send time its vote links work.
+    pub vote_link_valid: chrono::Duration,
 }
 
 impl Default for Community {
     fn default() -> Self {
-        Community { min_votes: 10 }
+        Community {
+            min_votes: 10,
+            vote_link_valid: chrono::Duration::days(30),
+        }
     }
+}
+
+/// How `verdict serve` meets the network.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Serve {
+    /// Peers whose `X-Forwarded-For` is believed (the reverse proxy); from
+    /// anyone else the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Sign-ups through `verdict serve`, and their limits.
@@ -127,6 +160,8 @@ pub struct Signup {
     pub per_client_per_hour: u32,
     /// Confirmation emails sent in an hour, all clients together.
     pub per_hour: u32,
+    /// Confirmation emails to one mailbox domain in an hour.
+    pub per_domain_per_hour: u32,
 }
 
 impl Default for Signup {
@@ -136,6 +171,7 @@ impl Default for Signup {
             resend_after: chrono::Duration::hours(1),
             per_client_per_hour: 5,
             per_hour: 200,
+            per_domain_per_hour: 50,
         }
     }
 }

@@ -9,7 +9,9 @@ use lettre::message::Mailbox;
 use toml::de::DeTable;
 use url::Url;
 
-use super::{Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Signup, bounds};
+use super::{
+    Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Serve, Signup, bounds,
+};
 use crate::diagnostic::table_reader::{Located, TableReader};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::send::transport::TransportSpec;
@@ -96,6 +98,10 @@ fn read_config(
         "unsubscribe_mailto",
         "an address that receives unsubscribe requests by mail",
     );
+    let bounce_address = reader.optional::<String>(
+        "bounce_address",
+        "the envelope sender where bounces go, e.g. \"bounces+@news.example.com\" (a + asks for a signed return path per reader)",
+    );
     let language = reader.optional::<String>("language", "a language tag such as \"en\"");
     let transport = reader.optional::<String>(
         "transport",
@@ -114,6 +120,7 @@ fn read_config(
     );
     let relays = reader.tables("relay", "one [[relay]] table per relay");
     let signup = reader.table("signup", "a [signup] table");
+    let serve = reader.table("serve", "a [serve] table");
     reader.finish();
 
     let name = name.and_then(|n| one_line(n, "name", diagnostics));
@@ -121,7 +128,8 @@ fn read_config(
     let from = from.and_then(|f| mailbox(f, diagnostics));
     let reply_to = reply_to.map(|r| mailbox(r, diagnostics));
     let unsubscribe_mailto = unsubscribe_mailto.map(|m| mailbox(m, diagnostics));
-    let unsubscribe_url = unsubscribe_url.and_then(|u| https_url(u, diagnostics));
+    let bounce_address = bounce_address.map(|m| mailbox(m, diagnostics));
+    let unsubscribe_url = unsubscribe_url.and_then(|u| unsubscribe_route(u, diagnostics));
     let base_url = base_url.map(|u| https_url(u, diagnostics));
     let language = match language {
         None => Some("en".to_string()),
@@ -176,6 +184,10 @@ fn read_config(
         None => Some(Signup::default()),
         Some((_, table)) => read_signup(table, diagnostics),
     };
+    let serve = match serve {
+        None => Some(Serve::default()),
+        Some((_, table)) => read_serve(table, diagnostics),
+    };
 
     let from = from?;
     let unsubscribe_mailto = match unsubscribe_mailto {
@@ -185,6 +197,10 @@ fn read_config(
     let reply_to = match reply_to {
         None => None,
         Some(mailbox) => Some(mailbox?),
+    };
+    let bounce_address = match bounce_address {
+        None => None,
+        Some(mailbox) => Some(mailbox?.email),
     };
     let base_url = match base_url {
         None => None,
@@ -198,6 +214,7 @@ fn read_config(
         base_url,
         unsubscribe_url: unsubscribe_url?,
         unsubscribe_mailto,
+        bounce_address,
         language: language?,
         transport: transport?,
         smtp_password_file,
@@ -205,6 +222,7 @@ fn read_config(
         dkim: dkim?,
         community: community?,
         signup: signup?,
+        serve: serve?,
         time_zone: time_zone?,
         relays: relays.into_iter().collect::<Option<Vec<_>>>()?,
         source: FileDiagnostics::new(source.path.clone(), source.source.clone()),
@@ -366,10 +384,52 @@ fn read_community(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Opt
         "min_votes",
         "votes on a tool before its community percentage shows, 1 to 100000",
     );
+    let link_days = reader.optional::<u32>(
+        "vote_link_days",
+        "days after an issue's send time that its vote links work, 1 to 3650",
+    );
     reader.finish();
-    let min_votes = within(min_votes, 1, 100_000, "min_votes", diagnostics)?;
+    let defaults = Community::default();
+    let min_votes = within(min_votes, 1, 100_000, "min_votes", diagnostics);
+    let link_days = within(link_days, 1, 3650, "vote_link_days", diagnostics);
     Some(Community {
-        min_votes: min_votes.map_or(Community::default().min_votes, |v| v as u32),
+        min_votes: min_votes?.map_or(defaults.min_votes, |v| v as u32),
+        vote_link_valid: link_days?.map_or(defaults.vote_link_valid, |d| {
+            chrono::Duration::days(d as i64)
+        }),
+    })
+}
+
+fn read_serve(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Serve> {
+    let mut reader = TableReader::new(table, 0..0, "[serve]", diagnostics);
+    let proxies = reader.optional::<Vec<String>>(
+        "trusted_proxies",
+        "the addresses of the reverse proxies in front of verdict serve, e.g. [\"127.0.0.1\", \"::1\"]",
+    );
+    reader.finish();
+    let mut trusted = Vec::new();
+    let mut ok = true;
+    let span = proxies.as_ref().map(|p| p.span.clone()).unwrap_or_default();
+    for text in proxies.map(|p| p.value).unwrap_or_default() {
+        let parsed = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        match parsed {
+            Ok(net) => trusted.push(net),
+            Err(_) => {
+                ok = false;
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{text}` in trusted_proxies is not an address or network"
+                    ))
+                    .at(span.clone())
+                    .help("expected an IP address or a network such as 10.0.0.0/8"),
+                );
+            }
+        }
+    }
+    ok.then_some(Serve {
+        trusted_proxies: trusted,
     })
 }
 
@@ -387,11 +447,16 @@ fn read_signup(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option
     );
     let per_hour =
         reader.optional::<u32>("per_hour", "confirmation emails in an hour, 1 to 1000000");
+    let per_domain = reader.optional::<u32>(
+        "per_domain_per_hour",
+        "confirmation emails to one mailbox domain in an hour, 1 to 1000000",
+    );
     reader.finish();
     let days = within(days, 1, 60, "link_valid_days", diagnostics);
     let minutes = within(minutes, 1, 10_080, "resend_after_minutes", diagnostics);
     let per_client = within(per_client, 1, 10_000, "per_client_per_hour", diagnostics);
     let per_hour = within(per_hour, 1, 1_000_000, "per_hour", diagnostics);
+    let per_domain = within(per_domain, 1, 1_000_000, "per_domain_per_hour", diagnostics);
     Some(Signup {
         link_valid: days?.map_or(defaults.link_valid, |d| chrono::Duration::days(d as i64)),
         resend_after: minutes?.map_or(defaults.resend_after, |m| {
@@ -399,6 +464,7 @@ fn read_signup(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option
         }),
         per_client_per_hour: per_client?.map_or(defaults.per_client_per_hour, |v| v as u32),
         per_hour: per_hour?.map_or(defaults.per_hour, |v| v as u32),
+        per_domain_per_hour: per_domain?.map_or(defaults.per_domain_per_hour, |v| v as u32),
     })
 }
 
@@ -536,6 +602,33 @@ fn https_url(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Optio
             None
         }
     }
+}
+
+/// The unsubscribe address, whose path must be free among the routes
+/// `verdict serve` answers itself and the site's pages.
+fn unsubscribe_route(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Url> {
+    let span = field.span.clone();
+    let url = https_url(field, diagnostics)?;
+    let path = url.path();
+    let clash = super::SERVICE_ROUTES.contains(&path)
+        || super::SITE_FOLDERS
+            .iter()
+            .any(|folder| path.starts_with(&format!("{folder}/")));
+    if clash {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "the path {path} of unsubscribe_url is one verdict serve already answers (or a page of the site)"
+            ))
+            .at(span)
+            .help(format!(
+                "choose a path of its own, such as /unsubscribe; taken are {} and the folders {}",
+                super::SERVICE_ROUTES.join(", "),
+                super::SITE_FOLDERS.join(", ")
+            )),
+        );
+        return None;
+    }
+    Some(url)
 }
 
 fn language_tag(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {

@@ -1,9 +1,8 @@
 //! The sent-state ledger: one append-only file of JSON lines per issue under
 //! `state/ledger/`, made durable with fsync in batches (group commit, `writer`)
 //! before an outcome counts as done, read back into a compact index of hashed
-//! addresses. `lock` keeps one `verdict send` per project.
+//! addresses. `store::lock` keeps one `verdict send` per project.
 
-mod lock;
 mod writer;
 
 use std::collections::HashMap;
@@ -15,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use lock::{LockError, SendLock};
+pub use crate::store::lock::{LockError, SendLock};
 pub use writer::Writer;
 
 use crate::store::fs::FsError;

@@ -196,8 +196,45 @@ pub fn escape_reply(reply: &str) -> String {
     out
 }
 
+/// A relay's reply (or any text) for a log line: control characters escaped
+/// and every email address masked to its domain (`…@example.com`), since
+/// relays quote the reader's address and logs must not hold it.
+pub fn mask_addresses(text: &str) -> String {
+    let escaped = escape_reply(text);
+    let mut out = String::with_capacity(escaped.len());
+    for (i, piece) in escaped.split('@').enumerate() {
+        if i == 0 {
+            out.push_str(piece);
+            continue;
+        }
+        // Drop the local part that ended the text before this `@`.
+        let keep = out
+            .rfind(|c: char| c.is_whitespace() || "<>()[]{},;:\"'".contains(c))
+            .map_or(0, |at| at + 1);
+        out.truncate(keep);
+        out.push_str("…@");
+        out.push_str(piece);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn addresses_in_replies_are_masked_to_their_domain() {
+        assert_eq!(
+            super::mask_addresses(
+                "550 5.1.1 <reader.one@example.com>: Recipient address rejected: User unknown"
+            ),
+            "550 5.1.1 <…@example.com>: Recipient address rejected: User unknown"
+        );
+        assert_eq!(
+            super::mask_addresses("to a@b.example and c@d.example\r\n"),
+            "to …@b.example and …@d.example\\r\\n"
+        );
+        assert_eq!(super::mask_addresses("250 2.0.0 Ok"), "250 2.0.0 Ok");
+    }
+
     use super::*;
 
     /// (stage, code, text, expected): replies in the documented formats of the

@@ -31,6 +31,8 @@ struct Followed {
     path: PathBuf,
     kind: Kind,
     keys: HashSet<u64>,
+    /// Suppressed as bounced or complained: never mailed, not even to confirm.
+    hard: HashSet<u64>,
     /// Bytes read: complete rows only.
     read_to: u64,
     /// The file's identity (device, inode, birth time where known).
@@ -48,6 +50,7 @@ impl Followed {
             path,
             kind,
             keys: HashSet::new(),
+            hard: HashSet::new(),
             read_to: 0,
             identity: None,
             witness: Vec::new(),
@@ -58,6 +61,7 @@ impl Followed {
 
     fn reset(&mut self) {
         self.keys.clear();
+        self.hard.clear();
         self.read_to = 0;
         self.witness.clear();
         self.header_seen = false;
@@ -146,10 +150,19 @@ impl Followed {
             Kind::Suppressions => {
                 if let Ok(entry) = rows::suppression(record) {
                     let key = address_key(&entry.email);
-                    if entry.reason == Reason::Resubscribed {
-                        self.keys.remove(&key);
-                    } else {
-                        self.keys.insert(key);
+                    match entry.reason {
+                        Reason::Resubscribed => {
+                            self.keys.remove(&key);
+                            self.hard.remove(&key);
+                        }
+                        Reason::Bounced | Reason::Complained => {
+                            self.keys.insert(key);
+                            self.hard.insert(key);
+                        }
+                        Reason::Unsubscribed => {
+                            self.keys.insert(key);
+                            self.hard.remove(&key);
+                        }
                     }
                 }
             }
@@ -182,6 +195,9 @@ pub struct Lists {
 pub struct Standing {
     pub subscribed: bool,
     pub suppressed: bool,
+    /// Suppressed as bounced or complained: no email at all, not even a
+    /// confirmation a stranger asked for.
+    pub blocked: bool,
 }
 
 impl Lists {
@@ -210,9 +226,11 @@ impl Lists {
         let mut both = self.both();
         let subscribed = both.subscribers.contains(email)?;
         let suppressed = both.suppressed.contains(email)?;
+        let blocked = both.suppressed.hard.contains(&address_key(email));
         Ok(Standing {
             subscribed,
             suppressed,
+            blocked,
         })
     }
 

@@ -1,12 +1,17 @@
 //! `verdict serve`'s HTTP side: one accept loop with limits that no client can
-//! outlast (a cap on connections, a deadline for request headers, a bounded
-//! graceful shutdown), one log line per request, and the routes: one-click
-//! unsubscribe (`unsubscribe`), sign-ups with double opt-in (`signup`), the
-//! community vote (`vote`) and the static site. Signed links are checked with
-//! the keys as they are now (`store::tokens::LiveKeys`); both lists are followed in memory
-//! (`store::lists::Lists`), so that no request reads a whole list.
+//! outlast (a cap on connections and on each client's, deadlines for the
+//! headers and for the whole request, a bounded graceful shutdown), security
+//! headers and one log line per request, and the routes: one-click unsubscribe
+//! (`unsubscribe`), sign-ups with double opt-in (`signup`), the community vote
+//! (`vote`) and the static site (`site`), on pages of one shape (`pages`).
+//! Clients are told apart by `client`. Signed links are checked with the keys
+//! as they are now (`store::tokens::LiveKeys`); both lists are followed in
+//! memory (`store::lists::Lists`), so that no request reads a whole list.
 
+mod client;
+mod pages;
 mod signup;
+mod site;
 mod unsubscribe;
 mod vote;
 
@@ -16,15 +21,18 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use maud::{DOCTYPE, Markup, html};
 
 pub use crate::store::lists::Lists;
-pub use signup::Signups;
+pub use client::Proxies;
+use client::{ClientKey, Connections, Peer};
+pub(crate) use pages::page;
+pub use signup::{Signups, last_capped};
 
 /// Request bodies are small forms; anything larger is refused.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -39,6 +47,33 @@ pub struct Service {
     pub unsubscribe_path: String,
     /// Sign-ups, when the newsletter has a site (`base_url`).
     pub signups: Option<Signups>,
+    /// Who may say who the client is.
+    pub proxies: Proxies,
+    /// The readers' votes as they stand.
+    pub ballots: crate::web::votes::Ballots,
+    /// Uses of each vote link in the last hour.
+    pub vote_links: client::Window<u64>,
+}
+
+impl Service {
+    /// The service of a loaded project.
+    pub fn new(
+        project: crate::project::Project,
+        links: crate::store::tokens::LiveKeys,
+        lists: Lists,
+        signups: Option<Signups>,
+    ) -> Service {
+        Service {
+            unsubscribe_path: project.config.unsubscribe_url.path().to_string(),
+            proxies: Proxies(project.config.serve.trusted_proxies.clone()),
+            project: Arc::new(project),
+            links,
+            lists,
+            signups,
+            ballots: crate::web::votes::Ballots::default(),
+            vote_links: client::Window::new(10, chrono::Duration::hours(1), 100_000),
+        }
+    }
 }
 
 impl Service {
@@ -75,35 +110,19 @@ impl Service {
     }
 }
 
-/// The address a request came from: the peer, or, from a proxy on this
-/// machine, the last address it put in `X-Forwarded-For`.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub std::net::IpAddr);
-
-impl ClientAddr {
-    pub fn behind_proxy(self, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
-        if !self.0.is_loopback() {
-            return self.0;
-        }
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|last| last.trim().parse().ok())
-            .unwrap_or(self.0)
-    }
-}
-
 /// What keeps the server within bounds.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Connections open at once; more are closed at once.
     pub max_connections: usize,
+    /// Connections one client (an address, or an IPv6 /64) may hold open;
+    /// trusted proxies are not counted, their clients are.
+    pub per_client_connections: usize,
     /// How long a client may take to send a request's headers (idle
     /// keep-alive connections included).
     pub header_timeout: Duration,
+    /// How long a whole request may take, its body and the answer included.
+    pub request_timeout: Duration,
     /// How long a shutdown waits for connections under way.
     pub shutdown_grace: Duration,
 }
@@ -112,14 +131,16 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_connections: 512,
+            per_client_connections: 16,
             header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(5),
         }
     }
 }
 
 /// Builds the router.
-fn router(service: Arc<Service>) -> Router {
+fn router(service: Arc<Service>, limits: Limits) -> Router {
     let path = service.unsubscribe_path.clone();
     Router::new()
         .route(
@@ -133,32 +154,56 @@ fn router(service: Arc<Service>) -> Router {
         )
         .route("/vote", get(vote::vote_page).post(vote::vote))
         .route("/healthz", get(|| async { "ok" }))
-        .merge(site_routes(&service.project.layout.public_dir()))
+        .fallback(site::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |request, next| {
+            within_deadline(limits.request_timeout, request, next)
+        }))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(service)
 }
 
-/// The static site: files with their content types, cached for five minutes
-/// (pages change when `verdict archive` runs), the feed as Atom.
-fn site_routes(site: &std::path::Path) -> Router<Arc<Service>> {
-    use axum::http::{HeaderValue, header};
-    use tower_http::services::{ServeDir, ServeFile};
-    use tower_http::set_header::SetResponseHeaderLayer;
-    let cache = SetResponseHeaderLayer::if_not_present(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
+/// A whole request, its body included, within the deadline: a client that
+/// sends headers and then stalls its body gets 408 and loses its connection.
+async fn within_deadline(deadline: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response =
+                (StatusCode::REQUEST_TIMEOUT, "the request took too long\n").into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+/// What every answer carries: no sniffing, no script, no framing, no referrer
+/// (links carry tokens), and no caching of anything but the site's files.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
-    let feed = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/atom+xml; charset=utf-8"),
-        ))
-        .service(ServeFile::new(site.join("feed.xml")));
-    Router::new()
-        .route_service("/feed.xml", feed)
-        .fallback_service(ServeDir::new(site))
-        .layer(cache)
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// One line per request: when, method, path without its query (where tokens
@@ -186,9 +231,12 @@ pub async fn run(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = router(Arc::new(service));
+    let service = Arc::new(service);
+    signup::start(&service);
+    let app = router(service.clone(), limits);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_client = Arc::new(Connections::default());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -204,22 +252,36 @@ pub async fn run(
                 continue;
             }
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            // Over the cap: closed at once, so that a flood cannot hold descriptors.
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
         let peer = stream
             .peer_addr()
             .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-        let app = app.clone().layer(axum::Extension(ClientAddr(peer)));
+        // One client may not hold every slot; a proxy speaks for many.
+        let counted = (!service.proxies.trusts(peer)).then(|| ClientKey::of(peer));
+        if let Some(key) = counted
+            && !per_client.enter(key, limits.per_client_connections)
+        {
+            continue;
+        }
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Over the cap: closed at once, so that a flood cannot hold descriptors.
+            if let Some(key) = counted {
+                per_client.leave(key);
+            }
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone().layer(axum::Extension(Peer(peer)));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
         let connection = graceful.watch(connection);
+        let per_client = per_client.clone();
         tokio::spawn(async move {
             let _ = connection.await;
+            if let Some(key) = counted {
+                per_client.leave(key);
+            }
             drop(slot);
         });
     }
@@ -234,24 +296,4 @@ pub async fn run(
         );
     }
     Ok(())
-}
-
-/// A page of the service: the newsletter's name and the content.
-pub(crate) fn page(newsletter: &str, content: Markup) -> Html<String> {
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="robots" content="noindex";
-                    title { (newsletter) }
-                    style { "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.6rem 1.2rem}" }
-                }
-                body { main { (content) } }
-            }
-        }
-        .into_string(),
-    )
 }

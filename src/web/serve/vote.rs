@@ -1,6 +1,8 @@
 //! The community vote's links: `GET /vote` names the tool and the choice and
-//! confirms in one click (or by a few lines of script); `POST /vote` records the
-//! vote durably. Links are signed for the reader, the issue, the tool and the
+//! changes nothing; a person clicks its button, and `POST /vote` records the
+//! vote durably, once per change (the same vote again writes nothing), within a
+//! rate per link, while the issue's vote links work (`vote_link_days` after it
+//! went out). Links are signed for the reader, the issue, the tool and the
 //! choice; a forged or altered one gets 403 and records nothing.
 
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{PreEscaped, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::{Service, page};
@@ -38,19 +40,40 @@ struct Ballot {
     verdict: Verdict,
 }
 
-fn ballot(service: &Service, query: &VoteQuery) -> Option<Ballot> {
-    let verdict = crate::web::votes::parse_choice(&query.v)?;
-    let email = crate::store::lists::normalize_address(&decode_address(&query.u)?).ok()?;
+/// Why a vote link does not count.
+enum Refusal {
+    /// Forged, altered, or for an issue or tool that does not exist.
+    Invalid,
+    /// The issue's vote links have expired.
+    Closed,
+    /// The link was used too often in the last hour.
+    TooOften,
+}
+
+fn ballot(service: &Service, query: &VoteQuery) -> Result<Ballot, Refusal> {
+    let verdict = crate::web::votes::parse_choice(&query.v).ok_or(Refusal::Invalid)?;
+    let email = decode_address(&query.u)
+        .and_then(|raw| crate::store::lists::normalize_address(&raw).ok())
+        .ok_or(Refusal::Invalid)?;
     let plausible_id = crate::author::issue::parse_file_name(&format!("{}.toml", query.i)).is_ok();
     if !plausible_id || query.n >= crate::author::issue::MAX_TOOLS {
-        return None;
+        return Err(Refusal::Invalid);
     }
     let signed = crate::web::votes::signed_payload(&query.i, query.n, verdict, &email);
     if !service.links.verify(Purpose::Vote, &signed, &query.t) {
-        return None;
+        return Err(Refusal::Invalid);
     }
-    let issue = service.issue(&query.i)?;
-    (query.n < issue.tools.len()).then_some(Ballot {
+    let issue = service.issue(&query.i).ok_or(Refusal::Invalid)?;
+    if query.n >= issue.tools.len() {
+        return Err(Refusal::Invalid);
+    }
+    let open_until = issue.send_time().map(|at| {
+        at.with_timezone(&chrono::Utc) + service.project.config.community.vote_link_valid
+    });
+    if open_until.is_none_or(|end| chrono::Utc::now() > end) {
+        return Err(Refusal::Closed);
+    }
+    Ok(Ballot {
         email,
         issue,
         tool: query.n,
@@ -58,12 +81,29 @@ fn ballot(service: &Service, query: &VoteQuery) -> Option<Ballot> {
     })
 }
 
-fn invalid(newsletter: &str) -> Response {
-    let body = page(
-        newsletter,
-        html! { h1 { "This link is not valid" } p { "Use the vote links from one of our emails." } },
-    );
-    (StatusCode::FORBIDDEN, body).into_response()
+fn refused(newsletter: &str, refusal: Refusal) -> Response {
+    let (status, title, text) = match refusal {
+        Refusal::Invalid => (
+            StatusCode::FORBIDDEN,
+            "This link is not valid",
+            "Use the vote links from one of our emails.",
+        ),
+        Refusal::Closed => (
+            StatusCode::GONE,
+            "Voting on this issue has closed",
+            "Vote links work for a while after an issue goes out; the next issue brings new ones.",
+        ),
+        Refusal::TooOften => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many votes",
+            "This vote link was used many times in the last hour. Please try again later.",
+        ),
+    };
+    (
+        status,
+        page(newsletter, html! { h1 { (title) } p { (text) } }),
+    )
+        .into_response()
 }
 
 fn words(verdict: Verdict) -> &'static str {
@@ -78,8 +118,9 @@ pub(super) async fn vote_page(
     Query(query): Query<VoteQuery>,
 ) -> Response {
     let newsletter = &service.project.config.name;
-    let Some(ballot) = ballot(&service, &query) else {
-        return invalid(newsletter);
+    let ballot = match ballot(&service, &query) {
+        Ok(ballot) => ballot,
+        Err(refusal) => return refused(newsletter, refusal),
     };
     let tool = &ballot.issue.tools[ballot.tool];
     let action = format!(
@@ -91,10 +132,10 @@ pub(super) async fn vote_page(
         html! {
             h1 { "Your vote on " (tool.display_name()) }
             p { "You say: " strong { (words(ballot.verdict)) } ", in " (ballot.issue.title()) "." }
-            form id="vote" method="post" action=(action) {
+            // A person clicks: a link scanner that opens the page votes nothing.
+            form method="post" action=(action) {
                 button type="submit" { "Count my vote" }
             }
-            script { (PreEscaped("document.getElementById('vote').submit();")) }
         },
     )
     .into_response()
@@ -105,11 +146,19 @@ pub(super) async fn vote(
     Query(query): Query<VoteQuery>,
 ) -> Response {
     let newsletter = service.project.config.name.clone();
-    let Some(ballot) = ballot(&service, &query) else {
-        return invalid(&newsletter);
+    let ballot = match ballot(&service, &query) {
+        Ok(ballot) => ballot,
+        Err(refusal) => return refused(&newsletter, refusal),
     };
-    let layout = service.project.layout.clone();
+    let link = crate::send::ledger::address_key(&format!(
+        "{}\0{}\0{}",
+        ballot.issue.id, ballot.tool, ballot.email
+    ));
+    if !service.vote_links.allow(&link, chrono::Utc::now()) {
+        return refused(&newsletter, Refusal::TooOften);
+    }
     let keys = service.links.get();
+    let worker = service.clone();
     let (issue_id, tool, verdict, email) = (
         ballot.issue.id.clone(),
         ballot.tool,
@@ -117,11 +166,18 @@ pub(super) async fn vote(
         ballot.email.clone(),
     );
     let recorded = tokio::task::spawn_blocking(move || {
-        crate::web::votes::record(&layout, &keys, &issue_id, tool, verdict, &email)
+        worker.ballots.record_change(
+            &worker.project.layout,
+            &keys,
+            &issue_id,
+            tool,
+            verdict,
+            &email,
+        )
     })
     .await;
     match recorded {
-        Ok(Ok(())) => page(
+        Ok(Ok(_)) => page(
             &newsletter,
             html! {
                 h1 { "Your vote counts" }

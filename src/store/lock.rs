@@ -1,6 +1,6 @@
-//! The lock that lets one `verdict send` run per project: an OS file lock
-//! (released when the process dies, even by SIGKILL) on `state/send.lock`, whose
-//! content says who holds it.
+//! The locks that let one `verdict send` and one `verdict serve` run per
+//! project: an OS file lock (released when the process dies, even by SIGKILL)
+//! on `state/send.lock` or `state/serve.lock`, whose content says who holds it.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use crate::store::fs::FsError;
 
-/// Held while a send runs; released on drop.
+/// Held while a send (or the service) runs; released on drop.
 pub struct SendLock {
     file: File,
     /// Set when the previous holder died without releasing the lock.
@@ -20,8 +20,14 @@ pub struct SendLock {
 /// Why the lock was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("another verdict send is running ({holder}); it holds {}. Nothing was sent by this run.", path.display())]
-    Held { holder: String, path: PathBuf },
+    #[error("another verdict {what} is running on this project ({holder}); it holds {}. {consequence}", path.display())]
+    Held {
+        /// `send` or `serve`, from the lock's name.
+        what: String,
+        holder: String,
+        path: PathBuf,
+        consequence: &'static str,
+    },
     #[error(transparent)]
     Fs(#[from] FsError),
 }
@@ -46,7 +52,17 @@ impl SendLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
+                let what = path
+                    .file_stem()
+                    .map_or("process".into(), |s| s.to_string_lossy().into_owned());
+                let consequence = if what == "send" {
+                    "Nothing was sent by this run."
+                } else {
+                    "Two services on one project would keep two views of its lists: stop the other one first."
+                };
                 return Err(LockError::Held {
+                    what,
+                    consequence,
                     holder: if holder.is_empty() {
                         "another process".into()
                     } else {

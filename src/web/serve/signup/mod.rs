@@ -1,0 +1,584 @@
+//! Sign-ups with double opt-in. `POST /subscribe` answers every well-formed
+//! request the same way at the same speed: it only checks the form and queues
+//! the request. A worker then decides, away from the answer, whether a
+//! confirmation email goes out (not to a subscriber, never to an address
+//! suppressed as bounced or complained, within the `limits`), records it
+//! (`store`) and sends it through the project's transport, retrying a relay that
+//! is down. The signed, expiring link shows a page on which a person clicks to
+//! confirm (no script: a link scanner confirms nothing); the `POST` adds the
+//! reader with how consent was given and sends the welcome email.
+
+mod limits;
+mod store;
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use maud::html;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+pub use store::last_capped;
+
+use super::client::{ClientKey, Peer};
+use super::{Service, page};
+use crate::project::config::Signup as SignupConfig;
+use crate::project::templates::{EmailText, Emails};
+use crate::send::message::{OneOff, one_off};
+use crate::send::transport::{AnyTransport, Class, Transport};
+use crate::store::fs::FsError;
+use crate::store::lists::Subscriber;
+use crate::store::tokens::Purpose;
+use limits::{Limits, Refused};
+use store::{Pending, Store};
+
+/// The longest name a sign-up may give.
+const MAX_NAME_CHARS: usize = 100;
+/// Requests waiting for the worker; more are answered the same and dropped.
+const QUEUE: usize = 1024;
+/// Attempts at a confirmation email through a relay that is down, and the
+/// waits between them.
+const RETRY_WAITS: [std::time::Duration; 2] = [
+    std::time::Duration::from_secs(30),
+    std::time::Duration::from_secs(300),
+];
+
+/// One request from the form, on its way to the worker.
+#[derive(Debug)]
+struct Ask {
+    email: String,
+    name: Option<String>,
+    at: DateTime<Utc>,
+}
+
+/// Sign-ups of a running service.
+pub struct Signups {
+    transport: AnyTransport,
+    emails: Emails,
+    limits: Limits,
+    store: Store,
+    queue: mpsc::Sender<Ask>,
+    /// Taken by the worker when the service starts.
+    waiting: std::sync::Mutex<Option<mpsc::Receiver<Ask>>>,
+}
+
+impl Signups {
+    /// Reads the pending sign-ups still within their link's life.
+    pub fn load(
+        layout: &crate::project::layout::Layout,
+        transport: AnyTransport,
+        emails: Emails,
+        config: SignupConfig,
+    ) -> Result<Signups, FsError> {
+        let store = Store::load(&layout.pending_signups(), Utc::now() - config.link_valid)?;
+        let (queue, waiting) = mpsc::channel(QUEUE);
+        Ok(Signups {
+            transport,
+            emails,
+            limits: Limits::new(config),
+            store,
+            queue,
+            waiting: std::sync::Mutex::new(Some(waiting)),
+        })
+    }
+}
+
+/// Starts the worker that sends confirmation emails; the service calls it
+/// once, when it starts.
+pub fn start(service: &Arc<Service>) {
+    let Some(signups) = &service.signups else {
+        return;
+    };
+    let Some(mut waiting) = signups
+        .waiting
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    else {
+        return;
+    };
+    let service = service.clone();
+    tokio::spawn(async move {
+        while let Some(ask) = waiting.recv().await {
+            handle(&service, ask).await;
+        }
+    });
+}
+
+/// What the sign-up form posts.
+#[derive(Debug, Deserialize)]
+pub(super) struct SignupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    /// The honeypot: people leave it empty.
+    #[serde(default)]
+    website: String,
+}
+
+/// A name as typed, if it may be shown and kept: one line, without controls,
+/// direction overrides or anything that reads as a link.
+fn clean_name(raw: &str) -> Result<Option<String>, &'static str> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err("Give a name of up to 100 characters, or none.");
+    }
+    if crate::diagnostic::text::has_control_char(name)
+        || crate::diagnostic::text::bidi_control_offset(name).is_some()
+    {
+        return Err("Give the name on one line, without control characters.");
+    }
+    let lower = name.to_lowercase();
+    let looks_like_link = lower.contains("://")
+        || lower.contains("www.")
+        || lower.contains('@')
+        || lower.split_whitespace().any(|word| {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            word.rsplit_once('.').is_some_and(|(host, tld)| {
+                !host.is_empty() && tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+            })
+        });
+    if looks_like_link {
+        return Err("Give just a name: no web or email addresses.");
+    }
+    Ok(Some(name.to_string()))
+}
+
+/// The one answer every accepted sign-up gets, whatever the address's standing.
+fn check_your_inbox(newsletter: &str) -> Response {
+    page(
+        newsletter,
+        html! {
+            h1 { "Check your inbox" }
+            p { "If the address can get " (newsletter) ", a link to confirm is on its way. The subscription starts when you follow it." }
+            p { "Nothing arrived? Look in the spam folder, or try again in an hour." }
+        },
+    )
+    .into_response()
+}
+
+pub(super) async fn subscribe(
+    State(service): State<Arc<Service>>,
+    axum::Extension(peer): axum::Extension<Peer>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<SignupForm>,
+) -> Response {
+    let newsletter = service.project.config.name.clone();
+    let Some(signups) = &service.signups else {
+        return (StatusCode::NOT_FOUND, "sign-ups are not open here\n").into_response();
+    };
+    let now = Utc::now();
+    let client = ClientKey::of(service.proxies.client(peer.0, &headers));
+    if !signups.limits.client_may_ask(client, now) {
+        let body = page(
+            &newsletter,
+            html! { h1 { "Too many sign-ups" } p { "Too many sign-ups came from your network in the last hour. Please try again later." } },
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+    }
+    let Ok(email) = crate::store::lists::normalize_address(&form.email) else {
+        let body = page(
+            &newsletter,
+            html! { h1 { "That is not an email address" } p { "Go back and check the address." } },
+        );
+        return (StatusCode::BAD_REQUEST, body).into_response();
+    };
+    let name = match clean_name(&form.name) {
+        Ok(name) => name,
+        Err(advice) => {
+            let body = page(
+                &newsletter,
+                html! { h1 { "That name cannot be used" } p { (advice) } },
+            );
+            return (StatusCode::BAD_REQUEST, body).into_response();
+        }
+    };
+    if form.website.is_empty()
+        && signups
+            .queue
+            .try_send(Ask {
+                email,
+                name,
+                at: now,
+            })
+            .is_err()
+    {
+        eprintln!("warning: the sign-up queue is full; a request was dropped");
+    }
+    check_your_inbox(&newsletter)
+}
+
+/// The worker's part of a request: whether a confirmation goes out, and
+/// sending it. Nothing here reaches the requester.
+async fn handle(service: &Arc<Service>, ask: Ask) {
+    let Some(signups) = &service.signups else {
+        return;
+    };
+    let worker = service.clone();
+    let email = ask.email.clone();
+    let standing = tokio::task::spawn_blocking(move || worker.lists.standing(&email)).await;
+    let standing = match standing {
+        Ok(Ok(standing)) => standing,
+        Ok(Err(error)) => {
+            eprintln!("error: a sign-up could not be looked up: {error}");
+            return;
+        }
+        Err(_) => return,
+    };
+    if standing.subscribed && !standing.suppressed {
+        return decided("nothing sent (already subscribed)");
+    }
+    if standing.blocked {
+        return decided("nothing sent (suppressed as bounced or complained)");
+    }
+    match signups.limits.take(&ask.email, ask.at) {
+        Ok(()) => {}
+        Err(Refused::Everyone) => {
+            eprintln!(
+                "warning: the hourly cap of confirmation emails ([signup] per_hour = {}) is reached; sign-ups wait",
+                signups.limits.config.per_hour
+            );
+            if let Err(error) = signups.store.capped(ask.at) {
+                eprintln!("warning: cannot note the cap: {error}");
+            }
+            return decided("nothing sent (the hourly cap of confirmation emails is reached)");
+        }
+        Err(Refused::Mailbox) => {
+            return decided("nothing sent (this mailbox got a confirmation within resend_after)");
+        }
+        Err(Refused::Domain) => {
+            return decided("nothing sent (per_domain_per_hour is reached for its domain)");
+        }
+    }
+    let id = crate::store::tokens::hex(&rand::random::<[u8; 16]>());
+    let pending = Pending {
+        email: ask.email.clone(),
+        name: ask.name,
+        requested: ask.at,
+    };
+    if let Err(error) = signups.store.request(&id, pending) {
+        eprintln!("error: a sign-up could not be recorded: {error}");
+        signups.limits.give_back(&ask.email);
+        return;
+    }
+    let service = service.clone();
+    tokio::spawn(async move {
+        confirm_with_retries(&service, &id, &ask.email, ask.at).await;
+    });
+}
+
+/// One line in the service's log per request the worker decided on, without
+/// the address: what an operator needs to follow sign-ups.
+fn decided(what: &str) {
+    crate::say!(
+        "{} sign-up: {what}",
+        Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
+}
+
+/// Sends a confirmation email, again after a wait while the relay is down;
+/// a refusal or the last failure gives the limits back (and is logged without
+/// the address), so that the reader may ask again at once.
+async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at: DateTime<Utc>) {
+    let Some(signups) = &service.signups else {
+        return;
+    };
+    let mut waits = RETRY_WAITS.iter();
+    loop {
+        let failure = match confirmation(service, signups, id, email, at) {
+            Ok(message) => match signups.transport.send(&message).await {
+                Ok(_) => return decided("confirmation sent"),
+                Err(failure) => failure,
+            },
+            Err(error) => {
+                eprintln!("error: a confirmation email could not be made: {error}");
+                signups.limits.give_back(email);
+                return;
+            }
+        };
+        let retry = matches!(failure.class, Class::Transient | Class::Unreachable);
+        match waits.next() {
+            Some(wait) if retry => {
+                eprintln!(
+                    "warning: a confirmation email was not sent ({}); trying again in {} s",
+                    crate::send::transport::mask_addresses(&failure.to_string()),
+                    wait.as_secs()
+                );
+                tokio::time::sleep(*wait).await;
+            }
+            _ => {
+                eprintln!(
+                    "error: a confirmation email was not sent: {}",
+                    crate::send::transport::mask_addresses(&failure.to_string())
+                );
+                signups.limits.give_back(email);
+                return decided("confirmation not sent (the relay failed; see the log)");
+            }
+        }
+    }
+}
+
+/// The confirmation email of a pending sign-up.
+fn confirmation(
+    service: &Service,
+    signups: &Signups,
+    id: &str,
+    email: &str,
+    at: DateTime<Utc>,
+) -> Result<crate::send::message::Outgoing, String> {
+    let expires = (at + signups.limits.config.link_valid).timestamp();
+    let token = service
+        .links
+        .get()
+        .sign(Purpose::Confirm, &confirm_payload(id, expires));
+    let link = format!(
+        "{}?p={id}&e={expires}&t={token}",
+        service.base_join("subscribe/confirm")
+    );
+    let days = signups.limits.config.link_valid.num_days().to_string();
+    let site = service.base_join("");
+    let values = [
+        ("newsletter", service.project.config.name.as_str()),
+        ("link", link.as_str()),
+        ("days", days.as_str()),
+        ("site", site.as_str()),
+    ];
+    let text = &signups.emails.confirm;
+    one_off(
+        &service.project.config,
+        &service.project.theme,
+        &OneOff {
+            to: email,
+            subject: &EmailText::fill(&text.subject, &values),
+            text: &EmailText::fill(&text.text, &values),
+            unsubscribe: None,
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// What a confirmation link's token signs.
+fn confirm_payload(id: &str, expires: i64) -> String {
+    format!("{id}:{expires}")
+}
+
+/// The query of a confirmation link.
+#[derive(Debug, Deserialize)]
+pub(super) struct ConfirmQuery {
+    #[serde(default)]
+    p: String,
+    #[serde(default)]
+    e: i64,
+    #[serde(default)]
+    t: String,
+}
+
+/// Why a confirmation link does not work.
+enum LinkProblem {
+    Forged,
+    Expired,
+}
+
+fn check_link(service: &Service, query: &ConfirmQuery) -> Result<(), LinkProblem> {
+    let genuine = query.p.len() == 32
+        && query.p.chars().all(|c| c.is_ascii_hexdigit())
+        && service.links.verify(
+            Purpose::Confirm,
+            &confirm_payload(&query.p, query.e),
+            &query.t,
+        );
+    if !genuine {
+        return Err(LinkProblem::Forged);
+    }
+    if Utc::now().timestamp() > query.e {
+        return Err(LinkProblem::Expired);
+    }
+    Ok(())
+}
+
+fn link_problem(newsletter: &str, problem: LinkProblem) -> Response {
+    match problem {
+        LinkProblem::Forged => (
+            StatusCode::FORBIDDEN,
+            page(newsletter, html! { h1 { "This link is not valid" } p { "Use the link from the confirmation email, or sign up again." } }),
+        )
+            .into_response(),
+        LinkProblem::Expired => (
+            StatusCode::GONE,
+            page(newsletter, html! { h1 { "This link has expired" } p { "Sign up again to get a new one." } }),
+        )
+            .into_response(),
+    }
+}
+
+pub(super) async fn confirm_page(
+    State(service): State<Arc<Service>>,
+    Query(query): Query<ConfirmQuery>,
+) -> Response {
+    let newsletter = &service.project.config.name;
+    if let Err(problem) = check_link(&service, &query) {
+        return link_problem(newsletter, problem);
+    }
+    let name = service
+        .signups
+        .as_ref()
+        .and_then(|s| s.store.get(&query.p))
+        .and_then(|pending| pending.name);
+    let action = format!("?p={}&e={}&t={}", query.p, query.e, query.t);
+    // A person clicks: a link scanner that opens the page confirms nothing.
+    page(
+        newsletter,
+        html! {
+            h1 { "Confirm your subscription to " (newsletter) }
+            @if let Some(name) = name {
+                p { "You asked to subscribe as " strong { (name) } "." }
+            }
+            form method="post" action=(action) {
+                button type="submit" { "Yes, subscribe me" }
+            }
+        },
+    )
+    .into_response()
+}
+
+pub(super) async fn confirm(
+    State(service): State<Arc<Service>>,
+    Query(query): Query<ConfirmQuery>,
+) -> Response {
+    let newsletter = service.project.config.name.clone();
+    if let Err(problem) = check_link(&service, &query) {
+        return link_problem(&newsletter, problem);
+    }
+    let Some(signups) = &service.signups else {
+        return (StatusCode::NOT_FOUND, "sign-ups are not open here\n").into_response();
+    };
+    let Some(pending) = signups.store.get(&query.p) else {
+        // Confirmed already (a second click), or the service lost it: either way
+        // there is nothing left to do but say where things stand.
+        return subscribed_page(&service);
+    };
+    let now = Utc::now();
+    let consent = format!(
+        "double opt-in: asked {} through the sign-up form, confirmed {}",
+        pending
+            .requested
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let subscriber = Subscriber {
+        email: pending.email.clone(),
+        name: pending.name.clone(),
+        subscribed_at: Some(now),
+        consent: Some(consent),
+    };
+    let worker = service.clone();
+    let added = tokio::task::spawn_blocking(move || worker.lists.subscribe(subscriber)).await;
+    match added {
+        Ok(Ok(added)) => {
+            // The reader is on the list either way; without this record a
+            // restarted service would offer the link again, which adds nobody twice.
+            if let Err(error) = signups.store.confirmed(&query.p, now) {
+                eprintln!("warning: a confirmed sign-up was not noted: {error}");
+            }
+            if added && let Err(error) = welcome(&service, signups, &pending.email).await {
+                eprintln!(
+                    "warning: the welcome email was not sent: {}",
+                    crate::send::transport::mask_addresses(&error)
+                );
+            }
+            subscribed_page(&service)
+        }
+        _ => unavailable(&newsletter),
+    }
+}
+
+async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Result<(), String> {
+    let latest = service
+        .latest_issue_url()
+        .unwrap_or_else(|| service.base_join(""));
+    let site = service.base_join("");
+    let values = [
+        ("newsletter", service.project.config.name.as_str()),
+        ("latest", latest.as_str()),
+        ("site", site.as_str()),
+    ];
+    let unsubscribe = service
+        .links
+        .get()
+        .unsubscribe_url(service.project.config.unsubscribe_url.as_str(), email);
+    let text = &signups.emails.welcome;
+    let message = one_off(
+        &service.project.config,
+        &service.project.theme,
+        &OneOff {
+            to: email,
+            subject: &EmailText::fill(&text.subject, &values),
+            text: &EmailText::fill(&text.text, &values),
+            unsubscribe: Some(&unsubscribe),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    signups
+        .transport
+        .send(&message)
+        .await
+        .map(|_| ())
+        .map_err(|f| f.to_string())
+}
+
+fn subscribed_page(service: &Service) -> Response {
+    let newsletter = &service.project.config.name;
+    page(
+        newsletter,
+        html! {
+            h1 { "You are subscribed" }
+            p { "The next comparison of " (newsletter) " comes to your inbox." }
+            @if let Some(latest) = service.latest_issue_url() {
+                p { a href=(latest) { "Read the latest one now" } }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn unavailable(newsletter: &str) -> Response {
+    let body = page(
+        newsletter,
+        html! { h1 { "Please try again" } p { "Something went wrong on our side; nothing was recorded." } },
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_one_plain_line_without_links() {
+        assert_eq!(
+            clean_name("  Ada Lovelace "),
+            Ok(Some("Ada Lovelace".into()))
+        );
+        assert_eq!(clean_name("J. R. Smith"), Ok(Some("J. R. Smith".into())));
+        assert_eq!(clean_name(""), Ok(None));
+        for bad in [
+            "Win a prize at https://evil.example",
+            "visit evil.example now",
+            "www.evil",
+            "me@evil.example",
+            "Ada\u{202E}txt.exe",
+            "Ada\u{2066}x",
+            "two\nlines",
+            &"x".repeat(101),
+        ] {
+            assert!(clean_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}
