@@ -19,9 +19,12 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Read Maildirs, mbox files or .eml files (or folders of them): hard bounces
-    /// and complaints are suppressed, unsubscribe requests with a valid token
-    /// unsubscribe; delays, policy refusals and auto-replies change nothing.
-    /// Reports already read are skipped.
+    /// and complaints with proof that they are about our email to a reader (our
+    /// Message-ID, the reader's signed unsubscribe link quoted from the
+    /// original, or a signed return path) suppress that reader; unsubscribe
+    /// requests with a valid token unsubscribe; delays, policy refusals and
+    /// auto-replies change nothing. Reports without proof are listed, not acted
+    /// on. Reports already read are skipped.
     Import {
         /// Maildir folders, mbox files, .eml files or folders of .eml files.
         #[arg(required = true, value_name = "PATH")]
@@ -29,12 +32,20 @@ pub enum Action {
         /// Show what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also act on reports without proof, by the reader they name: only
+        /// after reviewing them (anyone can write a bounce naming a reader).
+        #[arg(long)]
+        accept_unproven: bool,
     },
 }
 
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
-    let Action::Import { paths, dry_run } = args.action;
+    let Action::Import {
+        paths,
+        dry_run,
+        accept_unproven,
+    } = args.action;
     let keys = Keys::load(layout)?;
     let sources: Vec<(PathBuf, String)> = paths
         .into_iter()
@@ -44,6 +55,12 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         })
         .collect();
     let domain = project.config.sender_domain();
+    let return_path = project
+        .config
+        .bounce_address
+        .as_ref()
+        .map(|a| a.to_string())
+        .filter(|a| a.split('@').next().is_some_and(|l| l.contains('+')));
     let list_id = crate::send::message::list_id(&project.config);
     let label = list_id
         .rsplit_once('<')
@@ -53,10 +70,14 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         mail_in::Newsletter {
             domain: &domain,
             list_id: label,
+            return_path: return_path.as_deref(),
         },
         &keys,
         &sources,
-        dry_run,
+        mail_in::Options {
+            dry_run,
+            accept_unproven,
+        },
     )?;
     for note in &summary.notes {
         eprintln!("note: {note}");
@@ -126,6 +147,14 @@ fn print(summary: &Summary, sources: usize, dry_run: bool) {
             "about mail this newsletter did not send or test copies (ignored)",
         ),
         (summary.unmatched, "not matched to a reader (see the notes)"),
+        (
+            summary.unproven,
+            "without proof that they are about our email to the reader (nothing changed; see the notes)",
+        ),
+        (
+            summary.accepted_unproven,
+            "without proof, acted on as accepted (--accept-unproven)",
+        ),
         (summary.malformed, "malformed (see the notes)"),
         (summary.already_read, "already read before (skipped)"),
     ];

@@ -1,8 +1,12 @@
 //! Bounces, complaints and unsubscribe requests that arrive by mail, after the
-//! relay accepted the message: each report is matched to a reader (by the
-//! Message-ID verdict gave the original, else by the recipient it names), hard
-//! bounces and complaints are suppressed, and every report read is noted in
-//! `state/bounces-seen.log` so that reading a mailbox again changes nothing.
+//! relay accepted the message. A report acts on a reader only with proof that
+//! it is about our email to that reader: the keyed Message-ID verdict gave the
+//! original, the reader's signed unsubscribe token quoted from the original, or
+//! the signed return path (VERP) the report was delivered to. Then hard
+//! bounces and complaints are suppressed. Reports without proof (anyone can
+//! write a bounce naming a subscriber) are listed, and act only when the editor
+//! accepts them after review. Every report understood is noted in
+//! `state/bounces-seen.log`, so that reading a mailbox again changes nothing.
 
 mod mailbox;
 mod report;
@@ -38,6 +42,9 @@ pub struct Newsletter<'a> {
     pub domain: &'a str,
     /// Its List-Id without the name and brackets: `label.domain`.
     pub list_id: &'a str,
+    /// The envelope sender when it asks for signed return paths (its local
+    /// part holds a `+`): `bounces+@domain`.
+    pub return_path: Option<&'a str>,
 }
 
 /// What one category of reports came to.
@@ -69,6 +76,11 @@ pub struct Summary {
     pub not_ours: usize,
     /// Reports whose reader could not be found.
     pub unmatched: usize,
+    /// Reports without proof that they are about our email to the reader they
+    /// name: nothing changed (unless accepted).
+    pub unproven: usize,
+    /// Unproven reports acted on because the editor accepted them.
+    pub accepted_unproven: usize,
     pub malformed: usize,
     /// Located notes (`origin: what`), for the editor.
     pub notes: Vec<String>,
@@ -81,15 +93,16 @@ pub fn import(
     newsletter: Newsletter<'_>,
     keys: &Keys,
     paths: &[(PathBuf, String)],
-    dry_run: bool,
+    options: Options,
 ) -> Result<Summary, BounceError> {
+    let dry_run = options.dry_run;
     let seen_path = layout.bounces_seen();
     let mut seen: HashSet<String> = HashSet::new();
     append_log::for_each_line::<FsError>(&seen_path, |line| {
         seen.insert(String::from_utf8_lossy(line.bytes).into_owned());
         Ok(())
     })?;
-    let mut readers = Readers::load(layout, keys, newsletter.domain, newsletter.list_id)?;
+    let mut readers = Readers::load(layout, keys, newsletter)?;
     let mut summary = Summary::default();
     let mut suppressions: Vec<Suppression> = Vec::new();
     let mut newly_seen: Vec<String> = Vec::new();
@@ -110,16 +123,22 @@ pub fn import(
                     return;
                 }
             };
-            newly_seen.push(key);
+            // Remember only what was understood: a report without proof (or
+            // half of one, cut by an unescaped "From " line) may be read again.
+            let mut understood = true;
             for finding in findings {
-                act(
+                understood &= act(
                     &finding,
                     &mail.origin,
                     &mut readers,
                     keys,
+                    options.accept_unproven,
                     &mut summary,
                     &mut suppressions,
                 );
+            }
+            if understood {
+                newly_seen.push(key);
             }
         })?;
     }
@@ -158,15 +177,28 @@ fn append_seen(layout: &Layout, keys: &[String]) -> Result<(), FsError> {
     )
 }
 
-/// Decides what one finding does.
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Show what would change; write nothing.
+    pub dry_run: bool,
+    /// Act on reports without proof too, by the recipient they name (after the
+    /// editor reviewed them).
+    pub accept_unproven: bool,
+}
+
+/// Decides what one finding does; says whether it was understood (and the
+/// report may be remembered as read).
 fn act(
     finding: &Finding,
     origin: &str,
     readers: &mut Readers,
     keys: &Keys,
+    accept_unproven: bool,
     summary: &mut Summary,
     suppressions: &mut Vec<Suppression>,
-) {
+) -> bool {
+    let mut understood = true;
     let (acted, reason) = match &finding.kind {
         Kind::HardBounce => (&mut summary.hard_bounces, Reason::Bounced),
         Kind::Complaint => (&mut summary.complaints, Reason::Complained),
@@ -184,6 +216,7 @@ fn act(
                 }
                 None => {
                     summary.unsubscribes_without_token += 1;
+                    understood = false;
                     summary.notes.push(format!(
                         "{origin}: an unsubscribe request{} without a valid token; nothing changed (`verdict subscribers unsubscribe ADDRESS` if it is genuine)",
                         from.as_deref()
@@ -192,31 +225,31 @@ fn act(
                     ));
                 }
             }
-            return;
+            return understood;
         }
         Kind::OtherFailure => {
             summary.other_failures += 1;
-            return;
+            return understood;
         }
         Kind::Delay => {
             summary.delays += 1;
-            return;
+            return understood;
         }
         Kind::Delivered => {
             summary.delivered += 1;
-            return;
+            return understood;
         }
         Kind::OtherFeedback => {
             summary.other_feedback += 1;
-            return;
+            return understood;
         }
         Kind::AutoReply => {
             summary.auto_replies += 1;
-            return;
+            return understood;
         }
         Kind::NotAReport => {
             summary.not_reports += 1;
-            return;
+            return false;
         }
     };
     let found = readers.find(finding);
@@ -227,20 +260,45 @@ fn act(
         finding.original_id,
         finding.original_list,
         match &found {
-            Found::Reader(email) => email.as_str(),
+            Found::Proven(email, _) => email.as_str(),
+            Found::Unproven(_) => "unproven",
             Found::NotOurs => "not ours",
             Found::Nobody => "nobody",
         }
     );
     match found {
-        Found::Reader(email) => {
+        Found::Proven(email, proof) => {
             acted.found += 1;
-            readers.suppress(&email, reason, &finding.detail, acted, suppressions);
+            let detail = format!("{} (proof: {proof})", finding.detail);
+            readers.suppress(&email, reason, &detail, acted, suppressions);
+        }
+        Found::Unproven(Some(email)) if accept_unproven => {
+            acted.found += 1;
+            summary.accepted_unproven += 1;
+            let detail = format!("{} (accepted without proof)", finding.detail);
+            readers.suppress(&email, reason, &detail, acted, suppressions);
+        }
+        Found::Unproven(named) => {
+            summary.unproven += 1;
+            understood = false;
+            summary.notes.push(format!(
+                "{origin}: {} {}, without proof that it is about our email to {}: it quotes no Message-ID of ours, no signed unsubscribe link, and was not sent to a signed return path; nothing changed (review it, then `verdict bounces import --accept-unproven` acts on it)",
+                match finding.kind {
+                    Kind::Complaint => "a complaint",
+                    _ => "a hard bounce",
+                },
+                finding.detail,
+                named
+                    .or_else(|| finding.recipient.clone())
+                    .map(|r| crate::send::transport::escape_reply(&r))
+                    .unwrap_or_else(|| "a reader".into())
+            ));
         }
         Found::NotOurs => summary.not_ours += 1,
         Found::Nobody => {
             acted.found += 1;
             summary.unmatched += 1;
+            understood = false;
             summary.notes.push(format!(
                 "{origin}: {} not matched to a reader{}",
                 finding.detail,
@@ -252,6 +310,7 @@ fn act(
             ));
         }
     }
+    understood
 }
 
 /// The reader whose signed token a request carries: the two words the
@@ -281,7 +340,10 @@ fn token_in(words: &[String], keys: &Keys) -> Option<String> {
 
 /// Who a report is about.
 enum Found {
-    Reader(String),
+    /// The reader, and what proves it.
+    Proven(String, &'static str),
+    /// No proof; the known reader the report names, if any.
+    Unproven(Option<String>),
     /// Mail this newsletter did not send, or a test or redirected copy.
     NotOurs,
     Nobody,
@@ -292,6 +354,10 @@ enum Found {
 struct Readers {
     keys: Keys,
     domain: String,
+    /// The signed return path's parts: the local part before `+`, the domain.
+    return_path: Option<(String, String)>,
+    /// Return-path tag → reader, made on first need.
+    by_return_path: Option<HashMap<String, String>>,
     /// This newsletter's List-Id, `label.domain`.
     list_id: String,
     known: HashSet<String>,
@@ -307,8 +373,7 @@ impl Readers {
     fn load(
         layout: &Layout,
         keys: &Keys,
-        domain: &str,
-        list_id: &str,
+        newsletter: Newsletter<'_>,
     ) -> Result<Readers, BounceError> {
         let suppressions = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?;
         let suppressed = lists::suppressed_now(&suppressions);
@@ -317,10 +382,17 @@ impl Readers {
             .map(|s| s.email)
             .collect();
         known.extend(suppressions.into_iter().map(|s| s.email));
+        let return_path = newsletter.return_path.and_then(|address| {
+            let (local, domain) = address.rsplit_once('@')?;
+            let (base, _) = local.split_once('+')?;
+            Some((base.to_ascii_lowercase(), domain.to_ascii_lowercase()))
+        });
         Ok(Readers {
             keys: keys.clone(),
-            domain: domain.to_ascii_lowercase(),
-            list_id: list_id.to_ascii_lowercase(),
+            domain: newsletter.domain.to_ascii_lowercase(),
+            return_path,
+            by_return_path: None,
+            list_id: newsletter.list_id.to_ascii_lowercase(),
             known,
             suppressed,
             by_issue: HashMap::new(),
@@ -340,9 +412,19 @@ impl Readers {
                 if let Some((issue, hash)) = local.rsplit_once('.')
                     && let Some(email) = self.by_id(issue, hash)
                 {
-                    return Found::Reader(email);
+                    return Found::Proven(email, "our Message-ID");
                 }
             }
+        }
+        if let Some(email) = finding
+            .original_unsubscribe
+            .as_deref()
+            .and_then(|field| self.signed_link(field))
+        {
+            return Found::Proven(email, "the reader's signed unsubscribe link");
+        }
+        if let Some(email) = self.signed_return_path(&finding.delivered_to) {
+            return Found::Proven(email, "a signed return path");
         }
         // A relay may give the message a Message-ID of its own (Amazon SES
         // does); its List-Id still says whose it is.
@@ -353,12 +435,61 @@ impl Readers {
         {
             return Found::NotOurs;
         }
-        finding
+        let named = finding
             .recipient
             .as_deref()
             .and_then(|r| normalize_address(r).ok())
-            .filter(|r| self.known.contains(r))
-            .map_or(Found::Nobody, Found::Reader)
+            .filter(|r| self.known.contains(r));
+        match named {
+            Some(email) => Found::Unproven(Some(email)),
+            None if finding.recipient.is_none() && finding.original_id.is_none() => {
+                Found::Unproven(None)
+            }
+            None => Found::Nobody,
+        }
+    }
+
+    /// The reader whose signed token the List-Unsubscribe field of a quoted
+    /// original carries (its https link, or the words of its mailto subject).
+    fn signed_link(&self, field: &str) -> Option<String> {
+        let mut words: Vec<String> = Vec::new();
+        for part in field.split(['<', '>', ',']).map(str::trim) {
+            words.push(part.to_string());
+            if let Some((_, query)) = part.split_once("subject=") {
+                let subject = percent_encoding::percent_decode_str(query.split('&').next()?)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                words.extend(subject.split_whitespace().map(str::to_string));
+            }
+        }
+        token_in(&words, &self.keys)
+    }
+
+    /// The reader a signed return path among `addresses` names.
+    fn signed_return_path(&mut self, addresses: &[String]) -> Option<String> {
+        let (base, domain) = self.return_path.clone()?;
+        let tags: Vec<String> = addresses
+            .iter()
+            .filter_map(|address| {
+                let (local, at) = address.rsplit_once('@')?;
+                let (head, tag) = local.split_once('+')?;
+                (head.eq_ignore_ascii_case(&base) && at.eq_ignore_ascii_case(&domain))
+                    .then(|| tag.to_ascii_lowercase())
+            })
+            .filter(|tag| tag.len() == 24 && tag.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        if tags.is_empty() {
+            return None;
+        }
+        let keys = &self.keys;
+        let known = &self.known;
+        let index = self.by_return_path.get_or_insert_with(|| {
+            known
+                .iter()
+                .map(|email| (keys.return_path_tag(email), email.clone()))
+                .collect()
+        });
+        tags.iter().find_map(|tag| index.get(tag).cloned())
     }
 
     fn by_id(&mut self, issue: &str, hash: &str) -> Option<String> {

@@ -45,6 +45,13 @@ pub struct Finding {
     pub original_id: Option<String>,
     /// The List-Id of that message (`<label.domain>`), if it quotes it.
     pub original_list: Option<String>,
+    /// The List-Unsubscribe field of that message, which carries the reader's
+    /// signed token, if it quotes it.
+    pub original_unsubscribe: Option<String>,
+    /// The addresses the report itself was delivered to (To, Delivered-To,
+    /// X-Original-To, Envelope-To): a signed return path (VERP) among them
+    /// names the reader.
+    pub delivered_to: Vec<String>,
     /// The recipient the report names (Final-Recipient, Original-Recipient,
     /// Original-Rcpt-To).
     pub recipient: Option<String>,
@@ -66,7 +73,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
     let report_id = message.message_id().map(str::to_string);
     let mut status = None;
     let mut feedback = None;
-    let mut original: Option<(Option<String>, Option<String>)> = None;
+    let mut original: Option<Original> = None;
     for part in message.parts.iter() {
         let Some(content_type) = part.content_type() else {
             continue;
@@ -98,12 +105,15 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
             _ => {}
         }
     }
-    let (original_id, original_list) = original.unwrap_or_default();
+    let original = original.unwrap_or_default();
+    let delivered_to = delivered_to(&message);
     let finding = |kind, recipient, detail| Finding {
         kind,
         report_id: report_id.clone(),
-        original_id: original_id.clone(),
-        original_list: original_list.clone(),
+        original_id: original.id.clone(),
+        original_list: original.list.clone(),
+        original_unsubscribe: original.unsubscribe.clone(),
+        delivered_to: delivered_to.clone(),
         recipient,
         detail,
     };
@@ -153,14 +163,59 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
     Ok(vec![finding(Kind::NotAReport, None, String::new())])
 }
 
-/// The Message-ID and the List-Id's `<label.domain>` of a quoted original.
-fn identity(message: &mail_parser::Message<'_>) -> (Option<String>, Option<String>) {
+/// What identifies a quoted original: its Message-ID, its List-Id's
+/// `<label.domain>` and its List-Unsubscribe field.
+#[derive(Debug, Clone, Default)]
+struct Original {
+    id: Option<String>,
+    list: Option<String>,
+    unsubscribe: Option<String>,
+}
+
+fn identity(message: &mail_parser::Message<'_>) -> Original {
     let list = message.header_raw("List-Id").and_then(|v| {
         let start = v.rfind('<')?;
         let end = v[start..].find('>')? + start;
         Some(v[start + 1..end].trim().to_ascii_lowercase())
     });
-    (message.message_id().map(str::to_string), list)
+    Original {
+        id: message.message_id().map(str::to_string),
+        list,
+        unsubscribe: message
+            .header_raw("List-Unsubscribe")
+            .map(|v| v.replace(['\r', '\n'], "")),
+    }
+}
+
+/// The addresses a message was delivered to, from the fields mail servers
+/// and the sender put there.
+fn delivered_to(message: &mail_parser::Message<'_>) -> Vec<String> {
+    let mut found = Vec::new();
+    for name in [
+        "Delivered-To",
+        "X-Original-To",
+        "Envelope-To",
+        "X-Envelope-To",
+        "To",
+    ] {
+        for value in message.header_values(name) {
+            let text = match value {
+                mail_parser::HeaderValue::Text(text) => text.to_string(),
+                mail_parser::HeaderValue::Address(address) => address
+                    .iter()
+                    .filter_map(|a| a.address())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => continue,
+            };
+            found.extend(
+                text.split(|c: char| c.is_whitespace() || "<>,;\"".contains(c))
+                    .filter(|w| w.contains('@'))
+                    .map(str::to_string),
+            );
+        }
+    }
+    found
 }
 
 /// The field groups of a delivery-status or feedback-report body: header-style

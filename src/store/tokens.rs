@@ -395,6 +395,16 @@ impl Keys {
         )
     }
 
+    /// The tag of a reader's signed return path (VERP, `bounces+TAG@domain`):
+    /// a MAC of the address under the identity key, so that only this
+    /// newsletter can make a return path that names a reader.
+    pub fn return_path_tag(&self, email: &str) -> String {
+        let mac = self
+            .identity
+            .mac(&[b"verdict/return-path\0", email.as_bytes()]);
+        hex(&mac.finalize().into_bytes()[..12])
+    }
+
     /// The name votes are kept under instead of the address.
     pub fn pseudonym(&self, email: &str) -> String {
         let mac = self

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use mail_parser::MessageParser;
 
-use crate::harness::{TestProject, repo_root};
+use crate::harness::{DEMO_ISSUE, TestProject, repo_root};
 use crate::smtp::SmtpServer;
 
 const SUPPRESSED: &str = "subscribers/suppressed.csv";
@@ -16,14 +16,23 @@ fn fixtures() -> PathBuf {
     repo_root().join("tests/fixtures/bounces")
 }
 
-/// The identity key the fixtures' Message-IDs were made with.
+/// The keys the fixtures' proofs were made with: their Message-IDs and
+/// return-path tags (identity key) and the unsubscribe links they quote.
 const FIXTURES_IDENTITY_KEY: &str = "bounce-fixtures-identity-key-0123456789";
+const FIXTURES_SECRET: &str = "bounce-fixtures-link-secret-0123456789";
 
-/// The demo project with the identity key of the fixtures, so that the
-/// Message-IDs quoted in them are the ones verdict would have given.
+/// The demo project with the keys of the fixtures, so that the proofs quoted
+/// in them are the ones verdict would have made, and signed return paths
+/// (`bounce_address = "bounces+@example.com"`).
 fn fixtures_project() -> TestProject {
     let project = TestProject::demo();
     project.write("state/identity-key", FIXTURES_IDENTITY_KEY);
+    project.write("state/secret", FIXTURES_SECRET);
+    project.edit(
+        "verdict.toml",
+        "from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"",
+        "from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"\nbounce_address = \"bounces+@example.com\"",
+    );
     project
 }
 
@@ -38,22 +47,22 @@ fn suppressed(project: &TestProject) -> Vec<(String, String)> {
     project.added_suppressions()
 }
 
+/// What the fixtures prove: hard bounces from Postfix, Exim (5.0.0 with 5.1.1
+/// in the reply), Gmail and Microsoft 365 (5.1.10) by our Message-ID, Sendmail
+/// (no original quoted) by the signed return path it was delivered to, Amazon
+/// SES (its own Message-ID) by the signed unsubscribe link in the quoted
+/// headers; complaints from Yahoo and Outlook.com (recipient redacted) by our
+/// Message-ID. AOL's complaint quotes nothing and proves nothing.
 fn expected() -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = [
-        // Hard bounces: Postfix, Exim (5.0.0 with 5.1.1 in the reply),
-        // Sendmail (by recipient), Gmail, Microsoft 365 (5.1.10), Amazon SES
-        // (its own Message-ID; the List-Id is ours).
         ("analytics@example.com", "bounced"),
         ("campus@example.org", "bounced"),
         ("data-desk@example.org", "bounced"),
         ("design@example.org", "bounced"),
         ("fintech@example.org", "bounced"),
         ("growth@example.com", "bounced"),
-        // Complaints: Yahoo and Outlook.com (recipient redacted, matched by the
-        // original Message-ID), AOL (no original, Original-Rcpt-To).
         ("infra@example.com", "complained"),
         ("labs@example.org", "complained"),
-        ("mlops@example.org", "complained"),
     ]
     .iter()
     .map(|(a, r)| (a.to_string(), r.to_string()))
@@ -69,7 +78,9 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
     output.success();
     output.stdout_has("read 18 message(s) from 1 source(s)");
     output.stdout_has("hard bounces: 6 (suppressed as bounced: 6, already suppressed: 0)");
-    output.stdout_has("complaints: 3 (suppressed as complained: 3, already suppressed: 0)");
+    output.stdout_has("complaints: 2 (suppressed as complained: 2, already suppressed: 0)");
+    output.stdout_has("without proof that they are about our email to the reader (nothing changed; see the notes): 1");
+    output.stderr_has("arf-aol.eml: a complaint feedback abuse (AOL SComp), without proof that it is about our email to mlops@example.org");
     // Gmail's DMARC refusal and a full Microsoft 365 mailbox.
     output.stdout_has("policy, content, quota (nothing changed): 2");
     output.stdout_has("delays and temporary failures (nothing changed): 1");
@@ -93,20 +104,60 @@ fn reports_from_each_mail_system_suppress_hard_bounces_and_complaints_only() {
         "{detail}"
     );
 
-    // The same mailbox again changes nothing.
+    assert!(detail.contains("(proof: a signed return path)"), "{detail}");
+    assert!(
+        detail.contains("(proof: the reader's signed unsubscribe link)"),
+        "{detail}"
+    );
+    assert!(detail.contains("(proof: our Message-ID)"), "{detail}");
+
+    // The same mailbox again changes nothing: what was understood is skipped,
+    // what was not (malformed, unproven, not a report) is read again.
     let before = project.rows(SUPPRESSED);
     let again = import(&project, &[&fixtures()], &[]);
     again.success();
-    again.stdout_has("already read before (skipped): 17");
+    let count = |output: &crate::harness::Output, label: &str| -> usize {
+        output
+            .stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let not_understood = count(&output, "malformed (see the notes):")
+        + count(&output, "not reports (ignored):")
+        + count(
+            &output,
+            "without proof that they are about our email to the reader (nothing changed; see the notes):",
+        );
+    assert_eq!(
+        count(&again, "already read before (skipped):"),
+        18 - not_understood,
+        "{}",
+        again.stdout
+    );
     assert!(!again.stdout.contains("hard bounces"), "{}", again.stdout);
     assert_eq!(project.rows(SUPPRESSED), before);
+
+    // After review, the editor accepts the unproven complaint.
+    let accepted = import(&project, &[&fixtures()], &["--accept-unproven"]);
+    accepted.success();
+    accepted.stdout_has("without proof, acted on as accepted (--accept-unproven): 1");
+    let mut all = expected();
+    all.push(("mlops@example.org".into(), "complained".into()));
+    all.sort();
+    assert_eq!(suppressed(&project), all);
+    assert!(
+        project
+            .rows(SUPPRESSED)
+            .contains("(accepted without proof)")
+    );
 
     // The suppressed readers do not get the next send.
     project.run(&["send"]).success();
     let sent = std::fs::read_dir(project.path().join("outbox"))
         .unwrap()
         .count();
-    assert_eq!(sent, 24 - 9);
+    assert_eq!(sent, 24 - all.len());
 }
 
 #[test]
@@ -186,10 +237,16 @@ fn an_mbox_and_a_maildir_give_the_same_result_and_notes_are_located() {
     output.success();
     output.stdout_has("read 18 message(s)");
     assert_eq!(suppressed(&project), expected());
-    // The mbox copies of the same reports are already read.
-    import(&project, &[&mbox], &[])
-        .success()
-        .stdout_has("already read before (skipped): 17");
+    // The mbox copies of the same reports are already read: as many as the
+    // Maildir import remembered (all but what it did not understand).
+    let again = import(&project, &[&mbox], &[]);
+    again.success();
+    assert!(!again.stdout.contains("hard bounces"), "{}", again.stdout);
+    let seen = std::fs::read_to_string(project.path().join("state/bounces-seen.log"))
+        .unwrap()
+        .lines()
+        .count();
+    again.stdout_has(&format!("already read before (skipped): {seen}"));
 }
 
 #[test]
@@ -378,4 +435,133 @@ fn garbage_missing_paths_and_hostile_values_never_crash_or_write() {
     assert!(!output.stderr.contains('\u{1b}'), "{}", output.stderr);
     output.stdout_has("malformed (see the notes): 3");
     assert_eq!(project.rows(SUPPRESSED), before);
+}
+
+/// A delivery status notification about `recipients` (one failed group each),
+/// delivered to `to`, quoting `original` headers (if any).
+fn dsn(id: &str, to: &str, recipients: &[&str], original: Option<&str>) -> String {
+    let groups: String = recipients
+        .iter()
+        .map(|r| format!("Final-Recipient: rfc822; {r}\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user\n\n"))
+        .collect();
+    let quoted = original
+        .map(|headers| format!("--b\nContent-Type: text/rfc822-headers\n\n{headers}\n\n"))
+        .unwrap_or_default();
+    format!(
+        "From: MAILER-DAEMON@mx.example.net\nTo: <{to}>\nDelivered-To: {to}\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <{id}@mx.example.net>\nDate: Thu, 26 Nov 2026 12:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nGone.\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n{groups}{quoted}--b--\n"
+    )
+}
+
+#[test]
+fn forged_bounces_and_complaints_suppress_nobody() {
+    use sha2::Digest;
+    let project = fixtures_project();
+    let before = project.rows(SUPPRESSED);
+    let dir = tempfile::tempdir().unwrap();
+    // The Message-ID as earlier versions computed it, from public facts only.
+    let public_id = |email: &str| {
+        let digest = sha2::Sha256::new()
+            .chain_update(DEMO_ISSUE.as_bytes())
+            .chain_update([0])
+            .chain_update(email.as_bytes())
+            .finalize();
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        format!("<{DEMO_ISSUE}.{hex}@example.com>")
+    };
+    let forged_original = format!(
+        "From: Weekly AI Tool Verdicts <verdicts@example.com>\nTo: <qa@example.com>\nMessage-ID: {}\nList-Id: Weekly AI Tool Verdicts <weekly-ai-tool-verdicts.example.com>\nList-Unsubscribe: <https://verdicts.example.com/unsubscribe?u=cWFAZXhhbXBsZS5jb20&t=59f0a6ae.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA>",
+        public_id("qa@example.com")
+    );
+    let reports = [
+        // A bounce naming a subscriber, nothing quoted.
+        dsn("f1", "verdicts@example.com", &["ml-team@example.com"], None),
+        // One message naming many readers.
+        dsn(
+            "f2",
+            "verdicts@example.com",
+            &["labs@example.org", "support@example.com", "infra@example.com"],
+            None,
+        ),
+        // An "original" with our List-Id, the old public Message-ID and a bad token.
+        dsn("f3", "verdicts@example.com", &["qa@example.com"], Some(&forged_original)),
+        // Sent to a return path with a made-up tag.
+        dsn(
+            "f4",
+            "bounces+0123456789abcdef01234567@example.com",
+            &["design@example.org"],
+            None,
+        ),
+        // An abuse complaint naming a subscriber.
+        "From: abuse@mx.example.net\nTo: verdicts@example.com\nSubject: complaint\nMessage-ID: <f5@mx.example.net>\nDate: Thu, 26 Nov 2026 12:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSpam.\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: forged/1.0\nVersion: 1\nOriginal-Rcpt-To: growth@example.com\n\n--b--\n".to_string(),
+    ];
+    for (i, report) in reports.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("forged-{i}.eml")), report).unwrap();
+    }
+    let output = import(&project, &[dir.path()], &[]);
+    output.success();
+    assert_eq!(project.rows(SUPPRESSED), before, "{}", output.stdout);
+    output.stdout_has("without proof that they are about our email to the reader");
+    assert!(
+        !output.stdout.contains("suppressed as"),
+        "{}",
+        output.stdout
+    );
+    // Nothing unproven is remembered: after review it can still be accepted.
+    assert!(!project.path().join("state/bounces-seen.log").exists());
+}
+
+#[test]
+fn a_signed_return_path_names_the_reader_and_a_proven_report_acts_on_that_reader_only() {
+    let server = SmtpServer::start();
+    let project = fixtures_project();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    let received = server.received();
+    let copy = received
+        .iter()
+        .find(|r| r.to() == "qa@example.com")
+        .unwrap();
+    assert!(
+        copy.mail_from.starts_with("bounces+") && copy.mail_from.ends_with("@example.com"),
+        "{}",
+        copy.mail_from
+    );
+    let others: std::collections::HashSet<&str> =
+        received.iter().map(|r| r.mail_from.as_str()).collect();
+    assert_eq!(others.len(), received.len(), "one return path per reader");
+    // A relay that quotes nothing: the return path it was delivered to proves
+    // the reader; the other readers the same message names are not touched.
+    let report = dsn(
+        "verp-1",
+        &copy.mail_from,
+        &[
+            "old-qa@forward.example.net",
+            "labs@example.org",
+            "infra@example.com",
+        ],
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("verp.eml");
+    std::fs::write(&path, report).unwrap();
+    let output = import(&project, &[&path], &[]);
+    output.success();
+    assert_eq!(
+        suppressed(&project),
+        vec![("qa@example.com".to_string(), "bounced".to_string())]
+    );
+    // A test copy goes out with the plain bounce address: it names no reader.
+    let test = SmtpServer::start();
+    project
+        .run(&[
+            "send",
+            DEMO_ISSUE,
+            "--to",
+            "editor@example.com",
+            "--transport",
+            &test.url(),
+        ])
+        .success();
+    assert_eq!(test.received()[0].mail_from, "bounces+@example.com");
 }

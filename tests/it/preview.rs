@@ -154,3 +154,11 @@ fn an_issue_named_by_its_absolute_path_from_another_folder_is_found() {
         .code(2)
         .stderr_has("no issue named");
 }
+
+#[test]
+fn preview_serve_listens_on_this_machine_only() {
+    let project = TestProject::demo();
+    let output = project.run(&["preview", DEMO_ISSUE, "--serve", "--listen", "0.0.0.0:0"]);
+    output.code(2);
+    output.stderr_has("listens on this machine only");
+}

@@ -442,12 +442,26 @@ fn preview_serves_the_email_and_the_page_and_reloads_on_every_change() {
     let address = base.trim_start_matches("http://");
     let mut events = std::net::TcpStream::connect(address).unwrap();
     events
-        .write_all(b"GET /events HTTP/1.1\r\nHost: preview\r\nAccept: text/event-stream\r\n\r\n")
+        .write_all(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
         .unwrap();
     events
         .set_read_timeout(Some(Duration::from_secs(15)))
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The stream is open once its headers arrive: then edit.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(events.read(&mut byte).expect("the stream's headers"), 1);
+        head.push(byte[0]);
+    }
+    // A page elsewhere that points its own name at this machine reads nothing.
+    let mut rebound = std::net::TcpStream::connect(address).unwrap();
+    rebound
+        .write_all(b"GET /email.html HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    rebound.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
     project.edit(
         &format!("issues/{DEMO_ISSUE}.toml"),
         "Which one should you ship with?",

@@ -21,6 +21,8 @@ pub struct SmtpServer {
 
 /// One accepted message with its envelope.
 pub struct Received {
+    /// The envelope sender (MAIL FROM).
+    pub mail_from: String,
     pub rcpt_tos: Vec<String>,
     pub raw: Vec<u8>,
 }
@@ -163,6 +165,10 @@ impl SmtpServer {
                     serde_json::from_slice(&std::fs::read(eml.with_extension("json")).unwrap())
                         .unwrap();
                 Received {
+                    mail_from: envelope["mail_from"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
                     rcpt_tos: envelope["rcpt_tos"]
                         .as_array()
                         .unwrap()

@@ -40,6 +40,33 @@ struct Views {
     page: Option<String>,
 }
 
+/// Answers only requests addressed to this machine by name or address: a web
+/// page elsewhere that points its own host name at 127.0.0.1 (DNS rebinding)
+/// reads nothing.
+async fn local_host_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    if matches!(name, "localhost" | "127.0.0.1" | "::1") {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "the preview answers only http://127.0.0.1, http://[::1] and http://localhost\n",
+        )
+            .into_response()
+    }
+}
+
 /// Reloads the page when anything it was made from changes.
 const RELOAD: &str =
     "<script>new EventSource('/events').onmessage=function(){location.reload()};</script>";
@@ -179,6 +206,12 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
             "the preview listens on this machine only: use --listen 127.0.0.1:PORT",
         ));
     }
+    if !args.listen.ip().is_loopback() {
+        return Err(Error::usage(format!(
+            "preview --serve listens on this machine only (127.0.0.1 or ::1), not {}",
+            args.listen
+        )));
+    }
     let to = crate::store::lists::normalize_address(&args.to)?;
     let (changes, _) = broadcast::channel(16);
     let live = Arc::new(Live {
@@ -215,6 +248,7 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
         .route("/text.html", get(text))
         .route("/page.html", get(page))
         .route("/events", get(events))
+        .layer(axum::middleware::from_fn(local_host_only))
         .with_state(live);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

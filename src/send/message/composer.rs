@@ -42,6 +42,11 @@ pub struct Composer {
     keys: Keys,
     unsubscribe_base: String,
     from: Mailbox,
+    /// The envelope sender: the bounce address, or From.
+    bounce: Address,
+    /// When the bounce address asks for signed return paths (a `+` in its
+    /// local part): the parts before and after the reader's tag.
+    return_path: Option<(String, String)>,
     reply_to: Option<Mailbox>,
     list_id: String,
     list_unsubscribe_mailto: String,
@@ -68,6 +73,14 @@ impl Composer {
             keys,
             unsubscribe_base: config.unsubscribe_url.to_string(),
             from: config.sender(),
+            bounce: config
+                .bounce_address
+                .clone()
+                .unwrap_or_else(|| config.from.email.clone()),
+            return_path: config.bounce_address.as_ref().and_then(|address| {
+                let (base, _) = address.user().split_once('+')?;
+                Some((base.to_string(), address.domain().to_string()))
+            }),
             reply_to: config.reply_to.clone(),
             list_id: list_id(config),
             list_unsubscribe_mailto: config.unsubscribe_mailto.to_string(),
@@ -139,6 +152,19 @@ impl Composer {
         )
     }
 
+    /// The envelope sender of a reader's copy: the bounce address, carrying
+    /// the reader's signed tag when it asks for one (VERP), so that a bounce
+    /// delivered there proves which reader it is about.
+    pub fn return_path(&self, email: &str) -> Address {
+        self.return_path
+            .as_ref()
+            .and_then(|(base, domain)| {
+                let tag = self.keys.return_path_tag(email);
+                Address::new(format!("{base}+{tag}"), domain).ok()
+            })
+            .unwrap_or_else(|| self.bounce.clone())
+    }
+
     /// The message for one recipient; `email` is normalised.
     pub fn compose(&self, email: &str, name: Option<&str>) -> Result<Outgoing, ComposeError> {
         self.compose_with_id(
@@ -156,7 +182,12 @@ impl Composer {
             "test-{nonce}.{}",
             self.keys.message_id(&self.issue_id, email, &self.domain)
         );
-        self.compose_with_id(email, None, id)
+        let mut outgoing = self.compose_with_id(email, None, id)?;
+        // The plain bounce address: a bounce of a test copy is no reader's.
+        outgoing.envelope =
+            Envelope::new(Some(self.bounce.clone()), outgoing.envelope.to().to_vec())
+                .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok(outgoing)
     }
 
     /// A reader's own copy (their greeting, their links) delivered to `to`
@@ -174,7 +205,8 @@ impl Composer {
             self.keys.message_id(&self.issue_id, email, &self.domain)
         );
         let mut outgoing = self.compose_with_id(email, name, id)?;
-        outgoing.envelope = Envelope::new(Some(self.from.email.clone()), vec![wire_address(to)?])
+        // The plain bounce address: a bounce of this copy is no reader's.
+        outgoing.envelope = Envelope::new(Some(self.bounce.clone()), vec![wire_address(to)?])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         let mut bytes = format!("{REDIRECT_HEADER}: {email}\r\n").into_bytes();
         bytes.append(&mut outgoing.bytes);
@@ -216,9 +248,14 @@ impl Composer {
                 self.html_body.fill(&person),
             )?;
             message.sign(dkim);
+            let envelope = Envelope::new(
+                Some(self.return_path(email)),
+                message.envelope().to().to_vec(),
+            )
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
             return Ok(Outgoing {
                 message_id,
-                envelope: message.envelope().clone(),
+                envelope,
                 bytes: message.formatted(),
             });
         }
@@ -237,7 +274,7 @@ impl Composer {
                 Hole::HtmlBody => self.html_body.fill_into(&person, out),
                 hole => out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes()),
             });
-        let envelope = Envelope::new(Some(self.from.email.clone()), vec![address])
+        let envelope = Envelope::new(Some(self.return_path(email)), vec![address])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         Ok(Outgoing {
             message_id,
