@@ -4,6 +4,7 @@
 //! values that only this newsletter can make (`tokens`).
 
 pub mod append_log;
+pub mod faults;
 pub mod fs;
 pub mod lists;
 pub mod lock;

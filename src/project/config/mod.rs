@@ -2,6 +2,7 @@
 //! knobs, read with spans and checked into types that can only hold valid values.
 
 mod read;
+pub mod transport;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use url::Url;
 use crate::diagnostic::table_reader::Located;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::project::layout::{CONFIG_FILE, Layout};
-use crate::send::transport::TransportSpec;
+use transport::TransportSpec;
 
 /// The paths `verdict serve` answers itself; `unsubscribe_url` may use none.
 pub const SERVICE_ROUTES: [&str; 8] = [

@@ -9,12 +9,12 @@ use lettre::message::Mailbox;
 use toml::de::DeTable;
 use url::Url;
 
+use super::transport::TransportSpec;
 use super::{
     Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Serve, Signup, bounds,
 };
 use crate::diagnostic::table_reader::{Located, TableReader};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
-use crate::send::transport::TransportSpec;
 
 pub(super) fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics> {
     let mut report = FileDiagnostics::new(path, source);

@@ -6,19 +6,20 @@ mod outbox;
 mod reply;
 mod resolve;
 mod smtp;
-mod spec;
 
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+pub use crate::project::config::transport::{
+    Password, SmtpEndpoint, SpecError, TlsMode, TransportSpec,
+};
 pub use outbox::Outbox;
 pub use reply::{Class, EnhancedCode, Failure, Stage, classify, escape_reply, mask_addresses};
 pub use resolve::{
     Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, forced, open_for, open_spec,
 };
 pub use smtp::Smtp;
-pub use spec::{SmtpEndpoint, SpecError, TlsMode, TransportSpec};
 
 use crate::send::message::Outgoing;
 
@@ -60,16 +61,6 @@ impl fmt::Display for AnyTransport {
             AnyTransport::Outbox(outbox) => write!(f, "outbox {}", outbox.dir().display()),
             AnyTransport::Smtp(smtp) => write!(f, "{}", smtp.endpoint()),
         }
-    }
-}
-
-/// A password that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(pub String);
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
     }
 }
 

@@ -1,11 +1,20 @@
 //! The transport string of `verdict.toml`, `VERDICT_TRANSPORT` and `--transport`:
-//! `outbox:DIR` or an SMTP URL in the forms lettre reads.
+//! `outbox:DIR` or an SMTP URL in the forms lettre reads. A value of the
+//! configuration: sending reads it, it knows nothing of sending.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::Password;
+/// A password that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
 
 /// Where mail goes, parsed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
