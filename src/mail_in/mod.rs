@@ -9,6 +9,8 @@
 //! `state/bounces-seen.log`, so that reading a mailbox again changes nothing.
 
 mod mailbox;
+#[cfg(test)]
+mod properties;
 mod report;
 
 use std::collections::{HashMap, HashSet};

@@ -10,6 +10,7 @@ mod dkim;
 mod email;
 mod harness;
 mod preview;
+mod properties;
 mod relay;
 mod relays;
 mod render;

@@ -5,6 +5,8 @@
 mod body;
 pub(crate) mod composer;
 mod dkim;
+#[cfg(test)]
+mod properties;
 mod skeleton;
 mod transactional;
 
