@@ -110,39 +110,46 @@ pub fn import(
     let mut newly_seen: Vec<String> = Vec::new();
     let mut this_run: HashSet<String> = HashSet::new();
     for (path, shown) in paths {
-        mailbox::read(path, shown, &mut |mail| {
-            summary.messages += 1;
-            let key = report_key(&mail.bytes);
-            if seen.contains(&key) || !this_run.insert(key.clone()) {
-                summary.already_read += 1;
-                return;
-            }
-            let findings = match report::read(&mail.bytes) {
-                Ok(findings) => findings,
-                Err(malformed) => {
-                    summary.malformed += 1;
-                    summary.notes.push(format!("{}: {malformed}", mail.origin));
+        let mut notes = Vec::new();
+        mailbox::read(
+            path,
+            shown,
+            &mut |mail| {
+                summary.messages += 1;
+                let key = report_key(&mail.bytes);
+                if seen.contains(&key) || !this_run.insert(key.clone()) {
+                    summary.already_read += 1;
                     return;
                 }
-            };
-            // Remember only what was understood: a report without proof (or
-            // half of one, cut by an unescaped "From " line) may be read again.
-            let mut understood = true;
-            for finding in findings {
-                understood &= act(
-                    &finding,
-                    &mail.origin,
-                    &mut readers,
-                    keys,
-                    options.accept_unproven,
-                    &mut summary,
-                    &mut suppressions,
-                );
-            }
-            if understood {
-                newly_seen.push(key);
-            }
-        })?;
+                let findings = match report::read(&mail.bytes) {
+                    Ok(findings) => findings,
+                    Err(malformed) => {
+                        summary.malformed += 1;
+                        summary.notes.push(format!("{}: {malformed}", mail.origin));
+                        return;
+                    }
+                };
+                // Remember only what was understood: a report without proof (or
+                // half of one, cut by an unescaped "From " line) may be read again.
+                let mut understood = true;
+                for finding in findings {
+                    understood &= act(
+                        &finding,
+                        &mail.origin,
+                        &mut readers,
+                        keys,
+                        options.accept_unproven,
+                        &mut summary,
+                        &mut suppressions,
+                    );
+                }
+                if understood {
+                    newly_seen.push(key);
+                }
+            },
+            &mut notes,
+        )?;
+        summary.notes.append(&mut notes);
     }
     if !dry_run {
         // Suppressions first: a crash before the seen-log is written only
@@ -355,6 +362,8 @@ enum Found {
 /// list, with the Message-IDs of each issue they were sent computed on demand.
 struct Readers {
     keys: Keys,
+    /// The ids of the issues this project has (files or ledgers).
+    issues: HashSet<String>,
     domain: String,
     /// The signed return path's parts: the local part before `+`, the domain.
     return_path: Option<(String, String)>,
@@ -389,8 +398,20 @@ impl Readers {
             let (base, _) = local.split_once('+')?;
             Some((base.to_ascii_lowercase(), domain.to_ascii_lowercase()))
         });
+        let mut issues = HashSet::new();
+        for (dir, extension) in [(layout.issues_dir(), "toml"), (layout.ledger_dir(), "log")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            issues.extend(entries.flatten().filter_map(|entry| {
+                let path = entry.path();
+                (path.extension()? == extension)
+                    .then(|| path.file_stem()?.to_str().map(str::to_string))?
+            }));
+        }
         Ok(Readers {
             keys: keys.clone(),
+            issues,
             domain: newsletter.domain.to_ascii_lowercase(),
             return_path,
             by_return_path: None,
@@ -495,7 +516,12 @@ impl Readers {
     }
 
     fn by_id(&mut self, issue: &str, hash: &str) -> Option<String> {
-        if hash.len() != 24 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // A report names the issue: index only issues that exist, so that
+        // made-up ids cost nothing.
+        if hash.len() != 24
+            || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+            || !self.issues.contains(issue)
+        {
             return None;
         }
         let keys = &self.keys;

@@ -105,6 +105,25 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
             _ => {}
         }
     }
+    // A report that announces its report part but lacks it was cut short
+    // (an unescaped "From " line in an mbox, a truncated file): not readable.
+    if status.is_none() && feedback.is_none() {
+        let announced = message.content_type().and_then(|ct| {
+            (ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report")))
+            .then(|| ct.attribute("report-type").map(str::to_ascii_lowercase))
+            .flatten()
+        });
+        if let Some(kind) = announced
+            && (kind == "delivery-status" || kind == "feedback-report")
+        {
+            return Err(Malformed(format!(
+                "a report (report-type={kind}) without its {kind} part: cut short?"
+            )));
+        }
+    }
     let original = original.unwrap_or_default();
     let delivered_to = delivered_to(&message);
     let finding = |kind, recipient, detail| Finding {

@@ -565,3 +565,32 @@ fn a_signed_return_path_names_the_reader_and_a_proven_report_acts_on_that_reader
         .success();
     assert_eq!(test.received()[0].mail_from, "bounces+@example.com");
 }
+
+#[test]
+fn a_report_cut_in_half_by_an_unescaped_from_line_is_not_remembered_as_read() {
+    let project = fixtures_project();
+    let fixture = std::fs::read_to_string(fixtures().join("postfix-user-unknown.eml")).unwrap();
+    // A mailer that does not quote "From " lines in bodies splits the report.
+    let at = fixture
+        .find("Content-Type: message/delivery-status")
+        .unwrap();
+    let cut = format!(
+        "From MAILER-DAEMON Thu Nov 26 09:00:00 2026\n{}\nFrom the relay, with regrets:\n{}",
+        &fixture[..at],
+        &fixture[at..]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("cut.mbox");
+    std::fs::write(&mbox, cut).unwrap();
+    let output = import(&project, &[&mbox], &[]);
+    output.success();
+    assert!(suppressed(&project).is_empty(), "{}", output.stdout);
+    // The whole report, read later, still acts.
+    let whole = import(
+        &project,
+        &[&fixtures().join("postfix-user-unknown.eml")],
+        &[],
+    );
+    whole.success();
+    whole.stdout_has("hard bounces: 1 (suppressed as bounced: 1");
+}
