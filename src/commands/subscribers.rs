@@ -179,11 +179,18 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
     let invalid = parsed.report.error_count();
     if invalid > 0 {
         let styled = std::io::stderr().is_terminal();
-        if !skip_invalid || (parsed.subscribers.is_empty() && parsed.opted_out.is_empty()) {
+        let nothing_left = parsed.subscribers.is_empty() && parsed.opted_out.is_empty();
+        if !skip_invalid || nothing_left || parsed.structural > 0 {
             let mut report = parsed.report;
-            report.push(crate::diagnostic::Diagnostic::error(format!(
-                "nothing was imported: {invalid} problem(s) in {shown}; fix them, or import the rest with --skip-invalid"
-            )));
+            report.push(crate::diagnostic::Diagnostic::error(if parsed.structural > 0 {
+                format!(
+                    "nothing was imported: {shown} is damaged where rows cannot be told apart; fix it (--skip-invalid would lose the rows it swallows)"
+                )
+            } else {
+                format!(
+                    "nothing was imported: {invalid} problem(s) in {shown}; fix them, or import the rest with --skip-invalid"
+                )
+            }));
             return Err(Error::invalid(report));
         }
         eprint!("{}", parsed.report.render(styled));
@@ -214,6 +221,12 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
         "imported {added} new subscriber(s); {already} already subscribed, {} duplicate row(s), {suppressed_skipped} suppressed and left out, {invalid} invalid row(s) skipped",
         parsed.duplicates
     );
+    crate::say!("read {}", parsed.columns_read);
+    if !parsed.knows_opt_outs {
+        crate::say!(
+            "note: {shown} has no column that says who opted out, so everyone in it was taken as subscribed; if your previous tool kept unsubscribes, bounces or complaints apart, import that export too (they go to the suppression list)"
+        );
+    }
     if !parsed.opted_out.is_empty() {
         let count = |reason: Reason| {
             parsed

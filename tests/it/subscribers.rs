@@ -356,3 +356,105 @@ fn a_hand_edited_status_is_a_located_error_and_an_opt_out_row_wins_over_a_duplic
     output.code(2);
     output.stderr_has("expected true (email turned off) or false");
 }
+
+#[test]
+fn newer_and_per_list_export_formats_keep_their_opt_outs() {
+    // listmonk's export of one list: enabled globally, unsubscribed from the list.
+    let project = TestProject::demo();
+    let output = import(
+        &project,
+        "listmonk_list.csv",
+        &fixture("listmonk_list.csv"),
+        &[],
+    );
+    output.success();
+    output.stdout_has("who opted out from `status` and `subscription_status`");
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![(
+            "lml-left@example.net".to_string(),
+            "unsubscribed".to_string()
+        )]
+    );
+    let list = listed(&project);
+    assert!(list.contains("lml-confirmed@example.net"), "{list}");
+    assert!(
+        !list.contains("lml-left") && !list.contains("lml-pending"),
+        "{list}"
+    );
+    // Buttondown's newer columns: email_address and type.
+    let project = TestProject::demo();
+    import(
+        &project,
+        "buttondown.csv",
+        &fixture("buttondown_new.csv"),
+        &[],
+    )
+    .success();
+    assert_eq!(
+        suppressed_rows(&project),
+        vec![
+            (
+                "bd-new-left@example.net".to_string(),
+                "unsubscribed".to_string()
+            ),
+            (
+                "bd-new-spam@example.net".to_string(),
+                "complained".to_string()
+            ),
+        ]
+    );
+    assert!(listed(&project).contains("bd-new-regular@example.net"));
+    // Mailchimp's contacts who never subscribed are not imported.
+    let project = TestProject::demo();
+    let name = "nonsubscribed_members_export_4f2a1c.csv";
+    import(&project, name, &fixture(name), &[])
+        .success()
+        .stdout_has("1 never confirmed their sign-up and were left out");
+    assert!(!listed(&project).contains("buyer@example.net"));
+    // A file that cannot say who opted out is imported, and the editor told so.
+    let project = TestProject::demo();
+    let output = import(
+        &project,
+        "plain.csv",
+        b"email,name\nplain@example.net,Plain\n",
+        &[],
+    );
+    output.success();
+    output.stdout_has("read the address from `email`, the name from `name`");
+    output.stdout_has("has no column that says who opted out");
+}
+
+#[test]
+fn a_quote_that_swallows_rows_is_an_error_even_with_skip_invalid() {
+    let project = TestProject::demo();
+    let mut csv = String::from("email,name\n");
+    for i in 0..1000 {
+        if i == 2 {
+            csv.push_str(&format!("reader{i}@example.net,\"Unclosed name\n"));
+        } else {
+            csv.push_str(&format!("reader{i}@example.net,Reader {i}\n"));
+        }
+    }
+    let before = project.rows(LIST);
+    let output = import(&project, "broken.csv", csv.as_bytes(), &["--skip-invalid"]);
+    output.code(2);
+    output.stderr_has("broken.csv:4:");
+    output.stderr_has("a quote opened here is never closed");
+    output.stderr_has("--skip-invalid would lose the rows it swallows");
+    assert_eq!(project.rows(LIST), before, "nothing imported");
+}
+
+#[test]
+fn errors_in_crlf_files_name_their_own_line_and_column() {
+    let project = TestProject::demo();
+    let output = import(
+        &project,
+        "crlf.csv",
+        b"email,status\r\nfine@example.net,enabled\r\nunsubscribed@example.net,maybe\r\nsecond@example.net,enabled\r\n",
+        &[],
+    );
+    output.code(2);
+    // Line 3, and the caret under the status, not inside the address.
+    output.stderr_has("crlf.csv:3:26");
+}

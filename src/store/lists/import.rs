@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use super::problems::field_span;
 use super::{Reason, Subscriber, Suppression, normalize_address};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
@@ -46,12 +45,15 @@ fn key(header: &str) -> String {
 }
 
 /// Columns saying whether a row's reader still wants mail: listmonk's
-/// `status`, Buttondown's `subscriber_type`, and the like.
+/// `status` (blocklisted) and `subscription_status` (this list's), Buttondown's
+/// `subscriber_type` and newer `type`, and the like. Every one a file has is
+/// read: an opt-out in any of them wins.
 const STATUS_HEADERS: &[&str] = &[
     "status",
     "subscribertype",
     "subscriptionstatus",
     "memberstatus",
+    "type",
 ];
 /// Substack's column: `true` when the reader turned email off.
 const DISABLED_HEADERS: &[&str] = &["emaildisabled"];
@@ -61,16 +63,16 @@ const UNSUBSCRIBED_EXPORT_HEADERS: &[&str] = &["unsubtime"];
 const CLEANED_EXPORT_HEADERS: &[&str] = &["cleantime"];
 
 /// Where a row's standing comes from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum StandingColumn {
     /// Everyone is subscribed (a plain list).
     None,
-    /// A status word per row.
-    Status(usize),
+    /// Status words per row, in these columns.
+    Status(Vec<usize>),
     /// `true` per row when email is turned off.
     Disabled(usize),
-    /// Every row of this export opted out, for this reason.
-    Everyone(Reason),
+    /// Every row of this export has this standing (Mailchimp's exports per status).
+    Everyone(Standing),
 }
 
 /// What a row's status says about its reader.
@@ -121,7 +123,9 @@ struct Columns {
 }
 
 impl Columns {
-    fn find(headers: &csv::StringRecord) -> Option<Columns> {
+    /// The columns of a file, from its header and (for Mailchimp's exports,
+    /// one file per status) its name.
+    fn find(headers: &csv::StringRecord, file_name: &str) -> Option<Columns> {
         // The first name that any header has, in the order given: Mailchimp's
         // "Email Address" comes before its postal "Address".
         let keys: Vec<String> = headers.iter().map(key).collect();
@@ -130,12 +134,23 @@ impl Columns {
                 .iter()
                 .find_map(|name| keys.iter().position(|k| k == name))
         };
+        let statuses: Vec<usize> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| STATUS_HEADERS.contains(&k.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let file_name = file_name.to_ascii_lowercase();
         let standing = if find(CLEANED_EXPORT_HEADERS).is_some() {
-            StandingColumn::Everyone(Reason::Bounced)
+            StandingColumn::Everyone(Standing::OptedOut(Reason::Bounced))
         } else if find(UNSUBSCRIBED_EXPORT_HEADERS).is_some() {
-            StandingColumn::Everyone(Reason::Unsubscribed)
-        } else if let Some(column) = find(STATUS_HEADERS) {
-            StandingColumn::Status(column)
+            StandingColumn::Everyone(Standing::OptedOut(Reason::Unsubscribed))
+        } else if file_name.contains("nonsubscribed") {
+            // Mailchimp's contacts who never subscribed (buyers, imports without
+            // consent): its export has the subscribed columns and no status.
+            StandingColumn::Everyone(Standing::Unconfirmed)
+        } else if !statuses.is_empty() {
+            StandingColumn::Status(statuses)
         } else if let Some(column) = find(DISABLED_HEADERS) {
             StandingColumn::Disabled(column)
         } else {
@@ -162,6 +177,14 @@ pub struct Parsed {
     pub unconfirmed: usize,
     /// Rows repeating an address earlier in the same file.
     pub duplicates: usize,
+    /// Problems that are not one row's (a quote never closed swallows the rows
+    /// after it): `--skip-invalid` cannot leave them out.
+    pub structural: usize,
+    /// Which columns were read for what, to tell the editor.
+    pub columns_read: String,
+    /// Whether some column says who opted out; if none does, everyone in the
+    /// file is imported as subscribed, and the editor should know.
+    pub knows_opt_outs: bool,
     pub report: FileDiagnostics,
 }
 
@@ -174,6 +197,9 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
         opted_out: Vec::new(),
         unconfirmed: 0,
         duplicates: 0,
+        structural: 0,
+        columns_read: String::new(),
+        knows_opt_outs: false,
         report: FileDiagnostics::new(path, ""),
     };
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
@@ -196,7 +222,8 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             return parsed;
         }
     };
-    let Some(columns) = Columns::find(&headers) else {
+    let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let Some(columns) = Columns::find(&headers, file_name) else {
         let end = text.find(['\r', '\n']).unwrap_or(text.len());
         report.push(
             Diagnostic::error("no email column in the header row")
@@ -207,6 +234,8 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
         parsed.report = report;
         return parsed;
     };
+    parsed.knows_opt_outs = !matches!(columns.standing, StandingColumn::None);
+    parsed.columns_read = columns.describe(&headers);
     let mut seen = HashSet::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -215,10 +244,27 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             Ok(true) => {}
             Err(error) => {
                 report.push(csv_error(&error, text));
+                parsed.structural += 1;
                 continue;
             }
         }
-        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let start = record_start(text, record.position().map_or(0, |p| p.byte() as usize));
+        let at = |index: usize| field_range(text, start, index);
+        // A quote never closed makes one field of the rows after it: that is
+        // no bad row to leave out, but a file to fix.
+        if let Some(index) = record.iter().position(|f| f.contains(['\n', '\r'])) {
+            let lines = record.get(index).unwrap_or("").lines().count();
+            report.push(
+                Diagnostic::error(format!(
+                    "a quote opened here is never closed, so the {lines} lines after it read as one field"
+                ))
+                .at(at(index).start..at(index).start + 1)
+                .label("this quote")
+                .help("close the quote (or remove it) and import again; --skip-invalid cannot leave this out, as the rows after it would be lost"),
+            );
+            parsed.structural += 1;
+            continue;
+        }
         let raw_email = unquote_formula(record.get(columns.email).unwrap_or(""));
         let email = match normalize_address(raw_email) {
             Ok(email) => email,
@@ -228,7 +274,7 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
                 }
                 report.push(
                     Diagnostic::error(message.to_string())
-                        .at(field_span(text, start, raw_email))
+                        .at(at(columns.email))
                         .label("not a valid address")
                         .help("expected an address such as reader@example.com; fix the row, or import with --skip-invalid to leave it out"),
                 );
@@ -255,34 +301,42 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
         {
             report.push(
                 Diagnostic::error("the name contains a line break or control character")
-                    .at(field_span(text, start, name))
+                    .at(columns.name.map_or(start..start, at))
                     .help("a name is written into the To header and must be one line"),
             );
             continue;
         }
         let subscribed_at = field(columns.date).and_then(parse_date).unwrap_or(now);
-        let standing = match columns.standing {
-            StandingColumn::None => Some(Standing::Subscribed),
-            StandingColumn::Everyone(reason) => Some(Standing::OptedOut(reason)),
-            StandingColumn::Status(i) => standing(record.get(i).unwrap_or("")),
+        // The standing the row's columns give; the first column that says
+        // nothing verdict knows, if any.
+        let (standing, unknown) = match &columns.standing {
+            StandingColumn::None => (Some(Standing::Subscribed), None),
+            StandingColumn::Everyone(standing) => (Some(*standing), None),
+            StandingColumn::Status(indexes) => {
+                let mut found = Vec::new();
+                let mut unknown = None;
+                for &i in indexes {
+                    match standing(record.get(i).unwrap_or("")) {
+                        Some(s) => found.push(s),
+                        None => unknown = unknown.or(Some(i)),
+                    }
+                }
+                (unknown.is_none().then(|| strongest(&found)), unknown)
+            }
             StandingColumn::Disabled(i) => {
-                match record.get(i).unwrap_or("").trim().to_lowercase().as_str() {
-                    "" | "false" | "no" | "0" => Some(Standing::Subscribed),
-                    "true" | "yes" | "1" => Some(Standing::OptedOut(Reason::Unsubscribed)),
-                    _ => None,
+                match record.get(*i).unwrap_or("").trim().to_lowercase().as_str() {
+                    "" | "false" | "no" | "0" => (Some(Standing::Subscribed), None),
+                    "true" | "yes" | "1" => (Some(Standing::OptedOut(Reason::Unsubscribed)), None),
+                    _ => (None, Some(*i)),
                 }
             }
         };
         let Some(standing) = standing else {
-            let (column, value) = match columns.standing {
-                StandingColumn::Status(i) | StandingColumn::Disabled(i) => {
-                    (headers.get(i).unwrap_or(""), record.get(i).unwrap_or(""))
-                }
-                _ => ("", ""),
-            };
+            let i = unknown.unwrap_or(columns.email);
+            let (column, value) = (headers.get(i).unwrap_or(""), record.get(i).unwrap_or(""));
             report.push(
                 Diagnostic::error(format!("`{value}` in the {column} column is not a status verdict knows"))
-                    .at(field_span(text, start, value))
+                    .at(at(i))
                     .label("unknown status")
                     .help(match columns.standing {
                         StandingColumn::Disabled(_) => "expected true (email turned off) or false".to_string(),
@@ -328,6 +382,105 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
     parsed.duplicates += before - parsed.subscribers.len();
     parsed.report = report;
     parsed
+}
+
+/// The standing several status columns give together: an opt-out in any wins
+/// (a complaint over a bounce over an unsubscribe), then an unconfirmed one.
+fn strongest(found: &[Standing]) -> Standing {
+    let rank = |s: &Standing| match s {
+        Standing::OptedOut(Reason::Complained) => 5,
+        Standing::OptedOut(Reason::Bounced) => 4,
+        Standing::OptedOut(_) => 3,
+        Standing::Unconfirmed => 2,
+        Standing::Subscribed => 1,
+    };
+    found
+        .iter()
+        .copied()
+        .max_by_key(rank)
+        .unwrap_or(Standing::Subscribed)
+}
+
+impl Columns {
+    /// Which column was read for what, as the editor should hear it.
+    fn describe(&self, headers: &csv::StringRecord) -> String {
+        let name = |i: usize| {
+            format!(
+                "`{}`",
+                headers.get(i).unwrap_or("").trim_start_matches('\u{feff}')
+            )
+        };
+        let mut parts = vec![format!("the address from {}", name(self.email))];
+        if let Some(i) = self.name {
+            parts.push(format!("the name from {}", name(i)));
+        }
+        let halves: Vec<String> = [self.first, self.last]
+            .into_iter()
+            .flatten()
+            .map(name)
+            .collect();
+        if !halves.is_empty() {
+            parts.push(format!("the name from {}", halves.join(" and ")));
+        }
+        if let Some(i) = self.date {
+            parts.push(format!("the date from {}", name(i)));
+        }
+        match &self.standing {
+            StandingColumn::Status(indexes) => parts.push(format!(
+                "who opted out from {}",
+                indexes
+                    .iter()
+                    .map(|i| name(*i))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+            StandingColumn::Disabled(i) => parts.push(format!("who opted out from {}", name(*i))),
+            StandingColumn::Everyone(_) | StandingColumn::None => {}
+        }
+        parts.join(", ")
+    }
+}
+
+/// Where a record really starts: the csv reader may place it on the line end
+/// before it (`\r\n` files), which would name the line above.
+fn record_start(text: &str, position: usize) -> usize {
+    let mut start = position.min(text.len());
+    while text[start..].starts_with(['\r', '\n']) {
+        start += 1;
+    }
+    start
+}
+
+/// The bytes of field `index` of the record starting at `start`, found by
+/// reading the record's own quoting, so that a value that also appears in an
+/// earlier field (a status inside an address) is located in its column.
+fn field_range(text: &str, start: usize, index: usize) -> std::ops::Range<usize> {
+    let bytes = text.as_bytes();
+    let (mut i, mut field) = (start, 0);
+    let mut field_start = start;
+    let mut quoted = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if quoted && bytes.get(i + 1) == Some(&b'"') => i += 1,
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                if field == index {
+                    return field_start..i;
+                }
+                field += 1;
+                field_start = i + 1;
+            }
+            b'\r' | b'\n' if !quoted => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    if field == index {
+        field_start..i
+    } else {
+        // Fewer fields than the header: the end of the row.
+        i..i
+    }
 }
 
 /// Dates as other tools write them.

@@ -109,7 +109,20 @@ pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
     lower
         .parse::<lettre::Address>()
         .map_err(|e| AddressError(format!("`{trimmed}` is not a valid email address ({e})")))?;
-    Ok(lower)
+    // One spelling per domain: an international one in Unicode, whether it
+    // was written so or in punycode (xn--), so that both are one reader.
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        return Ok(lower);
+    };
+    if domain.is_ascii() && !domain.split('.').any(|label| label.starts_with("xn--")) {
+        return Ok(lower);
+    }
+    match idna::domain_to_unicode(domain) {
+        (unicode, Ok(())) => Ok(format!("{local}@{unicode}")),
+        (_, Err(_)) => Err(AddressError(format!(
+            "`{trimmed}` has a domain that is not a valid international name"
+        ))),
+    }
 }
 
 /// Held while any subscriber file is changed; released on drop.
@@ -168,6 +181,19 @@ mod tests {
         assert!(normalize_address("").is_err());
         assert!(normalize_address("two words@example.com").is_err());
         assert!(normalize_address(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn an_international_domain_is_one_reader_in_either_spelling() {
+        assert_eq!(
+            normalize_address("Leser@XN--BCHER-KVA.example").unwrap(),
+            "leser@bücher.example"
+        );
+        assert_eq!(
+            normalize_address("leser@Bücher.example").unwrap(),
+            "leser@bücher.example"
+        );
+        assert!(normalize_address("leser@xn--zz-ppp.example").is_err());
     }
 
     #[test]
