@@ -199,11 +199,8 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
 fn theme_report(project: &Project) -> Result<FileDiagnostics> {
     let source = crate::store::fs::read_to_string(&project.layout.theme())?;
     let mut report = FileDiagnostics::new(crate::project::layout::THEME_FILE, source);
-    for low in project.theme.low_contrast() {
-        report.push(
-            Diagnostic::warning(format!("{low}, below WCAG AA (4.5:1)"))
-                .help("darken the text colour or lighten its background, so that every reader can read it"),
-        );
+    for warning in project.theme.low_contrast() {
+        report.push(warning);
     }
     Ok(report)
 }

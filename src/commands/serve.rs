@@ -26,11 +26,6 @@ pub struct Args {
 pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let path = project.config.unsubscribe_url.path().to_string();
-    if path == "/healthz" {
-        return Err(Error::usage(
-            "unsubscribe_url must not use the path /healthz, which verdict serve answers itself",
-        ));
-    }
     if args.max_connections == 0 || args.header_timeout == 0 {
         return Err(Error::usage(
             "--max-connections and --header-timeout must be at least 1",

@@ -2,6 +2,7 @@
 //! configuration and templates loaded once, and its issues found by name.
 
 pub mod config;
+pub mod fields;
 pub mod layout;
 pub mod templates;
 

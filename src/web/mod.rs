@@ -2,6 +2,7 @@
 //! service `verdict serve` runs (`serve`: unsubscribe, sign-up, votes, the site)
 //! and the community vote it records (`votes`).
 
+pub mod routes;
 pub mod serve;
 pub mod site;
 pub mod votes;

@@ -423,9 +423,18 @@ fn an_unsubscribe_path_that_collides_with_healthz_is_refused() {
         "unsubscribe_url = \"https://verdicts.example.com/unsubscribe\"",
         "unsubscribe_url = \"https://verdicts.example.com/healthz\"",
     );
-    let output = project.run(&["serve", "--listen", "127.0.0.1:0"]);
-    output.code(2);
-    output.stderr_has("must not use the path /healthz");
+    let line = project
+        .read("verdict.toml")
+        .lines()
+        .position(|l| l.starts_with("unsubscribe_url"))
+        .unwrap()
+        + 1;
+    for command in [&["check"][..], &["serve", "--listen", "127.0.0.1:0"]] {
+        let output = project.run(command);
+        output.code(2);
+        output.stderr_has("`verdict serve` answers /healthz itself");
+        output.stderr_has(&format!("verdict.toml:{line}:19"));
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The issue model: one weekly comparison of two or more tools, with the panel's
 //! reviews and the arithmetic derived from them.
 
+pub mod fields;
 mod parse;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

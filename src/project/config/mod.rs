@@ -1,6 +1,7 @@
 //! `verdict.toml`: the newsletter's identity, footer facts, transport and sending
 //! knobs, read with spans and checked into types that can only hold valid values.
 
+pub mod fields;
 mod read;
 
 use std::path::PathBuf;
@@ -49,9 +50,13 @@ pub struct Config {
     /// The file as read, to locate problems found after reading (a DKIM key that
     /// does not load).
     pub source: FileDiagnostics,
+    /// What `check` should say about the file without failing (a base URL on
+    /// this machine).
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds.
+/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds
+/// (the defaults are in [`fields::SENDING`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sending {
     /// SMTP connections in use at once (1 to 1,000).
@@ -68,20 +73,6 @@ pub struct Sending {
     pub connect_timeout: Duration,
     /// A reader deferred for longer than this is given up on (expired).
     pub give_up_after: chrono::Duration,
-}
-
-impl Default for Sending {
-    fn default() -> Self {
-        Sending {
-            concurrency: 4,
-            rate: 0.0,
-            max_attempts: 4,
-            retry_delay: Duration::from_secs(1),
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            give_up_after: chrono::Duration::hours(72),
-        }
-    }
 }
 
 /// One relay of `[[relay]]`.
@@ -110,12 +101,6 @@ pub struct Community {
     pub min_votes: u32,
 }
 
-impl Default for Community {
-    fn default() -> Self {
-        Community { min_votes: 10 }
-    }
-}
-
 /// Sign-ups through `verdict serve`, and their limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signup {
@@ -127,17 +112,6 @@ pub struct Signup {
     pub per_client_per_hour: u32,
     /// Confirmation emails sent in an hour, all clients together.
     pub per_hour: u32,
-}
-
-impl Default for Signup {
-    fn default() -> Self {
-        Signup {
-            link_valid: chrono::Duration::days(7),
-            resend_after: chrono::Duration::hours(1),
-            per_client_per_hour: 5,
-            per_hour: 200,
-        }
-    }
 }
 
 /// Bounds of the sending knobs, shared by `verdict.toml` and the command line.

@@ -3,9 +3,11 @@
 /// A colour, parsed as CSS and kept as `#rrggbb` (or `#rrggbbaa`): whatever
 /// was written, nothing but a hex colour reaches a style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Colour(pub(super) [u8; 4]);
+pub struct Colour([u8; 4]);
 
 impl Colour {
+    pub const WHITE: Colour = Colour([255, 255, 255, 255]);
+
     pub fn parse(text: &str) -> Option<Colour> {
         csscolorparser::parse(text.trim())
             .ok()
@@ -13,7 +15,7 @@ impl Colour {
     }
 
     /// WCAG 2.1 relative luminance.
-    fn luminance(self) -> f64 {
+    pub fn luminance(self) -> f64 {
         let channel = |c: u8| {
             let c = f64::from(c) / 255.0;
             if c <= 0.04045 {

@@ -10,22 +10,12 @@ mod theme;
 pub use colour::Colour;
 pub use emails::{EmailText, Emails};
 pub use palette::Palette;
+pub use palette::{Pair, Side};
 pub use roster::{Panelist, Roster};
 pub use theme::{Greeting, Logo, Theme};
 
-use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
+use crate::diagnostic::LoadError;
 use crate::project::layout::{Layout, PANEL_FILE, THEME_FILE};
-
-pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
-    path: &str,
-    source: &str,
-) -> Result<T, FileDiagnostics> {
-    toml::from_str(source).map_err(|error| {
-        let mut report = FileDiagnostics::new(path, source);
-        report.push(Diagnostic::from_toml(&error));
-        report
-    })
-}
 
 /// Reads both template files of a project.
 pub fn load(layout: &Layout) -> Result<(Theme, Roster), LoadError> {

@@ -1,11 +1,67 @@
-//! One colour scheme of the theme (light or dark): its nine colours, checked, and
-//! the text-on-background pairs the email uses, for the contrast check.
+//! One colour scheme of the theme (light or dark): its nine colours, checked,
+//! and the text-on-background pairs the email uses, for the contrast check.
 
-use serde::Deserialize;
-use toml::Spanned;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::de::DeTable;
 
 use super::colour::Colour;
-use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::table_reader::TableReader;
+use crate::project::fields::{Field, Kind, Table};
+
+/// `[colors]` and `[dark_colors]`.
+pub static PALETTE: Table = Table {
+    name: "[colors], [dark_colors]",
+    doc: "the colours of one scheme: [colors] for light, [dark_colors] for clients that honour prefers-color-scheme: dark",
+    fields: &[
+        Field::required(
+            "background",
+            Kind::Colour,
+            "\"#f3f4f6\"",
+            "behind the email, around its cards (the header and footer sit on it)",
+        ),
+        Field::required(
+            "surface",
+            Kind::Colour,
+            "\"#ffffff\"",
+            "the cards the content sits on",
+        ),
+        Field::required("text", Kind::Colour, "\"#111827\"", "body text"),
+        Field::required(
+            "muted",
+            Kind::Colour,
+            "\"#4b5563\"",
+            "secondary text: versions, roles, the footer",
+        ),
+        Field::required(
+            "accent",
+            Kind::Colour,
+            "\"#4f46e5\"",
+            "links and highlights",
+        ),
+        Field::required("border", Kind::Colour, "\"#e5e7eb\"", "lines between parts"),
+        Field::required(
+            "ship",
+            Kind::Colour,
+            "\"#047857\"",
+            "the Ship badge and bar (white text on it)",
+        ),
+        Field::required(
+            "skip",
+            Kind::Colour,
+            "\"#b91c1c\"",
+            "the Skip badge (white text on it)",
+        ),
+        Field::required(
+            "bar_track",
+            Kind::Colour,
+            "\"#e5e7eb\"",
+            "the track behind the ship-percentage bar",
+        ),
+    ],
+};
 
 /// The colours of one scheme (light, or dark), inlined or in the stylesheet.
 #[derive(Debug, Clone)]
@@ -19,92 +75,180 @@ pub struct Palette {
     pub ship: Colour,
     pub skip: Colour,
     pub bar_track: Colour,
+    /// Where each colour was written, for the contrast advice.
+    places: BTreeMap<&'static str, Range<usize>>,
 }
 
+/// A colour of the palette (its key and how to get it), or the white the
+/// badges print on theirs.
+#[derive(Debug, Clone, Copy)]
+pub enum Side {
+    Key(&'static str, fn(&Palette) -> Colour),
+    White,
+}
+
+/// One text colour on one background, as the email shows it.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// Where the email shows it: "the footer", "the badge".
+    pub where_: &'static str,
+    pub text: Side,
+    pub background: Side,
+}
+
+/// Text and background pairs the email uses, for the contrast check.
+pub const PAIRS: &[Pair] = &[
+    Pair {
+        where_: "body text",
+        text: Side::Key("text", |p| p.text),
+        background: Side::Key("surface", |p| p.surface),
+    },
+    Pair {
+        where_: "secondary text",
+        text: Side::Key("muted", |p| p.muted),
+        background: Side::Key("surface", |p| p.surface),
+    },
+    Pair {
+        where_: "the footer",
+        text: Side::Key("muted", |p| p.muted),
+        background: Side::Key("background", |p| p.background),
+    },
+    Pair {
+        where_: "the header",
+        text: Side::Key("text", |p| p.text),
+        background: Side::Key("background", |p| p.background),
+    },
+    Pair {
+        where_: "links",
+        text: Side::Key("accent", |p| p.accent),
+        background: Side::Key("surface", |p| p.surface),
+    },
+    Pair {
+        where_: "the Ship badge",
+        text: Side::White,
+        background: Side::Key("ship", |p| p.ship),
+    },
+    Pair {
+        where_: "the Skip badge",
+        text: Side::White,
+        background: Side::Key("skip", |p| p.skip),
+    },
+];
+
+/// WCAG AA for normal text.
+pub const MIN_CONTRAST: f64 = 4.5;
+
 impl Palette {
-    /// Text and background pairs the email uses, for the contrast check:
-    /// (what, text colour, background colour).
-    pub fn text_pairs(&self) -> Vec<(&'static str, Colour, Colour)> {
-        let white = Colour([255, 255, 255, 255]);
-        vec![
-            ("text on surface", self.text, self.surface),
-            ("muted on surface", self.muted, self.surface),
-            (
-                "muted on background (the footer)",
-                self.muted,
-                self.background,
-            ),
-            (
-                "text on background (the header)",
-                self.text,
-                self.background,
-            ),
-            ("accent on surface", self.accent, self.surface),
-            ("white on ship (the badge)", white, self.ship),
-            ("white on skip (the badge)", white, self.skip),
-        ]
+    /// One side of a pair.
+    pub fn get(&self, side: Side) -> Colour {
+        match side {
+            Side::White => Colour::WHITE,
+            Side::Key(_, colour) => colour(self),
+        }
+    }
+
+    /// Warnings for the pairs below WCAG AA, each at the colour to change,
+    /// saying which way to change it. `scheme` is "light" or "dark".
+    pub fn low_contrast(&self, scheme: &str, table: &str) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        for pair in PAIRS {
+            let (text, background) = (self.get(pair.text), self.get(pair.background));
+            let ratio = text.contrast(background);
+            if ratio >= MIN_CONTRAST {
+                continue;
+            }
+            let name = |side: Side| match side {
+                Side::Key(key, _) => key,
+                Side::White => "white",
+            };
+            // The side to change: the text colour, unless the text is the fixed white.
+            let (change, against) = match pair.text {
+                Side::White => (pair.background, pair.text),
+                Side::Key(..) => (pair.text, pair.background),
+            };
+            let lighter = self.get(change).luminance() > self.get(against).luminance();
+            let way = if lighter { "lighten" } else { "darken" };
+            let other_way = if lighter { "darken" } else { "lighten" };
+            let help = match pair.text {
+                Side::White => format!(
+                    "{way} `{}` in [{table}]: the badge text is always white",
+                    name(change)
+                ),
+                Side::Key(..) => format!(
+                    "{way} `{}` or {other_way} `{}` in [{table}] until the ratio reaches {MIN_CONTRAST}:1",
+                    name(change),
+                    name(against)
+                ),
+            };
+            let mut warning = Diagnostic::warning(format!(
+                "{scheme}: {} on {} ({}: {text} on {background}) is {ratio:.2}:1, below WCAG AA ({MIN_CONTRAST}:1)",
+                name(pair.text),
+                name(pair.background),
+                pair.where_,
+            ))
+            .help(help);
+            if let Side::Key(key, _) = change
+                && let Some(span) = self.places.get(key)
+            {
+                warning = warning.at(span.clone()).label(format!("{way} this colour"));
+            }
+            found.push(warning);
+        }
+        found
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawPalette {
-    background: Spanned<String>,
-    surface: Spanned<String>,
-    text: Spanned<String>,
-    muted: Spanned<String>,
-    accent: Spanned<String>,
-    border: Spanned<String>,
-    ship: Spanned<String>,
-    skip: Spanned<String>,
-    bar_track: Spanned<String>,
-}
-
-impl RawPalette {
-    pub(super) fn check(&self, report: &mut FileDiagnostics) -> Option<Palette> {
-        let mut colour = |field: &Spanned<String>| {
-            let parsed = Colour::parse(field.get_ref());
-            if parsed.is_none() {
-                report.push(
-                    Diagnostic::error(format!("`{}` is not a CSS colour", field.get_ref()))
-                        .at(field.span())
+/// Reads one `[colors]` or `[dark_colors]` table; every colour that is not a
+/// CSS colour is reported.
+pub(super) fn read(
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    what: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Palette> {
+    let mut reader = TableReader::new(table, span, what, &PALETTE, diagnostics);
+    let mut colours = BTreeMap::new();
+    let mut places = BTreeMap::new();
+    let mut complete = true;
+    let mut read = Vec::new();
+    for field in PALETTE.fields {
+        read.push((field.key, reader.required::<String>(field.key)));
+    }
+    reader.finish();
+    for (key, value) in read {
+        let Some(value) = value else {
+            complete = false;
+            continue;
+        };
+        match Colour::parse(&value.value) {
+            Some(colour) => {
+                colours.insert(key, colour);
+                places.insert(key, value.span);
+            }
+            None => {
+                complete = false;
+                diagnostics.push(
+                    Diagnostic::error(format!("`{}` is not a CSS colour", value.value))
+                        .at(value.span)
                         .help("expected a colour such as \"#4f46e5\", \"rgb(79, 70, 229)\" or \"indigo\""),
                 );
             }
-            parsed
-        };
-        let palette = [
-            colour(&self.background),
-            colour(&self.surface),
-            colour(&self.text),
-            colour(&self.muted),
-            colour(&self.accent),
-            colour(&self.border),
-            colour(&self.ship),
-            colour(&self.skip),
-            colour(&self.bar_track),
-        ];
-        let [
-            background,
-            surface,
-            text,
-            muted,
-            accent,
-            border,
-            ship,
-            skip,
-            bar_track,
-        ] = palette;
-        Some(Palette {
-            background: background?,
-            surface: surface?,
-            text: text?,
-            muted: muted?,
-            accent: accent?,
-            border: border?,
-            ship: ship?,
-            skip: skip?,
-            bar_track: bar_track?,
-        })
+        }
     }
+    if !complete {
+        return None;
+    }
+    let colour = |key: &str| colours.get(key).copied();
+    Some(Palette {
+        background: colour("background")?,
+        surface: colour("surface")?,
+        text: colour("text")?,
+        muted: colour("muted")?,
+        accent: colour("accent")?,
+        border: colour("border")?,
+        ship: colour("ship")?,
+        skip: colour("skip")?,
+        bar_track: colour("bar_track")?,
+        places,
+    })
 }

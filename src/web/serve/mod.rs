@@ -25,6 +25,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use maud::{DOCTYPE, Markup, html};
 
+use crate::web::routes;
+
 pub use links::Links;
 pub use lists::Lists;
 pub use signup::Signups;
@@ -143,13 +145,13 @@ fn router(service: Arc<Service>) -> Router {
             &path,
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
         )
-        .route("/subscribe", axum::routing::post(signup::subscribe))
+        .route(routes::SUBSCRIBE, axum::routing::post(signup::subscribe))
         .route(
-            "/subscribe/confirm",
+            routes::CONFIRM,
             get(signup::confirm_page).post(signup::confirm),
         )
-        .route("/vote", get(vote::vote_page).post(vote::vote))
-        .route("/healthz", get(|| async { "ok" }))
+        .route(routes::VOTE, get(vote::vote_page).post(vote::vote))
+        .route(routes::HEALTH, get(|| async { "ok" }))
         .merge(site_routes(&service.layout.public_dir()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
@@ -173,7 +175,7 @@ fn site_routes(site: &std::path::Path) -> Router<Arc<Service>> {
         ))
         .service(ServeFile::new(site.join("feed.xml")));
     Router::new()
-        .route_service("/feed.xml", feed)
+        .route_service(routes::FEED, feed)
         .fallback_service(ServeDir::new(site))
         .layer(cache)
 }

@@ -1,0 +1,58 @@
+//! The paths `verdict serve` answers besides the site, in one place: its router,
+//! its `--help`, README and the check of `unsubscribe_url` read them from here.
+
+/// One route of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static str,
+    pub what: &'static str,
+}
+
+/// Sign-up form posts (double opt-in).
+pub const SUBSCRIBE: &str = "/subscribe";
+/// The link in the confirmation email.
+pub const CONFIRM: &str = "/subscribe/confirm";
+/// The per-tool vote links every email carries.
+pub const VOTE: &str = "/vote";
+/// Liveness, for a supervisor or a proxy.
+pub const HEALTH: &str = "/healthz";
+/// The Atom feed, served with its content type.
+pub const FEED: &str = "/feed.xml";
+
+/// Every fixed route, in the order `serve --help` and README list them; the
+/// unsubscribe route's path is `unsubscribe_url`'s and the site answers the rest.
+pub const FIXED: &[Route] = &[
+    Route {
+        path: SUBSCRIBE,
+        methods: "POST",
+        what: "a sign-up from the site's form: sends the confirmation email",
+    },
+    Route {
+        path: CONFIRM,
+        methods: "GET, POST",
+        what: "the confirmation link: GET shows a page, its POST subscribes",
+    },
+    Route {
+        path: VOTE,
+        methods: "GET, POST",
+        what: "a reader's vote on a tool: GET shows a page, its POST records the vote",
+    },
+    Route {
+        path: HEALTH,
+        methods: "GET",
+        what: "answers ok",
+    },
+    Route {
+        path: FEED,
+        methods: "GET",
+        what: "the Atom feed in public/",
+    },
+];
+
+/// Whether `path` is one of the service's own routes (so not free for the
+/// unsubscribe link).
+pub fn is_fixed(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    FIXED.iter().any(|route| route.path == path)
+}
