@@ -66,6 +66,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let layout = project::layout::Layout::new(cli.project.clone());
     let now = now()?;
     match cli.command {
+        Command::Init(args) => commands::init::execute(&layout, args, now.date_naive()),
         Command::New(args) => commands::new::execute(&layout, args),
         Command::Archive(args) => commands::archive::execute(&layout, args, now),
         Command::Bounces(args) => commands::bounces::execute(&layout, args),

@@ -13,8 +13,9 @@ use crate::project::Project;
 use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::store::lists::{ListError, ListReader, RowProblem, read_suppressions};
 
-/// Validate verdict.toml, templates/, the issues (all, or those named), the
-/// subscriber list and the suppression list. Exits 2 when anything is invalid.
+/// Validate every file verdict reads: verdict.toml, templates/ (theme, panel,
+/// sign-up emails), the issues (all, or those named), the subscriber list and
+/// the suppression list. Exits 2 when anything is invalid; warnings do not fail.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Issues to check (ids, unique starts of ids or file names); all when none is given.
@@ -47,7 +48,12 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     }
     reports.extend(list_reports(layout)?);
     reports.push(theme_report(&project)?);
-    reports.push(check_dkim(&project));
+    reports.push(config_report(&project));
+    match crate::project::templates::Emails::load(layout) {
+        Ok(_) => {}
+        Err(LoadError::Invalid(report)) => reports.push(*report),
+        Err(LoadError::Read(e)) => return Err(e.into()),
+    }
     if let Ok(env) = std::env::var(crate::send::transport::TRANSPORT_ENV)
         && let Err(e) = crate::send::transport::choose(None, Some(&env), &project.config.transport)
     {
@@ -67,7 +73,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
     }
     let summary = format!(
-        "checked verdict.toml, templates, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        "checked verdict.toml, templates/, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
         paths.len()
     );
     if errors > 0 {
@@ -205,14 +211,19 @@ fn theme_report(project: &Project) -> Result<FileDiagnostics> {
     Ok(report)
 }
 
-/// The DKIM key must load; its domain should align with the From domain.
-fn check_dkim(project: &Project) -> FileDiagnostics {
+/// What verdict.toml raised without failing, and its DKIM key, which must load
+/// and whose domain should align with the From domain.
+fn config_report(project: &Project) -> FileDiagnostics {
     let mut report = project.config.source.clone();
+    report
+        .diagnostics
+        .extend(project.config.warnings.iter().cloned());
     let Some(dkim) = &project.config.dkim else {
         return report;
     };
     if let Err(problems) = crate::send::message::load_dkim(&project.config, &project.layout) {
-        return problems;
+        report.diagnostics.extend(problems.diagnostics);
+        return report;
     }
     let from = project.config.sender_domain();
     let domain = &dkim.domain.value;

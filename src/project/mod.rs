@@ -4,6 +4,7 @@
 pub mod config;
 pub mod fields;
 pub mod layout;
+pub mod reference;
 pub mod templates;
 
 use std::path::PathBuf;

@@ -176,7 +176,7 @@ fn a_bidi_override_in_the_subject_and_a_missing_preheader_are_located() {
     output.success();
     output.stderr_has("`subject` contains a bidirectional control character");
     output.stderr_has("the issue has no preheader");
-    output.stderr_has(&format!("--> {demo}:3:11"));
+    output.stderr_has(&format!("--> {demo}:4:11"));
     output.stderr_has("the preview line goes under the subject");
 }
 

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod diagnostics;
 mod dkim;
+mod docs;
 mod email;
 mod harness;
 mod preview;

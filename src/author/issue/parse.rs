@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate};
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict, fields};
 use crate::diagnostic::table_reader::TableReader;
@@ -137,6 +137,7 @@ fn read_issue(
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
+    unfinished(table, send_at.is_some(), diagnostics);
     let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
     let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
     if let (Some(start), Some(end)) = (&send_at, &not_after)
@@ -318,6 +319,36 @@ fn read_review(
         },
         reviewer.span,
     ))
+}
+
+/// The words `verdict new` leaves for the editor to replace: a warning in a
+/// draft, an error once the issue has a send time, so that none reaches readers.
+fn unfinished(table: &DeTable<'_>, scheduled: bool, diagnostics: &mut Vec<Diagnostic>) {
+    fn walk(value: &toml::Spanned<DeValue<'_>>, found: &mut Vec<std::ops::Range<usize>>) {
+        match value.get_ref() {
+            DeValue::String(text) if super::is_placeholder(text) => found.push(value.span()),
+            DeValue::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            DeValue::Table(table) => table.values().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for value in table.values() {
+        walk(value, &mut found);
+    }
+    for span in found {
+        let diagnostic = if scheduled {
+            Diagnostic::error("this text is still the scaffold's")
+                .label("replace it before the issue is sent")
+        } else {
+            Diagnostic::warning("this text is still the scaffold's")
+                .label("replace it before you give the issue a send_at")
+        };
+        diagnostics.push(diagnostic.at(span).help(format!(
+            "`verdict new` writes {} where your words go",
+            super::PLACEHOLDER_HINT
+        )));
+    }
 }
 
 /// A field shown on one line (and, for the subject, written into a header).

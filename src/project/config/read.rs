@@ -467,6 +467,18 @@ fn transport_spec(
             );
             None
         }
+        Ok(TransportSpec::Smtp(endpoint))
+            if endpoint.user.is_some() && !endpoint.is_encrypted() && !endpoint.is_loopback() =>
+        {
+            // What opening the transport would refuse, said where it is written.
+            diagnostics.push(
+                Diagnostic::error("this transport would send the SMTP password in clear text")
+                    .at(field.span)
+                    .label("a login over an unencrypted connection to another machine")
+                    .help("use smtps://…:465, or smtp://…:587?tls=required"),
+            );
+            None
+        }
         Ok(spec) => Some(spec),
         Err(error) => {
             diagnostics.push(

@@ -8,11 +8,10 @@ mod roster;
 mod theme;
 
 pub use colour::Colour;
-pub use emails::{EmailText, Emails};
-pub use palette::Palette;
-pub use palette::{Pair, Side};
-pub use roster::{Panelist, Roster};
-pub use theme::{Greeting, Logo, Theme};
+pub use emails::{EMAILS, EmailText, Emails};
+pub use palette::{Pair, Palette, Side};
+pub use roster::{PANEL, Panelist, Roster};
+pub use theme::{Greeting, Logo, THEME, Theme};
 
 use crate::diagnostic::LoadError;
 use crate::project::layout::{Layout, PANEL_FILE, THEME_FILE};
