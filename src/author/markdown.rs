@@ -166,71 +166,80 @@ fn destination_problem(url: &str, placeholders: &[&str]) -> Option<LinkProblem> 
     }
 }
 
-/// Why text that reads as an attempted link is not one (unbalanced brackets or
-/// parentheses, a space where none may be), at most one problem per text run.
-fn broken_link(text: &str) -> Option<LinkProblem> {
-    let snippet = |from: usize| -> String {
-        let rest = &text[from..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        rest[..end].chars().take(60).collect()
-    };
-    let problem = |at: usize, message: &str, help: &str| LinkProblem {
-        needle: snippet(at),
+/// Why text that reads as an attempted link is not one: unbalanced brackets or
+/// parentheses, or a space where none may be. `text` is one block's text with
+/// its real links and code left out.
+fn broken_links(text: &str) -> Vec<LinkProblem> {
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let problem = |start: usize, message: &str, help: &str| LinkProblem {
+        needle: text[start..line_end(start)].chars().take(60).collect(),
         message: message.to_string(),
         label: "readers would see the brackets, not a link".to_string(),
         help: help.to_string(),
     };
-    if let Some(at) = text.find("](") {
-        let start = text[..at].rfind('[').unwrap_or(at);
-        let rest = &text[at + 2..];
-        let destination = rest.split(')').next().unwrap_or(rest);
-        return Some(if !rest.contains(')') {
-            problem(
-                start,
+    let mut problems: Vec<(usize, LinkProblem)> = Vec::new();
+    for (at, _) in text.match_indices("](") {
+        let opening = text[..at]
+            .rfind('[')
+            .filter(|&open| !text[open..at].contains(']'));
+        // A destination ends on its line.
+        let rest = &text[at + 2..line_end(at)];
+        let found = match (opening, rest.find(')')) {
+            (_, None) => problem(
+                opening.unwrap_or(at),
                 "this link is not closed: its `)` is missing",
                 "write [text](https://…) with both brackets and both parentheses",
-            )
-        } else if destination.trim().contains(char::is_whitespace) {
-            problem(
-                start,
-                "this link's address contains a space",
-                "write the space as %20, or put the address in <angle brackets>",
-            )
-        } else if start == at {
-            problem(
+            ),
+            (None, Some(_)) => problem(
                 at,
                 "this link has no opening `[`",
                 "write [text](https://…) with both brackets",
-            )
-        } else {
-            problem(
-                start,
+            ),
+            (Some(open), Some(close)) if rest[..close].trim().contains(char::is_whitespace) => {
+                problem(
+                    open,
+                    "this link's address contains a space",
+                    "write the space as %20, or put the address in <angle brackets>",
+                )
+            }
+            (Some(open), Some(_)) => problem(
+                open,
                 "this is not a link: its brackets or parentheses do not match",
                 "write [text](https://…); a ( or [ inside the text or address must be closed",
-            )
-        });
+            ),
+        };
+        problems.push((at, found));
     }
-    if let Some(at) = text.find("] (") {
-        let start = text[..at].rfind('[').unwrap_or(at);
-        return Some(problem(
-            start,
-            "a space between `]` and `(` breaks this link",
-            "write [text](https://…) without the space",
-        ));
-    }
-    for scheme in ["(https://", "(http://", "(mailto:"] {
-        if let Some(at) = text.find(scheme)
-            && let Some(open) = text[..at].rfind('[')
-            && !text[open..at].contains(']')
-        {
-            return Some(problem(
-                open,
-                "this link's text is not closed: its `]` is missing",
-                "write [text](https://…) with both brackets",
+    for (at, _) in text.match_indices("] (") {
+        if let Some(open) = text[..at].rfind('[') {
+            problems.push((
+                at,
+                problem(
+                    open,
+                    "a space between `]` and `(` breaks this link",
+                    "write [text](https://…) without the space",
+                ),
             ));
         }
     }
-    None
+    for scheme in ["(https://", "(http://", "(mailto:"] {
+        for (at, _) in text.match_indices(scheme) {
+            if let Some(open) = text[..at].rfind('[')
+                && !text[open..at].contains(']')
+            {
+                problems.push((
+                    at,
+                    problem(
+                        open,
+                        "this link's text is not closed: its `]` is missing",
+                        "write [text](https://…) with both brackets",
+                    ),
+                ));
+            }
+        }
+    }
+    problems.sort_by_key(|(at, _)| *at);
+    problems.into_iter().map(|(_, problem)| problem).collect()
 }
 
 impl Markdown {
@@ -248,7 +257,7 @@ impl Markdown {
         // brackets of one text run are seen together.
         let mut run = String::new();
         let flush = |run: &mut String, problems: &mut Vec<LinkProblem>| {
-            problems.extend(broken_link(run));
+            problems.extend(broken_links(run));
             run.clear();
         };
         let mut in_code_block = false;
@@ -618,6 +627,63 @@ mod tests {
             !html.contains("javascript:") && !html.contains("data:"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn good_links_pass_and_code_is_not_read_as_links() {
+        let fine = Markdown(
+            "See [Foo](https://en.wikipedia.org/wiki/Foo_(bar)), <https://example.com>, \
+             [mail](mailto:news@example.com), `[x](y` and [confirm]({link}).\n\n\
+             ```\n[not](a link\n```\n"
+                .into(),
+        );
+        assert_eq!(fine.link_problems(&["link"]), Vec::new());
+        let placeholder = Markdown("[confirm]({link})".into()).link_problems(&[]);
+        assert_eq!(placeholder.len(), 1, "{placeholder:?}");
+    }
+
+    #[test]
+    fn hostile_and_careless_links_are_each_found() {
+        let cases = [
+            (
+                "[a](JavaScript:alert(1))",
+                "a `javascript:` link is never shown",
+            ),
+            (
+                "[a]( data:text/html;base64,PHNjcmlwdD4= )",
+                "a `data:` link is never shown",
+            ),
+            (
+                "[a](ftp://example.com/f)",
+                "a `ftp:` link does not work in email",
+            ),
+            (
+                "[a](www.example.com)",
+                "the link `www.example.com` has no scheme",
+            ),
+            ("[a](/relative)", "the link `/relative` has no scheme"),
+            ("[a](https://)", "the link `https://` is not a web address"),
+            ("a](https://example.com)", "this link has no opening `[`"),
+            (
+                "[a](https://example.com",
+                "this link is not closed: its `)` is missing",
+            ),
+            (
+                "[a(https://example.com)",
+                "this link's text is not closed: its `]` is missing",
+            ),
+        ];
+        for (text, expected) in cases {
+            let problems = Markdown(text.into()).link_problems(&[]);
+            assert_eq!(
+                problems
+                    .iter()
+                    .map(|p| p.message.as_str())
+                    .collect::<Vec<_>>(),
+                [expected],
+                "{text}"
+            );
+        }
     }
 
     #[test]

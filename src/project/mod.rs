@@ -49,7 +49,8 @@ impl Project {
             ));
         }
         let config = Config::load(layout)?;
-        let (theme, roster) = templates::load(layout)?;
+        let theme = Theme::load(layout)?;
+        let roster = Roster::load(layout)?;
         Ok(Project {
             layout: layout.clone(),
             config,
@@ -68,7 +69,35 @@ impl Project {
 
     /// Every issue file, in date order.
     pub fn issue_paths(&self) -> Result<Vec<PathBuf>, crate::store::fs::FsError> {
-        let dir = self.layout.issues_dir();
+        self.layout.issue_paths()
+    }
+
+    /// Finds an issue in `issues/` by id, file name, `issues/` path or a unique
+    /// start of an id. Paths outside `issues/` are not issues of this project.
+    pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
+        self.layout.find_issue(name)
+    }
+
+    /// Reads and validates one issue file.
+    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
+        let source = crate::store::fs::read_to_string(path)?;
+        Ok(Issue::parse(
+            &self.layout.display(path),
+            &source,
+            &self.roster,
+        )?)
+    }
+
+    /// The issues named on the command line, or all of them.
+    pub fn select_issues(&self, names: &[String]) -> Result<Vec<PathBuf>, ProjectError> {
+        self.layout.select_issues(names)
+    }
+}
+
+impl Layout {
+    /// Every issue file, in date order.
+    pub fn issue_paths(&self) -> Result<Vec<PathBuf>, crate::store::fs::FsError> {
+        let dir = self.issues_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -85,7 +114,7 @@ impl Project {
     /// Finds an issue in `issues/` by id, file name, `issues/` path or a unique
     /// start of an id. Paths outside `issues/` are not issues of this project.
     pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
-        let dir = self.layout.issues_dir();
+        let dir = self.issues_dir();
         let stem = name
             .trim_start_matches("./")
             .trim_start_matches("issues/")
@@ -120,16 +149,6 @@ impl Project {
                     .collect(),
             }),
         }
-    }
-
-    /// Reads and validates one issue file.
-    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
-        let source = crate::store::fs::read_to_string(path)?;
-        Ok(Issue::parse(
-            &self.layout.display(path),
-            &source,
-            &self.roster,
-        )?)
     }
 
     /// The issues named on the command line, or all of them.

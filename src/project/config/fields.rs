@@ -4,6 +4,9 @@
 use super::bounds::{MAX_CONCURRENCY, MAX_RATE};
 use crate::project::fields::{Field, Kind, Need, Table};
 
+/// What an absent table means when each of its keys has a default.
+const EVERY_DEFAULT: &str = "every key at its default";
+
 /// The top level of `verdict.toml`.
 pub static ROOT: Table = Table {
     name: "verdict.toml",
@@ -79,10 +82,10 @@ pub static ROOT: Table = Table {
             "\"Europe/Berlin\"",
             "the newsletter's time zone: relays' daily caps count its calendar days",
         ),
-        Field::table("sending", &SENDING, Need::Optional),
-        Field::table("dkim", &DKIM, Need::Optional),
-        Field::table("community", &COMMUNITY, Need::Optional),
-        Field::table("signup", &SIGNUP, Need::Optional),
+        Field::table("sending", &SENDING, Need::Otherwise(EVERY_DEFAULT)),
+        Field::table("dkim", &DKIM, Need::Otherwise("no DKIM signature")),
+        Field::table("community", &COMMUNITY, Need::Otherwise(EVERY_DEFAULT)),
+        Field::table("signup", &SIGNUP, Need::Otherwise(EVERY_DEFAULT)),
         Field::tables("relay", &RELAY, 0, None),
     ],
 };

@@ -16,11 +16,18 @@ pub use theme::{Greeting, Logo, THEME, Theme};
 use crate::diagnostic::LoadError;
 use crate::project::layout::{Layout, PANEL_FILE, THEME_FILE};
 
-/// Reads both template files of a project.
-pub fn load(layout: &Layout) -> Result<(Theme, Roster), LoadError> {
-    let theme_source = crate::store::fs::read_to_string(&layout.theme())?;
-    let theme = Theme::parse(THEME_FILE, &theme_source)?;
-    let panel_source = crate::store::fs::read_to_string(&layout.panel())?;
-    let roster = Roster::parse(PANEL_FILE, &panel_source)?;
-    Ok((theme, roster))
+impl Theme {
+    /// Reads `templates/theme.toml`.
+    pub fn load(layout: &Layout) -> Result<Theme, LoadError> {
+        let source = crate::store::fs::read_to_string(&layout.theme())?;
+        Ok(Theme::parse(THEME_FILE, &source)?)
+    }
+}
+
+impl Roster {
+    /// Reads `templates/panel.toml`.
+    pub fn load(layout: &Layout) -> Result<Roster, LoadError> {
+        let source = crate::store::fs::read_to_string(&layout.panel())?;
+        Ok(Roster::parse(PANEL_FILE, &source)?)
+    }
 }
