@@ -6,6 +6,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
 
+pub use crate::commands::completions::{ENVIRONMENT, EXAMPLES, EXIT_STATUS};
+
 /// verdict: write, check, preview and send a weekly newsletter of side-by-side AI
 /// tool comparisons.
 #[derive(Debug, Parser)]

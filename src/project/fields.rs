@@ -101,6 +101,22 @@ impl Table {
 }
 
 impl Field {
+    const fn new(
+        key: &'static str,
+        kind: Kind,
+        need: Need,
+        example: &'static str,
+        doc: &'static str,
+    ) -> Field {
+        Field {
+            key,
+            kind,
+            need,
+            example,
+            doc,
+        }
+    }
+
     /// A required key.
     pub const fn required(
         key: &'static str,
@@ -108,13 +124,7 @@ impl Field {
         example: &'static str,
         doc: &'static str,
     ) -> Field {
-        Field {
-            key,
-            kind,
-            need: Need::Required,
-            example,
-            doc,
-        }
+        Field::new(key, kind, Need::Required, example, doc)
     }
 
     /// A key that may be absent.
@@ -124,13 +134,7 @@ impl Field {
         example: &'static str,
         doc: &'static str,
     ) -> Field {
-        Field {
-            key,
-            kind,
-            need: Need::Optional,
-            example,
-            doc,
-        }
+        Field::new(key, kind, Need::Optional, example, doc)
     }
 
     /// A key whose absence reads as `default` (a TOML value).
@@ -141,13 +145,7 @@ impl Field {
         example: &'static str,
         doc: &'static str,
     ) -> Field {
-        Field {
-            key,
-            kind,
-            need: Need::Default(default),
-            example,
-            doc,
-        }
+        Field::new(key, kind, Need::Default(default), example, doc)
     }
 
     /// A key whose absence means what `otherwise` says.
@@ -158,24 +156,12 @@ impl Field {
         example: &'static str,
         doc: &'static str,
     ) -> Field {
-        Field {
-            key,
-            kind,
-            need: Need::Otherwise(otherwise),
-            example,
-            doc,
-        }
+        Field::new(key, kind, Need::Otherwise(otherwise), example, doc)
     }
 
     /// A sub-table, `[key]`.
     pub const fn table(key: &'static str, table: &'static Table, need: Need) -> Field {
-        Field {
-            key,
-            kind: Kind::Table(table),
-            need,
-            example: "",
-            doc: table.doc,
-        }
+        Field::new(key, Kind::Table(table), need, "", table.doc)
     }
 
     /// An array of tables, `[[key]]`.
@@ -185,17 +171,12 @@ impl Field {
         min: usize,
         max: Option<usize>,
     ) -> Field {
-        Field {
-            key,
-            kind: Kind::Tables { table, min, max },
-            need: if min > 0 {
-                Need::Required
-            } else {
-                Need::Optional
-            },
-            example: "",
-            doc: table.doc,
-        }
+        let need = if min > 0 {
+            Need::Required
+        } else {
+            Need::Optional
+        };
+        Field::new(key, Kind::Tables { table, min, max }, need, "", table.doc)
     }
 
     pub fn is_required(&self) -> bool {

@@ -9,6 +9,13 @@ use crate::harness::TestProject;
 const MISTAKES: &[(&str, &str, &str, &str, &str)] = &[
     (
         "templates/emails.toml",
+        "and you will not hear from us again.\n\"\"\"",
+        "and you will not hear from us again.",
+        "this multi-line string is never closed",
+        "text = \"\"\"",
+    ),
+    (
+        "templates/emails.toml",
         "[welcome]",
         "[welcom]",
         "unknown field `welcom` in templates/emails.toml",

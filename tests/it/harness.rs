@@ -245,3 +245,15 @@ pub fn watchdog(pid: u32, limit: std::time::Duration) {
             .status();
     });
 }
+
+/// The first link in `text` that starts with `prefix`.
+pub fn link_in(text: &str, prefix: &str) -> String {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
+    text[at..]
+        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
+        .next()
+        .unwrap()
+        .to_string()
+}

@@ -8,7 +8,7 @@ use std::process::Command;
 use verdict::project::fields::{Kind, Table};
 use verdict::project::reference::FILES;
 
-use crate::harness::Output;
+use crate::harness::{Output, link_in};
 use crate::smtp::python;
 
 /// The binary in `dir`, with no VERDICT_* from the caller.
@@ -289,18 +289,6 @@ impl Drop for Service {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// The first link in `text` that starts with `prefix`.
-fn link_in(text: &str, prefix: &str) -> String {
-    let at = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
-    text[at..]
-        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// The text part of each .eml in the outbox sent to `to`.

@@ -433,27 +433,23 @@ fn a_test_copy_that_is_not_delivered_says_why_in_its_exit_code() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("smtp://127.0.0.1:{}", listener.local_addr().unwrap().port());
     drop(listener);
-    let output = project.run(&[
-        "send",
-        DEMO_ISSUE,
-        "--to",
-        "editor@example.com",
-        "--transport",
-        &dead,
-    ]);
+    let copy_through = |url: &str| {
+        project.run(&[
+            "send",
+            DEMO_ISSUE,
+            "--to",
+            "editor@example.com",
+            "--transport",
+            url,
+        ])
+    };
+    let output = copy_through(&dead);
     output.code(1);
     output.stderr_has("test copy not delivered to editor@example.com");
     // The relay refuses the address: a delivery failure, exit 3.
     let server =
         SmtpServer::with_faults(&[("editor@example.com", "rcpt", "550 5.1.1 No such user", None)]);
-    let output = project.run(&[
-        "send",
-        DEMO_ISSUE,
-        "--to",
-        "editor@example.com",
-        "--transport",
-        &server.url(),
-    ]);
+    let output = copy_through(&server.url());
     output.code(3);
     output.stderr_has("5.1.1");
     assert!(!project.path().join("state/ledger").exists());

@@ -10,7 +10,7 @@ use mail_parser::MessageParser;
 use verdict::store::tokens::Signer;
 
 use crate::browser::{Look, open};
-use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::harness::{DEMO_ISSUE, TestProject, link_in};
 use crate::server::{SECRET, Serve, get, post};
 
 /// The .eml files in the project's outbox, newest last.
@@ -39,18 +39,6 @@ fn mail_to(project: &TestProject, email: &str) -> Vec<String> {
 fn text_of(raw: &str) -> String {
     let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
     message.body_text(0).unwrap().into_owned()
-}
-
-/// The first link in a text that starts with `prefix`.
-fn link_in(text: &str, prefix: &str) -> String {
-    let at = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
-    text[at..]
-        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 fn local(serve: &Serve, link: &str) -> String {

@@ -91,47 +91,55 @@ pub enum Side {
 #[derive(Debug, Clone)]
 pub struct Pair {
     /// Where the email shows it: "the footer", "the badge".
-    pub where_: &'static str,
+    pub place: &'static str,
     pub text: Side,
     pub background: Side,
 }
 
+const TEXT: Side = Side::Key("text", |p| p.text);
+const MUTED: Side = Side::Key("muted", |p| p.muted);
+const ACCENT: Side = Side::Key("accent", |p| p.accent);
+const SURFACE: Side = Side::Key("surface", |p| p.surface);
+const BACKGROUND: Side = Side::Key("background", |p| p.background);
+const SHIP: Side = Side::Key("ship", |p| p.ship);
+const SKIP: Side = Side::Key("skip", |p| p.skip);
+
 /// Text and background pairs the email uses, for the contrast check.
 pub const PAIRS: &[Pair] = &[
     Pair {
-        where_: "body text",
-        text: Side::Key("text", |p| p.text),
-        background: Side::Key("surface", |p| p.surface),
+        place: "body text",
+        text: TEXT,
+        background: SURFACE,
     },
     Pair {
-        where_: "secondary text",
-        text: Side::Key("muted", |p| p.muted),
-        background: Side::Key("surface", |p| p.surface),
+        place: "secondary text",
+        text: MUTED,
+        background: SURFACE,
     },
     Pair {
-        where_: "the footer",
-        text: Side::Key("muted", |p| p.muted),
-        background: Side::Key("background", |p| p.background),
+        place: "the footer",
+        text: MUTED,
+        background: BACKGROUND,
     },
     Pair {
-        where_: "the header",
-        text: Side::Key("text", |p| p.text),
-        background: Side::Key("background", |p| p.background),
+        place: "the header",
+        text: TEXT,
+        background: BACKGROUND,
     },
     Pair {
-        where_: "links",
-        text: Side::Key("accent", |p| p.accent),
-        background: Side::Key("surface", |p| p.surface),
+        place: "links",
+        text: ACCENT,
+        background: SURFACE,
     },
     Pair {
-        where_: "the Ship badge",
+        place: "the Ship badge",
         text: Side::White,
-        background: Side::Key("ship", |p| p.ship),
+        background: SHIP,
     },
     Pair {
-        where_: "the Skip badge",
+        place: "the Skip badge",
         text: Side::White,
-        background: Side::Key("skip", |p| p.skip),
+        background: SKIP,
     },
 ];
 
@@ -184,7 +192,7 @@ impl Palette {
                 "{scheme}: {} on {} ({}: {text} on {background}) is {ratio:.2}:1, below WCAG AA ({MIN_CONTRAST}:1)",
                 name(pair.text),
                 name(pair.background),
-                pair.where_,
+                pair.place,
             ))
             .help(help);
             if let Side::Key(key, _) = change
