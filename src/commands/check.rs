@@ -38,6 +38,12 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let mut usage = Vec::new();
     if let Some(config) = &config {
         reports.push(config_report(layout, config));
+        // The state send reads: a damaged relay book stops a send, so check says so.
+        if !config.relays.is_empty()
+            && let Err(e) = crate::send::relay_book::RelayBook::load(layout, now, config.time_zone)
+        {
+            usage.push(e.to_string());
+        }
         if let Ok(env) = std::env::var(crate::send::transport::TRANSPORT_ENV)
             && let Err(e) = crate::send::transport::choose(None, Some(&env), &config.transport)
         {
@@ -68,6 +74,12 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
                 .and_then(|source| Ok(Issue::parse(&layout.display(path), &source, roster)?)),
             Err(None) => continue,
         };
+        if let Ok(parsed) = &parsed
+            && let Err(e) = crate::send::ledger::load(&layout.ledger(&parsed.issue.id))
+        {
+            // A corrupt ledger holds its issue back from every send.
+            usage.push(e.to_string());
+        }
         match parsed {
             Ok(parsed) => {
                 let same_day = dates.insert(parsed.issue.date, parsed.issue.id.clone());

@@ -115,3 +115,34 @@ fn addresses_on_this_machine_are_accepted_with_a_warning_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn check_reads_the_state_a_send_would_stop_on() {
+    let project = TestProject::demo();
+    std::fs::create_dir_all(project.path().join("state/ledger")).unwrap();
+    project.write(
+        &format!("state/ledger/{}.log", crate::harness::DEMO_ISSUE),
+        "{\"kind\":\"start\",\"at\":\"2026-11-26T09:00:00Z\"}\nnot json\n{\"kind\":\"start\",\"at\":\"2026-11-26T09:00:00Z\"}\n",
+    );
+    let check = project.run(&["check"]);
+    check.code(2);
+    check.stderr_has(&format!(
+        "{}.log:2: unreadable record",
+        crate::harness::DEMO_ISSUE
+    ));
+    project.remove(&format!("state/ledger/{}.log", crate::harness::DEMO_ISSUE));
+    project.run(&["check"]).success();
+    // A damaged relay book matters once there are relays.
+    project.write("state/relays.json", "{\"day\": \"2026-11-28\", \"deliv");
+    project.run(&["check"]).success();
+    project.write(
+        "verdict.toml",
+        &format!(
+            "{}\n[[relay]]\nname = \"only\"\ntransport = \"outbox:outbox\"\ndaily_cap = 5\n",
+            project.read("verdict.toml")
+        ),
+    );
+    let check = project.run(&["check"]);
+    check.code(2);
+    check.stderr_has("state/relays.json:1:");
+}
