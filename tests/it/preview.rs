@@ -140,4 +140,9 @@ fn new_scaffolds_the_next_issue_with_every_field() {
     project
         .run(&["new", "Alpha", "Beta Tool", "--date", "2026-12-03"])
         .code(2);
+    // A project without schemas/ gets no #:schema line to a file that is not there.
+    std::fs::remove_dir_all(project.path().join("schemas")).unwrap();
+    let output = project.run(&["new", "Gamma", "Delta", "--date", "2026-12-10"]);
+    output.success();
+    assert!(project.read(output.stdout.trim()).starts_with("# An issue"));
 }

@@ -86,14 +86,16 @@ pub fn execute(layout: &Layout, args: Args, today: chrono::NaiveDate) -> Result<
         crate::store::fs::write_atomic(path, text.as_bytes())?;
     }
     ignore_written_folders(&layout)?;
+    let here = layout.root() == Path::new(".");
     let shown = match &args.dir {
         Some(dir) => dir.display().to_string(),
+        None if here => "this folder".to_string(),
         None => layout.root().display().to_string(),
     };
     crate::say!(
         "created a newsletter project in {shown}: verdict.toml, templates/, issues/{issue_id}.toml, subscribers/, schemas/ and .gitignore"
     );
-    let place = if layout.root() == Path::new(".") {
+    let place = if here {
         String::new()
     } else {
         format!(" in {shown}")
