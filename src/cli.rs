@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands;
+
+pub use crate::commands::completions::{ENVIRONMENT, EXAMPLES, EXIT_STATUS};
 
 /// verdict: write, check, preview and send a weekly newsletter of side-by-side AI
 /// tool comparisons.
@@ -25,6 +27,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Init(commands::init::Args),
     New(commands::new::Args),
     Archive(commands::archive::Args),
     Bounces(commands::bounces::Args),
@@ -38,4 +41,16 @@ pub enum Command {
     Votes(commands::votes::Args),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::completions::ManArgs),
+}
+
+/// The command line as `--help`, the manual pages and the completions show it:
+/// the derived definition with examples, routes, environment, exit codes and
+/// issue-id completion added.
+pub fn command() -> clap::Command {
+    commands::completions::decorate(Cli::command())
+}
+
+/// Parses the process's arguments, or exits with clap's message (`--help` too).
+pub fn parse() -> Cli {
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|error| error.exit())
 }

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! `project` is the hub the commands borrow from: `layout` (every path), `config`
-//! (verdict.toml, checked into types) and `templates` (theme, panel roster).
+//! (verdict.toml, checked into types), `templates` (theme, panel roster, sign-up
+//! emails) and `fields` (every key of every file, from which `reference` makes
+//! README's tables and the JSON Schemas).
 //! `diagnostic` renders located problems; `error` maps every failure to one exit
 //! code (see [`error::exit`]) and is the only place that does.
 
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let layout = project::layout::Layout::new(cli.project.clone());
     let now = now()?;
     match cli.command {
+        Command::Init(args) => commands::init::execute(&layout, args, now.date_naive()),
         Command::New(args) => commands::new::execute(&layout, args),
         Command::Archive(args) => commands::archive::execute(&layout, args, now),
         Command::Bounces(args) => commands::bounces::execute(&layout, args),

@@ -3,12 +3,12 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use verdict::Error;
-use verdict::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Under a completion script (COMPLETE=shell), answer it and exit.
+    clap_complete::CompleteEnv::with_factory(verdict::cli::command).complete();
+    let cli = verdict::cli::parse();
     match verdict::run(cli) {
         Ok(()) => ExitCode::from(verdict::exit::OK as u8),
         Err(error) => {

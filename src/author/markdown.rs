@@ -66,9 +66,225 @@ fn safe_url(url: &str) -> bool {
         .any(|scheme| lower.starts_with(scheme))
 }
 
+/// A link that would not reach readers as the editor meant it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkProblem {
+    /// The text as written that shows the problem, to find it in the file.
+    pub needle: String,
+    pub message: String,
+    pub label: String,
+    pub help: String,
+}
+
+/// The link problems of a Markdown field as located errors; `span` is the
+/// field's string in `source`.
+pub(crate) fn link_diagnostics(
+    text: &Markdown,
+    span: std::ops::Range<usize>,
+    source: &str,
+    placeholders: &[&str],
+) -> Vec<crate::diagnostic::Diagnostic> {
+    text.link_problems(placeholders)
+        .into_iter()
+        .map(|problem| {
+            crate::diagnostic::Diagnostic::error(problem.message)
+                .at(crate::diagnostic::narrow(
+                    source,
+                    span.clone(),
+                    &problem.needle,
+                ))
+                .label(problem.label)
+                .help(problem.help)
+        })
+        .collect()
+}
+
+/// Schemes whose links run or embed something instead of leading somewhere.
+const HOSTILE_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file"];
+
+/// Why a link's destination is not one an email can carry, if it is not.
+fn destination_problem(url: &str, placeholders: &[&str]) -> Option<LinkProblem> {
+    let url = url.trim();
+    if let Some(name) = url.strip_prefix('{').and_then(|u| u.strip_suffix('}'))
+        && placeholders.contains(&name)
+    {
+        return None;
+    }
+    let problem = |message: String, label: &str, help: String| LinkProblem {
+        needle: url.to_string(),
+        message,
+        label: label.to_string(),
+        help,
+    };
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme)
+        .filter(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+        .map(str::to_ascii_lowercase);
+    match scheme.as_deref() {
+        Some("https" | "http") => {
+            let ok = url::Url::parse(url).is_ok_and(|u| u.host().is_some());
+            (!ok).then(|| {
+                problem(
+                    format!("the link `{url}` is not a web address"),
+                    "not a valid address",
+                    "write the whole address, e.g. https://example.com/page".into(),
+                )
+            })
+        }
+        Some("mailto") => None,
+        Some(scheme) if HOSTILE_SCHEMES.contains(&scheme) => Some(problem(
+            format!("a `{scheme}:` link is never shown"),
+            "links may lead only to web pages or email addresses",
+            "link an https:// page or a mailto: address; the email drops any other link".into(),
+        )),
+        Some(scheme) => Some(problem(
+            format!("a `{scheme}:` link does not work in email"),
+            "only https, http and mailto links are kept",
+            "link an https:// page or a mailto: address".into(),
+        )),
+        None => {
+            let looks_like_host = url
+                .split(['/', '?', '#'])
+                .next()
+                .is_some_and(|host| host.contains('.') && !host.starts_with('.'));
+            let help = if looks_like_host {
+                format!("write the whole address: https://{url}")
+            } else {
+                "an email has no page to be relative to: write the whole address, https://…".into()
+            };
+            Some(problem(
+                format!("the link `{url}` has no scheme"),
+                "readers would get no link",
+                help,
+            ))
+        }
+    }
+}
+
+/// Why text that reads as an attempted link is not one: unbalanced brackets or
+/// parentheses, or a space where none may be. `text` is one block's text with
+/// its real links and code left out.
+fn broken_links(text: &str) -> Vec<LinkProblem> {
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let problem = |start: usize, message: &str, help: &str| LinkProblem {
+        needle: text[start..line_end(start)].chars().take(60).collect(),
+        message: message.to_string(),
+        label: "readers would see the brackets, not a link".to_string(),
+        help: help.to_string(),
+    };
+    let mut problems: Vec<(usize, LinkProblem)> = Vec::new();
+    for (at, _) in text.match_indices("](") {
+        let opening = text[..at]
+            .rfind('[')
+            .filter(|&open| !text[open..at].contains(']'));
+        // A destination ends on its line.
+        let rest = &text[at + 2..line_end(at)];
+        let found = match (opening, rest.find(')')) {
+            (_, None) => problem(
+                opening.unwrap_or(at),
+                "this link is not closed: its `)` is missing",
+                "write [text](https://…) with both brackets and both parentheses",
+            ),
+            (None, Some(_)) => problem(
+                at,
+                "this link has no opening `[`",
+                "write [text](https://…) with both brackets",
+            ),
+            (Some(open), Some(close)) if rest[..close].trim().contains(char::is_whitespace) => {
+                problem(
+                    open,
+                    "this link's address contains a space",
+                    "write the space as %20, or put the address in <angle brackets>",
+                )
+            }
+            (Some(open), Some(_)) => problem(
+                open,
+                "this is not a link: its brackets or parentheses do not match",
+                "write [text](https://…); a ( or [ inside the text or address must be closed",
+            ),
+        };
+        problems.push((at, found));
+    }
+    for (at, _) in text.match_indices("] (") {
+        if let Some(open) = text[..at].rfind('[') {
+            problems.push((
+                at,
+                problem(
+                    open,
+                    "a space between `]` and `(` breaks this link",
+                    "write [text](https://…) without the space",
+                ),
+            ));
+        }
+    }
+    for scheme in ["(https://", "(http://", "(mailto:"] {
+        for (at, _) in text.match_indices(scheme) {
+            if let Some(open) = text[..at].rfind('[')
+                && !text[open..at].contains(']')
+            {
+                problems.push((
+                    at,
+                    problem(
+                        open,
+                        "this link's text is not closed: its `]` is missing",
+                        "write [text](https://…) with both brackets",
+                    ),
+                ));
+            }
+        }
+    }
+    problems.sort_by_key(|(at, _)| *at);
+    problems.into_iter().map(|(_, problem)| problem).collect()
+}
+
 impl Markdown {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Links that would not reach readers as written: a destination without a
+    /// scheme or with one an email must not carry (`javascript:`, `data:`), and
+    /// link syntax left unbalanced, which shows as literal brackets. A
+    /// destination that is exactly one of `placeholders` (`{link}`) is filled later.
+    pub fn link_problems(&self, placeholders: &[&str]) -> Vec<LinkProblem> {
+        let mut problems = Vec::new();
+        // The text of one block, with links and code left out, so that the
+        // brackets of one text run are seen together.
+        let mut run = String::new();
+        let flush = |run: &mut String, problems: &mut Vec<LinkProblem>| {
+            problems.extend(broken_links(run));
+            run.clear();
+        };
+        let mut in_code_block = false;
+        for event in parser(&self.0) {
+            match event {
+                Event::Start(Tag::Link { dest_url, .. }) => {
+                    problems.extend(destination_problem(&dest_url, placeholders));
+                    run.push('\u{0}');
+                }
+                Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+                Event::End(TagEnd::CodeBlock) => in_code_block = false,
+                Event::Text(text) if !in_code_block => run.push_str(&text),
+                Event::Code(_) | Event::End(TagEnd::Link) => run.push('\u{0}'),
+                Event::SoftBreak | Event::HardBreak => run.push('\n'),
+                Event::Start(
+                    Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Image { .. },
+                )
+                | Event::End(
+                    TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Image,
+                ) => {}
+                // A block starts or ends: brackets never pair across blocks.
+                Event::Start(_) | Event::End(_) => flush(&mut run, &mut problems),
+                _ => {}
+            }
+        }
+        flush(&mut run, &mut problems);
+        problems
     }
 
     /// Every image with its alt text.
@@ -411,6 +627,63 @@ mod tests {
             !html.contains("javascript:") && !html.contains("data:"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn good_links_pass_and_code_is_not_read_as_links() {
+        let fine = Markdown(
+            "See [Foo](https://en.wikipedia.org/wiki/Foo_(bar)), <https://example.com>, \
+             [mail](mailto:news@example.com), `[x](y` and [confirm]({link}).\n\n\
+             ```\n[not](a link\n```\n"
+                .into(),
+        );
+        assert_eq!(fine.link_problems(&["link"]), Vec::new());
+        let placeholder = Markdown("[confirm]({link})".into()).link_problems(&[]);
+        assert_eq!(placeholder.len(), 1, "{placeholder:?}");
+    }
+
+    #[test]
+    fn hostile_and_careless_links_are_each_found() {
+        let cases = [
+            (
+                "[a](JavaScript:alert(1))",
+                "a `javascript:` link is never shown",
+            ),
+            (
+                "[a]( data:text/html;base64,PHNjcmlwdD4= )",
+                "a `data:` link is never shown",
+            ),
+            (
+                "[a](ftp://example.com/f)",
+                "a `ftp:` link does not work in email",
+            ),
+            (
+                "[a](www.example.com)",
+                "the link `www.example.com` has no scheme",
+            ),
+            ("[a](/relative)", "the link `/relative` has no scheme"),
+            ("[a](https://)", "the link `https://` is not a web address"),
+            ("a](https://example.com)", "this link has no opening `[`"),
+            (
+                "[a](https://example.com",
+                "this link is not closed: its `)` is missing",
+            ),
+            (
+                "[a(https://example.com)",
+                "this link's text is not closed: its `]` is missing",
+            ),
+        ];
+        for (text, expected) in cases {
+            let problems = Markdown(text.into()).link_problems(&[]);
+            assert_eq!(
+                problems
+                    .iter()
+                    .map(|p| p.message.as_str())
+                    .collect::<Vec<_>>(),
+                [expected],
+                "{text}"
+            );
+        }
     }
 
     #[test]

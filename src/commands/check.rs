@@ -5,16 +5,20 @@ use std::io::IsTerminal;
 
 use chrono::{DateTime, Utc};
 
+use crate::author::issue::Issue;
 use crate::author::issue::ParsedIssue;
 use crate::author::render::{self, GMAIL_CLIP_BYTES, Personalisation};
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::error::{Error, Result};
-use crate::project::Project;
-use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
+use crate::project::config::Config;
+use crate::project::layout::{LIST_FILE, Layout, PANEL_FILE, SUPPRESSED_FILE};
+use crate::project::templates::{Emails, Roster, Theme};
+use crate::project::{Project, ProjectError};
 use crate::store::lists::{ListError, ListReader, RowProblem, read_suppressions};
 
-/// Validate verdict.toml, templates/, the issues (all, or those named), the
-/// subscriber list and the suppression list. Exits 2 when anything is invalid.
+/// Validate every file verdict reads: verdict.toml, templates/ (theme, panel,
+/// sign-up emails), the issues (all, or those named), the subscriber list and
+/// the suppression list. Exits 2 when anything is invalid; warnings do not fail.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Issues to check (ids, unique starts of ids or file names); all when none is given.
@@ -22,16 +26,67 @@ pub struct Args {
 }
 
 pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
-    let project = Project::load(layout)?;
+    if !layout.config().is_file() {
+        return Err(ProjectError::NotAProject(layout.root().display().to_string()).into());
+    }
+    // Every file is read, whatever the others hold, so that one run lists every problem.
     let mut reports: Vec<FileDiagnostics> = Vec::new();
+    let config = kept(Config::load(layout), &mut reports)?;
+    let theme = kept(Theme::load(layout), &mut reports)?;
+    let roster = kept(Roster::load(layout), &mut reports)?;
+    kept(Emails::load(layout), &mut reports)?;
     let mut usage = Vec::new();
-    let paths = project.select_issues(&args.issues)?;
+    if let Some(config) = &config {
+        reports.push(config_report(layout, config));
+        // The state send reads: a damaged relay book stops a send, so check says so.
+        if !config.relays.is_empty()
+            && let Err(e) = crate::send::relay_book::RelayBook::load(layout, now, config.time_zone)
+        {
+            usage.push(e.to_string());
+        }
+        if let Ok(env) = std::env::var(crate::send::transport::TRANSPORT_ENV)
+            && let Err(e) = crate::send::transport::choose(None, Some(&env), &config.transport)
+        {
+            usage.push(e.to_string());
+        }
+    }
+    if let Some(theme) = &theme {
+        reports.push(theme_report(layout, theme)?);
+    }
+    let project = match (config, theme, roster) {
+        (Some(config), Some(theme), Some(roster)) => Ok(Project {
+            layout: layout.clone(),
+            config,
+            theme,
+            roster,
+        }),
+        (_, _, roster) => Err(roster),
+    };
+    let paths = layout.select_issues(&args.issues)?;
     let mut dates: std::collections::HashMap<chrono::NaiveDate, String> = Default::default();
     for path in &paths {
-        match project.load_issue(path) {
+        let parsed = match &project {
+            Ok(project) => project.load_issue(path),
+            // The issues can still be read against the panel; the lints that
+            // render the email wait until the other files are valid.
+            Err(Some(roster)) => crate::store::fs::read_to_string(path)
+                .map_err(LoadError::from)
+                .and_then(|source| Ok(Issue::parse(&layout.display(path), &source, roster)?)),
+            Err(None) => continue,
+        };
+        if let Ok(parsed) = &parsed
+            && let Err(e) = crate::send::ledger::load(&layout.ledger(&parsed.issue.id))
+        {
+            // A corrupt ledger holds its issue back from every send.
+            usage.push(e.to_string());
+        }
+        match parsed {
             Ok(parsed) => {
                 let same_day = dates.insert(parsed.issue.date, parsed.issue.id.clone());
-                let mut report = lint_issue(&project, parsed, now);
+                let mut report = match &project {
+                    Ok(project) => lint_issue(project, parsed, now),
+                    Err(_) => parsed.warnings,
+                };
                 if let Some(other) = same_day {
                     report.push(
                         Diagnostic::warning(format!("{other} has the same date")).help(
@@ -45,14 +100,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             Err(LoadError::Read(e)) => return Err(e.into()),
         }
     }
+    let unchecked = matches!(project, Err(None)) && !paths.is_empty();
     reports.extend(list_reports(layout)?);
-    reports.push(theme_report(&project)?);
-    reports.push(check_dkim(&project));
-    if let Ok(env) = std::env::var(crate::send::transport::TRANSPORT_ENV)
-        && let Err(e) = crate::send::transport::choose(None, Some(&env), &project.config.transport)
-    {
-        usage.push(e.to_string());
-    }
 
     let styled = std::io::stderr().is_terminal();
     let (mut errors, mut warnings) = (usage.len(), 0);
@@ -66,8 +115,13 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             eprint!("{}", report.render(styled));
         }
     }
+    if unchecked {
+        eprintln!(
+            "note: the issues are checked once {PANEL_FILE} is valid: they name its reviewers"
+        );
+    }
     let summary = format!(
-        "checked verdict.toml, templates, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        "checked verdict.toml, templates/, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
         paths.len()
     );
     if errors > 0 {
@@ -195,29 +249,44 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
     Ok(reports)
 }
 
+/// The kept result of reading one file: its problems go into `reports`.
+fn kept<T>(
+    loaded: std::result::Result<T, LoadError>,
+    reports: &mut Vec<FileDiagnostics>,
+) -> Result<Option<T>> {
+    match loaded {
+        Ok(value) => Ok(Some(value)),
+        Err(LoadError::Invalid(report)) => {
+            reports.push(*report);
+            Ok(None)
+        }
+        Err(LoadError::Read(e)) => Err(e.into()),
+    }
+}
+
 /// Text colours of the theme that fall below WCAG AA contrast.
-fn theme_report(project: &Project) -> Result<FileDiagnostics> {
-    let source = crate::store::fs::read_to_string(&project.layout.theme())?;
+fn theme_report(layout: &Layout, theme: &Theme) -> Result<FileDiagnostics> {
+    let source = crate::store::fs::read_to_string(&layout.theme())?;
     let mut report = FileDiagnostics::new(crate::project::layout::THEME_FILE, source);
-    for low in project.theme.low_contrast() {
-        report.push(
-            Diagnostic::warning(format!("{low}, below WCAG AA (4.5:1)"))
-                .help("darken the text colour or lighten its background, so that every reader can read it"),
-        );
+    for warning in theme.low_contrast() {
+        report.push(warning);
     }
     Ok(report)
 }
 
-/// The DKIM key must load; its domain should align with the From domain.
-fn check_dkim(project: &Project) -> FileDiagnostics {
-    let mut report = project.config.source.clone();
-    let Some(dkim) = &project.config.dkim else {
+/// What verdict.toml raised without failing, and its DKIM key, which must load
+/// and whose domain should align with the From domain.
+fn config_report(layout: &Layout, config: &Config) -> FileDiagnostics {
+    let mut report = config.source.clone();
+    report.diagnostics.extend(config.warnings.iter().cloned());
+    let Some(dkim) = &config.dkim else {
         return report;
     };
-    if let Err(problems) = crate::send::message::load_dkim(&project.config, &project.layout) {
-        return problems;
+    if let Err(problems) = crate::send::message::load_dkim(config, layout) {
+        report.diagnostics.extend(problems.diagnostics);
+        return report;
     }
-    let from = project.config.sender_domain();
+    let from = config.sender_domain();
     let domain = &dkim.domain.value;
     if &from != domain && !from.ends_with(&format!(".{domain}")) {
         report.push(

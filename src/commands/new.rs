@@ -1,13 +1,16 @@
-//! `verdict new`: scaffold the next issue file with every field and a comment on each.
+//! `verdict new`: scaffold the next issue file with every field, a comment on
+//! each from its definition, and placeholders where the editor's words go.
 
 use std::fmt::Write as _;
 
 use chrono::{Days, NaiveDate};
 
-use crate::author::issue::{parse_file_name, slugify};
+use crate::author::issue::{PLACEHOLDER, PLACEHOLDER_LINK, fields, parse_file_name, slugify};
 use crate::error::{Error, Result};
 use crate::project::Project;
+use crate::project::fields::Table;
 use crate::project::layout::Layout;
+use crate::project::reference::{FileKind, SCHEMA_DIR};
 
 /// Scaffold the next issue comparing two (or three) tools.
 #[derive(Debug, clap::Args)]
@@ -43,7 +46,15 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         )));
     }
     let ids: Vec<&str> = project.roster.ids().collect();
-    crate::store::fs::write_atomic(&path, scaffold(&args.tools, &ids).as_bytes())?;
+    // The schema line only where the schema is, so that no editor looks for a missing file.
+    let issue_kind = FileKind::of("issues/");
+    let schema = issue_kind
+        .filter(|kind| layout.root().join(SCHEMA_DIR).join(kind.schema).is_file())
+        .map(FileKind::schema_line);
+    crate::store::fs::write_atomic(
+        &path,
+        scaffold(&args.tools, &ids, schema.as_deref()).as_bytes(),
+    )?;
     crate::say!("{}", layout.display(&path));
     Ok(())
 }
@@ -70,54 +81,103 @@ fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-fn scaffold(tools: &[String], reviewers: &[&str]) -> String {
+/// A comment line from a key's definition: what README says of it.
+fn comment(table: &Table, key: &str) -> String {
+    let doc = table.field(key).map_or("", |f| f.doc);
+    let mut doc = doc.to_string();
+    if let Some(first) = doc.get(..1) {
+        doc.replace_range(..1, &first.to_uppercase());
+    }
+    if !doc.ends_with(['.', '…', '?', '!', ')']) {
+        doc.push('.');
+    }
+    format!("# {doc}")
+}
+
+fn todo(what: &str) -> String {
+    quoted(&format!("{PLACEHOLDER}{what}"))
+}
+
+/// The issue file, every field commented from its definition, the words to
+/// write marked as placeholders that `verdict check` points at.
+fn scaffold(tools: &[String], reviewers: &[&str], schema: Option<&str>) -> String {
     let mut out = String::new();
+    if let Some(line) = schema {
+        let _ = writeln!(out, "{line}");
+    }
+    let root = &fields::ROOT;
     let title = tools.join(" vs ");
     let _ = write!(
         out,
-        r#"# An issue of the newsletter. `verdict check` points at anything missing;
-# `verdict preview` shows the email. Markdown works in intro, description and bottom_line.
+        r#"# An issue of the newsletter, a draft until it has a send_at. Replace every
+# "TODO: …" and {link}; `verdict check` points at any left, and
+# `verdict preview ISSUE --serve` shows the email as you write. Markdown works in
+# intro, description and bottom_line.
 
-# The Subject line: one line, at most 78 characters.
+{subject_doc}
 subject = {subject}
-# The preview line inboxes show after the subject.
-preheader = ""
-# The opening paragraph(s), Markdown.
+{preheader_doc}
+preheader = {preheader}
+{intro_doc} Markdown.
 intro = """
+TODO: why these tools, this week.
 """
-# When `verdict send` may send it: a datetime with an offset. Leave it commented
-# out while the issue is a draft.
+{send_at_doc} A datetime with an offset.
 # send_at = 2026-01-01T09:00:00+00:00
-# The closing verdict, Markdown (optional).
+{bottom_line_doc} Markdown; optional.
 bottom_line = """
+TODO: which one to ship with, and when.
 """
 "#,
+        link = PLACEHOLDER_LINK,
+        subject_doc = comment(root, "subject"),
         subject = quoted(&format!("{title}: which one should you ship with?")),
+        preheader_doc = comment(root, "preheader"),
+        preheader = todo("the line inboxes show after the subject"),
+        intro_doc = comment(root, "intro"),
+        send_at_doc = comment(root, "send_at"),
+        bottom_line_doc = comment(root, "bottom_line"),
     );
-    for tool in tools {
+    let tool = &fields::TOOL;
+    for name in tools {
         let _ = write!(
             out,
             r#"
 [[tool]]
-# The tool's name and, optionally, its version.
+{name_doc}
 name = {name}
-version = ""
-# A category such as "Developer Tools".
-category = ""
-# A one-line pitch.
-tagline = ""
-# The entry pricing tier: "Free", "Paid", "Freemium", ...
-pricing = ""
-# The tool's web address.
-link = "https://"
-# What it is and why it matters, Markdown.
+{version_doc}
+# version = "v1.0"
+{category_doc}
+category = {category}
+{tagline_doc}
+tagline = {tagline}
+{pricing_doc}
+pricing = {pricing}
+{link_doc}
+link = {link}
+{description_doc} Markdown.
 description = """
+TODO: what it is and why it matters.
 """
-# The readers' vote in percent (0 to 100); leave it out to show "—".
+{vote_doc}
 # community_vote = 50
 "#,
-            name = quoted(tool),
+            name_doc = comment(tool, "name"),
+            name = quoted(name),
+            version_doc = comment(tool, "version"),
+            category_doc = comment(tool, "category"),
+            category = todo("a category such as Developer Tools"),
+            tagline_doc = comment(tool, "tagline"),
+            tagline = todo("a one-line pitch"),
+            pricing_doc = comment(tool, "pricing"),
+            pricing = todo("Free, Paid or Freemium"),
+            link_doc = comment(tool, "link"),
+            link = quoted(PLACEHOLDER_LINK),
+            description_doc = comment(tool, "description"),
+            vote_doc = comment(tool, "community_vote"),
         );
+        let review = &fields::REVIEW;
         for reviewer in reviewers {
             let _ = write!(
                 out,
@@ -125,12 +185,16 @@ description = """
 # One review per panelist (ids from templates/panel.toml); delete those who sat out.
 [[tool.review]]
 reviewer = {reviewer}
-# "ship" or "skip".
+{verdict_doc} "ship" or "skip".
 verdict = "ship"
+{quote_doc}
 quote = """
+TODO: the panelist's words.
 """
 "#,
                 reviewer = quoted(reviewer),
+                verdict_doc = comment(review, "verdict"),
+                quote_doc = comment(review, "quote"),
             );
         }
     }

@@ -8,8 +8,9 @@ use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::web::serve::{Limits, Lists, Service, Signups};
 
-/// Serve one-click unsubscribes (RFC 8058) and their confirmation page, and the
-/// site `verdict archive` writes into public/.
+/// Serve the newsletter's web side behind your TLS reverse proxy: one-click
+/// unsubscribes (RFC 8058), sign-ups with double opt-in, readers' votes, and the
+/// site `verdict archive` writes into public/. Every route is listed below.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The address to listen on; keep it on loopback behind a reverse proxy.

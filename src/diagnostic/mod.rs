@@ -2,6 +2,7 @@
 //! source line and a caret. `table_reader` reads TOML so that every problem
 //! is found in one pass; `text` checks what must fit on one line.
 
+pub mod syntax;
 pub mod table_reader;
 pub mod text;
 
@@ -236,6 +237,15 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
         index -= 1;
     }
     index
+}
+
+/// The place of `needle` inside the text at `span` (a string as written in the
+/// file), or the whole span when it is not there as written (escaped).
+pub fn narrow(source: &str, span: Range<usize>, needle: &str) -> Range<usize> {
+    match source.get(span.clone()).and_then(|raw| raw.find(needle)) {
+        Some(at) if !needle.is_empty() => span.start + at..span.start + at + needle.len(),
+        _ => span,
+    }
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.

@@ -4,11 +4,13 @@
 
 use std::ops::Range;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostic::{Diagnostic, suggest};
+use crate::project::fields::{Field, Kind, Need, Table};
 
 /// A value read from the file, with the byte range it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,31 +20,39 @@ pub struct Located<T> {
 }
 
 /// Reads the fields of one table, recording which keys were asked for so that
-/// [`TableReader::finish`] can report the rest as unknown.
+/// [`TableReader::finish`] can report the rest as unknown. What each key expects,
+/// its range and its default come from the table's [`Table`] definition.
 pub struct TableReader<'t, 'd, 'i> {
     table: &'t DeTable<'i>,
     /// Where a missing field is reported: the table's header.
     span: Range<usize>,
     /// What the table is, for messages: "the issue", "tool 2", "review 3 of Axolotl".
     what: String,
+    spec: &'static Table,
     known: Vec<&'static str>,
     /// Required keys not found, with what they expect; reported by `finish`
     /// unless a misspelt key accounts for them.
-    missing: Vec<(&'static str, String)>,
+    missing: Vec<&'static Field>,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
+
+/// Stands in for a key the table's definition lacks (a bug that the tests of
+/// every definition catch): it reads, but explains nothing.
+static UNDEFINED: Field = Field::optional("", Kind::Text, "\"…\"", "see README.md");
 
 impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     pub fn new(
         table: &'t DeTable<'i>,
         span: Range<usize>,
         what: impl Into<String>,
+        spec: &'static Table,
         diagnostics: &'d mut Vec<Diagnostic>,
     ) -> Self {
         TableReader {
             table,
             span,
             what: what.into(),
+            spec,
             known: Vec::new(),
             missing: Vec::new(),
             diagnostics,
@@ -54,27 +64,52 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         self.diagnostics.push(diagnostic);
     }
 
-    /// A field that must be present. `expected` completes "expected ...".
-    pub fn required<T: DeserializeOwned>(
-        &mut self,
-        key: &'static str,
-        expected: &str,
-    ) -> Option<Located<T>> {
-        let found = self.optional(key, expected);
+    fn field(&self, key: &str) -> &'static Field {
+        self.spec.field(key).unwrap_or(&UNDEFINED)
+    }
+
+    /// A field that must be present.
+    pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+        let found = self.optional(key);
         if found.is_none() && !self.table.contains_key(key) {
-            self.missing.push((key, expected.to_string()));
+            self.missing.push(self.field(key));
         }
         found
     }
 
-    /// A field that may be absent; present with the wrong type is an error.
-    pub fn optional<T: DeserializeOwned>(
-        &mut self,
-        key: &'static str,
-        expected: &str,
-    ) -> Option<Located<T>> {
+    /// A field whose absence reads as its definition's default (at an empty span).
+    pub fn defaulted<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+        if self.table.contains_key(key) {
+            return self.optional(key);
+        }
+        self.known.push(key);
+        let Need::Default(text) = self.field(key).need else {
+            return None;
+        };
+        // A definition's default is a TOML value; the tests read every one.
+        let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .ok()?
+            .remove("v")?;
+        T::deserialize(value)
+            .ok()
+            .map(|value| Located { value, span: 0..0 })
+    }
+
+    /// A field that may be absent; present with the wrong type, or out of its
+    /// definition's range, is an error.
+    pub fn optional<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
         let value = self.raw(key)?;
         let span = value.span();
+        let field = self.field(key);
+        if let Some(problem) = out_of_range(field, value) {
+            self.diagnostics.push(
+                Diagnostic::error(format!("`{key}` {problem} is out of range"))
+                    .at(span)
+                    .label(format!("not {}", field.kind.describe()))
+                    .help(format!("expected {}", field.expected())),
+            );
+            return None;
+        }
         match T::deserialize(ValueDeserializer::from(value.clone())) {
             Ok(parsed) => Some(Located {
                 value: parsed,
@@ -93,25 +128,23 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
                     Diagnostic::error(format!("`{key}` has the wrong type or value: {reason}"))
                         .at(span)
                         .label(format!("this is {}", article(found)))
-                        .help(format!("expected {expected}")),
+                        .help(format!("expected {}", field.expected())),
                 );
                 None
             }
         }
     }
 
-    /// An array of tables (`[[key]]`), each with its header span.
-    pub fn tables(
-        &mut self,
-        key: &'static str,
-        expected: &str,
-    ) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
+    /// An array of tables (`[[key]]`), each with its header span. The caller
+    /// says what an absent or short array means.
+    pub fn tables(&mut self, key: &'static str) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
+        let expected = self.field(key).expected();
         let value = self.raw(key)?;
         let mut tables = Vec::new();
         let items = match value.get_ref().as_array() {
             Some(items) => items,
             None => {
-                self.wrong_shape(key, value, "an array of tables", expected);
+                self.wrong_shape(key, value, "an array of tables", &expected);
                 return None;
             }
         };
@@ -128,17 +161,18 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         Some(tables)
     }
 
-    /// A sub-table (`[key]`), with its span.
-    pub fn table(
-        &mut self,
-        key: &'static str,
-        expected: &str,
-    ) -> Option<(Range<usize>, &'t DeTable<'i>)> {
-        let value = self.raw(key)?;
+    /// A sub-table (`[key]`), with its span; a required one missing is reported.
+    pub fn table(&mut self, key: &'static str) -> Option<(Range<usize>, &'t DeTable<'i>)> {
+        let expected = self.field(key).expected();
+        let found = self.raw(key);
+        if found.is_none() && self.field(key).is_required() {
+            self.missing.push(self.field(key));
+        }
+        let value = found?;
         match value.get_ref().as_table() {
             Some(table) => Some((value.span(), table)),
             None => {
-                self.wrong_shape(key, value, "a table", expected);
+                self.wrong_shape(key, value, "a table", &expected);
                 None
             }
         }
@@ -183,16 +217,38 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
                 })
                 .help(format!("valid fields here: {}", self.known.join(", ")));
             self.diagnostics.push(diagnostic);
-            self.missing.retain(|(missing, _)| Some(*missing) != near);
+            self.missing.retain(|missing| Some(missing.key) != near);
         }
-        for (key, expected) in &self.missing {
+        for field in &self.missing {
+            let key = field.key;
+            let help = match field.kind {
+                Kind::Table(_) => format!("add a [{key}] table: {}", field.doc),
+                Kind::Tables { .. } => format!("add [[{key}]] tables: {}", field.doc),
+                _ => format!("add `{key} = {}`: {}", field.example, field.doc),
+            };
             self.diagnostics.push(
                 Diagnostic::error(format!("{} is missing `{key}`", self.what))
                     .at(self.span.clone())
                     .label(format!("`{key}` is required here"))
-                    .help(format!("add `{key} = ...`: {expected}")),
+                    .help(help),
             );
         }
+    }
+}
+
+/// The value as written when a number lies outside its definition's bounds.
+fn out_of_range(field: &Field, value: &Spanned<DeValue<'_>>) -> Option<String> {
+    let deserializer = || ValueDeserializer::from(value.clone());
+    match field.kind {
+        Kind::Integer { min, max } => {
+            let number = i128::deserialize(deserializer()).ok()?;
+            (!(i128::from(min)..=i128::from(max)).contains(&number)).then(|| number.to_string())
+        }
+        Kind::Number { min, max } => {
+            let number = f64::deserialize(deserializer()).ok()?;
+            (!(min..=max).contains(&number)).then(|| number.to_string())
+        }
+        _ => None,
     }
 }
 

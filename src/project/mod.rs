@@ -4,7 +4,10 @@
 //! `send` share.
 
 pub mod config;
+pub mod fields;
 pub mod layout;
+pub mod reference;
+pub mod routes;
 pub mod templates;
 
 use std::path::{Path, PathBuf};
@@ -70,7 +73,8 @@ impl Project {
             ));
         }
         let config = Config::load(layout)?;
-        let (theme, roster) = templates::load(layout)?;
+        let theme = Theme::load(layout)?;
+        let roster = Roster::load(layout)?;
         Ok(Project {
             layout: layout.clone(),
             config,
@@ -89,18 +93,28 @@ impl Project {
 
     /// Every issue file, in date order.
     pub fn issue_paths(&self) -> Result<Vec<PathBuf>, crate::store::fs::FsError> {
-        let dir = self.layout.issues_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(crate::store::fs::FsError::new("cannot list", &dir, e)),
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        Ok(paths)
+        self.layout.issue_paths()
+    }
+
+    /// Finds an issue in `issues/` by id, file name, `issues/` path or a unique
+    /// start of an id. Paths outside `issues/` are not issues of this project.
+    pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
+        self.layout.find_issue(name)
+    }
+
+    /// Reads and validates one issue file.
+    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
+        let source = crate::store::fs::read_to_string(path)?;
+        Ok(Issue::parse(
+            &self.layout.display(path),
+            &source,
+            &self.roster,
+        )?)
+    }
+
+    /// The issues named on the command line, or all of them.
+    pub fn select_issues(&self, names: &[String]) -> Result<Vec<PathBuf>, ProjectError> {
+        self.layout.select_issues(names)
     }
 
     /// Every issue published by `now` (see [`is_published`]), newest first.
@@ -134,12 +148,30 @@ impl Project {
             is_published(&issue, now).then_some(issue)
         })
     }
+}
+
+impl Layout {
+    /// Every issue file, in date order.
+    pub fn issue_paths(&self) -> Result<Vec<PathBuf>, crate::store::fs::FsError> {
+        let dir = self.issues_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(crate::store::fs::FsError::new("cannot list", &dir, e)),
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        Ok(paths)
+    }
 
     /// Finds an issue in `issues/` by id, file name, `issues/` path (relative,
     /// or absolute from anywhere) or a unique start of an id. Paths outside
     /// `issues/` are not issues of this project.
     pub fn find_issue(&self, name: &str) -> Result<PathBuf, ProjectError> {
-        let dir = self.layout.issues_dir();
+        let dir = self.issues_dir();
         let inside = Path::new(name)
             .is_absolute()
             .then(|| {
@@ -184,16 +216,6 @@ impl Project {
                     .collect(),
             }),
         }
-    }
-
-    /// Reads and validates one issue file.
-    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
-        let source = crate::store::fs::read_to_string(path)?;
-        Ok(Issue::parse(
-            &self.layout.display(path),
-            &source,
-            &self.roster,
-        )?)
     }
 
     /// The issues named on the command line, or all of them.

@@ -37,6 +37,8 @@ pinned! {
     a_bare_word_gets_the_hint_to_quote_it => "bare-word",
     a_misspelt_verdict_suggests_the_nearest_and_any_case_is_fine => "misspelt-verdict",
     empty_required_text_is_an_error => "empty-text",
+    broken_links_are_located_errors => "broken-links",
+    an_unclosed_string_before_another_is_found_where_it_opens => "unclosed-before-another",
 }
 
 #[test]
@@ -176,7 +178,7 @@ fn a_bidi_override_in_the_subject_and_a_missing_preheader_are_located() {
     output.success();
     output.stderr_has("`subject` contains a bidirectional control character");
     output.stderr_has("the issue has no preheader");
-    output.stderr_has(&format!("--> {demo}:3:11"));
+    output.stderr_has(&format!("--> {demo}:4:11"));
     output.stderr_has("the preview line goes under the subject");
 }
 

@@ -104,12 +104,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 impl TestProject {
-    /// A copy of the demo newsletter (config, templates, issues, subscribers).
+    /// A copy of the demo newsletter (config, templates, issues, subscribers, schemas).
     pub fn demo() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = repo_root();
         std::fs::copy(root.join("verdict.toml"), dir.path().join("verdict.toml")).unwrap();
-        for sub in ["templates", "issues", "subscribers"] {
+        for sub in ["templates", "issues", "subscribers", "schemas"] {
             copy_dir(&root.join(sub), &dir.path().join(sub));
         }
         let project = TestProject { dir };
@@ -258,4 +258,16 @@ pub fn watchdog(pid: u32, limit: std::time::Duration) {
             .arg(pid.to_string())
             .status();
     });
+}
+
+/// The first link in `text` that starts with `prefix`.
+pub fn link_in(text: &str, prefix: &str) -> String {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
+    text[at..]
+        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
+        .next()
+        .unwrap()
+        .to_string()
 }

@@ -4,11 +4,14 @@
 
 mod bounces;
 mod browser;
+mod check;
 mod cli;
 mod diagnostics;
 mod dkim;
+mod docs;
 mod email;
 mod harness;
+mod init;
 mod preview;
 mod properties;
 mod relay;

@@ -114,14 +114,37 @@ fn new_scaffolds_the_next_issue_with_every_field() {
         );
     }
     assert_eq!(scaffold.matches("[[tool]]").count(), 2);
-    // A scaffold is a to-do list: check names what is still empty.
+    assert!(scaffold.starts_with("#:schema ../schemas/issue.schema.json\n"));
+    // A scaffold previews at once, and check lists what is still to write.
+    project.run(&["preview", path]).success();
+    let check = project.run(&["check", path]);
+    check.success();
+    check.stderr_has("warning: this text is still the scaffold's");
+    let line = scaffold
+        .lines()
+        .position(|l| l.starts_with("tagline = \"TODO: "))
+        .unwrap()
+        + 1;
+    check.stderr_has(&format!("{path}:{line}:11"));
+    // Once it has a send time, a placeholder left is an error: it never reaches readers.
+    project.edit(
+        path,
+        "# send_at = 2026-01-01T09:00:00+00:00",
+        "send_at = 2026-12-03T09:00:00+00:00",
+    );
     let check = project.run(&["check", path]);
     check.code(2);
-    check.stderr_has("`tagline` is empty");
+    check.stderr_has("error: this text is still the scaffold's");
+    project.run(&["send", "--dry-run"]).code(2);
     // It never overwrites.
     project
         .run(&["new", "Alpha", "Beta Tool", "--date", "2026-12-03"])
         .code(2);
+    // A project without schemas/ gets no #:schema line to a file that is not there.
+    std::fs::remove_dir_all(project.path().join("schemas")).unwrap();
+    let output = project.run(&["new", "Gamma", "Delta", "--date", "2026-12-10"]);
+    output.success();
+    assert!(project.read(output.stdout.trim()).starts_with("# An issue"));
 }
 
 #[test]

@@ -215,7 +215,17 @@ fn the_greeting_comes_from_the_templates_and_check_warns_of_low_contrast() {
     assert!(html.contains("Hello, reader!"));
     let check = project.run(&["check"]);
     check.success();
-    check.stderr_has("light: muted on surface (#9ca3af on #ffffff) is 2.54:1, below WCAG AA");
+    check.stderr_has(
+        "light: muted on surface (secondary text: #9ca3af on #ffffff) is 2.54:1, below WCAG AA (4.5:1)",
+    );
+    check.stderr_has("darken `muted` or lighten `surface` in [colors]");
+    let line = project
+        .read("templates/theme.toml")
+        .lines()
+        .position(|l| l == "muted = \"#9ca3af\"")
+        .unwrap()
+        + 1;
+    check.stderr_has(&format!("templates/theme.toml:{line}:9"));
 }
 
 #[test]

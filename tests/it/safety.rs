@@ -9,17 +9,17 @@ fn line_breaks_in_config_fields_that_reach_headers_are_refused_with_their_locati
         (
             "name = \"Weekly AI Tool Verdicts\"",
             "name = \"Weekly\\r\\nBcc: all@example.com\"",
-            "verdict.toml:4:8",
+            "verdict.toml:5:8",
         ),
         (
             "reply_to = \"editors@example.com\"",
             "reply_to = \"editors@example.com\\nBcc: all@example.com\"",
-            "verdict.toml:8:12",
+            "verdict.toml:9:12",
         ),
         (
             "from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"",
             "from = \"Weekly\\n <verdicts@example.com>\"",
-            "verdict.toml:6:8",
+            "verdict.toml:7:8",
         ),
     ] {
         let project = TestProject::demo();

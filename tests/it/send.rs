@@ -427,6 +427,35 @@ fn a_test_copy_goes_to_one_address_and_is_not_recorded() {
 }
 
 #[test]
+fn a_test_copy_that_is_not_delivered_says_why_in_its_exit_code() {
+    let project = TestProject::demo();
+    // Nothing listens: the relay is unreachable, as in a real send, exit 1.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("smtp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    drop(listener);
+    let copy_through = |url: &str| {
+        project.run(&[
+            "send",
+            DEMO_ISSUE,
+            "--to",
+            "editor@example.com",
+            "--transport",
+            url,
+        ])
+    };
+    let output = copy_through(&dead);
+    output.code(1);
+    output.stderr_has("test copy not delivered to editor@example.com");
+    // The relay refuses the address: a delivery failure, exit 3.
+    let server =
+        SmtpServer::with_faults(&[("editor@example.com", "rcpt", "550 5.1.1 No such user", None)]);
+    let output = copy_through(&server.url());
+    output.code(3);
+    output.stderr_has("5.1.1");
+    assert!(!project.path().join("state/ledger").exists());
+}
+
+#[test]
 fn the_outbox_transport_is_the_default() {
     let project = TestProject::demo();
     let output = project.run(&["send"]);
@@ -454,6 +483,46 @@ fn drafts_and_future_issues_are_not_due() {
     status.stdout_has("scheduled for 2099-01-01");
     project.set_demo_send_at(None);
     assert!(project.run(&["status"]).stdout.contains(": draft;"));
+}
+
+#[test]
+fn nothing_to_send_names_the_next_scheduled_issue_and_when() {
+    let project = TestProject::demo();
+    project.set_demo_send_at(Some("2026-12-03T09:00:00+01:00"));
+    project.write(
+        "issues/2026-12-10-later.toml",
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")).replace(
+            "send_at = 2026-12-03T09:00:00+01:00",
+            "send_at = 2026-12-10T09:00:00+01:00",
+        ),
+    );
+    let at = |now: &str, args: &[&str]| {
+        let output = project
+            .command()
+            .env("VERDICT_NOW", now)
+            .args(args)
+            .output()
+            .unwrap();
+        crate::harness::Output::from(output)
+    };
+    at("2026-12-01T06:00:00Z", &["send"])
+        .success()
+        .stdout_has(&format!(
+            "nothing to send; next: {DEMO_ISSUE} at 2026-12-03 09:00 +01:00 (in 2 d 2 h)"
+        ));
+    at("2026-12-03T07:30:00Z", &["send"])
+        .success()
+        .stdout_has("(in 30 min)");
+    // Quiet for cron, and said plainly when nothing is scheduled at all.
+    let quiet = at("2026-12-01T06:00:00Z", &["send", "--quiet"]);
+    quiet.success();
+    assert_eq!(quiet.stdout, "");
+    project.set_demo_send_at(None);
+    project.remove("issues/2026-12-10-later.toml");
+    project
+        .run(&["send"])
+        .success()
+        .stdout_has("nothing to send; no issue is scheduled");
 }
 
 #[test]

@@ -477,15 +477,19 @@ fn an_unsubscribe_path_that_clashes_with_a_route_is_a_located_error_everywhere()
             "unsubscribe_url = \"https://verdicts.example.com/unsubscribe\"",
             &format!("unsubscribe_url = \"https://verdicts.example.com{path}\""),
         );
+        let line = project
+            .read("verdict.toml")
+            .lines()
+            .position(|l| l.starts_with("unsubscribe_url"))
+            .unwrap()
+            + 1;
         let check = project.run(&["check"]);
         check.code(2);
-        check.stderr_has("verdict.toml:15:");
-        check.stderr_has(&format!(
-            "the path {path} of unsubscribe_url is one verdict serve already answers"
-        ));
+        check.stderr_has(&format!("verdict.toml:{line}:19"));
+        check.stderr_has(&format!("`verdict serve` answers {path} itself"));
         let serve = project.run(&["serve", "--listen", "127.0.0.1:0"]);
         serve.code(2);
-        serve.stderr_has("one verdict serve already answers");
+        serve.stderr_has(&format!("`verdict serve` answers {path} itself"));
         assert!(!serve.stderr.contains("panicked"), "{}", serve.stderr);
     }
 }

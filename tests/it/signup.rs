@@ -10,7 +10,7 @@ use mail_parser::MessageParser;
 use verdict::store::tokens::{Keys, Purpose};
 
 use crate::browser::{Look, open};
-use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::harness::{DEMO_ISSUE, TestProject, link_in};
 use crate::server::{SECRET, Serve, get, post};
 
 /// The .eml files in the project's outbox, newest last.
@@ -47,18 +47,6 @@ fn after_sign_ups(serve: &Serve, n: usize, project: &TestProject, email: &str) -
 fn text_of(raw: &str) -> String {
     let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
     message.body_text(0).unwrap().into_owned()
-}
-
-/// The first link in a text that starts with `prefix`.
-fn link_in(text: &str, prefix: &str) -> String {
-    let at = text
-        .find(prefix)
-        .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));
-    text[at..]
-        .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 fn local(serve: &Serve, link: &str) -> String {

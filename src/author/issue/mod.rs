@@ -1,6 +1,7 @@
 //! The issue model: one weekly comparison of two or more tools, with the panel's
 //! reviews and the arithmetic derived from them.
 
+pub mod fields;
 mod parse;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -8,6 +9,21 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 pub use crate::author::markdown::Markdown;
 pub use crate::diagnostic::table_reader::Located;
 pub use parse::{ParsedIssue, parse_file_name};
+
+/// How `verdict new` marks the text an editor must write: "TODO: …", and a
+/// link to the reserved host `todo.invalid`.
+pub const PLACEHOLDER: &str = "TODO: ";
+/// A link `verdict new` leaves for the editor to replace.
+pub const PLACEHOLDER_LINK: &str = "https://todo.invalid/";
+/// How messages describe the placeholders.
+const PLACEHOLDER_HINT: &str = "\"TODO: …\" and https://todo.invalid/";
+
+/// Whether a value is one of `verdict new`'s placeholders.
+pub fn is_placeholder(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with(PLACEHOLDER.trim_end())
+        || text.starts_with(PLACEHOLDER_LINK.trim_end_matches('/'))
+}
 
 /// The most tools one issue compares; more would not fit side by side at 600 px.
 pub const MAX_TOOLS: usize = 3;

@@ -4,12 +4,12 @@
 use std::ops::Range;
 
 use chrono::{DateTime, NaiveDate};
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
-use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict};
+use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict, fields};
 use crate::diagnostic::table_reader::TableReader;
 use crate::diagnostic::text::control_char_offset;
-use crate::diagnostic::{Diagnostic, FileDiagnostics, suggest};
+use crate::diagnostic::{Diagnostic, FileDiagnostics, narrow, suggest};
 use crate::project::templates::Roster;
 
 /// Longest subject that most inboxes show whole, and RFC 5322's line advice.
@@ -60,19 +60,13 @@ impl Issue {
         if let Err(message) = &name {
             report.push(Diagnostic::error(message.clone()));
         }
-        let (document, syntax_errors) = DeTable::parse_recoverable(source);
-        if !syntax_errors.is_empty() {
-            for diagnostic in syntax_diagnostics(source, &syntax_errors) {
-                report.push(diagnostic);
-            }
-            return Err(report);
-        }
-        let mut diagnostics = Vec::new();
-        let issue = read_issue(document.get_ref(), &mut diagnostics, roster);
-        diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-        for diagnostic in diagnostics {
-            report.push(diagnostic);
-        }
+        let (issue, read) = crate::diagnostic::syntax::read(
+            path,
+            source,
+            "see README.md for the issue file format",
+            |table, diagnostics| read_issue(table, diagnostics, roster, source),
+        );
+        report.diagnostics.extend(read.diagnostics);
         match (issue, name) {
             (Some(mut issue), Ok((id, date))) if report.error_count() == 0 => {
                 issue.id = id;
@@ -87,134 +81,20 @@ impl Issue {
     }
 }
 
-/// Syntax errors as an editor can act on them: an unclosed multi-line string is
-/// one error at its opening (not dozens after it), and a bare word where a value
-/// goes gets the hint to quote it.
-fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
-    const HELP: &str = "fix the TOML syntax first; see README.md for the issue file format";
-    if let Some((open, quotes)) = unclosed_multiline_string(source) {
-        return vec![
-            Diagnostic::error("this multi-line string is never closed")
-                .at(open..open + 3)
-                .label("opened here")
-                .help(format!("end the text with {quotes} on a line of its own")),
-        ];
-    }
-    errors
-        .iter()
-        .map(|error| {
-            let diagnostic = Diagnostic::from_toml(error);
-            match error
-                .span()
-                .and_then(|span| bare_word(source, span.start).map(|w| (span, w)))
-            {
-                Some((span, (key, word))) => {
-                    Diagnostic::error(format!("the value of `{key}` is not in quotes"))
-                        .at(span)
-                        .label("TOML reads a bare word as true, false or a number")
-                        .help(format!("text is written in quotes: {key} = \"{word}\""))
-                }
-                None => diagnostic.help(HELP),
-            }
-        })
-        .collect()
-}
-
-/// Where a `"""` or `'''` string opens that never closes, and its quotes.
-fn unclosed_multiline_string(source: &str) -> Option<(usize, &'static str)> {
-    let bytes = source.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            quote @ (b'"' | b'\'') => {
-                let triple = bytes.get(i..i + 3) == Some(&[quote; 3]);
-                let delimiter: &[u8] = if triple {
-                    &bytes[i..i + 3]
-                } else {
-                    &bytes[i..=i]
-                };
-                let open = i;
-                i += delimiter.len();
-                loop {
-                    match bytes.get(i) {
-                        None => {
-                            return triple.then_some((
-                                open,
-                                if quote == b'"' { "\"\"\"" } else { "\'\'\'" },
-                            ));
-                        }
-                        Some(b'\\') if quote == b'"' => i += 2,
-                        Some(b'\n') if !triple => break,
-                        Some(_) if bytes[i..].starts_with(delimiter) => {
-                            i += delimiter.len();
-                            // Up to two more quotes may end a multi-line string.
-                            while triple && bytes.get(i) == Some(&quote) {
-                                i += 1;
-                            }
-                            break;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// `(key, word)` when the line at `offset` is `key = word` with an unquoted word.
-fn bare_word(source: &str, offset: usize) -> Option<(&str, &str)> {
-    let start = source.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let end = source
-        .get(offset..)?
-        .find('\n')
-        .map_or(source.len(), |i| offset + i);
-    let (key, value) = source.get(start..end)?.split_once('=')?;
-    let (key, value) = (key.trim(), value.trim());
-    let word = value.chars().next()?.is_alphabetic()
-        && !matches!(value, "true" | "false" | "inf" | "nan")
-        && !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-    word.then_some((key, value))
-}
-
-const SUBJECT_HELP: &str =
-    "a string on one line, e.g. subject = \"Axolotl vs Mistral: which one should you ship with?\"";
-const MARKDOWN_HELP: &str =
-    "a string of Markdown; use \"\"\"triple quotes\"\"\" for several paragraphs";
-
 fn read_issue(
     table: &DeTable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
     roster: &Roster,
+    source: &str,
 ) -> Option<Issue> {
-    let mut reader = TableReader::new(table, 0..0, "the issue", diagnostics);
-    let subject = reader.required::<String>("subject", SUBJECT_HELP);
-    let preheader = reader.optional::<String>(
-        "preheader",
-        "a string: the preview line inboxes show after the subject",
-    );
-    let intro = reader.required::<String>("intro", MARKDOWN_HELP);
-    let send_at = reader.optional::<toml::value::Datetime>(
-        "send_at",
-        "a TOML datetime with an offset, without quotes, e.g. send_at = 2026-11-26T09:00:00+01:00",
-    );
-    let not_after = reader.optional::<toml::value::Datetime>(
-        "not_after",
-        "a TOML datetime with an offset: past it, nobody still waiting gets the issue",
-    );
-    let bottom_line = reader.optional::<String>("bottom_line", MARKDOWN_HELP);
-    let tool_tables = reader.tables("tool", "one [[tool]] table per tool compared");
+    let mut reader = TableReader::new(table, 0..0, "the issue", &fields::ROOT, diagnostics);
+    let subject = reader.required::<String>("subject");
+    let preheader = reader.optional::<String>("preheader");
+    let intro = reader.required::<String>("intro");
+    let send_at = reader.optional::<toml::value::Datetime>("send_at");
+    let not_after = reader.optional::<toml::value::Datetime>("not_after");
+    let bottom_line = reader.optional::<String>("bottom_line");
+    let tool_tables = reader.tables("tool");
     if tool_tables.is_none() && !table.contains_key("tool") {
         reader.report(
             Diagnostic::error("the issue has no tools")
@@ -257,6 +137,7 @@ fn read_issue(
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
+    unfinished(table, send_at.is_some(), diagnostics);
     let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
     let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
     if let (Some(start), Some(end)) = (&send_at, &not_after)
@@ -269,10 +150,10 @@ fn read_issue(
                 .help("set not_after later than send_at, or leave it out"),
         );
     }
-    let intro = intro.and_then(|s| required_markdown(s, "intro", diagnostics));
+    let intro = intro.and_then(|s| required_markdown(s, "intro", source, diagnostics));
     let bottom_line = bottom_line
         .filter(|s| !s.value.trim().is_empty())
-        .map(|s| markdown(s, diagnostics));
+        .map(|s| markdown(s, source, diagnostics));
 
     let tool_tables = tool_tables.unwrap_or_default();
     if !tool_tables.is_empty() && !(2..=MAX_TOOLS).contains(&tool_tables.len()) {
@@ -286,7 +167,9 @@ fn read_issue(
     let tools: Vec<Option<Tool>> = tool_tables
         .iter()
         .enumerate()
-        .map(|(i, (span, table))| read_tool(i + 1, span.clone(), table, roster, diagnostics))
+        .map(|(i, (span, table))| {
+            read_tool(i + 1, span.clone(), table, roster, source, diagnostics)
+        })
         .collect();
 
     Some(Issue {
@@ -307,29 +190,26 @@ fn read_tool(
     span: Range<usize>,
     table: &DeTable<'_>,
     roster: &Roster,
+    source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Tool> {
     let what = format!("tool {number}");
-    let mut reader = TableReader::new(table, span.clone(), what.clone(), diagnostics);
-    let name = reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"");
-    let version =
-        reader.optional::<String>("version", "a version string, e.g. version = \"v0.16\"");
-    let category = reader.required::<String>(
-        "category",
-        "a category, e.g. category = \"Developer Tools\"",
+    let mut reader = TableReader::new(
+        table,
+        span.clone(),
+        what.clone(),
+        &fields::TOOL,
+        diagnostics,
     );
-    let tagline = reader.required::<String>("tagline", "a one-line pitch");
-    let pricing = reader.required::<String>(
-        "pricing",
-        "the entry pricing tier, e.g. \"Free\", \"Paid\" or \"Freemium\"",
-    );
-    let link = reader.required::<String>("link", "the tool's web address, https://…");
-    let description = reader.required::<String>("description", MARKDOWN_HELP);
-    let community_vote = reader.optional::<f64>(
-        "community_vote",
-        "a percentage from 0 to 100, or no `community_vote` line until votes are in",
-    );
-    let review_tables = reader.tables("review", "one [[tool.review]] table per panelist");
+    let name = reader.required::<String>("name");
+    let version = reader.optional::<String>("version");
+    let category = reader.required::<String>("category");
+    let tagline = reader.required::<String>("tagline");
+    let pricing = reader.required::<String>("pricing");
+    let link = reader.required::<String>("link");
+    let description = reader.required::<String>("description");
+    let community_vote = reader.optional::<f64>("community_vote");
+    let review_tables = reader.tables("review");
     reader.finish();
 
     let name = name.and_then(|s| one_line(s, "name", true, diagnostics));
@@ -340,19 +220,7 @@ fn read_tool(
     let tagline = tagline.and_then(|s| one_line(s, "tagline", true, diagnostics));
     let pricing = pricing.and_then(|s| one_line(s, "pricing", true, diagnostics));
     let link = link.and_then(|s| web_link(s, diagnostics));
-    let community_vote = community_vote.and_then(|vote| {
-        if (0.0..=100.0).contains(&vote.value) {
-            Some(vote.value)
-        } else {
-            diagnostics.push(
-                Diagnostic::error(format!("community_vote {} is outside 0 to 100", vote.value))
-                    .at(vote.span)
-                    .label("not a percentage")
-                    .help("a percentage from 0 to 100, or leave `community_vote` out to show \u{2014}"),
-            );
-            None
-        }
-    });
+    let community_vote = community_vote.map(|vote| vote.value);
     let review_tables = review_tables.unwrap_or_default();
     let tool_label = name.clone().unwrap_or(what);
     if review_tables.is_empty() {
@@ -397,7 +265,7 @@ fn read_tool(
         tagline: tagline?,
         pricing: pricing?,
         link: link?,
-        description: required_markdown(description?, "description", diagnostics)?,
+        description: required_markdown(description?, "description", source, diagnostics)?,
         community_vote,
         reviews: reviews.into_iter().map(|(review, _)| review).collect(),
     })
@@ -410,10 +278,10 @@ fn read_review(
     roster: &Roster,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(Review, Range<usize>)> {
-    let mut reader = TableReader::new(table, span, what, diagnostics);
-    let reviewer = reader.required::<String>("reviewer", "a panelist id from templates/panel.toml");
-    let verdict = reader.required::<String>("verdict", "\"ship\" or \"skip\"");
-    let quote = reader.required::<String>("quote", "the panelist's words, as a string");
+    let mut reader = TableReader::new(table, span, what, &fields::REVIEW, diagnostics);
+    let reviewer = reader.required::<String>("reviewer");
+    let verdict = reader.required::<String>("verdict");
+    let quote = reader.required::<String>("quote");
     reader.finish();
     let reviewer = reviewer?;
     if roster.get(&reviewer.value).is_none() {
@@ -451,6 +319,36 @@ fn read_review(
         },
         reviewer.span,
     ))
+}
+
+/// The words `verdict new` leaves for the editor to replace: a warning in a
+/// draft, an error once the issue has a send time, so that none reaches readers.
+fn unfinished(table: &DeTable<'_>, scheduled: bool, diagnostics: &mut Vec<Diagnostic>) {
+    fn walk(value: &toml::Spanned<DeValue<'_>>, found: &mut Vec<std::ops::Range<usize>>) {
+        match value.get_ref() {
+            DeValue::String(text) if super::is_placeholder(text) => found.push(value.span()),
+            DeValue::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            DeValue::Table(table) => table.values().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for value in table.values() {
+        walk(value, &mut found);
+    }
+    for span in found {
+        let diagnostic = if scheduled {
+            Diagnostic::error("this text is still the scaffold's")
+                .label("replace it before the issue is sent")
+        } else {
+            Diagnostic::warning("this text is still the scaffold's")
+                .label("replace it before you give the issue a send_at")
+        };
+        diagnostics.push(diagnostic.at(span).help(format!(
+            "`verdict new` writes {} where your words go",
+            super::PLACEHOLDER_HINT
+        )));
+    }
 }
 
 /// A field shown on one line (and, for the subject, written into a header).
@@ -580,6 +478,7 @@ fn verdict_value(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> O
 fn required_markdown(
     field: Located<String>,
     key: &str,
+    source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Markdown> {
     if field.value.trim().is_empty() {
@@ -591,17 +490,23 @@ fn required_markdown(
         );
         return None;
     }
-    Some(markdown(field, diagnostics))
+    Some(markdown(field, source, diagnostics))
 }
 
 /// A Markdown field, with lints on what it would render as.
-fn markdown(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Markdown {
+fn markdown(field: Located<String>, source: &str, diagnostics: &mut Vec<Diagnostic>) -> Markdown {
     let text = Markdown(field.value);
+    diagnostics.extend(crate::author::markdown::link_diagnostics(
+        &text,
+        field.span.clone(),
+        source,
+        &[],
+    ));
     for image in text.images() {
         if !crate::author::markdown::web_image(&image.url) {
             diagnostics.push(
                 Diagnostic::error(format!("an image must be on the web: `{}`", image.url))
-                    .at(field.span.clone())
+                    .at(narrow(source, field.span.clone(), &image.url))
                     .label("in this text")
                     .help("link an image by its https:// address; other sources (data:, javascript:, files) are not shown"),
             );

@@ -1,7 +1,7 @@
 //! `verdict preview ISSUE --serve`: the email (HTML and text) and the issue's web
 //! page on 127.0.0.1, rendered afresh on every request and reloaded in the
-//! browser (server-sent events) when the issue file, verdict.toml or templates/
-//! change. A mistake in the file shows as its diagnostics, located.
+//! browser (server-sent events) once per save of the issue file, verdict.toml
+//! or templates/. A mistake in the file shows as its diagnostics, located.
 
 use std::convert::Infallible;
 use std::future::IntoFuture;
@@ -30,7 +30,8 @@ struct Live {
     issue: String,
     to: String,
     name: Option<String>,
-    changes: broadcast::Sender<()>,
+    /// One message per save, naming what changed.
+    changes: broadcast::Sender<String>,
 }
 
 /// The parts of the preview, rendered now.
@@ -106,6 +107,52 @@ impl Live {
             page: crate::web::site::issue_page(&project, &issue).ok(),
         })
     }
+}
+
+/// How long the files stay still before a save counts as done: an editor's one
+/// save is several events (a temporary file, a rename, a change of mode).
+const SAVE_SETTLES: Duration = Duration::from_millis(150);
+
+/// Calls `settled` once per burst of changes: after the first, with every path
+/// changed until none has for `quiet`. Returns when the sender is gone.
+fn debounce(
+    edits: &std::sync::mpsc::Receiver<std::path::PathBuf>,
+    quiet: Duration,
+    mut settled: impl FnMut(Vec<std::path::PathBuf>),
+) {
+    while let Ok(first) = edits.recv() {
+        let mut paths = vec![first];
+        loop {
+            match edits.recv_timeout(quiet) {
+                Ok(path) => {
+                    if !paths.contains(&path) {
+                        paths.push(path);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    settled(paths);
+                    return;
+                }
+            }
+        }
+        settled(paths);
+    }
+}
+
+/// What a save changed, as the reload event says it: each file and its size.
+fn describe(root: &std::path::Path, paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|path| {
+            let shown = path.strip_prefix(root).unwrap_or(path).display();
+            match std::fs::metadata(path) {
+                Ok(meta) => format!("{shown} {}", meta.len()),
+                Err(_) => format!("{shown} removed"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Puts the reload script into a page, before `</body>` or at the end.
@@ -187,7 +234,8 @@ async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
     let changes = live.changes.subscribe();
     let stream = futures_util::stream::unfold(changes, |mut changes| async move {
         match changes.recv().await {
-            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some((
+            Ok(changed) => Some((Ok::<_, Infallible>(Event::default().data(changed)), changes)),
+            Err(broadcast::error::RecvError::Lagged(_)) => Some((
                 Ok::<_, Infallible>(Event::default().data("reload")),
                 changes,
             )),
@@ -223,13 +271,29 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
     });
     // The first render says at once whether the issue exists.
     Project::load(layout)?.find_issue(&args.issue)?;
-    let notify = changes.clone();
+    let (saved, edits) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove()) {
-            let _ = notify.send(());
+        if let Ok(event) = event
+            && (event.kind.is_modify() || event.kind.is_create() || event.kind.is_remove())
+        {
+            // Editors' swap and backup files are not what the preview is made of.
+            for path in event
+                .paths
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            {
+                let _ = saved.send(path);
+            }
         }
     })
     .map_err(Error::failed)?;
+    let reloads = changes.clone();
+    let root = layout.root().to_path_buf();
+    std::thread::spawn(move || {
+        debounce(&edits, SAVE_SETTLES, |paths| {
+            let _ = reloads.send(describe(&root, &paths));
+        })
+    });
     for (path, mode) in [
         (layout.issues_dir(), notify::RecursiveMode::NonRecursive),
         (
@@ -283,4 +347,33 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
         drop(watcher);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_events_is_one_save_and_the_next_burst_another() {
+        let (send, receive) = std::sync::mpsc::channel();
+        // One editor save: the file written, renamed over, its mode set.
+        for path in ["issues/a.toml", "issues/a.toml", "issues/a.toml"] {
+            send.send(std::path::PathBuf::from(path)).unwrap();
+        }
+        // The next save comes once the first is told; then the editor quits.
+        let mut second = Some(send.clone());
+        drop(send);
+        let mut saves = Vec::new();
+        debounce(&receive, Duration::from_millis(50), |paths| {
+            saves.push(paths);
+            if let Some(second) = second.take() {
+                for path in ["templates/theme.toml", "issues/a.toml"] {
+                    second.send(std::path::PathBuf::from(path)).unwrap();
+                }
+            }
+        });
+        assert_eq!(saves.len(), 2, "{saves:?}");
+        assert_eq!(saves[0], [std::path::PathBuf::from("issues/a.toml")]);
+        assert_eq!(saves[1].len(), 2);
+    }
 }

@@ -22,7 +22,7 @@ use crate::send::dispatch::{
 use crate::send::ledger::{self, SendLock};
 use crate::send::message::{self, Composer};
 use crate::send::relay_book::{Keeper, RelayBook, next_day};
-use crate::send::transport::{self, AnyTransport, Chosen, Transport};
+use crate::send::transport::{self, AnyTransport, Chosen, Class, Transport};
 use crate::store::tokens::Keys;
 
 /// Send every due issue, or the ones named. Safe to run from cron: it sends each
@@ -111,10 +111,10 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         ),
     };
     let mut problems = Problems::default();
-    let candidates = due_issues(&project, &args, &retry_failed, now, &mut problems)?;
+    let (candidates, next) = due_issues(&project, &args, &retry_failed, now, &mut problems)?;
     let result = if candidates.is_empty() {
         if !args.quiet && problems.is_empty() {
-            crate::say!("nothing to send");
+            crate::say!("{}", nothing_to_send(next, now));
         }
         Ok(())
     } else if args.dry_run {
@@ -160,15 +160,44 @@ impl Problems {
     }
 }
 
-/// The issues to send. An issue that started sending stays due until it is
-/// complete, whatever its send_at says; one that cannot be read is set aside.
+/// The next issue scheduled after now: its id and send time.
+type Scheduled = Option<(String, DateTime<chrono::FixedOffset>)>;
+
+/// "nothing to send", and when the next issue is due, if one is scheduled.
+fn nothing_to_send(next: Scheduled, now: DateTime<Utc>) -> String {
+    match next {
+        None => "nothing to send; no issue is scheduled (give one a send_at)".to_string(),
+        Some((id, at)) => {
+            let wait = at.with_timezone(&Utc) - now;
+            let (days, hours, minutes) = (
+                wait.num_days(),
+                wait.num_hours() % 24,
+                wait.num_minutes() % 60,
+            );
+            let within = match (days, hours) {
+                (0, 0) => format!("{} min", minutes.max(1)),
+                (0, hours) => format!("{hours} h {minutes} min"),
+                (days, hours) => format!("{days} d {hours} h"),
+            };
+            format!(
+                "nothing to send; next: {id} at {} (in {within})",
+                at.format("%Y-%m-%d %H:%M %:z")
+            )
+        }
+    }
+}
+
+/// The issues to send, and the next one scheduled after now. An issue that
+/// started sending stays due until it is complete, whatever its send_at says;
+/// one that cannot be read is set aside.
 fn due_issues(
     project: &Project,
     args: &Args,
     retry_failed: &RetryFailed,
     now: DateTime<Utc>,
     problems: &mut Problems,
-) -> Result<Vec<Candidate>> {
+) -> Result<(Vec<Candidate>, Scheduled)> {
+    let mut next: Scheduled = None;
     let named = !args.issues.is_empty();
     let layout = &project.layout;
     let mut candidates = Vec::new();
@@ -212,6 +241,9 @@ fn due_issues(
             }
             None => continue,
             Some(at) if !(crate::project::is_published(&issue, now) || named && args.now) => {
+                if next.as_ref().is_none_or(|(_, first)| at < *first) {
+                    next = Some((issue.id.clone(), at));
+                }
                 if named {
                     return Err(Error::usage(format!(
                         "{} is scheduled for {at}; add --now to send it now",
@@ -223,7 +255,7 @@ fn due_issues(
             Some(_) => candidates.push(Candidate { issue }),
         }
     }
-    Ok(candidates)
+    Ok((candidates, next))
 }
 
 fn dry_run(
@@ -682,6 +714,9 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
     runtime.block_on(async {
         let transport = open_transport(project, args, 1)?;
         let mut failed = Vec::new();
+        // A relay that cannot be reached or refuses the sender is the tool not
+        // running (exit 1), as in a real send; a refused address is a delivery failure.
+        let mut relay_failed = false;
         for email in &addresses {
             let message = composer.compose_test_copy(email)?;
             match transport.send(&message).await {
@@ -690,17 +725,18 @@ fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
                     issue.id,
                     transport::escape_reply(&reply)
                 ),
-                Err(failure) => failed.push(format!("{email}: {failure}")),
+                Err(failure) => {
+                    relay_failed |= matches!(failure.class, Class::Unreachable | Class::Unusable);
+                    failed.push(format!("{email}: {failure}"));
+                }
             }
         }
         transport.close().await;
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Delivery(format!(
-                "test copy not delivered to {}",
-                failed.join("; ")
-            )))
+        let message = format!("test copy not delivered to {}", failed.join("; "));
+        match (failed.is_empty(), relay_failed) {
+            (true, _) => Ok(()),
+            (false, true) => Err(Error::Failed(message)),
+            (false, false) => Err(Error::Delivery(message)),
         }
     })
 }

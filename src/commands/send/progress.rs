@@ -104,13 +104,7 @@ impl Observer for Progress {
             return;
         }
         let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} {per_sec:.0} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
+        bar.set_style(bar_style());
         bar.set_prefix(issue_id.to_string());
         *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
     }
@@ -124,6 +118,17 @@ impl Observer for Progress {
             bar.inc(1);
         }
     }
+}
+
+/// The bar's layout. Only bold, no colour, so that it reads on light and dark
+/// terminals alike; in indicatif's templates `:N` is a width (for `per_sec`, its
+/// decimals) and `:.name` a style, so `{per_sec:.0}` would draw it in black.
+const BAR_TEMPLATE: &str = "{prefix:.bold} [{bar:30}] {pos}/{len} {per_sec:0} eta {eta}";
+
+fn bar_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(BAR_TEMPLATE)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 /// One line on what a run did for an issue.
@@ -177,4 +182,76 @@ pub fn summary(report: &Report) -> String {
         }
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A terminal that keeps what is drawn on it.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(&format!("{s}\n"))
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_bar_shows_a_whole_rate_and_no_colour() {
+        // Only bold: a colour would vanish on a terminal of the same background.
+        for placeholder in BAR_TEMPLATE.split('{').skip(1) {
+            let spec = placeholder.split('}').next().unwrap();
+            if let Some((_, style)) = spec.split_once(":.") {
+                assert_eq!(style, "bold", "{spec}");
+            }
+        }
+        let screen = Screen::default();
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(1000),
+            indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone())),
+        );
+        bar.set_style(bar_style());
+        bar.set_prefix("2026-11-26-issue");
+        bar.inc(250);
+        bar.inc(1);
+        bar.tick();
+        let drawn = screen.0.lock().unwrap().clone();
+        assert!(drawn.contains("2026-11-26-issue ["), "{drawn}");
+        assert!(drawn.contains(" 251/1000 "), "{drawn}");
+        let rate = drawn
+            .split_whitespace()
+            .find(|w| w.ends_with("/s"))
+            .unwrap_or_else(|| panic!("no rate in {drawn:?}"));
+        let digits = rate.trim_end_matches("/s").replace(',', "");
+        assert!(digits.parse::<u64>().is_ok(), "a whole number: {rate}");
+    }
 }

@@ -1,6 +1,7 @@
 //! `verdict.toml`: the newsletter's identity, footer facts, transport and sending
 //! knobs, read with spans and checked into types that can only hold valid values.
 
+pub mod fields;
 mod read;
 pub mod transport;
 
@@ -15,21 +16,6 @@ use crate::diagnostic::table_reader::Located;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::project::layout::{CONFIG_FILE, Layout};
 use transport::TransportSpec;
-
-/// The paths `verdict serve` answers itself; `unsubscribe_url` may use none.
-pub const SERVICE_ROUTES: [&str; 8] = [
-    "/",
-    "/index.html",
-    "/healthz",
-    "/subscribe",
-    "/subscribe/confirm",
-    "/vote",
-    "/feed.xml",
-    "/sitemap.xml",
-];
-
-/// The folders of the site `verdict archive` writes.
-pub const SITE_FOLDERS: [&str; 3] = ["/issues", "/tools", "/categories"];
 
 /// The newsletter configuration, checked.
 #[derive(Debug, Clone)]
@@ -70,9 +56,13 @@ pub struct Config {
     /// The file as read, to locate problems found after reading (a DKIM key that
     /// does not load).
     pub source: FileDiagnostics,
+    /// What `check` should say about the file without failing (a base URL on
+    /// this machine).
+    pub warnings: Vec<Diagnostic>,
 }
 
-/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds.
+/// Pacing, retry and deadline knobs for `verdict send`, within sane bounds
+/// (the defaults are in [`fields::SENDING`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sending {
     /// SMTP connections in use at once (1 to 1,000).
@@ -89,20 +79,6 @@ pub struct Sending {
     pub connect_timeout: Duration,
     /// A reader deferred for longer than this is given up on (expired).
     pub give_up_after: chrono::Duration,
-}
-
-impl Default for Sending {
-    fn default() -> Self {
-        Sending {
-            concurrency: 4,
-            rate: 0.0,
-            max_attempts: 4,
-            retry_delay: Duration::from_secs(1),
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            give_up_after: chrono::Duration::hours(72),
-        }
-    }
 }
 
 /// One relay of `[[relay]]`.
@@ -133,15 +109,6 @@ pub struct Community {
     pub vote_link_valid: chrono::Duration,
 }
 
-impl Default for Community {
-    fn default() -> Self {
-        Community {
-            min_votes: 10,
-            vote_link_valid: chrono::Duration::days(30),
-        }
-    }
-}
-
 /// How `verdict serve` meets the network.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Serve {
@@ -163,18 +130,6 @@ pub struct Signup {
     pub per_hour: u32,
     /// Confirmation emails to one mailbox domain in an hour.
     pub per_domain_per_hour: u32,
-}
-
-impl Default for Signup {
-    fn default() -> Self {
-        Signup {
-            link_valid: chrono::Duration::days(7),
-            resend_after: chrono::Duration::hours(1),
-            per_client_per_hour: 5,
-            per_hour: 200,
-            per_domain_per_hour: 50,
-        }
-    }
 }
 
 /// Bounds of the sending knobs, shared by `verdict.toml` and the command line.

@@ -12,21 +12,21 @@ use url::Url;
 use super::transport::TransportSpec;
 use super::{
     Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Serve, Signup, bounds,
+    fields,
 };
 use crate::diagnostic::table_reader::{Located, TableReader};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
 pub(super) fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics> {
     let mut report = FileDiagnostics::new(path, source);
-    let (document, syntax_errors) = DeTable::parse_recoverable(source);
-    if !syntax_errors.is_empty() {
-        for error in &syntax_errors {
-            report.push(Diagnostic::from_toml(error).help(
-                "fix the TOML syntax first; README.md describes every field of verdict.toml",
-            ));
-        }
-        return Err(report);
-    }
+    let document = match crate::diagnostic::syntax::document(
+        source,
+        "README.md describes every field of verdict.toml",
+        &mut report,
+    ) {
+        Some(document) => document,
+        None => return Err(report),
+    };
     let mut diagnostics = Vec::new();
     let config = read_config(document.get_ref(), &mut diagnostics, &report);
     // A password written into the file is not shown back in the error about it,
@@ -75,93 +75,59 @@ fn read_config(
     diagnostics: &mut Vec<Diagnostic>,
     source: &FileDiagnostics,
 ) -> Option<Config> {
-    let mut reader = TableReader::new(table, 0..0, "verdict.toml", diagnostics);
-    let name = reader.required::<String>(
-        "name",
-        "the newsletter's name, e.g. name = \"Weekly AI Tool Verdicts\"",
-    );
-    let from = reader.required::<String>(
-        "from",
-        "the sender, e.g. from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"",
-    );
-    let reply_to = reader.optional::<String>("reply_to", "an address for replies");
-    let postal_address = reader.required::<String>(
-        "postal_address",
-        "the sender's postal address, printed in every footer",
-    );
-    let base_url = reader.optional::<String>("base_url", "the site's https:// address");
-    let unsubscribe_url = reader.required::<String>(
-        "unsubscribe_url",
-        "the https:// address where `verdict serve` answers unsubscribes",
-    );
-    let unsubscribe_mailto = reader.optional::<String>(
-        "unsubscribe_mailto",
-        "an address that receives unsubscribe requests by mail",
-    );
-    let bounce_address = reader.optional::<String>(
-        "bounce_address",
-        "the envelope sender where bounces go, e.g. \"bounces+@news.example.com\" (a + asks for a signed return path per reader)",
-    );
-    let language = reader.optional::<String>("language", "a language tag such as \"en\"");
-    let transport = reader.optional::<String>(
-        "transport",
-        "outbox:DIR or an SMTP URL such as smtps://user@smtp.example.com:465",
-    );
-    let password_file = reader.optional::<String>(
-        "smtp_password_file",
-        "the path of a file holding the SMTP password",
-    );
-    let sending = reader.table("sending", "a [sending] table");
-    let dkim = reader.table("dkim", "a [dkim] table");
-    let community = reader.table("community", "a [community] table");
-    let time_zone = reader.optional::<String>(
-        "time_zone",
-        "an IANA time zone such as \"Europe/Berlin\" or \"UTC\"",
-    );
-    let relays = reader.tables("relay", "one [[relay]] table per relay");
-    let signup = reader.table("signup", "a [signup] table");
-    let serve = reader.table("serve", "a [serve] table");
+    let mut reader = TableReader::new(table, 0..0, "verdict.toml", &fields::ROOT, diagnostics);
+    let name = reader.required::<String>("name");
+    let from = reader.required::<String>("from");
+    let reply_to = reader.optional::<String>("reply_to");
+    let postal_address = reader.required::<String>("postal_address");
+    let base_url = reader.optional::<String>("base_url");
+    let unsubscribe_url = reader.required::<String>("unsubscribe_url");
+    let unsubscribe_mailto = reader.optional::<String>("unsubscribe_mailto");
+    let bounce_address = reader.optional::<String>("bounce_address");
+    let language = reader.defaulted::<String>("language");
+    let transport = reader.defaulted::<String>("transport");
+    let password_file = reader.optional::<String>("smtp_password_file");
+    let time_zone = reader.defaulted::<String>("time_zone");
+    let sending = reader.table("sending");
+    let dkim = reader.table("dkim");
+    let community = reader.table("community");
+    let signup = reader.table("signup");
+    let serve = reader.table("serve");
+    let relays = reader.tables("relay");
     reader.finish();
 
+    let mut warnings = Vec::new();
     let name = name.and_then(|n| one_line(n, "name", diagnostics));
     let postal_address = postal_address.and_then(|p| one_line(p, "postal_address", diagnostics));
     let from = from.and_then(|f| mailbox(f, diagnostics));
     let reply_to = reply_to.map(|r| mailbox(r, diagnostics));
     let unsubscribe_mailto = unsubscribe_mailto.map(|m| mailbox(m, diagnostics));
     let bounce_address = bounce_address.map(|m| mailbox(m, diagnostics));
-    let unsubscribe_url = unsubscribe_url.and_then(|u| unsubscribe_route(u, diagnostics));
-    let base_url = base_url.map(|u| https_url(u, diagnostics));
-    let language = match language {
-        None => Some("en".to_string()),
-        Some(language) => language_tag(language, diagnostics),
-    };
-    let transport = match transport {
-        None => Some(TransportSpec::Outbox(PathBuf::from("outbox"))),
-        Some(transport) => transport_spec(transport, diagnostics),
-    };
+    let unsubscribe_url = unsubscribe_url.and_then(|u| {
+        let span = u.span.clone();
+        site_url(u, "unsubscribe_url", diagnostics, &mut warnings)
+            .and_then(|url| own_path(url, span, diagnostics))
+    });
+    let base_url = base_url.map(|u| site_url(u, "base_url", diagnostics, &mut warnings));
+    let language = language.and_then(|l| language_tag(l, diagnostics));
+    let transport = transport.and_then(|t| transport_spec(t, diagnostics));
     let smtp_password_file = password_file.map(|p| PathBuf::from(p.value));
-    let sending = match sending {
-        None => Some(Sending::default()),
-        Some((_, table)) => read_sending(table, diagnostics),
-    };
+    let sending = read_sending(sending.map(|(_, t)| t), diagnostics);
     let dkim = match dkim {
         None => Some(None),
         Some((span, table)) => read_dkim(span, table, diagnostics).map(Some),
     };
-    let time_zone = match time_zone {
-        None => Some(chrono_tz::Tz::UTC),
-        Some(zone) => match zone.value.parse::<chrono_tz::Tz>() {
-            Ok(tz) => Some(tz),
-            Err(_) => {
-                diagnostics.push(
-                    Diagnostic::error(format!("`{}` is not a time zone", zone.value))
-                        .at(zone.span)
-                        .help("expected an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\""),
-                );
-                None
-            }
-        },
-    };
+    let time_zone = time_zone.and_then(|zone| match zone.value.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            diagnostics.push(
+                Diagnostic::error(format!("`{}` is not a time zone", zone.value))
+                    .at(zone.span)
+                    .help("expected an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\""),
+            );
+            None
+        }
+    });
     let relays: Vec<Option<RelayConfig>> = relays
         .unwrap_or_default()
         .iter()
@@ -176,18 +142,9 @@ fn read_config(
             );
         }
     }
-    let community = match community {
-        None => Some(Community::default()),
-        Some((_, table)) => read_community(table, diagnostics),
-    };
-    let signup = match signup {
-        None => Some(Signup::default()),
-        Some((_, table)) => read_signup(table, diagnostics),
-    };
-    let serve = match serve {
-        None => Some(Serve::default()),
-        Some((_, table)) => read_serve(table, diagnostics),
-    };
+    let community = read_community(community.map(|(_, t)| t), diagnostics);
+    let signup = read_signup(signup.map(|(_, t)| t), diagnostics);
+    let serve = read_serve(serve.map(|(_, t)| t), diagnostics);
 
     let from = from?;
     let unsubscribe_mailto = match unsubscribe_mailto {
@@ -226,92 +183,54 @@ fn read_config(
         time_zone: time_zone?,
         relays: relays.into_iter().collect::<Option<Vec<_>>>()?,
         source: FileDiagnostics::new(source.path.clone(), source.source.clone()),
+        warnings,
     })
 }
 
-fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Sending> {
-    let defaults = Sending::default();
-    let mut reader = TableReader::new(table, 0..0, "[sending]", diagnostics);
-    let concurrency = reader.optional::<u32>("concurrency", "SMTP connections at once, 1 to 1000");
-    let rate = reader.optional::<f64>("rate", "messages per second, or 0 for unpaced");
-    let max_attempts =
-        reader.optional::<u32>("max_attempts", "attempts per recipient and run, 1 to 20");
-    let retry_delay_ms = reader.optional::<u64>(
-        "retry_delay_ms",
-        "the first retry delay in milliseconds, 1 to 600000",
-    );
-    let timeout_secs = reader.optional::<u64>(
-        "timeout_secs",
-        "the SMTP command deadline in seconds, 1 to 600",
-    );
-    let connect_timeout_secs = reader.optional::<u64>(
-        "connect_timeout_secs",
-        "the connection deadline in seconds, 1 to 120",
-    );
-    let give_up_after_hours = reader.optional::<u64>(
-        "give_up_after_hours",
-        "hours after which a deferred reader is given up on, 1 to 8760",
-    );
+/// An empty table stands for an absent one: every key takes its default.
+fn empty_table() -> &'static DeTable<'static> {
+    static EMPTY: std::sync::OnceLock<DeTable<'static>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(DeTable::new)
+}
+
+fn read_sending(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) -> Option<Sending> {
+    let table = table.unwrap_or(empty_table());
+    let mut reader = TableReader::new(table, 0..0, "[sending]", &fields::SENDING, diagnostics);
+    let concurrency = reader.defaulted::<u32>("concurrency");
+    let rate = reader.defaulted::<f64>("rate");
+    let max_attempts = reader.defaulted::<u32>("max_attempts");
+    let retry_delay_ms = reader.defaulted::<u64>("retry_delay_ms");
+    let timeout_secs = reader.defaulted::<u64>("timeout_secs");
+    let connect_timeout_secs = reader.defaulted::<u64>("connect_timeout_secs");
+    let give_up_after_hours = reader.defaulted::<u64>("give_up_after_hours");
     reader.finish();
-    let concurrency = within(
-        concurrency,
-        1,
-        u64::from(bounds::MAX_CONCURRENCY),
-        "concurrency",
-        diagnostics,
-    )
-    .map(|v| v.map_or(defaults.concurrency, |v| v as u32));
-    let rate = match rate {
-        None => Some(defaults.rate),
-        Some(rate) if bounds::rate_ok(rate.value) => Some(rate.value),
-        Some(rate) => {
-            diagnostics.push(
-                Diagnostic::error(format!("`rate` {} is out of range", rate.value))
-                    .at(rate.span)
-                    .help(format!(
-                        "0 sends unpaced; otherwise a rate from {} to {} messages per second",
-                        bounds::MIN_RATE,
-                        bounds::MAX_RATE
-                    )),
-            );
-            None
-        }
-    };
-    let max_attempts = within(max_attempts, 1, 20, "max_attempts", diagnostics)
-        .map(|v| v.map_or(defaults.max_attempts, |v| v as u32));
-    let retry_delay = within(retry_delay_ms, 1, 600_000, "retry_delay_ms", diagnostics)
-        .map(|v| v.map_or(defaults.retry_delay, Duration::from_millis));
-    let timeout = within(timeout_secs, 1, 600, "timeout_secs", diagnostics)
-        .map(|v| v.map_or(defaults.timeout, Duration::from_secs));
-    let connect_timeout = within(
-        connect_timeout_secs,
-        1,
-        120,
-        "connect_timeout_secs",
-        diagnostics,
-    )
-    .map(|v| v.map_or(defaults.connect_timeout, Duration::from_secs));
-    let give_up_after = within(
-        give_up_after_hours,
-        1,
-        8760,
-        "give_up_after_hours",
-        diagnostics,
-    )
-    .map(|v| {
-        v.map_or(defaults.give_up_after, |h| {
-            chrono::Duration::hours(h as i64)
-        })
-    });
+    let rate = rate.and_then(|rate| paced(rate, diagnostics));
     Some(Sending {
-        concurrency: concurrency?,
+        concurrency: concurrency?.value,
         rate: rate?,
-        max_attempts: max_attempts?,
-        retry_delay: retry_delay?,
-        timeout: timeout?,
-        connect_timeout: connect_timeout?,
-        give_up_after: give_up_after?,
+        max_attempts: max_attempts?.value,
+        retry_delay: Duration::from_millis(retry_delay_ms?.value),
+        timeout: Duration::from_secs(timeout_secs?.value),
+        connect_timeout: Duration::from_secs(connect_timeout_secs?.value),
+        give_up_after: chrono::Duration::hours(give_up_after_hours?.value as i64),
     })
+}
+
+/// A rate is 0 (unpaced) or within bounds.
+fn paced(rate: Located<f64>, diagnostics: &mut Vec<Diagnostic>) -> Option<f64> {
+    if bounds::rate_ok(rate.value) {
+        return Some(rate.value);
+    }
+    diagnostics.push(
+        Diagnostic::error(format!("`rate` {} is out of range", rate.value))
+            .at(rate.span)
+            .help(format!(
+                "0 sends unpaced; otherwise a rate from {} to {} messages per second",
+                bounds::MIN_RATE,
+                bounds::MAX_RATE
+            )),
+    );
+    None
 }
 
 fn read_relay(
@@ -319,93 +238,70 @@ fn read_relay(
     table: &DeTable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<RelayConfig> {
-    let mut reader = TableReader::new(table, span, "[[relay]]", diagnostics);
-    let name = reader.optional::<String>("name", "a short name, e.g. name = \"primary\"");
-    let transport = reader.required::<String>(
-        "transport",
-        "an SMTP URL such as smtps://user@smtp.example.com:465, or outbox:DIR",
-    );
-    let rate = reader.optional::<f64>(
-        "rate",
-        "messages per second through this relay, or 0 for unpaced",
-    );
-    let concurrency = reader.optional::<u32>("concurrency", "its connections at once, 1 to 1000");
-    let daily_cap = reader.optional::<u64>(
-        "daily_cap",
-        "messages it may take per calendar day, 1 or more",
-    );
-    let weight = reader.optional::<u32>("weight", "its share of the audience, 1 to 1000");
-    let password_file = reader.optional::<String>(
-        "password_file",
-        "the path of a file holding its SMTP password",
-    );
+    let mut reader = TableReader::new(table, span, "[[relay]]", &fields::RELAY, diagnostics);
+    let name = reader.optional::<String>("name");
+    let transport = reader.required::<String>("transport");
+    let rate = reader.optional::<f64>("rate");
+    let concurrency = reader.optional::<u32>("concurrency");
+    let daily_cap = reader.optional::<u64>("daily_cap");
+    let weight = reader.defaulted::<u32>("weight");
+    let password_file = reader.optional::<String>("password_file");
     reader.finish();
     let transport = transport_spec(transport?, diagnostics)?;
     let rate = match rate {
-        Some(rate) if !bounds::rate_ok(rate.value) => {
-            diagnostics.push(
-                Diagnostic::error(format!("`rate` {} is out of range", rate.value))
-                    .at(rate.span)
-                    .help(format!(
-                        "0 sends unpaced; otherwise from {} to {} messages per second",
-                        bounds::MIN_RATE,
-                        bounds::MAX_RATE
-                    )),
-            );
-            return None;
-        }
-        rate => rate.map(|r| r.value),
+        Some(rate) => Some(paced(rate, diagnostics)?),
+        None => None,
     };
-    let concurrency = within(
-        concurrency,
-        1,
-        u64::from(bounds::MAX_CONCURRENCY),
-        "concurrency",
-        diagnostics,
-    )?;
-    let daily_cap = within(daily_cap, 1, u64::MAX, "daily_cap", diagnostics)?;
-    let weight = within(weight, 1, 1000, "weight", diagnostics)?;
     Some(RelayConfig {
         name: name
             .map(|n| n.value)
             .unwrap_or_else(|| transport.to_string()),
         transport,
         rate,
-        concurrency: concurrency.map(|c| c as u32),
-        daily_cap,
-        weight: weight.map_or(1, |w| w as u32),
+        concurrency: concurrency.map(|c| c.value),
+        daily_cap: daily_cap.map(|c| c.value),
+        weight: weight?.value,
         password_file: password_file.map(|p| PathBuf::from(p.value)),
     })
 }
 
-fn read_community(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Community> {
-    let mut reader = TableReader::new(table, 0..0, "[community]", diagnostics);
-    let min_votes = reader.optional::<u32>(
-        "min_votes",
-        "votes on a tool before its community percentage shows, 1 to 100000",
-    );
-    let link_days = reader.optional::<u32>(
-        "vote_link_days",
-        "days after an issue's send time that its vote links work, 1 to 3650",
-    );
+fn read_community(
+    table: Option<&DeTable<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Community> {
+    let table = table.unwrap_or(empty_table());
+    let mut reader = TableReader::new(table, 0..0, "[community]", &fields::COMMUNITY, diagnostics);
+    let min_votes = reader.defaulted::<u32>("min_votes");
+    let link_days = reader.defaulted::<u32>("vote_link_days");
     reader.finish();
-    let defaults = Community::default();
-    let min_votes = within(min_votes, 1, 100_000, "min_votes", diagnostics);
-    let link_days = within(link_days, 1, 3650, "vote_link_days", diagnostics);
     Some(Community {
-        min_votes: min_votes?.map_or(defaults.min_votes, |v| v as u32),
-        vote_link_valid: link_days?.map_or(defaults.vote_link_valid, |d| {
-            chrono::Duration::days(d as i64)
-        }),
+        min_votes: min_votes?.value,
+        vote_link_valid: chrono::Duration::days(i64::from(link_days?.value)),
     })
 }
 
-fn read_serve(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Serve> {
-    let mut reader = TableReader::new(table, 0..0, "[serve]", diagnostics);
-    let proxies = reader.optional::<Vec<String>>(
-        "trusted_proxies",
-        "the addresses of the reverse proxies in front of verdict serve, e.g. [\"127.0.0.1\", \"::1\"]",
-    );
+fn read_signup(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) -> Option<Signup> {
+    let table = table.unwrap_or(empty_table());
+    let mut reader = TableReader::new(table, 0..0, "[signup]", &fields::SIGNUP, diagnostics);
+    let days = reader.defaulted::<u32>("link_valid_days");
+    let minutes = reader.defaulted::<u32>("resend_after_minutes");
+    let per_client = reader.defaulted::<u32>("per_client_per_hour");
+    let per_hour = reader.defaulted::<u32>("per_hour");
+    let per_domain = reader.defaulted::<u32>("per_domain_per_hour");
+    reader.finish();
+    Some(Signup {
+        link_valid: chrono::Duration::days(i64::from(days?.value)),
+        resend_after: chrono::Duration::minutes(i64::from(minutes?.value)),
+        per_client_per_hour: per_client?.value,
+        per_hour: per_hour?.value,
+        per_domain_per_hour: per_domain?.value,
+    })
+}
+
+fn read_serve(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) -> Option<Serve> {
+    let table = table.unwrap_or(empty_table());
+    let mut reader = TableReader::new(table, 0..0, "[serve]", &fields::SERVE, diagnostics);
+    let proxies = reader.optional::<Vec<String>>("trusted_proxies");
     reader.finish();
     let mut trusted = Vec::new();
     let mut ok = true;
@@ -423,7 +319,9 @@ fn read_serve(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<
                         "`{text}` in trusted_proxies is not an address or network"
                     ))
                     .at(span.clone())
-                    .help("expected an IP address or a network such as 10.0.0.0/8"),
+                    .help(
+                        "expected IP addresses or networks such as \"127.0.0.1\" or \"10.0.0.0/8\"",
+                    ),
                 );
             }
         }
@@ -433,82 +331,16 @@ fn read_serve(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<
     })
 }
 
-fn read_signup(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Option<Signup> {
-    let defaults = Signup::default();
-    let mut reader = TableReader::new(table, 0..0, "[signup]", diagnostics);
-    let days = reader.optional::<u32>("link_valid_days", "days a confirmation link works, 1 to 60");
-    let minutes = reader.optional::<u32>(
-        "resend_after_minutes",
-        "minutes before an address may get another confirmation email, 1 to 10080",
-    );
-    let per_client = reader.optional::<u32>(
-        "per_client_per_hour",
-        "sign-up requests one client may make in an hour, 1 to 10000",
-    );
-    let per_hour =
-        reader.optional::<u32>("per_hour", "confirmation emails in an hour, 1 to 1000000");
-    let per_domain = reader.optional::<u32>(
-        "per_domain_per_hour",
-        "confirmation emails to one mailbox domain in an hour, 1 to 1000000",
-    );
-    reader.finish();
-    let days = within(days, 1, 60, "link_valid_days", diagnostics);
-    let minutes = within(minutes, 1, 10_080, "resend_after_minutes", diagnostics);
-    let per_client = within(per_client, 1, 10_000, "per_client_per_hour", diagnostics);
-    let per_hour = within(per_hour, 1, 1_000_000, "per_hour", diagnostics);
-    let per_domain = within(per_domain, 1, 1_000_000, "per_domain_per_hour", diagnostics);
-    Some(Signup {
-        link_valid: days?.map_or(defaults.link_valid, |d| chrono::Duration::days(d as i64)),
-        resend_after: minutes?.map_or(defaults.resend_after, |m| {
-            chrono::Duration::minutes(m as i64)
-        }),
-        per_client_per_hour: per_client?.map_or(defaults.per_client_per_hour, |v| v as u32),
-        per_hour: per_hour?.map_or(defaults.per_hour, |v| v as u32),
-        per_domain_per_hour: per_domain?.map_or(defaults.per_domain_per_hour, |v| v as u32),
-    })
-}
-
-/// `None` when out of range (reported); `Some(None)` when absent.
-fn within<T: Into<u64> + Copy>(
-    value: Option<Located<T>>,
-    min: u64,
-    max: u64,
-    key: &str,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Option<u64>> {
-    let Some(value) = value else {
-        return Some(None);
-    };
-    let number: u64 = value.value.into();
-    if (min..=max).contains(&number) {
-        Some(Some(number))
-    } else {
-        diagnostics.push(
-            Diagnostic::error(format!("`{key}` {number} is out of range"))
-                .at(value.span)
-                .help(format!("expected a whole number from {min} to {max}")),
-        );
-        None
-    }
-}
-
 fn read_dkim(
     span: Range<usize>,
     table: &DeTable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<DkimSettings> {
-    let mut reader = TableReader::new(table, span, "[dkim]", diagnostics);
-    let domain = reader.required::<String>(
-        "domain",
-        "the signing domain, e.g. domain = \"example.com\"",
-    );
-    let selector =
-        reader.required::<String>("selector", "the selector, e.g. selector = \"verdict\"");
-    let key_file = reader.required::<String>(
-        "key_file",
-        "the path of the private key, e.g. key_file = \"state/dkim.pem\"",
-    );
-    let algorithm = reader.optional::<DkimAlgorithm>("algorithm", "\"rsa\" or \"ed25519\"");
+    let mut reader = TableReader::new(table, span, "[dkim]", &fields::DKIM, diagnostics);
+    let domain = reader.required::<String>("domain");
+    let selector = reader.required::<String>("selector");
+    let key_file = reader.required::<String>("key_file");
+    let algorithm = reader.defaulted::<DkimAlgorithm>("algorithm");
     reader.finish();
     let domain = domain?;
     let selector = selector?;
@@ -545,7 +377,7 @@ fn read_dkim(
             value: PathBuf::from(key_file.value),
             span: key_file.span,
         },
-        algorithm: algorithm.map(|a| a.value).unwrap_or_default(),
+        algorithm: algorithm?.value,
     })
 }
 
@@ -590,45 +422,64 @@ fn mailbox(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<
     }
 }
 
-fn https_url(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Url> {
+/// An https:// address; an http:// one on this machine is accepted with a
+/// warning, so that the whole flow can be tried locally.
+fn site_url(
+    field: Located<String>,
+    key: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Url> {
     match Url::parse(&field.value) {
         Ok(url) if url.scheme() == "https" && url.host().is_some() => Some(url),
+        Ok(url) if url.scheme() == "http" && is_this_machine(&url) => {
+            warnings.push(
+                Diagnostic::warning(format!("`{key}` is on this machine"))
+                    .at(field.span)
+                    .label("links work only here, and without TLS")
+                    .help("fine for trying verdict out; set the public https:// address before mailing readers"),
+            );
+            Some(url)
+        }
         _ => {
             diagnostics.push(
                 Diagnostic::error(format!("`{}` is not an https:// URL", field.value))
                     .at(field.span)
-                    .help("expected an address such as https://news.example.com/unsubscribe"),
+                    .help(format!("expected an address such as {}, or http://localhost:8080/… or http://127.0.0.1:8080/… to try it on this machine", fields::ROOT.field(key).map_or("https://news.example.com", |f| f.example.trim_matches('"')))),
             );
             None
         }
     }
 }
 
-/// The unsubscribe address, whose path must be free among the routes
-/// `verdict serve` answers itself and the site's pages.
-fn unsubscribe_route(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<Url> {
-    let span = field.span.clone();
-    let url = https_url(field, diagnostics)?;
-    let path = url.path();
-    let clash = super::SERVICE_ROUTES.contains(&path)
-        || super::SITE_FOLDERS
-            .iter()
-            .any(|folder| path.starts_with(&format!("{folder}/")));
-    if clash {
-        diagnostics.push(
-            Diagnostic::error(format!(
-                "the path {path} of unsubscribe_url is one verdict serve already answers (or a page of the site)"
-            ))
-            .at(span)
-            .help(format!(
-                "choose a path of its own, such as /unsubscribe; taken are {} and the folders {}",
-                super::SERVICE_ROUTES.join(", "),
-                super::SITE_FOLDERS.join(", ")
-            )),
-        );
-        return None;
+/// Whether a URL names this machine: localhost or a loopback address.
+fn is_this_machine(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
-    Some(url)
+}
+
+/// The unsubscribe path must be free: not one of the service's own routes.
+fn own_path(url: Url, span: Range<usize>, diagnostics: &mut Vec<Diagnostic>) -> Option<Url> {
+    if !crate::project::routes::is_taken(url.path()) {
+        return Some(url);
+    }
+    diagnostics.push(
+        Diagnostic::error(format!(
+            "`verdict serve` answers {} itself (a route of its own, or a page of the site)",
+            url.path()
+        ))
+        .at(span)
+        .label("the unsubscribe link needs a path of its own")
+        .help("use a path such as /unsubscribe"),
+    );
+    None
 }
 
 fn language_tag(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
@@ -667,6 +518,18 @@ fn transport_spec(
             );
             None
         }
+        Ok(TransportSpec::Smtp(endpoint))
+            if endpoint.user.is_some() && !endpoint.is_encrypted() && !endpoint.is_loopback() =>
+        {
+            // What opening the transport would refuse, said where it is written.
+            diagnostics.push(
+                Diagnostic::error("this transport would send the SMTP password in clear text")
+                    .at(field.span)
+                    .label("a login over an unencrypted connection to another machine")
+                    .help("use smtps://…:465, or smtp://…:587?tls=required"),
+            );
+            None
+        }
         Ok(spec) => Some(spec),
         Err(error) => {
             diagnostics.push(
@@ -693,7 +556,22 @@ unsubscribe_url = "https://news.example.com/unsubscribe"
     #[test]
     fn a_minimal_file_gets_the_defaults() {
         let config = Config::parse("verdict.toml", MINIMAL).unwrap();
-        assert_eq!(config.sending, Sending::default());
+        assert_eq!(
+            config.sending,
+            Sending {
+                concurrency: 4,
+                rate: 0.0,
+                max_attempts: 4,
+                retry_delay: Duration::from_secs(1),
+                timeout: Duration::from_secs(30),
+                connect_timeout: Duration::from_secs(10),
+                give_up_after: chrono::Duration::hours(72),
+            }
+        );
+        assert_eq!(config.community.min_votes, 10);
+        assert_eq!(config.signup.link_valid, chrono::Duration::days(7));
+        assert_eq!(config.time_zone, chrono_tz::Tz::UTC);
+        assert_eq!(config.language, "en");
         assert_eq!(
             config.transport,
             TransportSpec::Outbox(PathBuf::from("outbox"))

@@ -28,6 +28,8 @@ use axum::routing::get;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
+use crate::project::routes;
+
 pub use crate::store::lists::Lists;
 pub use client::Proxies;
 use client::{ClientKey, Connections, Peer};
@@ -147,13 +149,13 @@ fn router(service: Arc<Service>, limits: Limits) -> Router {
             &path,
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
         )
-        .route("/subscribe", axum::routing::post(signup::subscribe))
+        .route(routes::SUBSCRIBE, axum::routing::post(signup::subscribe))
         .route(
-            "/subscribe/confirm",
+            routes::CONFIRM,
             get(signup::confirm_page).post(signup::confirm),
         )
-        .route("/vote", get(vote::vote_page).post(vote::vote))
-        .route("/healthz", get(|| async { "ok" }))
+        .route(routes::VOTE, get(vote::vote_page).post(vote::vote))
+        .route(routes::HEALTH, get(|| async { "ok" }))
         .fallback(site::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(move |request, next| {

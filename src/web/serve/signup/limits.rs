@@ -95,9 +95,11 @@ mod tests {
     fn tags_reach_one_mailbox_and_a_refusal_spends_no_other_limit() {
         assert_eq!(mailbox("victim+1@example.com"), "victim@example.com");
         let limits = Limits::new(Signup {
+            link_valid: Duration::days(7),
+            resend_after: Duration::hours(1),
+            per_client_per_hour: 5,
             per_hour: 2,
             per_domain_per_hour: 10,
-            ..Signup::default()
         });
         let now = Utc::now();
         assert_eq!(limits.take("victim+1@example.com", now), Ok(()));

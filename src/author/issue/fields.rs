@@ -1,0 +1,135 @@
+//! The keys of an issue file, as the parser, `verdict new`, README's reference
+//! and the JSON Schema know them.
+
+use super::MAX_TOOLS;
+use crate::project::fields::{Field, Kind, Table};
+
+/// The top level of an issue file.
+pub static ROOT: Table = Table {
+    name: "issues/YYYY-MM-DD-slug.toml",
+    doc: "One issue: a side-by-side comparison of two or three tools.",
+    fields: &[
+        Field::required(
+            "subject",
+            Kind::Line,
+            "\"Axolotl vs Mistral: which one should you ship with?\"",
+            "the Subject line (check warns over 78 characters)",
+        ),
+        Field::optional(
+            "preheader",
+            Kind::Line,
+            "\"Two tools, one panel, five verdicts.\"",
+            "the preview line inboxes show after the subject",
+        ),
+        Field::required(
+            "intro",
+            Kind::Markdown,
+            "\"This week: two tools that promise the same thing.\"",
+            "the opening paragraphs",
+        ),
+        Field::optional(
+            "send_at",
+            Kind::Datetime,
+            "2026-11-26T09:00:00+01:00",
+            "when `verdict send` may send it; absent, the issue is a draft",
+        ),
+        Field::optional(
+            "not_after",
+            Kind::Datetime,
+            "2026-11-27T09:00:00+01:00",
+            "the send window closes: past it, nobody still pending gets the issue (recorded as expired)",
+        ),
+        Field::optional(
+            "bottom_line",
+            Kind::Markdown,
+            "\"Ship with Axolotl if you build agents; wait on Mistral.\"",
+            "the closing verdict",
+        ),
+        Field::tables("tool", &TOOL, 2, Some(MAX_TOOLS)),
+    ],
+};
+
+/// `[[tool]]`.
+pub static TOOL: Table = Table {
+    name: "[[tool]]",
+    doc: "one per tool compared",
+    fields: &[
+        Field::required("name", Kind::Line, "\"Axolotl\"", "the tool's name"),
+        Field::optional(
+            "version",
+            Kind::Line,
+            "\"v0.16\"",
+            "shown after the name; several words are shown in parentheses",
+        ),
+        Field::required(
+            "category",
+            Kind::Line,
+            "\"Developer Tools\"",
+            "the tool's category",
+        ),
+        Field::required(
+            "tagline",
+            Kind::Line,
+            "\"Fine-tuning without the yak shaving\"",
+            "a one-line pitch",
+        ),
+        Field::required(
+            "pricing",
+            Kind::Line,
+            "\"Free\"",
+            "the entry pricing tier: \"Free\", \"Paid\", \"Freemium\", …",
+        ),
+        Field::required(
+            "link",
+            Kind::WebUrl,
+            "\"https://axolotl.example.com\"",
+            "the tool's web address",
+        ),
+        Field::required(
+            "description",
+            Kind::Markdown,
+            "\"What it is and why it matters.\"",
+            "what the tool is and why it matters",
+        ),
+        Field::otherwise(
+            "community_vote",
+            Kind::Number {
+                min: 0.0,
+                max: 100.0,
+            },
+            "the readers' tally once it has [community] min_votes votes, else \"—\"",
+            "62",
+            "the community vote in percent, overriding the readers' tally",
+        ),
+        Field::tables("review", &REVIEW, 1, None),
+    ],
+};
+
+/// `[[tool.review]]`.
+pub static REVIEW: Table = Table {
+    name: "[[tool.review]]",
+    doc: "one per panelist who reviewed the tool",
+    fields: &[
+        Field::required(
+            "reviewer",
+            Kind::Id,
+            "\"skeptic\"",
+            "a panelist's id from templates/panel.toml",
+        ),
+        Field::required(
+            "verdict",
+            Kind::Choice {
+                options: &["ship", "skip"],
+                any_case: true,
+            },
+            "\"ship\"",
+            "would the panelist ship with it? The ship percentage and the split (3–1) are computed from these",
+        ),
+        Field::required(
+            "quote",
+            Kind::Text,
+            "\"Solid defaults; the docs lag behind.\"",
+            "the panelist's words",
+        ),
+    ],
+};
