@@ -1,5 +1,5 @@
-//! `verdict check`: validate configuration, templates, issues and both lists
-//! without sending; errors fail the command, warnings only inform.
+//! `verdict check`: validate configuration, templates, tool profiles, issues
+//! and both lists without sending; errors fail the command, warnings only inform.
 
 use std::io::IsTerminal;
 
@@ -13,8 +13,9 @@ use crate::project::Project;
 use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::store::lists::{ListError, ListReader, RowProblem, read_suppressions};
 
-/// Validate verdict.toml, templates/, the issues (all, or those named), the
-/// subscriber list and the suppression list. Exits 2 when anything is invalid.
+/// Validate verdict.toml, templates/, the tool profiles in tools/, the issues
+/// (all, or those named), the subscriber list and the suppression list. Exits 2
+/// when anything is invalid.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Issues to check (ids, unique starts of ids or file names); all when none is given.
@@ -45,6 +46,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             Err(LoadError::Read(e)) => return Err(e.into()),
         }
     }
+    // Every profile with problems, named by an issue or not yet.
+    reports.extend(project.tools.invalid().cloned());
     reports.extend(list_reports(layout)?);
     reports.push(theme_report(&project)?);
     reports.push(check_dkim(&project));
@@ -67,7 +70,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
     }
     let summary = format!(
-        "checked verdict.toml, templates, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        "checked verdict.toml, templates, {} tool profile(s), {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        project.tools.ids().count(),
         paths.len()
     );
     if errors > 0 {

@@ -60,6 +60,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         config: project.config.clone(),
         theme: project.theme.clone(),
         roster: project.roster.clone(),
+        tools: project.tools.clone(),
     };
     let limits = Limits {
         max_connections: args.max_connections,

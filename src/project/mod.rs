@@ -7,9 +7,9 @@ pub mod templates;
 
 use std::path::PathBuf;
 
-use crate::author::issue::{Issue, ParsedIssue};
+use crate::author::issue::{Catalog, Issue, ParsedIssue, ToolProfiles};
 use crate::author::render::Context;
-use crate::diagnostic::LoadError;
+use crate::diagnostic::{FileDiagnostics, LoadError};
 use crate::project::config::Config;
 use crate::project::layout::Layout;
 use templates::{Roster, Theme};
@@ -21,6 +21,24 @@ pub struct Project {
     pub config: Config,
     pub theme: Theme,
     pub roster: Roster,
+    /// The tool profiles in `tools/`, those with problems kept aside.
+    pub tools: ToolProfiles,
+}
+
+/// The issues out by a moment, read whole, and the issue files that could not
+/// be read (whether they are out cannot be told).
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Oldest first.
+    pub issues: Vec<PublishedIssue>,
+    pub invalid: Vec<FileDiagnostics>,
+}
+
+/// A published issue and the text of its file.
+#[derive(Debug)]
+pub struct PublishedIssue {
+    pub issue: Issue,
+    pub source: String,
 }
 
 /// Why a project or one of its issues cannot be used.
@@ -48,11 +66,13 @@ impl Project {
         }
         let config = Config::load(layout)?;
         let (theme, roster) = templates::load(layout)?;
+        let tools = ToolProfiles::load(&layout.tools_dir()).map_err(LoadError::from)?;
         Ok(Project {
             layout: layout.clone(),
             config,
             theme,
             roster,
+            tools,
         })
     }
 
@@ -62,6 +82,40 @@ impl Project {
             theme: &self.theme,
             roster: &self.roster,
         }
+    }
+
+    /// What issue files name by id: panelists and tool profiles.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog {
+            roster: &self.roster,
+            tools: &self.tools,
+        }
+    }
+
+    /// Every issue published by `now` (see [`Issue::is_published`]), oldest
+    /// first, and the issue files that could not be read.
+    pub fn published(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Published, crate::store::fs::FsError> {
+        let mut published = Published::default();
+        for path in self.issue_paths()? {
+            let source = crate::store::fs::read_to_string(&path)?;
+            match self.parse_issue(&path, &source) {
+                Ok(parsed) if parsed.issue.is_published(now) => {
+                    published.issues.push(PublishedIssue {
+                        issue: parsed.issue,
+                        source,
+                    })
+                }
+                Ok(_) => {}
+                Err(report) => published.invalid.push(report),
+            }
+        }
+        published
+            .issues
+            .sort_by(|a, b| (a.issue.date, &a.issue.id).cmp(&(b.issue.date, &b.issue.id)));
+        Ok(published)
     }
 
     /// Every issue file, in date order.
@@ -123,11 +177,16 @@ impl Project {
     /// Reads and validates one issue file.
     pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
         let source = crate::store::fs::read_to_string(path)?;
-        Ok(Issue::parse(
-            &self.layout.display(path),
-            &source,
-            &self.roster,
-        )?)
+        Ok(self.parse_issue(path, &source)?)
+    }
+
+    /// Validates the text of the issue file at `path` against this project.
+    pub fn parse_issue(
+        &self,
+        path: &std::path::Path,
+        source: &str,
+    ) -> Result<ParsedIssue, FileDiagnostics> {
+        Issue::parse(&self.layout.display(path), source, self.catalog())
     }
 
     /// The issues named on the command line, or all of them.

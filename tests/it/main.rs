@@ -10,6 +10,7 @@ mod dkim;
 mod email;
 mod harness;
 mod preview;
+mod profiles;
 mod relay;
 mod relays;
 mod render;

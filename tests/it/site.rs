@@ -13,6 +13,14 @@ use crate::smtp::python;
 
 const PAGE: &str = "public/issues/2026-11-26-axolotl-vs-mistral-medium-3.html";
 
+/// The demo issue as the model reads it, profiles resolved.
+fn demo_issue(project: &TestProject) -> verdict::author::issue::Issue {
+    let layout = verdict::project::layout::Layout::new(project.path());
+    let loaded = verdict::project::Project::load(&layout).unwrap();
+    let path = loaded.find_issue(DEMO_ISSUE).unwrap();
+    loaded.load_issue(&path).unwrap().issue
+}
+
 fn archive(project: &TestProject) -> String {
     let output = project.run(&["archive"]);
     output.success();
@@ -49,26 +57,25 @@ fn the_issue_page_holds_every_field_of_the_model_in_the_example_pages_order() {
     archive(&project);
     let html = project.read(PAGE);
     let text = visible_text(html.split("<body>").nth(1).unwrap());
-    let source: toml::Value =
-        toml::from_str(&project.read(&format!("issues/{DEMO_ISSUE}.toml"))).unwrap();
+    let issue = demo_issue(&project);
     let mut expected = vec![
         "AI tool comparison".to_string(),
         "Axolotl v0.16 vs Mistral Medium 3 (72B Instruct)".to_string(),
         "Which one should you ship with?".to_string(),
     ];
-    for tool in source["tool"].as_array().unwrap() {
-        for field in ["category", "name", "tagline"] {
-            expected.push(tool[field].as_str().unwrap().to_string());
-        }
+    for tool in &issue.tools {
+        expected.push(tool.category.clone());
+        expected.push(tool.name.clone());
+        expected.push(tool.tagline.clone());
         expected.push("Panel ship 75%".into());
         expected.push("Community \u{2014}".into());
-        expected.push(format!("Entry {}", tool["pricing"].as_str().unwrap()));
+        expected.push(format!("Entry {}", tool.pricing));
     }
     expected.push("The tools".into());
-    for tool in source["tool"].as_array().unwrap() {
-        let description = tool["description"].as_str().unwrap();
+    for tool in &issue.tools {
         expected.push(
-            description
+            tool.description
+                .0
                 .split_whitespace()
                 .take(12)
                 .collect::<Vec<_>>()
@@ -76,11 +83,10 @@ fn the_issue_page_holds_every_field_of_the_model_in_the_example_pages_order() {
         );
     }
     expected.push("Reviewer scorecard".into());
-    for tool in source["tool"].as_array().unwrap() {
-        for review in tool["review"].as_array().unwrap() {
-            let quote = review["quote"]
-                .as_str()
-                .unwrap()
+    for tool in &issue.tools {
+        for review in &tool.reviews {
+            let quote = review
+                .quote
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
@@ -178,7 +184,10 @@ fn markdown_and_every_field_are_escaped_as_in_the_email() {
 fn only_published_issues_are_on_the_site_newest_first() {
     let project = TestProject::demo();
     let demo = project.read(&format!("issues/{DEMO_ISSUE}.toml"));
-    let older = demo.replace("name = \"Axolotl\"", "name = \"Older Tool\"");
+    let older = demo.replace(
+        "tool = \"axolotl\"",
+        "tool = \"axolotl\"\nname = \"Older Tool\"",
+    );
     project.write("issues/2026-11-19-older.toml", &older);
     let draft = demo
         .lines()

@@ -6,10 +6,12 @@ use std::ops::Range;
 use chrono::{DateTime, NaiveDate};
 use toml::de::DeTable;
 
-use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict};
+use super::profile::{Lookup, Shared, SharedFields};
+use super::{Catalog, Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict};
 use crate::diagnostic::table_reader::TableReader;
 use crate::diagnostic::text::control_char_offset;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, suggest};
+use crate::project::layout::TOOLS_DIR;
 use crate::project::templates::Roster;
 
 /// Longest subject that most inboxes show whole, and RFC 5322's line advice.
@@ -52,7 +54,7 @@ impl Issue {
     pub fn parse(
         path: &str,
         source: &str,
-        roster: &Roster,
+        catalog: Catalog<'_>,
     ) -> Result<ParsedIssue, FileDiagnostics> {
         let mut report = FileDiagnostics::new(path, source);
         let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
@@ -68,7 +70,7 @@ impl Issue {
             return Err(report);
         }
         let mut diagnostics = Vec::new();
-        let issue = read_issue(document.get_ref(), &mut diagnostics, roster);
+        let issue = read_issue(document.get_ref(), &mut diagnostics, catalog);
         diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
         for diagnostic in diagnostics {
             report.push(diagnostic);
@@ -90,7 +92,7 @@ impl Issue {
 /// Syntax errors as an editor can act on them: an unclosed multi-line string is
 /// one error at its opening (not dozens after it), and a bare word where a value
 /// goes gets the hint to quote it.
-fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
+pub(super) fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
     const HELP: &str = "fix the TOML syntax first; see README.md for the issue file format";
     if let Some((open, quotes)) = unclosed_multiline_string(source) {
         return vec![
@@ -196,10 +198,18 @@ const MARKDOWN_HELP: &str =
 fn read_issue(
     table: &DeTable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
-    roster: &Roster,
+    catalog: Catalog<'_>,
 ) -> Option<Issue> {
     let mut reader = TableReader::new(table, 0..0, "the issue", diagnostics);
     let subject = reader.required::<String>("subject", SUBJECT_HELP);
+    let kicker = reader.optional::<String>(
+        "kicker",
+        "one line above the title, e.g. kicker = \"Open-weight models\"",
+    );
+    let title = reader.optional::<String>(
+        "title",
+        "the headline on the page, e.g. title = \"Axolotl vs Mistral\"; without it, the tools' names",
+    );
     let preheader = reader.optional::<String>(
         "preheader",
         "a string: the preview line inboxes show after the subject",
@@ -257,6 +267,8 @@ fn read_issue(
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
+    let kicker = kicker.and_then(|s| one_line(s, "kicker", true, diagnostics));
+    let headline = title.and_then(|s| one_line(s, "title", true, diagnostics));
     let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
     let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
     if let (Some(start), Some(end)) = (&send_at, &not_after)
@@ -286,13 +298,15 @@ fn read_issue(
     let tools: Vec<Option<Tool>> = tool_tables
         .iter()
         .enumerate()
-        .map(|(i, (span, table))| read_tool(i + 1, span.clone(), table, roster, diagnostics))
+        .map(|(i, (span, table))| read_tool(i + 1, span.clone(), table, catalog, diagnostics))
         .collect();
 
     Some(Issue {
         id: String::new(),
         date: NaiveDate::default(),
         subject: subject?,
+        kicker,
+        headline,
         preheader,
         intro: intro?,
         send_at,
@@ -306,24 +320,59 @@ fn read_tool(
     number: usize,
     span: Range<usize>,
     table: &DeTable<'_>,
-    roster: &Roster,
+    catalog: Catalog<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Tool> {
     let what = format!("tool {number}");
     let mut reader = TableReader::new(table, span.clone(), what.clone(), diagnostics);
-    let name = reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"");
+    let id = reader.optional::<String>(
+        "tool",
+        "the id of a profile in tools/, e.g. tool = \"axolotl\" for tools/axolotl.toml",
+    );
+    // The profile named, if any; `Err` when the name leads nowhere (reported),
+    // so that the fields it would give are not also reported missing.
+    let profile = match &id {
+        None => Ok(None),
+        Some(id) => match catalog.tools.lookup(&id.value) {
+            Lookup::Found(profile) => Ok(Some(profile)),
+            Lookup::Invalid => {
+                reader.report(
+                    Diagnostic::error(format!(
+                        "the profile {TOOLS_DIR}/{}.toml has errors",
+                        id.value
+                    ))
+                    .at(id.span.clone())
+                    .label("this profile could not be read")
+                    .help("fix the profile first: `verdict check` shows its problems"),
+                );
+                Err(())
+            }
+            Lookup::Unknown => {
+                reader.report(unknown_profile(&id.value, id.span.clone(), catalog));
+                Err(())
+            }
+        },
+    };
+    let given = match profile {
+        Ok(Some(profile)) => Shared::of(profile),
+        _ => Shared::default(),
+    };
+    let optional = |key: &str| profile.is_err() || given.gives(key);
+    let hint = match &profile {
+        Ok(Some(profile)) => format!(
+            "; {TOOLS_DIR}/{}.toml gives none, and may give it for every issue",
+            profile.id
+        ),
+        _ => String::new(),
+    };
+    let name = if optional("name") {
+        reader.optional::<String>("name", "the tool's name, e.g. name = \"Axolotl\"")
+    } else {
+        reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"")
+    };
     let version =
         reader.optional::<String>("version", "a version string, e.g. version = \"v0.16\"");
-    let category = reader.required::<String>(
-        "category",
-        "a category, e.g. category = \"Developer Tools\"",
-    );
-    let tagline = reader.required::<String>("tagline", "a one-line pitch");
-    let pricing = reader.required::<String>(
-        "pricing",
-        "the entry pricing tier, e.g. \"Free\", \"Paid\" or \"Freemium\"",
-    );
-    let link = reader.required::<String>("link", "the tool's web address, https://…");
+    let shared = SharedFields::read(&mut reader, &optional, &hint);
     let description = reader.required::<String>("description", MARKDOWN_HELP);
     let community_vote = reader.optional::<f64>(
         "community_vote",
@@ -332,14 +381,32 @@ fn read_tool(
     let review_tables = reader.tables("review", "one [[tool.review]] table per panelist");
     reader.finish();
 
-    let name = name.and_then(|s| one_line(s, "name", true, diagnostics));
+    if let (None, Some(name)) = (&id, &name)
+        && let Some(profile) = catalog.tools.named(&name.value)
+    {
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "{} has a profile, {TOOLS_DIR}/{}.toml, that this tool does not name",
+                profile.name, profile.id
+            ))
+            .at(name.span.clone())
+            .label("written out in full")
+            .help(format!(
+                "write tool = \"{}\" and keep only what differs in this issue, so the tool's page gathers every verdict on it",
+                profile.id
+            )),
+        );
+    }
+    let name = match name {
+        Some(name) => one_line(name, "name", true, diagnostics),
+        None => given.name.clone(),
+    };
     let version = version
         .and_then(|s| one_line(s, "version", false, diagnostics))
         .filter(|v| !v.is_empty());
-    let category = category.and_then(|s| one_line(s, "category", true, diagnostics));
-    let tagline = tagline.and_then(|s| one_line(s, "tagline", true, diagnostics));
-    let pricing = pricing.and_then(|s| one_line(s, "pricing", true, diagnostics));
-    let link = link.and_then(|s| web_link(s, diagnostics));
+    let shared = shared
+        .check(catalog.tools.files(), diagnostics)
+        .map(|own| own.over(given.clone()));
     let community_vote = community_vote.and_then(|vote| {
         if (0.0..=100.0).contains(&vote.value) {
             Some(vote.value)
@@ -367,7 +434,7 @@ fn read_tool(
     let mut complete = true;
     for (i, (span, table)) in review_tables.iter().enumerate() {
         let what = format!("review {} of {tool_label}", i + 1);
-        match read_review(what, span.clone(), table, roster, diagnostics) {
+        match read_review(what, span.clone(), table, catalog.roster, diagnostics) {
             Some(review) => {
                 if reviews
                     .iter()
@@ -387,16 +454,19 @@ fn read_tool(
             None => complete = false,
         }
     }
-    if !complete || reviews.is_empty() {
+    if !complete || reviews.is_empty() || profile.is_err() {
         return None;
     }
+    let shared = shared?;
     Some(Tool {
+        profile: id.map(|id| id.value),
         name: name?,
         version,
-        category: category?,
-        tagline: tagline?,
-        pricing: pricing?,
-        link: link?,
+        category: shared.category?,
+        tagline: shared.tagline?,
+        pricing: shared.pricing?,
+        link: shared.link?,
+        logo: shared.logo,
         description: required_markdown(description?, "description", diagnostics)?,
         community_vote,
         reviews: reviews.into_iter().map(|(review, _)| review).collect(),
@@ -453,8 +523,28 @@ fn read_review(
     ))
 }
 
+/// An id that names no profile, located, with the nearest id.
+fn unknown_profile(id: &str, span: Range<usize>, catalog: Catalog<'_>) -> Diagnostic {
+    let ids: Vec<&str> = catalog.tools.ids().collect();
+    let label = match suggest(id, ids.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => format!("there is no {TOOLS_DIR}/{id}.toml"),
+    };
+    let known = match ids.len() {
+        0 => format!("{TOOLS_DIR}/ holds no profiles yet"),
+        1..=12 => format!("the profiles are {}", ids.join(", ")),
+        n => format!("{n} profiles, e.g. {}, …", ids[..8].join(", ")),
+    };
+    Diagnostic::error(format!("unknown tool profile `{id}`"))
+        .at(span)
+        .label(label)
+        .help(format!(
+            "`tool` names a file in {TOOLS_DIR}/ without .toml ({known}); or leave `tool` out and write every field"
+        ))
+}
+
 /// A field shown on one line (and, for the subject, written into a header).
-fn one_line(
+pub(super) fn one_line(
     field: Located<String>,
     key: &str,
     required: bool,
@@ -502,7 +592,10 @@ fn one_line(
     Some(value)
 }
 
-fn web_link(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+pub(super) fn web_link(
+    field: Located<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
     let ok = url::Url::parse(&field.value)
         .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
         .unwrap_or(false);

@@ -38,6 +38,7 @@ pub struct Service {
     pub config: crate::project::config::Config,
     pub theme: crate::project::templates::Theme,
     pub roster: crate::project::templates::Roster,
+    pub tools: crate::author::issue::ToolProfiles,
     pub links: Links,
     pub lists: Lists,
     /// The path of the unsubscribe URL, e.g. `/unsubscribe`.
@@ -67,7 +68,11 @@ impl Service {
     fn issue(&self, id: &str) -> Option<crate::author::issue::Issue> {
         let path = self.layout.issues_dir().join(format!("{id}.toml"));
         let source = std::fs::read_to_string(&path).ok()?;
-        crate::author::issue::Issue::parse(&self.layout.display(&path), &source, &self.roster)
+        let catalog = crate::author::issue::Catalog {
+            roster: &self.roster,
+            tools: &self.tools,
+        };
+        crate::author::issue::Issue::parse(&self.layout.display(&path), &source, catalog)
             .ok()
             .map(|parsed| parsed.issue)
     }

@@ -164,22 +164,12 @@ pub fn build(project: &Project, out: &Path, now: DateTime<Utc>) -> Result<Built,
         issues: BTreeMap::new(),
     };
     let mut issues: Vec<Issue> = Vec::new();
-    let paths = project.issue_paths().map_err(SiteError::Fs)?;
-    for path in paths {
-        let source = crate::store::fs::read_to_string(&path)?;
-        let parsed = match Issue::parse(&layout.display(&path), &source, &project.roster) {
-            Ok(parsed) => parsed.issue,
-            Err(report) => {
-                built.invalid.push(report);
-                continue;
-            }
-        };
-        if parsed.send_time().is_none_or(|at| at > now) {
-            continue;
-        }
+    let published = project.published(now)?;
+    built.invalid = published.invalid;
+    for crate::project::PublishedIssue { issue, source } in published.issues {
         // Readers' votes count on the page once there are enough of them.
         let parsed =
-            crate::web::votes::with_community(layout, &parsed, project.config.community.min_votes)?;
+            crate::web::votes::with_community(layout, &issue, project.config.community.min_votes)?;
         let community: Vec<String> = parsed.tools.iter().map(|t| t.community_label()).collect();
         manifest.issues.insert(
             parsed.id.clone(),
