@@ -892,6 +892,8 @@ fn each_issue_has_a_social_card_in_the_newsletters_colours_and_tags_that_show_it
     archive(&project);
     let (_, _, other) = decode_png(&project.path().join("public/cards/2026-11-19-other.png"));
     assert_ne!(other, pixels);
+    let page = project.read("public/issues/2026-11-19-other.html");
+    assert!(!page.contains("<Ax") && page.contains("&lt;Ax &amp; &quot;Co&quot;&gt;"));
     // Without cards: no picture, and the old ones go.
     let output = project.run(&["archive", "--no-cards"]);
     output.success();

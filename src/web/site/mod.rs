@@ -9,6 +9,7 @@
 mod card;
 mod chart;
 mod feed;
+mod output;
 mod page;
 pub mod shell;
 mod standings;
@@ -29,6 +30,7 @@ use crate::project::Project;
 use crate::project::templates::Roster;
 use crate::store::fs::FsError;
 use card::{CardStyle, Painter};
+use output::Output;
 use page::Neighbours;
 use shell::{Frame, Head, SocialImage};
 use standings::Standings;
@@ -179,14 +181,6 @@ pub fn issue_page(project: &Project, issue: &Issue) -> Result<String, SiteError>
     ))
 }
 
-/// Writes `bytes` unless the file holds them already; says whether it wrote.
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, FsError> {
-    match std::fs::read(path) {
-        Ok(existing) if existing == bytes => Ok(false),
-        _ => crate::store::fs::write_atomic(path, bytes).map(|()| true),
-    }
-}
-
 /// A published issue with a hash of everything its page is made of.
 struct Entry {
     issue: Issue,
@@ -203,6 +197,7 @@ pub fn build(
     let cx = SiteContext::new(project, options.cards)?;
     let layout = &project.layout;
     let mut built = Built::default();
+    let output = Output::default();
     let about = std::fs::read_to_string(layout.about()).ok();
     let shared = digest(&[
         env!("CARGO_PKG_VERSION").as_bytes(),
@@ -282,7 +277,11 @@ pub fn build(
             continue;
         }
         let html = page::issue_page(&cx, issue, description(issue), neighbours);
-        record(&mut built, &path, write_if_changed(&path, html.as_bytes())?);
+        record(
+            &mut built,
+            &path,
+            output.write_if_changed(&path, html.as_bytes())?,
+        );
     }
     for id in old
         .issues
@@ -292,15 +291,13 @@ pub fn build(
         remove(&mut built, &pages.join(format!("{id}.html")));
     }
     if options.cards {
-        cards(
-            project,
-            &cx,
-            &oldest_first,
-            out,
-            &old,
-            &mut manifest,
-            &mut built,
-        )?;
+        let drawn = Drawn {
+            old: &old,
+            manifest: &mut manifest,
+            built: &mut built,
+            output: &output,
+        };
+        cards(project, &cx, &oldest_first, out, drawn)?;
     }
     for id in old
         .cards
@@ -352,15 +349,24 @@ pub fn build(
     ));
     for (name, content) in &files {
         let path = out.join(name);
-        record(&mut built, &path, write_if_changed(&path, content)?);
+        record(&mut built, &path, output.write_if_changed(&path, content)?);
         manifest.files.insert(name.clone());
     }
     for name in old.files.difference(&manifest.files) {
         remove(&mut built, &out.join(name));
     }
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    write_if_changed(&manifest_path, &manifest_bytes)?;
+    output.write_if_changed(&manifest_path, &manifest_bytes)?;
+    output.commit()?;
     Ok(built)
+}
+
+/// Where the cards of a build go and what they are checked against.
+struct Drawn<'b> {
+    old: &'b Manifest,
+    manifest: &'b mut Manifest,
+    built: &'b mut Built,
+    output: &'b Output,
 }
 
 /// Draws the card of every issue whose card would look different from the
@@ -370,10 +376,14 @@ fn cards(
     cx: &SiteContext<'_>,
     issues: &[&Issue],
     out: &Path,
-    old: &Manifest,
-    manifest: &mut Manifest,
-    built: &mut Built,
+    drawn: Drawn<'_>,
 ) -> Result<(), SiteError> {
+    let Drawn {
+        old,
+        manifest,
+        built,
+        output,
+    } = drawn;
     let painter = Painter::new();
     let style = CardStyle {
         newsletter: &project.config.name,
@@ -408,7 +418,7 @@ fn cards(
                                 error,
                             })?;
                             let path = dir.join(format!("{}.png", issue.id));
-                            let changed = write_if_changed(&path, &png)?;
+                            let changed = output.write_if_changed(&path, &png)?;
                             Ok((path, changed))
                         })
                         .collect()
