@@ -233,21 +233,31 @@ impl Issue {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn tool_with(verdicts: &[Verdict]) -> Tool {
+        tool("T", "c", verdicts, None)
+    }
+
+    /// A tool with one review per verdict, for tests.
+    pub(crate) fn tool(
+        name: &str,
+        category: &str,
+        verdicts: &[Verdict],
+        community_vote: Option<f64>,
+    ) -> Tool {
         Tool {
             profile: None,
-            name: "T".into(),
+            name: name.into(),
             version: None,
-            category: "c".into(),
+            category: category.into(),
             tagline: "t".into(),
             pricing: "Free".into(),
             link: "https://example.com".into(),
             logo: None,
             description: Markdown::default(),
-            community_vote: None,
+            community_vote,
             reviews: verdicts
                 .iter()
                 .enumerate()

@@ -62,19 +62,9 @@ impl Issue {
         if let Err(message) = &name {
             report.push(Diagnostic::error(message.clone()));
         }
-        let (document, syntax_errors) = DeTable::parse_recoverable(source);
-        if !syntax_errors.is_empty() {
-            for diagnostic in syntax_diagnostics(source, &syntax_errors) {
-                report.push(diagnostic);
-            }
-            return Err(report);
-        }
-        let mut diagnostics = Vec::new();
-        let issue = read_issue(document.get_ref(), &mut diagnostics, catalog);
-        diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-        for diagnostic in diagnostics {
-            report.push(diagnostic);
-        }
+        let issue = read_document(source, &mut report, |table, diagnostics| {
+            read_issue(table, diagnostics, catalog)
+        });
         match (issue, name) {
             (Some(mut issue), Ok((id, date))) if report.error_count() == 0 => {
                 issue.id = id;
@@ -89,10 +79,34 @@ impl Issue {
     }
 }
 
+/// Parses `source` as TOML and reads its top table with `read`; every problem
+/// goes into `report`: syntax errors alone (then nothing is read), or what
+/// `read` found, in file order.
+pub(super) fn read_document<T>(
+    source: &str,
+    report: &mut FileDiagnostics,
+    read: impl FnOnce(&DeTable<'_>, &mut Vec<Diagnostic>) -> Option<T>,
+) -> Option<T> {
+    let (document, syntax_errors) = DeTable::parse_recoverable(source);
+    if !syntax_errors.is_empty() {
+        for diagnostic in syntax_diagnostics(source, &syntax_errors) {
+            report.push(diagnostic);
+        }
+        return None;
+    }
+    let mut diagnostics = Vec::new();
+    let value = read(document.get_ref(), &mut diagnostics);
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    for diagnostic in diagnostics {
+        report.push(diagnostic);
+    }
+    value
+}
+
 /// Syntax errors as an editor can act on them: an unclosed multi-line string is
 /// one error at its opening (not dozens after it), and a bare word where a value
 /// goes gets the hint to quote it.
-pub(super) fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
+fn syntax_diagnostics(source: &str, errors: &[toml::de::Error]) -> Vec<Diagnostic> {
     const HELP: &str = "fix the TOML syntax first; see README.md for the issue file format";
     if let Some((open, quotes)) = unclosed_multiline_string(source) {
         return vec![

@@ -5,10 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use toml::de::DeTable;
-
 use super::Located;
-use super::parse::{one_line, syntax_diagnostics, web_link};
+use super::parse::{one_line, read_document, web_link};
 use crate::diagnostic::table_reader::TableReader;
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::project::layout::TOOLS_DIR;
@@ -202,32 +200,19 @@ impl ToolProfile {
                 )),
             );
         }
-        let (document, syntax_errors) = DeTable::parse_recoverable(source);
-        if !syntax_errors.is_empty() {
-            for diagnostic in syntax_diagnostics(source, &syntax_errors) {
-                report.push(diagnostic);
-            }
-            return Err(report);
-        }
-        let mut diagnostics = Vec::new();
-        let mut reader = TableReader::new(
-            document.get_ref(),
-            0..0,
-            "the tool profile",
-            &mut diagnostics,
-        );
-        let name = reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"");
-        // In a profile every field but the name may be left to the issues.
-        let fields = SharedFields::read(&mut reader, &|_| true, "");
-        reader.finish();
-        let name = name.and_then(|n| one_line(n, "name", true, &mut diagnostics));
-        let fields = fields.check(files, &mut diagnostics);
-        diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-        for diagnostic in diagnostics {
-            report.push(diagnostic);
-        }
-        match (name, fields) {
-            (Some(name), Some(fields)) if report.error_count() == 0 => Ok(ToolProfile {
+        let read = read_document(source, &mut report, |table, diagnostics| {
+            let mut reader = TableReader::new(table, 0..0, "the tool profile", diagnostics);
+            let name =
+                reader.required::<String>("name", "the tool's name, e.g. name = \"Axolotl\"");
+            // In a profile every field but the name may be left to the issues.
+            let fields = SharedFields::read(&mut reader, &|_| true, "");
+            reader.finish();
+            let name = name.and_then(|n| one_line(n, "name", true, diagnostics));
+            let fields = fields.check(files, diagnostics);
+            name.zip(fields)
+        });
+        match read {
+            Some((name, fields)) if report.error_count() == 0 => Ok(ToolProfile {
                 id: id.to_string(),
                 name,
                 link: fields.link,

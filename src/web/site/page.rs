@@ -246,8 +246,12 @@ pub(super) fn index_page(
             section aria-labelledby="leaderboard" {
                 h2 id="leaderboard" { "Leaderboard" }
                 div class="boards" {
-                    (panel_board(&by_panel, "", "Panel ship rate"))
-                    (community_board(&by_community, ""))
+                    (leaderboard(&by_panel, "", "Panel ship rate", RankBy::Panel))
+                    @if by_community.is_empty() {
+                        div { p class="muted" { "Community votes show here once readers have voted." } }
+                    } @else {
+                        (leaderboard(&by_community, "", "Community vote", RankBy::Community))
+                    }
                 }
                 p { a href="tools.html" { "All " (standings.tools.len()) " tools and their categories" } }
             }
@@ -273,16 +277,32 @@ pub(super) fn index_page(
     page(cx.frame, &head, main).into_string()
 }
 
-/// Tools by the panel's ship rate over all their reviews, with the counts.
-pub(super) fn panel_board(tools: &[&ToolStanding<'_>], root: &str, caption: &str) -> Markup {
+/// Which figure a leaderboard ranks by; it comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RankBy {
+    Panel,
+    Community,
+}
+
+/// Tools ranked, each with its panel ship rate over all its reviews and its
+/// mean community vote, and the counts behind them.
+pub(super) fn leaderboard(
+    tools: &[&ToolStanding<'_>],
+    root: &str,
+    caption: &str,
+    by: RankBy,
+) -> Markup {
+    let headings = match by {
+        RankBy::Panel => ["Panel ship", "Community"],
+        RankBy::Community => ["Community", "Panel ship"],
+    };
     html! {
         table {
             caption { (caption) }
             thead { tr {
                 th scope="col" class="rank" { "#" }
                 th scope="col" { "Tool" }
-                th scope="col" class="num" { "Panel ship" }
-                th scope="col" class="num" { "Community" }
+                @for heading in headings { th scope="col" class="num" { (heading) } }
             } }
             tbody {
                 @for (rank, tool) in tools.iter().enumerate() {
@@ -292,11 +312,12 @@ pub(super) fn panel_board(tools: &[&ToolStanding<'_>], root: &str, caption: &str
                             a href=(format!("{root}tools/{}.html", tool.key)) { (tool.face.name) }
                             span class="count" { (plural(tool.appearances.len(), "comparison")) }
                         }
+                        @if by == RankBy::Community { td class="num" { (community_cell(tool)) } }
                         td class="num" {
                             (tool.ship_percent()) "%"
                             span class="count" { (plural(tool.reviews, "review")) }
                         }
-                        td class="num" { (community_cell(tool)) }
+                        @if by == RankBy::Panel { td class="num" { (community_cell(tool)) } }
                     }
                 }
             }
@@ -310,43 +331,6 @@ fn community_cell(tool: &ToolStanding<'_>) -> Markup {
         (community_label(tool.community()))
         span class="count" {
             @if tool.votes.is_empty() { "no vote yet" } @else { "in " (plural(tool.votes.len(), "issue")) }
-        }
-    }
-}
-
-/// Tools by the readers' vote, with how many issues carried one.
-fn community_board(tools: &[&ToolStanding<'_>], root: &str) -> Markup {
-    html! {
-        @if tools.is_empty() {
-            div {
-                p class="muted" { "Community votes show here once readers have voted." }
-            }
-        } @else {
-            table {
-                caption { "Community vote" }
-                thead { tr {
-                    th scope="col" class="rank" { "#" }
-                    th scope="col" { "Tool" }
-                    th scope="col" class="num" { "Community" }
-                    th scope="col" class="num" { "Panel ship" }
-                } }
-                tbody {
-                    @for (rank, tool) in tools.iter().enumerate() {
-                        tr {
-                            td class="rank" { (rank + 1) }
-                            td {
-                                a href=(format!("{root}tools/{}.html", tool.key)) { (tool.face.name) }
-                                span class="count" { (plural(tool.appearances.len(), "comparison")) }
-                            }
-                            td class="num" { (community_cell(tool)) }
-                            td class="num" {
-                                (tool.ship_percent()) "%"
-                                span class="count" { (plural(tool.reviews, "review")) }
-                            }
-                        }
-                    }
-                }
-            }
         }
     }
 }

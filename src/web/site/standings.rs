@@ -209,31 +209,8 @@ impl<'a> Standings<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::author::issue::{Markdown, Review, Verdict};
-
-    fn tool(name: &str, category: &str, verdicts: &[Verdict], vote: Option<f64>) -> Tool {
-        Tool {
-            profile: None,
-            name: name.into(),
-            version: None,
-            category: category.into(),
-            tagline: "t".into(),
-            pricing: "Free".into(),
-            link: "https://example.com".into(),
-            logo: None,
-            description: Markdown::default(),
-            community_vote: vote,
-            reviews: verdicts
-                .iter()
-                .enumerate()
-                .map(|(i, v)| Review {
-                    reviewer: format!("r{i}"),
-                    verdict: *v,
-                    quote: "q".into(),
-                })
-                .collect(),
-        }
-    }
+    use crate::author::issue::tests::tool;
+    use crate::author::issue::{Markdown, Verdict};
 
     fn issue(id: &str, tools: Vec<Tool>) -> Issue {
         Issue {

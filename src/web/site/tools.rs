@@ -7,7 +7,7 @@ use maud::html;
 use super::SiteContext;
 use super::chart::record_chart;
 use super::page::{
-    call_to_action, community_label, date, panel_board, plural, ship_bar, verdict_badge,
+    RankBy, call_to_action, community_label, date, leaderboard, plural, ship_bar, verdict_badge,
 };
 use super::shell::{Head, page};
 use super::standings::{CategoryStanding, Standings, ToolStanding};
@@ -138,7 +138,7 @@ pub(super) fn category_page(
     let main = html! {
         p class="kicker" { "Category" }
         h1 { (category.name) }
-        (panel_board(&tools, "../", "Tools by panel ship rate"))
+        (leaderboard(&tools, "../", "Tools by panel ship rate", RankBy::Panel))
         h2 { "Comparisons" }
         ol class="issues" reversed {
             @for issue in standings.issues_in(category, newest_first) {
@@ -183,7 +183,7 @@ pub(super) fn tools_index(cx: &SiteContext<'_>, standings: &Standings<'_>) -> St
         }
         section aria-labelledby="all-tools" {
             h2 id="all-tools" { "Leaderboard" }
-            (panel_board(&all, "", "Tools by panel ship rate"))
+            (leaderboard(&all, "", "Tools by panel ship rate", RankBy::Panel))
         }
         (call_to_action(cx, "subscribe"))
     };
