@@ -147,6 +147,18 @@ fn an_unknown_profile_is_located_with_the_nearest_id_and_its_fields_are_not_miss
 }
 
 #[test]
+fn a_profile_id_of_the_wrong_type_or_empty_is_one_error() {
+    for (line, expected) in [
+        ("tool = 42", "`tool` has the wrong type or value"),
+        ("tool = \"\"", "an empty id names no profile"),
+    ] {
+        let report = parse(&issue_with(line), &profiles()).unwrap_err();
+        assert!(report.contains(expected), "{report}");
+        assert_eq!(report.matches("error:").count(), 1, "{report}");
+    }
+}
+
+#[test]
 fn a_profile_with_errors_fails_the_issue_that_names_it_at_the_name() {
     let broken = ToolProfiles::parse(
         [(

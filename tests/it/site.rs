@@ -356,11 +356,12 @@ fn the_feed_reads_in_a_real_feed_parser_and_links_the_pages() {
         "Axolotl v0.16 vs Mistral Medium 3: which one should you ship with?"
     );
     assert_eq!(entry["content_type"], "text/html");
+    let content = entry["content"].as_str().unwrap();
+    assert!(content.contains("Reviewer scorecard"));
+    // Links in the entry lead to the site wherever the feed is read.
+    assert!(content.contains("href=\"https://verdicts.example.com/tools/axolotl.html\""));
     assert!(
-        entry["content"]
-            .as_str()
-            .unwrap()
-            .contains("Reviewer scorecard")
+        content.contains("href=\"https://verdicts.example.com/categories/developer-tools.html\"")
     );
     assert!(entry["published"].as_str().unwrap().starts_with("20"));
     let sitemap = project.read("public/sitemap.xml");

@@ -346,6 +346,8 @@ fn read_tool(
     // The profile named, if any; `Err` when the name leads nowhere (reported),
     // so that the fields it would give are not also reported missing.
     let profile = match &id {
+        // `tool` of the wrong type is reported; its fields are not also missing.
+        None if table.contains_key("tool") => Err(()),
         None => Ok(None),
         Some(id) => match catalog.tools.lookup(&id.value) {
             Lookup::Found(profile) => Ok(Some(profile)),
@@ -542,6 +544,7 @@ fn unknown_profile(id: &str, span: Range<usize>, catalog: Catalog<'_>) -> Diagno
     let ids: Vec<&str> = catalog.tools.ids().collect();
     let label = match suggest(id, ids.iter().copied()) {
         Some(near) => format!("did you mean `{near}`?"),
+        None if id.trim().is_empty() => "an empty id names no profile".to_string(),
         None => format!("there is no {TOOLS_DIR}/{id}.toml"),
     };
     let known = match ids.len() {

@@ -169,11 +169,6 @@ impl ToolProfiles {
         &self.files
     }
 
-    /// Whether `tools/` holds a file of this name.
-    pub fn has_file(&self, name: &str) -> bool {
-        self.files.contains(name)
-    }
-
     /// The profile whose name is `name`, ignoring case.
     pub fn named(&self, name: &str) -> Option<&ToolProfile> {
         self.profiles
