@@ -38,6 +38,7 @@ def make_project(n):
     os.makedirs(os.path.join(path, "subscribers"))
     shutil.copy(os.path.join(ROOT, "verdict.toml"), path)
     shutil.copytree(os.path.join(ROOT, "templates"), os.path.join(path, "templates"))
+    shutil.copytree(os.path.join(ROOT, "tools"), os.path.join(path, "tools"))
     os.makedirs(os.path.join(path, "issues"))
     shutil.copy(os.path.join(ROOT, "issues", ISSUE + ".toml"), os.path.join(path, "issues"))
     with open(os.path.join(path, "subscribers", "subscribers.csv"), "w", newline="") as f:

@@ -52,7 +52,7 @@ def sign(text):
 def make_project(n_subscribers, n_suppressed, requests):
     path = os.path.join(WORK, "serve-%d-%d" % (n_subscribers, n_suppressed))
     shutil.rmtree(path, ignore_errors=True)
-    for part in ["templates", "issues", "subscribers"]:
+    for part in ["templates", "tools", "issues", "subscribers"]:
         shutil.copytree(os.path.join(ROOT, part), os.path.join(path, part))
     shutil.copy(os.path.join(ROOT, "verdict.toml"), path)
     if n_subscribers:

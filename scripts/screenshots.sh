@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Photographs the demo issue with headless Chromium (tests/browser.py, over
 # WebDriver) into docs/: the email at desktop width (the 600 px layout) and on a
-# phone (375 px), and the issue's web page at desktop and phone width, light and
-# dark. Installs what it needs as scripts/test.sh does.
+# phone (375 px), the issue's web page at desktop and phone width, light and
+# dark, a tool page, the index on a phone in dark mode, and the issue's social
+# card. Installs what it needs as scripts/test.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ issue=2026-11-26-axolotl-vs-mistral-medium-3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --quiet --release
-cp -r verdict.toml templates issues subscribers "$work/"
+cp -r verdict.toml templates tools issues subscribers "$work/"
 target/release/verdict --project "$work" preview "$issue" --out "$work/preview" --to ml-team@example.com --name "Équipe ML" >/dev/null
 target/release/verdict --project "$work" archive >/dev/null
 
@@ -36,3 +37,7 @@ shoot "$page" 1280 2900 docs/page-desktop-light.png
 shoot "$page" 1280 2900 docs/page-desktop-dark.png --dark
 shoot "$page" 375 6200 docs/page-phone-light.png
 shoot "$page" 375 6200 docs/page-phone-dark.png --dark
+shoot "file://$work/public/tools/axolotl.html" 1280 2200 docs/tool-page-desktop-light.png
+shoot "file://$work/public/index.html" 375 2400 docs/index-phone-dark.png --dark
+cp "$work/public/cards/$issue.png" docs/card.png
+echo docs/card.png

@@ -318,6 +318,24 @@ impl Markdown {
 
     /// Email-safe HTML: every text escaped, raw HTML shown as text.
     pub fn to_html(&self, style: &HtmlStyle) -> String {
+        self.html_with_headings(style, 3)
+    }
+
+    /// A web page of its own: headings start at `h2`, under the page's `h1`.
+    pub fn to_html_document(&self) -> String {
+        self.html_with_headings(&HtmlStyle::web(), 2)
+    }
+
+    /// `top` is the level of `#` and `##` headings on the web; deeper ones
+    /// are one below.
+    fn html_with_headings(&self, style: &HtmlStyle, top: u8) -> String {
+        let web_level = |level: HeadingLevel| {
+            if level <= HeadingLevel::H2 {
+                top
+            } else {
+                top + 1
+            }
+        };
         let mut out = String::with_capacity(self.0.len() * 2);
         let mut image_alt: Option<(String, String)> = None;
         let mut open_links: Vec<bool> = Vec::new();
@@ -352,12 +370,7 @@ impl Markdown {
                         let _ = write!(out, "<p{}>", style.attr(&style.paragraph));
                     }
                     Tag::Heading { level, .. } if style.web => {
-                        let tag = if level <= HeadingLevel::H2 {
-                            "h3"
-                        } else {
-                            "h4"
-                        };
-                        let _ = write!(out, "<{tag}>");
+                        let _ = write!(out, "<h{}>", web_level(level));
                     }
                     Tag::Heading { level, .. } => {
                         let size = if level <= HeadingLevel::H2 { 18 } else { 16 };
@@ -401,11 +414,7 @@ impl Markdown {
                 },
                 Event::End(tag) => match tag {
                     TagEnd::Heading(level) if style.web => {
-                        out.push_str(if level <= HeadingLevel::H2 {
-                            "</h3>"
-                        } else {
-                            "</h4>"
-                        })
+                        let _ = write!(out, "</h{}>", web_level(level));
                     }
                     TagEnd::Paragraph | TagEnd::Heading(_) => out.push_str("</p>"),
                     TagEnd::BlockQuote(_) => out.push_str("</blockquote>"),

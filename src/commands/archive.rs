@@ -10,13 +10,19 @@ use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::web::site::{self, SiteError};
 
-/// Build the web site of every published issue: a comparison page per issue, an
-/// index, an Atom feed and a sitemap. Rewrites only files whose content changed.
+/// Build the web site of every published issue: a comparison page and a social
+/// card per issue, a page per tool and per category, the leaderboards on the
+/// index, an about page (from templates/about.md), an Atom feed and a sitemap.
+/// Rewrites only files whose content changed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to write the site (default: public/ in the project).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// No social cards: pages show the theme's logo (if any) when shared, and
+    /// cards an earlier build drew are removed.
+    #[arg(long)]
+    pub no_cards: bool,
 }
 
 pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
@@ -26,9 +32,13 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         Some(dir) => std::env::current_dir().unwrap_or_default().join(dir),
         None => layout.public_dir(),
     };
-    let built = site::build(&project, &out, now).map_err(|e| match e {
+    let options = site::Options {
+        cards: !args.no_cards,
+    };
+    let built = site::build(&project, &out, now, options).map_err(|e| match e {
         SiteError::NoBaseUrl => Error::usage(e),
         SiteError::Fs(e) => Error::Fs(e),
+        SiteError::Card { .. } => Error::failed(e),
     })?;
     for path in &built.written {
         crate::say!("wrote {}", layout.display(path));

@@ -1,12 +1,12 @@
-//! `verdict check`: validate configuration, templates, issues and both lists
-//! without sending; errors fail the command, warnings only inform.
+//! `verdict check`: validate configuration, templates, tool profiles, issues
+//! and both lists without sending; errors fail the command, warnings only inform.
 
 use std::io::IsTerminal;
 
 use chrono::{DateTime, Utc};
 
-use crate::author::issue::Issue;
 use crate::author::issue::ParsedIssue;
+use crate::author::issue::{Catalog, Issue, ToolProfiles};
 use crate::author::render::{self, GMAIL_CLIP_BYTES, Personalisation};
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::error::{Error, Result};
@@ -17,8 +17,9 @@ use crate::project::{Project, ProjectError};
 use crate::store::lists::{ListError, ListReader, RowProblem, read_suppressions};
 
 /// Validate every file verdict reads: verdict.toml, templates/ (theme, panel,
-/// sign-up emails), the issues (all, or those named), the subscriber list and
-/// the suppression list. Exits 2 when anything is invalid; warnings do not fail.
+/// sign-up emails), the tool profiles in tools/, the issues (all, or those
+/// named), the subscriber list and the suppression list. Exits 2 when anything
+/// is invalid; warnings do not fail.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Issues to check (ids, unique starts of ids or file names); all when none is given.
@@ -35,6 +36,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let theme = kept(Theme::load(layout), &mut reports)?;
     let roster = kept(Roster::load(layout), &mut reports)?;
     kept(Emails::load(layout), &mut reports)?;
+    let tools = ToolProfiles::load(&layout.tools_dir())?;
     let mut usage = Vec::new();
     if let Some(config) = &config {
         reports.push(config_report(layout, config));
@@ -59,6 +61,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             config,
             theme,
             roster,
+            tools: tools.clone(),
         }),
         (_, _, roster) => Err(roster),
     };
@@ -71,7 +74,13 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             // render the email wait until the other files are valid.
             Err(Some(roster)) => crate::store::fs::read_to_string(path)
                 .map_err(LoadError::from)
-                .and_then(|source| Ok(Issue::parse(&layout.display(path), &source, roster)?)),
+                .and_then(|source| {
+                    let catalog = Catalog {
+                        roster,
+                        tools: &tools,
+                    };
+                    Ok(Issue::parse(&layout.display(path), &source, catalog)?)
+                }),
             Err(None) => continue,
         };
         if let Ok(parsed) = &parsed
@@ -101,6 +110,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
     }
     let unchecked = matches!(project, Err(None)) && !paths.is_empty();
+    // Every profile with problems, named by an issue or not yet.
+    reports.extend(tools.invalid().cloned());
     reports.extend(list_reports(layout)?);
 
     let styled = std::io::stderr().is_terminal();
@@ -121,7 +132,8 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         );
     }
     let summary = format!(
-        "checked verdict.toml, templates/, {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        "checked verdict.toml, templates/, {} tool profile(s), {} issue(s) and both lists: {errors} error(s), {warnings} warning(s)",
+        tools.ids().count(),
         paths.len()
     );
     if errors > 0 {

@@ -93,7 +93,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
                 format!("sending (started {})", at.format("%Y-%m-%d %H:%M UTC"))
             }
             (None, None, _) => "draft".to_string(),
-            (Some(at), None, _) if !crate::project::is_published(&issue, now) => {
+            (Some(at), None, _) if !issue.is_published(now) => {
                 format!("scheduled for {at}")
             }
             (Some(at), None, _) => format!("due since {at}"),

@@ -32,7 +32,7 @@ pub struct TableReader<'t, 'd, 'i> {
     known: Vec<&'static str>,
     /// Required keys not found, with what they expect; reported by `finish`
     /// unless a misspelt key accounts for them.
-    missing: Vec<&'static Field>,
+    missing: Vec<(&'static Field, String)>,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -70,9 +70,20 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
 
     /// A field that must be present.
     pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+        self.required_unless(key, false, "")
+    }
+
+    /// A field that must be present unless `given` (something else, such as a
+    /// tool profile, gives it); `note` is added to the advice when it is missing.
+    pub fn required_unless<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+        given: bool,
+        note: &str,
+    ) -> Option<Located<T>> {
         let found = self.optional(key);
-        if found.is_none() && !self.table.contains_key(key) {
-            self.missing.push(self.field(key));
+        if found.is_none() && !given && !self.table.contains_key(key) {
+            self.missing.push((self.field(key), note.to_string()));
         }
         found
     }
@@ -166,7 +177,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         let expected = self.field(key).expected();
         let found = self.raw(key);
         if found.is_none() && self.field(key).is_required() {
-            self.missing.push(self.field(key));
+            self.missing.push((self.field(key), String::new()));
         }
         let value = found?;
         match value.get_ref().as_table() {
@@ -217,14 +228,15 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
                 })
                 .help(format!("valid fields here: {}", self.known.join(", ")));
             self.diagnostics.push(diagnostic);
-            self.missing.retain(|missing| Some(missing.key) != near);
+            self.missing
+                .retain(|(missing, _)| Some(missing.key) != near);
         }
-        for field in &self.missing {
+        for (field, note) in &self.missing {
             let key = field.key;
             let help = match field.kind {
-                Kind::Table(_) => format!("add a [{key}] table: {}", field.doc),
-                Kind::Tables { .. } => format!("add [[{key}]] tables: {}", field.doc),
-                _ => format!("add `{key} = {}`: {}", field.example, field.doc),
+                Kind::Table(_) => format!("add a [{key}] table: {}{note}", field.doc),
+                Kind::Tables { .. } => format!("add [[{key}]] tables: {}{note}", field.doc),
+                _ => format!("add `{key} = {}`: {}{note}", field.example, field.doc),
             };
             self.diagnostics.push(
                 Diagnostic::error(format!("{} is missing `{key}`", self.what))

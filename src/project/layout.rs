@@ -15,6 +15,10 @@ pub const CONFIG_FILE: &str = "verdict.toml";
 pub const THEME_FILE: &str = "templates/theme.toml";
 /// The panel roster, relative to the project.
 pub const PANEL_FILE: &str = "templates/panel.toml";
+/// The tool profiles' folder, relative to the project.
+pub const TOOLS_DIR: &str = "tools";
+/// The optional about page of the site (Markdown), relative to the project.
+pub const ABOUT_FILE: &str = "templates/about.md";
 /// The texts of the emails sent to readers who sign up, relative to the project.
 pub const EMAILS_FILE: &str = "templates/emails.toml";
 /// The subscriber list, relative to the project.
@@ -61,6 +65,15 @@ impl Layout {
 
     pub fn issues_dir(&self) -> PathBuf {
         self.root.join("issues")
+    }
+
+    /// The tool profiles, `tools/ID.toml`, and their logos.
+    pub fn tools_dir(&self) -> PathBuf {
+        self.root.join(TOOLS_DIR)
+    }
+
+    pub fn about(&self) -> PathBuf {
+        self.root.join(ABOUT_FILE)
     }
 
     pub fn theme(&self) -> PathBuf {

@@ -12,32 +12,27 @@ pub mod templates;
 
 use std::path::{Path, PathBuf};
 
-use crate::author::issue::{Issue, ParsedIssue};
+use crate::author::issue::{Catalog, Issue, ParsedIssue, ToolProfiles};
 use crate::author::render::Context;
-use crate::diagnostic::LoadError;
+use crate::diagnostic::{FileDiagnostics, LoadError};
 use crate::project::config::Config;
 use crate::project::layout::Layout;
 use templates::{Roster, Theme};
 
-/// The one rule of the calendar: an issue is published (shown on the site,
-/// due to be sent) once its send time has passed; without one it is a draft.
-pub fn is_published(issue: &Issue, now: chrono::DateTime<chrono::Utc>) -> bool {
-    issue.send_time().is_some_and(|at| at <= now)
-}
-
-/// An issue read from its file, with the text it was read from.
-#[derive(Debug)]
-pub struct IssueFile {
-    pub issue: Issue,
-    pub source: String,
-}
-
-/// The published issues of a project, and the files that could not be read.
+/// The issues out by a moment, read whole, and the issue files that could not
+/// be read (whether they are out cannot be told).
 #[derive(Debug, Default)]
 pub struct Published {
-    /// Newest first.
-    pub issues: Vec<IssueFile>,
-    pub invalid: Vec<crate::diagnostic::FileDiagnostics>,
+    /// Oldest first.
+    pub issues: Vec<PublishedIssue>,
+    pub invalid: Vec<FileDiagnostics>,
+}
+
+/// A published issue and the text of its file.
+#[derive(Debug)]
+pub struct PublishedIssue {
+    pub issue: Issue,
+    pub source: String,
 }
 
 /// A loaded newsletter project.
@@ -47,6 +42,8 @@ pub struct Project {
     pub config: Config,
     pub theme: Theme,
     pub roster: Roster,
+    /// The tool profiles in `tools/`, those with problems kept aside.
+    pub tools: ToolProfiles,
 }
 
 /// Why a project or one of its issues cannot be used.
@@ -75,11 +72,13 @@ impl Project {
         let config = Config::load(layout)?;
         let theme = Theme::load(layout)?;
         let roster = Roster::load(layout)?;
+        let tools = ToolProfiles::load(&layout.tools_dir()).map_err(LoadError::from)?;
         Ok(Project {
             layout: layout.clone(),
             config,
             theme,
             roster,
+            tools,
         })
     }
 
@@ -102,14 +101,23 @@ impl Project {
         self.layout.find_issue(name)
     }
 
+    /// What issue files name by id: panelists and tool profiles.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog {
+            roster: &self.roster,
+            tools: &self.tools,
+        }
+    }
+
     /// Reads and validates one issue file.
-    pub fn load_issue(&self, path: &std::path::Path) -> Result<ParsedIssue, LoadError> {
+    pub fn load_issue(&self, path: &Path) -> Result<ParsedIssue, LoadError> {
         let source = crate::store::fs::read_to_string(path)?;
-        Ok(Issue::parse(
-            &self.layout.display(path),
-            &source,
-            &self.roster,
-        )?)
+        Ok(self.parse_issue(path, &source)?)
+    }
+
+    /// Validates the text of the issue file at `path` against this project.
+    pub fn parse_issue(&self, path: &Path, source: &str) -> Result<ParsedIssue, FileDiagnostics> {
+        Issue::parse(&self.layout.display(path), source, self.catalog())
     }
 
     /// The issues named on the command line, or all of them.
@@ -117,26 +125,30 @@ impl Project {
         self.layout.select_issues(names)
     }
 
-    /// Every issue published by `now` (see [`is_published`]), newest first.
-    /// A file that does not read is reported and left out, never fatal.
+    /// Every issue published by `now` (see [`Issue::is_published`], the one
+    /// rule of the calendar that the site, the service and `send` share),
+    /// oldest first, and the issue files that could not be read.
     pub fn published(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Published, crate::store::fs::FsError> {
         let mut published = Published::default();
-        for path in self.issue_paths()?.into_iter().rev() {
+        for path in self.issue_paths()? {
             let source = crate::store::fs::read_to_string(&path)?;
-            match Issue::parse(&self.layout.display(&path), &source, &self.roster) {
-                Ok(parsed) if is_published(&parsed.issue, now) => {
-                    published.issues.push(IssueFile {
+            match self.parse_issue(&path, &source) {
+                Ok(parsed) if parsed.issue.is_published(now) => {
+                    published.issues.push(PublishedIssue {
                         issue: parsed.issue,
                         source,
-                    });
+                    })
                 }
                 Ok(_) => {}
                 Err(report) => published.invalid.push(report),
             }
         }
+        published
+            .issues
+            .sort_by(|a, b| (a.issue.date, &a.issue.id).cmp(&(b.issue.date, &b.issue.id)));
         Ok(published)
     }
 
@@ -145,7 +157,7 @@ impl Project {
         let paths = self.issue_paths().ok()?;
         paths.iter().rev().find_map(|path| {
             let issue = self.load_issue(path).ok()?.issue;
-            is_published(&issue, now).then_some(issue)
+            issue.is_published(now).then_some(issue)
         })
     }
 }

@@ -40,6 +40,11 @@ pub const FILES: &[FileKind] = &[
         root: &crate::project::templates::EMAILS,
     },
     FileKind {
+        path: "tools/ID.toml",
+        schema: "tool.schema.json",
+        root: &crate::author::issue::fields::PROFILE,
+    },
+    FileKind {
         path: "issues/YYYY-MM-DD-slug.toml",
         schema: "issue.schema.json",
         root: &crate::author::issue::fields::ROOT,
@@ -54,6 +59,9 @@ impl FileKind {
     pub fn of(relative: &str) -> Option<&'static FileKind> {
         if relative.starts_with("issues/") {
             return FILES.last();
+        }
+        if relative.starts_with("tools/") && relative.ends_with(".toml") {
+            return FILES.iter().find(|f| f.path == "tools/ID.toml");
         }
         FILES.iter().find(|f| f.path == relative)
     }
@@ -323,12 +331,28 @@ mod tests {
             "templates/theme.toml" => Theme::parse(file.path, source).unwrap_err(),
             "templates/panel.toml" => Roster::parse(file.path, source).unwrap_err(),
             "templates/emails.toml" => Emails::parse(file.path, source).unwrap_err(),
-            _ => crate::author::issue::Issue::parse(
-                "issues/2026-11-26-example.toml",
+            "tools/ID.toml" => crate::author::issue::ToolProfile::parse(
+                "example",
                 source,
-                &roster(),
+                &std::collections::BTreeSet::new(),
             )
             .unwrap_err(),
+            _ => {
+                let roster = roster();
+                // The profile the example `tool = "axolotl"` names.
+                let dir = tempfile::tempdir().unwrap();
+                std::fs::write(dir.path().join("axolotl.toml"), "name = \"Axolotl\"\n").unwrap();
+                let tools = crate::author::issue::ToolProfiles::load(dir.path()).unwrap();
+                crate::author::issue::Issue::parse(
+                    "issues/2026-11-26-example.toml",
+                    source,
+                    crate::author::issue::Catalog {
+                        roster: &roster,
+                        tools: &tools,
+                    },
+                )
+                .unwrap_err()
+            }
         }
     }
 

@@ -1,14 +1,24 @@
 //! Every kind of mistake in an issue file, with its whole diagnostic pinned.
 
-use verdict::author::issue::Issue;
+use verdict::author::issue::{Catalog, Issue, ToolProfiles};
 
-use crate::harness::{TestProject, demo_roster, repo_root};
+use crate::harness::{TestProject, demo_roster, demo_tools, repo_root};
 
+/// The diagnostics of a fixture read without tool profiles.
 fn diagnose(name: &str) -> String {
+    diagnose_with(name, &ToolProfiles::default())
+}
+
+fn diagnose_with(name: &str, tools: &ToolProfiles) -> String {
     let file = format!("2026-01-01-{name}.toml");
     let source =
         std::fs::read_to_string(repo_root().join("tests/fixtures/bad-issues").join(&file)).unwrap();
-    match Issue::parse(&format!("issues/{file}"), &source, &demo_roster()) {
+    let roster = demo_roster();
+    let catalog = Catalog {
+        roster: &roster,
+        tools,
+    };
+    match Issue::parse(&format!("issues/{file}"), &source, catalog) {
         Ok(_) => panic!("{file} should not parse"),
         Err(report) => report.render(false),
     }
@@ -39,6 +49,22 @@ pinned! {
     empty_required_text_is_an_error => "empty-text",
     broken_links_are_located_errors => "broken-links",
     an_unclosed_string_before_another_is_found_where_it_opens => "unclosed-before-another",
+}
+
+#[test]
+fn an_unknown_profile_and_bad_overrides_are_all_located() {
+    let output = diagnose_with("unknown-profile", &demo_tools());
+    insta::assert_snapshot!("unknown_profile", output);
+    for needle in [
+        "unknown tool profile `axolotol`",
+        "did you mean `axolotl`?",
+        "`pricing` is empty",
+        "`mistral.ai` is not a web address",
+        "logo `mistral.png`: there is no such file in tools/",
+    ] {
+        assert!(output.contains(needle), "no {needle:?} in\n{output}");
+    }
+    assert_eq!(output.matches("error:").count(), 4, "{output}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use verdict::author::issue::ToolProfiles;
 use verdict::project::templates::Roster;
 
 /// The repository root, which is itself the demo project.
@@ -22,6 +23,11 @@ pub const DEMO_SEND_AT: &str = "send_at = 2026-11-26T09:00:00+00:00";
 pub fn demo_roster() -> Roster {
     let source = std::fs::read_to_string(repo_root().join("templates/panel.toml")).unwrap();
     Roster::parse("templates/panel.toml", &source).unwrap()
+}
+
+/// The demo project's tool profiles.
+pub fn demo_tools() -> ToolProfiles {
+    ToolProfiles::load(&repo_root().join("tools")).unwrap()
 }
 
 /// A project in a temporary folder.
@@ -104,12 +110,13 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 impl TestProject {
-    /// A copy of the demo newsletter (config, templates, issues, subscribers, schemas).
+    /// A copy of the demo newsletter (config, templates, tool profiles, issues,
+    /// subscribers, schemas).
     pub fn demo() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = repo_root();
         std::fs::copy(root.join("verdict.toml"), dir.path().join("verdict.toml")).unwrap();
-        for sub in ["templates", "issues", "subscribers", "schemas"] {
+        for sub in ["templates", "tools", "issues", "subscribers", "schemas"] {
             copy_dir(&root.join(sub), &dir.path().join(sub));
         }
         let project = TestProject { dir };

@@ -13,6 +13,7 @@ mod email;
 mod harness;
 mod init;
 mod preview;
+mod profiles;
 mod properties;
 mod relay;
 mod relays;

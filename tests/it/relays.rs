@@ -217,7 +217,13 @@ fn caps_spent_end_the_run_cleanly_and_the_next_day_continues() {
             relay("second", &second.url(), "daily_cap = 5\nconcurrency = 2"),
         ),
     );
-    let today = Utc::now();
+    // Mid-morning in Berlin (10:00 UTC is 11:00 or 12:00 there), so that five
+    // minutes later is still the same day whenever the suite runs.
+    let today = Utc::now()
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
     run_at(&project, today, &["send", "--dry-run"])
         .success()
         .stdout_has("(first, weight 1, 10 more today)");

@@ -13,7 +13,21 @@ pub static ROOT: Table = Table {
             "subject",
             Kind::Line,
             "\"Axolotl vs Mistral: which one should you ship with?\"",
-            "the Subject line (check warns over 78 characters)",
+            "the Subject line (check warns over 78 characters); also the page's title and the feed entry's",
+        ),
+        Field::otherwise(
+            "kicker",
+            Kind::Line,
+            "\"AI TOOL COMPARISON\"",
+            "\"Open-weight models\"",
+            "the line above the title in the email and on the page",
+        ),
+        Field::otherwise(
+            "title",
+            Kind::Line,
+            "the tools' names, \"Axolotl vs Mistral Medium 3\"",
+            "\"Axolotl vs Mistral: the rematch\"",
+            "the headline of the email and the page",
         ),
         Field::optional(
             "preheader",
@@ -54,36 +68,58 @@ pub static TOOL: Table = Table {
     name: "[[tool]]",
     doc: "one per tool compared",
     fields: &[
-        Field::required("name", Kind::Line, "\"Axolotl\"", "the tool's name"),
+        Field::optional(
+            "tool",
+            Kind::Id,
+            "\"axolotl\"",
+            "the id of its profile in tools/ (tools/ID.toml): the fields the profile gives may be left out here, and any written here wins for this issue",
+        ),
+        Field::otherwise(
+            "name",
+            Kind::Line,
+            "its profile's when `tool` names one (else required)",
+            "\"Axolotl\"",
+            "the tool's name",
+        ),
         Field::optional(
             "version",
             Kind::Line,
             "\"v0.16\"",
             "shown after the name; several words are shown in parentheses",
         ),
-        Field::required(
+        Field::otherwise(
             "category",
             Kind::Line,
+            "its profile's when `tool` names one (else required)",
             "\"Developer Tools\"",
             "the tool's category",
         ),
-        Field::required(
+        Field::otherwise(
             "tagline",
             Kind::Line,
+            "its profile's when `tool` names one (else required)",
             "\"Fine-tuning without the yak shaving\"",
             "a one-line pitch",
         ),
-        Field::required(
+        Field::otherwise(
             "pricing",
             Kind::Line,
+            "its profile's when `tool` names one (else required)",
             "\"Free\"",
             "the entry pricing tier: \"Free\", \"Paid\", \"Freemium\", …",
         ),
-        Field::required(
+        Field::otherwise(
             "link",
             Kind::WebUrl,
+            "its profile's when `tool` names one (else required)",
             "\"https://axolotl.example.com\"",
             "the tool's web address",
+        ),
+        Field::optional(
+            "logo",
+            Kind::Text,
+            "\"https://axolotl.example.com/logo.svg\"",
+            "a file in tools/ (.svg, .png, .jpg, .webp or .gif) or an https:// address of an image",
         ),
         Field::required(
             "description",
@@ -130,6 +166,45 @@ pub static REVIEW: Table = Table {
             Kind::Text,
             "\"Solid defaults; the docs lag behind.\"",
             "the panelist's words",
+        ),
+    ],
+};
+
+/// A tool profile, `tools/ID.toml`: what stays true of a tool from issue to issue.
+pub static PROFILE: Table = Table {
+    name: "tools/ID.toml",
+    doc: "One tool profile: an issue's [[tool]] names it with tool = \"ID\" and writes only what differs.",
+    fields: &[
+        Field::required("name", Kind::Line, "\"Axolotl\"", "the tool's name"),
+        Field::optional(
+            "category",
+            Kind::Line,
+            "\"Developer Tools\"",
+            "the tool's category: it has a page of its own on the site",
+        ),
+        Field::optional(
+            "tagline",
+            Kind::Line,
+            "\"Fine-tuning without the yak shaving\"",
+            "a one-line pitch",
+        ),
+        Field::optional(
+            "pricing",
+            Kind::Line,
+            "\"Free\"",
+            "the entry pricing tier: \"Free\", \"Paid\", \"Freemium\", …",
+        ),
+        Field::optional(
+            "link",
+            Kind::WebUrl,
+            "\"https://axolotl.example.com\"",
+            "the tool's web address",
+        ),
+        Field::optional(
+            "logo",
+            Kind::Text,
+            "\"https://axolotl.example.com/logo.svg\"",
+            "a file in tools/ (.svg, .png, .jpg, .webp or .gif) or an https:// address of an image",
         ),
     ],
 };

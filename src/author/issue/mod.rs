@@ -3,12 +3,28 @@
 
 pub mod fields;
 mod parse;
+pub mod profile;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use sha2::Digest;
 
 pub use crate::author::markdown::Markdown;
 pub use crate::diagnostic::table_reader::Located;
 pub use parse::{ParsedIssue, parse_file_name};
+pub use profile::{ToolLogo, ToolProfile, ToolProfiles};
+
+use crate::project::templates::Roster;
+
+/// What an issue file names by id: the panelists of the roster and the tool
+/// profiles.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog<'a> {
+    pub roster: &'a Roster,
+    pub tools: &'a ToolProfiles,
+}
+
+/// The kicker above an issue's title when its file sets none.
+pub const DEFAULT_KICKER: &str = "AI tool comparison";
 
 /// How `verdict new` marks the text an editor must write: "TODO: …", and a
 /// link to the reserved host `todo.invalid`.
@@ -36,6 +52,10 @@ pub struct Issue {
     /// The date in the file name, shown in the header.
     pub date: NaiveDate,
     pub subject: String,
+    /// The line above the title; `None` is [`DEFAULT_KICKER`].
+    pub kicker: Option<String>,
+    /// The headline; `None` is the tools' names, "A v1 vs B v2".
+    pub headline: Option<String>,
     /// The inbox preview line.
     pub preheader: Option<String>,
     pub intro: Markdown,
@@ -50,6 +70,8 @@ pub struct Issue {
 /// One tool under comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tool {
+    /// The id of the profile in `tools/` the issue named, if any.
+    pub profile: Option<String>,
     pub name: String,
     pub version: Option<String>,
     pub category: String,
@@ -57,6 +79,7 @@ pub struct Tool {
     /// The entry pricing tier as the vendor states it: Free, Paid, Freemium, …
     pub pricing: String,
     pub link: String,
+    pub logo: Option<ToolLogo>,
     pub description: Markdown,
     /// Readers' vote in percent; `None` renders as "—".
     pub community_vote: Option<f64>,
@@ -144,6 +167,21 @@ impl Tool {
     pub fn review_by(&self, reviewer: &str) -> Option<&Review> {
         self.reviews.iter().find(|r| r.reviewer == reviewer)
     }
+
+    /// Who the tool is across issues: its profile id, or else its name as a
+    /// slug (so that a tool written out in full joins its profile of that id).
+    pub fn key(&self) -> String {
+        match &self.profile {
+            Some(id) => id.clone(),
+            None => match slugify(&self.name) {
+                slug if slug.is_empty() => format!(
+                    "tool-{}",
+                    crate::store::tokens::hex(&sha2::Sha256::digest(self.name.as_bytes())[..6])
+                ),
+                slug => slug,
+            },
+        }
+    }
 }
 
 /// Lowercase ASCII words joined by `-`: issue slugs and List-Id labels.
@@ -165,19 +203,34 @@ fn format_percent(value: f64) -> String {
 }
 
 impl Issue {
-    /// The headline: "A v1 vs B v2".
+    /// The headline: the file's `title`, or else "A v1 vs B v2".
     pub fn title(&self) -> String {
-        self.tools
-            .iter()
-            .map(Tool::display_name)
-            .collect::<Vec<_>>()
-            .join(" vs ")
+        match &self.headline {
+            Some(title) => title.clone(),
+            None => self
+                .tools
+                .iter()
+                .map(Tool::display_name)
+                .collect::<Vec<_>>()
+                .join(" vs "),
+        }
+    }
+
+    /// The line above the title.
+    pub fn kicker(&self) -> &str {
+        self.kicker.as_deref().unwrap_or(DEFAULT_KICKER)
+    }
+
+    /// Whether the issue is on the site and counts as out at `now`: its send
+    /// time has come. The one rule of what is published.
+    pub fn is_published(&self, now: DateTime<chrono::Utc>) -> bool {
+        self.send_time().is_some_and(|at| at <= now)
     }
 
     /// Reviewer ids in roster order, each once, for the scorecard rows.
     pub fn reviewers<'r>(
         &self,
-        roster: &'r crate::project::templates::Roster,
+        roster: &'r Roster,
     ) -> Vec<&'r crate::project::templates::Panelist> {
         roster
             .panelists
@@ -196,19 +249,31 @@ impl Issue {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn tool_with(verdicts: &[Verdict]) -> Tool {
+        tool("T", "c", verdicts, None)
+    }
+
+    /// A tool with one review per verdict, for tests.
+    pub(crate) fn tool(
+        name: &str,
+        category: &str,
+        verdicts: &[Verdict],
+        community_vote: Option<f64>,
+    ) -> Tool {
         Tool {
-            name: "T".into(),
+            profile: None,
+            name: name.into(),
             version: None,
-            category: "c".into(),
+            category: category.into(),
             tagline: "t".into(),
             pricing: "Free".into(),
             link: "https://example.com".into(),
+            logo: None,
             description: Markdown::default(),
-            community_vote: None,
+            community_vote,
             reviews: verdicts
                 .iter()
                 .enumerate()

@@ -6,10 +6,12 @@ use std::ops::Range;
 use chrono::{DateTime, NaiveDate};
 use toml::de::{DeTable, DeValue};
 
-use super::{Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict, fields};
+use super::profile::{Lookup, Shared, SharedFields};
+use super::{Catalog, Issue, Located, MAX_TOOLS, Markdown, Review, Tool, Verdict, fields};
 use crate::diagnostic::table_reader::TableReader;
 use crate::diagnostic::text::control_char_offset;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, narrow, suggest};
+use crate::project::layout::TOOLS_DIR;
 use crate::project::templates::Roster;
 
 /// Longest subject that most inboxes show whole, and RFC 5322's line advice.
@@ -52,7 +54,7 @@ impl Issue {
     pub fn parse(
         path: &str,
         source: &str,
-        roster: &Roster,
+        catalog: Catalog<'_>,
     ) -> Result<ParsedIssue, FileDiagnostics> {
         let mut report = FileDiagnostics::new(path, source);
         let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
@@ -64,7 +66,7 @@ impl Issue {
             path,
             source,
             "see README.md for the issue file format",
-            |table, diagnostics| read_issue(table, diagnostics, roster, source),
+            |table, diagnostics| read_issue(table, diagnostics, catalog, source),
         );
         report.diagnostics.extend(read.diagnostics);
         match (issue, name) {
@@ -84,11 +86,13 @@ impl Issue {
 fn read_issue(
     table: &DeTable<'_>,
     diagnostics: &mut Vec<Diagnostic>,
-    roster: &Roster,
+    catalog: Catalog<'_>,
     source: &str,
 ) -> Option<Issue> {
     let mut reader = TableReader::new(table, 0..0, "the issue", &fields::ROOT, diagnostics);
     let subject = reader.required::<String>("subject");
+    let kicker = reader.optional::<String>("kicker");
+    let title = reader.optional::<String>("title");
     let preheader = reader.optional::<String>("preheader");
     let intro = reader.required::<String>("intro");
     let send_at = reader.optional::<toml::value::Datetime>("send_at");
@@ -137,6 +141,8 @@ fn read_issue(
     let preheader = preheader
         .and_then(|s| one_line(s, "preheader", false, diagnostics))
         .filter(|p| !p.is_empty());
+    let kicker = kicker.and_then(|s| one_line(s, "kicker", true, diagnostics));
+    let headline = title.and_then(|s| one_line(s, "title", true, diagnostics));
     unfinished(table, send_at.is_some(), diagnostics);
     let send_at = send_at.and_then(|s| moment("send_at", s, diagnostics));
     let not_after = not_after.and_then(|s| moment("not_after", s, diagnostics));
@@ -168,7 +174,7 @@ fn read_issue(
         .iter()
         .enumerate()
         .map(|(i, (span, table))| {
-            read_tool(i + 1, span.clone(), table, roster, source, diagnostics)
+            read_tool(i + 1, span.clone(), table, catalog, source, diagnostics)
         })
         .collect();
 
@@ -176,6 +182,8 @@ fn read_issue(
         id: String::new(),
         date: NaiveDate::default(),
         subject: subject?,
+        kicker,
+        headline,
         preheader,
         intro: intro?,
         send_at,
@@ -189,7 +197,7 @@ fn read_tool(
     number: usize,
     span: Range<usize>,
     table: &DeTable<'_>,
-    roster: &Roster,
+    catalog: Catalog<'_>,
     source: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Tool> {
@@ -201,25 +209,79 @@ fn read_tool(
         &fields::TOOL,
         diagnostics,
     );
-    let name = reader.required::<String>("name");
+    let id = reader.optional::<String>("tool");
+    // The profile named, if any; `Err` when the name leads nowhere (reported),
+    // so that the fields it would give are not also reported missing.
+    let profile = match &id {
+        // `tool` of the wrong type is reported; its fields are not also missing.
+        None if table.contains_key("tool") => Err(()),
+        None => Ok(None),
+        Some(id) => match catalog.tools.lookup(&id.value) {
+            Lookup::Found(profile) => Ok(Some(profile)),
+            Lookup::Invalid => {
+                reader.report(
+                    Diagnostic::error(format!(
+                        "the profile {TOOLS_DIR}/{}.toml has errors",
+                        id.value
+                    ))
+                    .at(id.span.clone())
+                    .label("this profile could not be read")
+                    .help("fix the profile first: `verdict check` shows its problems"),
+                );
+                Err(())
+            }
+            Lookup::Unknown => {
+                reader.report(unknown_profile(&id.value, id.span.clone(), catalog));
+                Err(())
+            }
+        },
+    };
+    let given = match profile {
+        Ok(Some(profile)) => Shared::of(profile),
+        _ => Shared::default(),
+    };
+    let optional = |key: &str| profile.is_err() || given.gives(key);
+    let hint = match &profile {
+        Ok(Some(profile)) => format!(
+            "; {TOOLS_DIR}/{}.toml gives none, and may give it for every issue",
+            profile.id
+        ),
+        _ => String::new(),
+    };
+    let name = reader.required_unless::<String>("name", optional("name"), &hint);
     let version = reader.optional::<String>("version");
-    let category = reader.required::<String>("category");
-    let tagline = reader.required::<String>("tagline");
-    let pricing = reader.required::<String>("pricing");
-    let link = reader.required::<String>("link");
+    let shared = SharedFields::read(&mut reader, &optional, &hint);
     let description = reader.required::<String>("description");
     let community_vote = reader.optional::<f64>("community_vote");
     let review_tables = reader.tables("review");
     reader.finish();
 
-    let name = name.and_then(|s| one_line(s, "name", true, diagnostics));
+    if let (None, Some(name)) = (&id, &name)
+        && let Some(profile) = catalog.tools.named(&name.value)
+    {
+        diagnostics.push(
+            Diagnostic::warning(format!(
+                "{} has a profile, {TOOLS_DIR}/{}.toml, that this tool does not name",
+                profile.name, profile.id
+            ))
+            .at(name.span.clone())
+            .label("written out in full")
+            .help(format!(
+                "write tool = \"{}\" and keep only what differs in this issue, so the tool's page gathers every verdict on it",
+                profile.id
+            )),
+        );
+    }
+    let name = match name {
+        Some(name) => one_line(name, "name", true, diagnostics),
+        None => given.name.clone(),
+    };
     let version = version
         .and_then(|s| one_line(s, "version", false, diagnostics))
         .filter(|v| !v.is_empty());
-    let category = category.and_then(|s| one_line(s, "category", true, diagnostics));
-    let tagline = tagline.and_then(|s| one_line(s, "tagline", true, diagnostics));
-    let pricing = pricing.and_then(|s| one_line(s, "pricing", true, diagnostics));
-    let link = link.and_then(|s| web_link(s, diagnostics));
+    let shared = shared
+        .check(catalog.tools.files(), diagnostics)
+        .map(|own| own.over(given.clone()));
     let community_vote = community_vote.map(|vote| vote.value);
     let review_tables = review_tables.unwrap_or_default();
     let tool_label = name.clone().unwrap_or(what);
@@ -235,7 +297,7 @@ fn read_tool(
     let mut complete = true;
     for (i, (span, table)) in review_tables.iter().enumerate() {
         let what = format!("review {} of {tool_label}", i + 1);
-        match read_review(what, span.clone(), table, roster, diagnostics) {
+        match read_review(what, span.clone(), table, catalog.roster, diagnostics) {
             Some(review) => {
                 if reviews
                     .iter()
@@ -255,16 +317,19 @@ fn read_tool(
             None => complete = false,
         }
     }
-    if !complete || reviews.is_empty() {
+    if !complete || reviews.is_empty() || profile.is_err() {
         return None;
     }
+    let shared = shared?;
     Some(Tool {
+        profile: id.map(|id| id.value),
         name: name?,
         version,
-        category: category?,
-        tagline: tagline?,
-        pricing: pricing?,
-        link: link?,
+        category: shared.category?,
+        tagline: shared.tagline?,
+        pricing: shared.pricing?,
+        link: shared.link?,
+        logo: shared.logo,
         description: required_markdown(description?, "description", source, diagnostics)?,
         community_vote,
         reviews: reviews.into_iter().map(|(review, _)| review).collect(),
@@ -351,8 +416,29 @@ fn unfinished(table: &DeTable<'_>, scheduled: bool, diagnostics: &mut Vec<Diagno
     }
 }
 
+/// An id that names no profile, located, with the nearest id.
+fn unknown_profile(id: &str, span: Range<usize>, catalog: Catalog<'_>) -> Diagnostic {
+    let ids: Vec<&str> = catalog.tools.ids().collect();
+    let label = match suggest(id, ids.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None if id.trim().is_empty() => "an empty id names no profile".to_string(),
+        None => format!("there is no {TOOLS_DIR}/{id}.toml"),
+    };
+    let known = match ids.len() {
+        0 => format!("{TOOLS_DIR}/ holds no profiles yet"),
+        1..=12 => format!("the profiles are {}", ids.join(", ")),
+        n => format!("{n} profiles, e.g. {}, …", ids[..8].join(", ")),
+    };
+    Diagnostic::error(format!("unknown tool profile `{id}`"))
+        .at(span)
+        .label(label)
+        .help(format!(
+            "`tool` names a file in {TOOLS_DIR}/ without .toml ({known}); or leave `tool` out and write every field"
+        ))
+}
+
 /// A field shown on one line (and, for the subject, written into a header).
-fn one_line(
+pub(super) fn one_line(
     field: Located<String>,
     key: &str,
     required: bool,
@@ -400,7 +486,10 @@ fn one_line(
     Some(value)
 }
 
-fn web_link(field: Located<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+pub(super) fn web_link(
+    field: Located<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<String> {
     let ok = url::Url::parse(&field.value)
         .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
         .unwrap_or(false);

@@ -165,7 +165,7 @@ fn lead(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Markup {
     html! {
         tr { td class="surface pad" style=(format!("{}padding:28px 24px 14px 24px;", surface_style(theme))) {
             p class="accent" style=(format!("margin:0 0 8px 0;font-size:12px;font-weight:700;letter-spacing:1px;text-transform:uppercase;color:{};", c.accent)) {
-                "AI tool comparison"
+                (issue.kicker())
             }
             h1 class="text" style=(format!("margin:0 0 16px 0;font-size:26px;line-height:1.25;font-weight:800;color:{};", c.text)) {
                 (issue.title())

@@ -40,6 +40,7 @@ const CONFIG: &str = include_str!("verdict.toml");
 const THEME: &str = include_str!("theme.toml");
 const PANEL: &str = include_str!("panel.toml");
 const ISSUE: &str = include_str!("issue.toml");
+const PROFILE: &str = include_str!("profile.toml");
 
 /// The example issue's slug; its date is today's.
 const ISSUE_SLUG: &str = "quill-vs-ledger";
@@ -93,7 +94,7 @@ pub fn execute(layout: &Layout, args: Args, today: chrono::NaiveDate) -> Result<
         None => layout.root().display().to_string(),
     };
     crate::say!(
-        "created a newsletter project in {shown}: verdict.toml, templates/, issues/{issue_id}.toml, subscribers/, schemas/ and .gitignore"
+        "created a newsletter project in {shown}: verdict.toml, templates/, tools/ledger.toml, issues/{issue_id}.toml, subscribers/, schemas/ and .gitignore"
     );
     let place = if here {
         String::new()
@@ -141,6 +142,7 @@ fn starter_files(layout: &Layout, name: &str, issue_id: &str) -> Vec<(PathBuf, S
             layout.issues_dir().join(format!("{issue_id}.toml")),
             ISSUE.replacen("{id}", issue_id, 1),
         ),
+        (layout.tools_dir().join("ledger.toml"), PROFILE.to_string()),
         (
             layout.root().join(LIST_FILE),
             "email,name,subscribed_at,consent\n".to_string(),

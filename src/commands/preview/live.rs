@@ -1,7 +1,7 @@
 //! `verdict preview ISSUE --serve`: the email (HTML and text) and the issue's web
 //! page on 127.0.0.1, rendered afresh on every request and reloaded in the
-//! browser (server-sent events) once per save of the issue file, verdict.toml
-//! or templates/. A mistake in the file shows as its diagnostics, located.
+//! browser (server-sent events) once per save of the issue file, verdict.toml,
+//! templates/ or tools/. A mistake in the file shows as its diagnostics, located.
 
 use std::convert::Infallible;
 use std::future::IntoFuture;
@@ -202,7 +202,7 @@ async fn index(State(live): State<Arc<Live>>) -> Response {
                     li { a href="/text.html" { "The email (text)" } }
                     li { a href="/page.html" { "The web page" } }
                 }
-                p { "Each reloads when the issue file, verdict.toml or templates/ change." }
+                p { "Each reloads when the issue file, verdict.toml, templates/ or tools/ change." }
             } }
         }
     };
@@ -301,7 +301,12 @@ pub(super) fn serve(layout: &Layout, args: Args) -> Result<()> {
             notify::RecursiveMode::Recursive,
         ),
         (layout.config(), notify::RecursiveMode::NonRecursive),
+        (layout.tools_dir(), notify::RecursiveMode::NonRecursive),
     ] {
+        // A project without tool profiles has no tools/ to watch.
+        if !path.exists() {
+            continue;
+        }
         watcher
             .watch(&path, mode)
             .map_err(|e| Error::failed(format!("cannot watch {}: {e}", path.display())))?;

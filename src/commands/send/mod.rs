@@ -240,7 +240,7 @@ fn due_issues(
                 )));
             }
             None => continue,
-            Some(at) if !(crate::project::is_published(&issue, now) || named && args.now) => {
+            Some(at) if !(issue.is_published(now) || named && args.now) => {
                 if next.as_ref().is_none_or(|(_, first)| at < *first) {
                     next = Some((issue.id.clone(), at));
                 }

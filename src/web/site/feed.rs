@@ -1,10 +1,11 @@
-//! The Atom feed (RFC 4287) of the latest issues, with the whole comparison as
-//! content, and the sitemap.
+//! The Atom feed (RFC 4287) of the latest issues, each titled by its subject
+//! with the whole comparison as content, and the sitemap of every page.
 
 use chrono::{DateTime, FixedOffset};
 use maud::{Markup, PreEscaped, html};
 
 use super::SiteContext;
+use super::standings::Standings;
 use crate::author::issue::Issue;
 
 /// How many issues the feed carries.
@@ -35,17 +36,17 @@ pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
     html! {
         (xml_declaration())
         feed xmlns="http://www.w3.org/2005/Atom" {
-            title { (cx.config.name) }
-            subtitle { (cx.theme.header_text) }
-            link rel="self" type="application/atom+xml" href=(cx.feed_url) {}
+            title { (cx.frame.config.name) }
+            subtitle { (cx.frame.theme.header_text) }
+            link rel="self" type="application/atom+xml" href=(cx.url("feed.xml")) {}
             link rel="alternate" type="text/html" href=(cx.base.as_str()) {}
             id { (cx.base.as_str()) }
             updated { (updated) }
-            author { name { (cx.config.name) } }
+            author { name { (cx.frame.config.name) } }
             @for issue in issues.iter().take(FEED_ENTRIES) {
                 @let url = cx.issue_url(&issue.id);
                 entry {
-                    title { (issue.title()) }
+                    title { (issue.subject) }
                     link rel="alternate" type="text/html" href=(url) {}
                     id { (url) }
                     published { (published(issue).to_rfc3339()) }
@@ -53,7 +54,7 @@ pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
                     @if let Some(preheader) = &issue.preheader {
                         summary { (preheader) }
                     }
-                    content type="html" { (super::page::comparison(cx, issue, 2, &cx.subscribe_url).into_string()) }
+                    content type="html" { (super::page::comparison(cx, issue, 2, cx.base.as_str()).into_string()) }
                 }
             }
         }
@@ -62,7 +63,19 @@ pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
 }
 
 /// `issues` newest first.
-pub(super) fn sitemap(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
+pub(super) fn sitemap(
+    cx: &SiteContext<'_>,
+    issues: &[&Issue],
+    standings: &Standings<'_>,
+    about: bool,
+) -> String {
+    let newest = issues.first().map(|i| i.date.to_string());
+    let last_seen = |key: &str| {
+        standings
+            .tool(key)
+            .map(|t| t.latest_issue().date.to_string())
+            .unwrap_or_default()
+    };
     html! {
         (xml_declaration())
         urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" {
@@ -77,6 +90,22 @@ pub(super) fn sitemap(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
                     loc { (cx.issue_url(&issue.id)) }
                     lastmod { (issue.date.to_string()) }
                 }
+            }
+            url {
+                loc { (cx.url("tools.html")) }
+                @if let Some(newest) = &newest { lastmod { (newest) } }
+            }
+            @for tool in &standings.tools {
+                url {
+                    loc { (cx.url(&format!("tools/{}.html", tool.key))) }
+                    lastmod { (last_seen(&tool.key)) }
+                }
+            }
+            @for category in &standings.categories {
+                url { loc { (cx.url(&format!("categories/{}.html", category.slug))) } }
+            }
+            @if about {
+                url { loc { (cx.url("about.html")) } }
             }
         }
     }

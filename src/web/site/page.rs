@@ -1,74 +1,68 @@
-//! The web pages as maud functions, one per block: the comparison page of an
-//! issue (the page the newsletter began as), the index, and what they share.
-//! Built from the same model and Markdown rendering as the email.
+//! The comparison page of an issue (the page the newsletter began as) and the
+//! index, as maud functions, one per block. Built from the same model and
+//! Markdown rendering as the email.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::SiteContext;
+use super::shell::{Head, page};
+use super::standings::{Standings, ToolStanding, category_slug};
 use crate::author::issue::{Issue, Tool, Verdict};
 use crate::author::markdown::{HtmlStyle, Markdown};
-use crate::project::templates::Palette;
 
-/// What a page's `<head>` says about it.
-pub(super) struct Meta<'a> {
-    pub title: &'a str,
-    pub description: String,
-    /// The page's own absolute address.
-    pub canonical: String,
-    /// `article` for an issue, `website` for the index.
-    pub kind: &'a str,
-    /// From the page to the site's root, e.g. "../".
-    pub root: &'a str,
+/// How many tools each leaderboard on the index shows.
+const BOARD_ROWS: usize = 10;
+
+/// The issues either side of one, by date.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Neighbours<'a> {
+    pub older: Option<&'a Issue>,
+    pub newer: Option<&'a Issue>,
 }
 
-/// The page shell: head with metadata, the site header, main, the footer.
-fn shell(cx: &SiteContext<'_>, meta: &Meta<'_>, main: Markup) -> Markup {
-    let name = &cx.config.name;
+/// The comparison page of one issue.
+pub(super) fn issue_page(
+    cx: &SiteContext<'_>,
+    issue: &Issue,
+    description: String,
+    neighbours: Neighbours<'_>,
+) -> String {
+    let head = Head {
+        title: issue.subject.clone(),
+        description,
+        canonical: Some(cx.issue_url(&issue.id)),
+        kind: "article",
+        root: "../".into(),
+        image: cx.card(issue),
+    };
+    let main = html! {
+        (comparison(cx, issue, 1, "../"))
+        (pager(neighbours))
+        (call_to_action(cx, "../subscribe"))
+    };
+    page(cx.frame, &head, main).into_string()
+}
+
+/// Links to the older and the newer issue.
+fn pager(neighbours: Neighbours<'_>) -> Markup {
+    if neighbours.older.is_none() && neighbours.newer.is_none() {
+        return html! {};
+    }
     html! {
-        (DOCTYPE)
-        html lang=(cx.config.language) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                // No icon to fetch: the site loads nothing but itself (and the logo).
-                link rel="icon" href="data:,";
-                title { (meta.title) }
-                meta name="description" content=(meta.description);
-                link rel="canonical" href=(meta.canonical);
-                link rel="alternate" type="application/atom+xml" title=(name) href=(cx.feed_url);
-                meta property="og:type" content=(meta.kind);
-                meta property="og:site_name" content=(name);
-                meta property="og:title" content=(meta.title);
-                meta property="og:description" content=(meta.description);
-                meta property="og:url" content=(meta.canonical);
-                @if let Some(logo) = &cx.theme.logo {
-                    meta property="og:image" content=(logo.url);
-                }
-                meta name="twitter:card" content="summary";
-                meta name="twitter:title" content=(meta.title);
-                meta name="twitter:description" content=(meta.description);
-                style { (PreEscaped(stylesheet(cx))) }
-            }
-            body {
-                a class="skip-link" href="#main" { "Skip to the comparison" }
-                header class="site" {
-                    div class="wrap" {
-                        @if let Some(logo) = &cx.theme.logo {
-                            img src=(logo.url) alt=(logo.alt) width=(logo.width);
-                        }
-                        nav aria-label="Site" {
-                            a class="name" href=(format!("{}index.html", meta.root)) { (name) }
-                            " "
-                            a href=(format!("{}feed.xml", meta.root)) { "Feed" }
-                        }
+        nav class="pager" aria-label="More comparisons" {
+            div class="older" {
+                @if let Some(older) = neighbours.older {
+                    a href=(format!("{}.html", older.id)) rel="prev" {
+                        span class="label" { "Older" }
+                        (older.title())
                     }
                 }
-                main id="main" class="wrap" { (main) }
-                footer class="site" {
-                    div class="wrap" {
-                        p { (cx.theme.footer_text) }
-                        p { (cx.config.postal_address) }
+            }
+            div class="next" {
+                @if let Some(newer) = neighbours.newer {
+                    a href=(format!("{}.html", newer.id)) rel="next" {
+                        span class="label" { "Newer" }
+                        (newer.title())
                     }
                 }
             }
@@ -76,40 +70,21 @@ fn shell(cx: &SiteContext<'_>, meta: &Meta<'_>, main: Markup) -> Markup {
     }
 }
 
-/// The comparison page of one issue.
-pub(super) fn issue_page(cx: &SiteContext<'_>, issue: &Issue, description: String) -> String {
-    let canonical = cx.issue_url(&issue.id);
-    let title = issue.title();
-    let meta = Meta {
-        title: &title,
-        description,
-        canonical,
-        kind: "article",
-        root: "../",
-    };
-    shell(cx, &meta, comparison(cx, issue, 1, "../subscribe")).into_string()
-}
-
 /// The comparison itself (also the feed's content): kicker, title, intro, the
-/// tools side by side, their descriptions, the scorecard, the bottom line, and
-/// the call to join. `level` is the heading level of the title; the form posts
-/// to `subscribe` (relative on the site, so that it works wherever it is served).
-pub(super) fn comparison(
-    cx: &SiteContext<'_>,
-    issue: &Issue,
-    level: u8,
-    subscribe: &str,
-) -> Markup {
+/// tools side by side, their descriptions, the scorecard and the bottom line.
+/// `level` is the heading level of the title; `root` leads to the site's root
+/// (relative on a page, absolute in the feed).
+pub(super) fn comparison(cx: &SiteContext<'_>, issue: &Issue, level: u8, root: &str) -> Markup {
     let web = HtmlStyle::web();
     html! {
         article class="issue" {
-            p class="kicker" { "AI tool comparison" }
+            p class="kicker" { (issue.kicker()) }
             @if level == 1 { h1 { (issue.title()) } } @else { h2 { (issue.title()) } }
-            p class="date" { time datetime=(issue.date.to_string()) { (issue.date.format("%-d %B %Y").to_string()) } }
+            p class="date" { (date(issue)) }
             div class="intro" { (markdown(&issue.intro, &web)) }
             section class="tools" aria-label="The tools side by side" {
                 @for tool in &issue.tools {
-                    (tool_card(tool))
+                    (tool_card(tool, root))
                 }
             }
             section aria-labelledby="descriptions" {
@@ -117,7 +92,11 @@ pub(super) fn comparison(
                 @for tool in &issue.tools {
                     h3 { (tool.display_name()) }
                     (markdown(&tool.description, &web))
-                    p { a href=(tool.link) { "Visit " (tool.name) } }
+                    p {
+                        a href=(tool.link) { "Visit " (tool.name) }
+                        " \u{b7} "
+                        a href=(format!("{root}tools/{}.html", tool.key())) { "Every verdict on " (tool.name) }
+                    }
                 }
             }
             (scorecard(cx, issue))
@@ -128,36 +107,52 @@ pub(super) fn comparison(
                 }
             }
         }
-        (call_to_action(cx, subscribe))
     }
 }
 
-fn markdown(text: &Markdown, style: &HtmlStyle) -> Markup {
+/// An issue's date as a `<time>`.
+pub(super) fn date(issue: &Issue) -> Markup {
+    html! { time datetime=(issue.date.to_string()) { (issue.date.format("%-d %B %Y").to_string()) } }
+}
+
+pub(super) fn markdown(text: &Markdown, style: &HtmlStyle) -> Markup {
     PreEscaped(text.to_html(style))
 }
 
-fn tool_card(tool: &Tool) -> Markup {
+fn tool_card(tool: &Tool, root: &str) -> Markup {
     let ship = tool.ship_percent();
     html! {
         section class="card" aria-label=(tool.display_name()) {
-            p class="category" { (tool.category) }
+            @if let Some(logo) = &tool.logo {
+                img class="logo" src=(logo.src(root)) alt="" width="48" height="48";
+            }
+            p class="category" {
+                a href=(format!("{root}categories/{}.html", category_slug(&tool.category))) { (tool.category) }
+            }
             h2 class="tool" {
-                (tool.name)
+                a href=(format!("{root}tools/{}.html", tool.key())) { (tool.name) }
                 @if let Some(version) = tool.version_label() {
                     " " span class="version" { (version) }
                 }
             }
             p class="tagline" { (tool.tagline) }
-            svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
-                rect class="track" width="100" height="8" {}
-                rect class="fill" width=(ship) height="8" {}
-            }
+            (ship_bar(ship))
             dl class="stats" {
                 div { dt { "Panel ship" } dd { (ship) "%" } }
                 div { dt { "Community" } dd { (tool.community_label()) } }
                 div { dt { "Entry" } dd { (tool.pricing) } }
             }
             p class="split" { (tool.ship_count()) " ship / " (tool.skip_count()) " skip" }
+        }
+    }
+}
+
+/// The ship share as a bar; the figure beside it says it in words.
+pub(super) fn ship_bar(ship: u32) -> Markup {
+    html! {
+        svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
+            rect class="track" width="100" height="8" {}
+            rect class="fill" width=(ship) height="8" {}
         }
     }
 }
@@ -188,7 +183,7 @@ fn scorecard(cx: &SiteContext<'_>, issue: &Issue) -> Markup {
     }
 }
 
-fn verdict_badge(verdict: Verdict) -> Markup {
+pub(super) fn verdict_badge(verdict: Verdict) -> Markup {
     let class = match verdict {
         Verdict::Ship => "badge ship",
         Verdict::Skip => "badge skip",
@@ -200,9 +195,9 @@ fn verdict_badge(verdict: Verdict) -> Markup {
 pub(super) fn call_to_action(cx: &SiteContext<'_>, subscribe: &str) -> Markup {
     html! {
         section class="cta" aria-labelledby="join" {
-            p class="kicker" { (cx.config.name) }
+            p class="kicker" { (cx.frame.config.name) }
             h2 id="join" { "Get the next comparison in your inbox" }
-            p { (cx.theme.footer_text) }
+            p { (cx.frame.theme.footer_text) }
             form method="post" action=(subscribe) {
                 div class="field" {
                     label for="email" { "Email address" }
@@ -223,30 +218,51 @@ pub(super) fn call_to_action(cx: &SiteContext<'_>, subscribe: &str) -> Markup {
     }
 }
 
-/// One entry of the index.
-pub(super) struct Listed<'a> {
-    pub issue: &'a Issue,
-}
-
-/// The index: every published issue, newest first.
-pub(super) fn index_page(cx: &SiteContext<'_>, issues: &[Listed<'_>]) -> String {
-    let meta = Meta {
-        title: &cx.config.name,
-        description: cx.theme.header_text.clone(),
-        canonical: cx.base.to_string(),
+/// The index: the leaderboards, then every published issue, newest first.
+pub(super) fn index_page(
+    cx: &SiteContext<'_>,
+    issues: &[&Issue],
+    standings: &Standings<'_>,
+) -> String {
+    let config = cx.frame.config;
+    let head = Head {
+        title: config.name.clone(),
+        description: cx.frame.theme.header_text.clone(),
+        canonical: Some(cx.base.to_string()),
         kind: "website",
-        root: "",
+        root: String::new(),
+        image: None,
     };
+    let by_panel: Vec<&ToolStanding<'_>> = standings.tools.iter().take(BOARD_ROWS).collect();
+    let by_community: Vec<&ToolStanding<'_>> = standings
+        .by_community()
+        .into_iter()
+        .take(BOARD_ROWS)
+        .collect();
     let main = html! {
-        h1 { (cx.config.name) }
-        p class="lead" { (cx.theme.header_text) }
+        h1 { (config.name) }
+        p class="lead" { (cx.frame.theme.header_text) }
+        @if !standings.tools.is_empty() {
+            section aria-labelledby="leaderboard" {
+                h2 id="leaderboard" { "Leaderboard" }
+                div class="boards" {
+                    (leaderboard(&by_panel, "", "Panel ship rate", RankBy::Panel))
+                    @if by_community.is_empty() {
+                        div { p class="muted" { "Community votes show here once readers have voted." } }
+                    } @else {
+                        (leaderboard(&by_community, "", "Community vote", RankBy::Community))
+                    }
+                }
+                p { a href="tools.html" { "All " (standings.tools.len()) " tools and their categories" } }
+            }
+        }
+        h2 { "Every comparison" }
         ol class="issues" reversed {
-            @for listed in issues {
-                @let issue = listed.issue;
+            @for issue in issues {
                 li {
                     article {
-                        p class="date" { time datetime=(issue.date.to_string()) { (issue.date.format("%-d %B %Y").to_string()) } }
-                        h2 { a href=(format!("issues/{}.html", issue.id)) { (issue.title()) } }
+                        p class="date" { (date(issue)) }
+                        h3 { a href=(format!("issues/{}.html", issue.id)) { (issue.title()) } }
                         ul class="ships" {
                             @for tool in &issue.tools {
                                 li { (tool.display_name()) ": " strong { (tool.ship_percent()) "%" } " panel ship" }
@@ -258,74 +274,80 @@ pub(super) fn index_page(cx: &SiteContext<'_>, issues: &[Listed<'_>]) -> String 
         }
         (call_to_action(cx, "subscribe"))
     };
-    shell(cx, &meta, main).into_string()
+    page(cx.frame, &head, main).into_string()
 }
 
-/// The stylesheet: the theme's colours as custom properties, dark ones under
-/// `prefers-color-scheme`; a grid that puts the tools side by side when there
-/// is room and one under another on a phone.
-fn stylesheet(cx: &SiteContext<'_>) -> String {
-    let vars = |p: &Palette| {
-        format!(
-            "--bg:{};--surface:{};--text:{};--muted:{};--accent:{};--border:{};--ship:{};--skip:{};--track:{};",
-            p.background,
-            p.surface,
-            p.text,
-            p.muted,
-            p.accent,
-            p.border,
-            p.ship,
-            p.skip,
-            p.bar_track
-        )
+/// Which figure a leaderboard ranks by; it comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RankBy {
+    Panel,
+    Community,
+}
+
+/// Tools ranked, each with its panel ship rate over all its reviews and its
+/// mean community vote, and the counts behind them.
+pub(super) fn leaderboard(
+    tools: &[&ToolStanding<'_>],
+    root: &str,
+    caption: &str,
+    by: RankBy,
+) -> Markup {
+    let headings = match by {
+        RankBy::Panel => ["Panel ship", "Community"],
+        RankBy::Community => ["Community", "Panel ship"],
     };
-    format!(
-        ":root{{{light}color-scheme:light dark}}\
-@media (prefers-color-scheme:dark){{:root{{{dark}}}}}\
-*{{box-sizing:border-box}}\
-body{{margin:0;background:var(--bg);color:var(--text);font-family:{font};line-height:1.6;font-size:1.0625rem}}\
-.wrap{{max-width:62rem;margin:0 auto;padding:0 1rem}}\
-a{{color:var(--accent)}}\
-.skip-link{{position:absolute;left:-100vw}}.skip-link:focus{{left:1rem;top:1rem;background:var(--surface);padding:.5rem}}\
-header.site{{border-bottom:1px solid var(--border);padding:.75rem 0}}\
-header.site nav{{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}}\
-header.site .name{{font-weight:800;color:var(--text);text-decoration:none;font-size:1.15rem}}\
-header.site img{{display:block;height:auto;max-width:100%}}\
-main.wrap{{padding-top:1.5rem;padding-bottom:2rem}}\
-.kicker{{color:var(--accent);text-transform:uppercase;letter-spacing:.08em;font-weight:700;font-size:.8rem;margin:0}}\
-h1{{font-size:clamp(1.7rem,5vw,2.6rem);line-height:1.15;margin:.3rem 0 .5rem}}\
-h2{{line-height:1.25;margin:2rem 0 .75rem}}h3{{margin:1.25rem 0 .5rem}}\
-.date{{color:var(--muted);margin:0 0 1rem}}\
-.tools{{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr));margin:1.5rem 0}}\
-.card{{background:var(--surface);border:1px solid var(--border);border-radius:.6rem;padding:1rem 1.1rem}}\
-.card .category{{color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:.8rem;font-weight:700;margin:0}}\
-.card h2.tool{{margin:.2rem 0 .3rem;font-size:1.35rem}}.version{{color:var(--muted);font-weight:400}}\
-.tagline{{margin:0 0 .8rem}}\
-.bar{{display:block;width:100%;height:.5rem;border-radius:.25rem}}.bar .track{{fill:var(--track)}}.bar .fill{{fill:var(--ship)}}\
-.stats{{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:.5rem;margin:.8rem 0 .3rem}}\
-.stats dt{{color:var(--muted);font-size:.75rem;text-transform:uppercase;letter-spacing:.05em}}.stats dd{{margin:0;font-weight:800;font-size:1.2rem}}\
-.split{{color:var(--muted);margin:0;white-space:nowrap}}\
-.panelist h3 .role{{color:var(--muted);font-weight:400;font-size:.95rem}}\
-.reviews{{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr))}}\
-.review{{margin:0;border-top:1px solid var(--border);padding-top:.6rem}}\
-.review blockquote{{margin:.4rem 0 0}}.review blockquote p{{margin:0}}\
-.badge{{display:inline-block;padding:.05rem .6rem;border-radius:1rem;color:#fff;font-size:.8rem;font-weight:700;text-transform:uppercase;letter-spacing:.05em}}\
-.badge.ship{{background:var(--ship)}}.badge.skip{{background:var(--skip)}}\
-.bottom-line{{border-left:4px solid var(--accent);padding-left:1rem}}\
-.cta{{background:var(--surface);border:1px solid var(--border);border-radius:.6rem;padding:1.25rem;margin-top:2.5rem}}\
-.cta h2{{margin-top:.3rem}}\
-.cta form{{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end}}\
-.field{{display:flex;flex-direction:column;flex:1 1 14rem}}\
-.field label{{font-weight:600;font-size:.9rem}}\
-input{{font:inherit;padding:.55rem .6rem;border:1px solid var(--muted);border-radius:.4rem;background:var(--bg);color:var(--text);width:100%}}\
-button{{font:inherit;font-weight:700;padding:.6rem 1.2rem;border:0;border-radius:.4rem;background:var(--accent);color:var(--bg);cursor:pointer}}\
-.trap{{position:absolute;left:-100vw;width:1px;height:1px;overflow:hidden}}\
-.issues{{list-style:none;padding:0}}.issues>li{{border-bottom:1px solid var(--border);padding:1rem 0}}\
-.issues h2{{margin:.2rem 0}}.ships{{list-style:none;padding:0;margin:.3rem 0 0;color:var(--muted)}}\
-footer.site{{border-top:1px solid var(--border);color:var(--muted);padding:1rem 0 2rem;font-size:.9rem}}\
-img{{max-width:100%;height:auto}}pre{{overflow-x:auto}}",
-        light = vars(&cx.theme.colors),
-        dark = vars(&cx.theme.dark_colors),
-        font = cx.theme.font_family,
-    )
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr {
+                th scope="col" class="rank" { "#" }
+                th scope="col" { "Tool" }
+                @for heading in headings { th scope="col" class="num" { (heading) } }
+            } }
+            tbody {
+                @for (rank, tool) in tools.iter().enumerate() {
+                    tr {
+                        td class="rank" { (rank + 1) }
+                        td {
+                            a href=(format!("{root}tools/{}.html", tool.key)) { (tool.face.name) }
+                            span class="count" { (plural(tool.appearances.len(), "comparison")) }
+                        }
+                        @if by == RankBy::Community { td class="num" { (community_cell(tool)) } }
+                        td class="num" {
+                            (tool.ship_percent()) "%"
+                            span class="count" { (plural(tool.reviews, "review")) }
+                        }
+                        @if by == RankBy::Panel { td class="num" { (community_cell(tool)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A tool's mean community vote and how many issues carried one.
+fn community_cell(tool: &ToolStanding<'_>) -> Markup {
+    html! {
+        (community_label(tool.community()))
+        span class="count" {
+            @if tool.votes.is_empty() { "no vote yet" } @else { "in " (plural(tool.votes.len(), "issue")) }
+        }
+    }
+}
+
+/// "1 review", "3 reviews".
+pub(super) fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// A mean vote as shown: "62%", or "—" when there is none.
+pub(super) fn community_label(vote: Option<f64>) -> String {
+    match vote {
+        Some(vote) => format!("{}%", vote.round()),
+        None => "\u{2014}".into(),
+    }
 }
