@@ -19,7 +19,7 @@ pub fn enabled() -> bool {
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::enabled() {
-            eprintln!("debug: {}", format_args!($($arg)*));
+            $crate::warn_line!("debug: {}", format_args!($($arg)*));
         }
     };
 }
@@ -52,6 +52,21 @@ pub fn say_bytes(bytes: &[u8]) {
     {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
+}
+
+/// Writes to standard error. A closed standard error (`verdict check 2>&1 |
+/// true`) drops the text instead of ending the command with a panic.
+pub fn to_stderr(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_fmt(text);
+}
+
+/// Prints a line on standard error, quietly dropped once the reader is gone.
+#[macro_export]
+macro_rules! warn_line {
+    ($($arg:tt)*) => {
+        $crate::log::to_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// Prints a line on standard output, quietly dropped once the reader is gone.

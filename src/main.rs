@@ -1,6 +1,8 @@
 //! The `verdict` binary: parse the command line, run it, map the result to an exit code.
 
-use std::io::IsTerminal;
+// A closed standard error (`verdict check 2>&1 | true`) must not panic: writes
+// to it ignore their result.
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use verdict::Error;
@@ -16,10 +18,12 @@ fn main() -> ExitCode {
                 Error::Invalid(reports) => {
                     let styled = std::io::stderr().is_terminal();
                     for report in reports {
-                        eprint!("{}", report.render(styled));
+                        let _ = write!(std::io::stderr(), "{}", report.render(styled));
                     }
                 }
-                other => eprintln!("error: {other}"),
+                other => {
+                    let _ = writeln!(std::io::stderr(), "error: {other}");
+                }
             }
             ExitCode::from(error.exit_code() as u8)
         }

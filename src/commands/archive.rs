@@ -59,7 +59,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     }
     let styled = std::io::stderr().is_terminal();
     for report in &built.invalid {
-        eprint!("{}", report.render(styled));
+        crate::log::to_stderr(format_args!("{}", report.render(styled)));
     }
     Err(Error::usage(format!(
         "{} issue file(s) could not be read and are not on the site; fix them and run again",

@@ -72,8 +72,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             Ok(project) => project.load_issue(path),
             // The issues can still be read against the panel; the lints that
             // render the email wait until the other files are valid.
-            Err(Some(roster)) => crate::store::fs::read_to_string(path)
-                .map_err(LoadError::from)
+            Err(Some(roster)) => crate::diagnostic::read_source(path, &layout.display(path))
                 .and_then(|source| {
                     let catalog = Catalog {
                         roster,
@@ -117,17 +116,17 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let styled = std::io::stderr().is_terminal();
     let (mut errors, mut warnings) = (usage.len(), 0);
     for message in &usage {
-        eprintln!("error: {message}");
+        crate::warn_line!("error: {message}");
     }
     for report in &reports {
         errors += report.error_count();
         warnings += report.warning_count();
         if !report.diagnostics.is_empty() {
-            eprint!("{}", report.render(styled));
+            crate::log::to_stderr(format_args!("{}", report.render(styled)));
         }
     }
     if unchecked {
-        eprintln!(
+        crate::warn_line!(
             "note: the issues are checked once {PANEL_FILE} is valid: they name its reviewers"
         );
     }
@@ -226,6 +225,33 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
         Err(ListError::Invalid(report)) => reports.push(*report),
         Err(ListError::Fs(e)) => return Err(e.into()),
         Ok(Some(mut rows)) => {
+            for column in rows.unread_columns() {
+                let near =
+                    crate::diagnostic::suggest(column, crate::store::lists::COLUMNS.into_iter());
+                problems.push(
+                    RowProblem::error(
+                        0,
+                        column.as_str(),
+                        match near {
+                            Some(near) => format!("the column `{column}` is not read: did you mean `{near}`?"),
+                            None => format!("the column `{column}` is not read"),
+                        },
+                        "verdict reads email, name, subscribed_at and consent; other columns are left as they are, and lost when verdict rewrites the list",
+                    )
+                    .warning(),
+                );
+            }
+            if let Some(at) = crate::store::lists::torn_row(&list)? {
+                problems.push(
+                    RowProblem::error(
+                        at as usize,
+                        "",
+                        "the last row has no line end and leaves a quoted field open: it is taken as a row torn by a crash and not read",
+                        "close the quote and end the row with a line break if you typed it",
+                    )
+                    .warning(),
+                );
+            }
             let mut seen = std::collections::HashSet::new();
             while let Some(row) = rows.next() {
                 match row {
@@ -257,6 +283,20 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
         Ok(_) => {}
         Err(ListError::Invalid(report)) => reports.push(*report),
         Err(ListError::Fs(e)) => return Err(e.into()),
+    }
+    if let Some(at) = crate::store::lists::torn_row(&layout.suppressed())? {
+        let torn = RowProblem::error(
+            at as usize,
+            "",
+            "the last row has no line end and leaves a quoted field open: it is taken as a row torn by a crash and not read",
+            "close the quote and end the row with a line break if you typed it",
+        )
+        .warning();
+        reports.push(crate::store::lists::problems_report(
+            &layout.suppressed(),
+            SUPPRESSED_FILE,
+            &[torn],
+        )?);
     }
     Ok(reports)
 }

@@ -120,7 +120,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             match out {
                 Some(out) => {
                     crate::store::fs::write_atomic_with(&out, |w| lists::export_csv(w, &active))?;
-                    eprintln!(
+                    crate::warn_line!(
                         "exported {} subscriber(s) to {}",
                         active.len(),
                         out.display()
@@ -147,7 +147,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                     return Ok(());
                 }
             }
-            eprintln!(
+            crate::warn_line!(
                 "{count} active subscriber(s), {} suppressed address(es)",
                 suppressed.len()
             );
@@ -193,7 +193,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
             }));
             return Err(Error::invalid(report));
         }
-        eprint!("{}", parsed.report.render(styled));
+        crate::log::to_stderr(format_args!("{}", parsed.report.render(styled)));
     }
     // Opt-outs first: a crash between the two writes leaves nobody mailed who
     // opted out, and the import can be run again.

@@ -201,6 +201,27 @@ pub enum LoadError {
     Invalid(Box<FileDiagnostics>),
 }
 
+/// Reads a file an editor writes. A file that is not UTF-8 text is a located
+/// error at its first bad byte (line and column), not a failure to read.
+pub fn read_source(path: &std::path::Path, shown: &str) -> Result<String, LoadError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| crate::store::fs::FsError::new("cannot read", path, e))?;
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        // The text up to the bad byte is kept as is, so places before it hold.
+        let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+        let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+        let mut report = FileDiagnostics::new(shown, text);
+        report.push(
+            Diagnostic::error("the file is not UTF-8 text")
+                .at(at..end)
+                .label("this byte is not UTF-8")
+                .help("save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"); a word processor's file or another encoding will not do"),
+        );
+        LoadError::Invalid(Box::new(report))
+    })
+}
+
 impl From<FileDiagnostics> for LoadError {
     fn from(report: FileDiagnostics) -> Self {
         LoadError::Invalid(Box::new(report))

@@ -111,7 +111,7 @@ impl Project {
 
     /// Reads and validates one issue file.
     pub fn load_issue(&self, path: &Path) -> Result<ParsedIssue, LoadError> {
-        let source = crate::store::fs::read_to_string(path)?;
+        let source = crate::diagnostic::read_source(path, &self.layout.display(path))?;
         Ok(self.parse_issue(path, &source)?)
     }
 

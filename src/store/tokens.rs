@@ -504,7 +504,7 @@ impl LiveKeys {
         match Keys::load(&self.layout) {
             Ok(keys) => {
                 if keys.key_id() != current.0.key_id() {
-                    eprintln!(
+                    crate::warn_line!(
                         "verdict serve: links are now signed with key {}",
                         keys.key_id()
                     );
@@ -512,7 +512,9 @@ impl LiveKeys {
                 *current = (Arc::new(keys), now);
             }
             Err(error) => {
-                eprintln!("warning: cannot reload the link secrets, keeping those in use: {error}");
+                crate::warn_line!(
+                    "warning: cannot reload the link secrets, keeping those in use: {error}"
+                );
                 current.1 = now;
             }
         }
@@ -529,7 +531,7 @@ impl LiveKeys {
             Check::UnknownKey(id) => {
                 let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
                 if reported.insert(id) {
-                    eprintln!(
+                    crate::warn_line!(
                         "warning: a link signed with key {id} arrived, but this service signs with key {} and knows no key {id}: was the issue sent with another secret ({SECRET_ENV} against state/secret)?",
                         keys.key_id()
                     );

@@ -241,3 +241,84 @@ fn preview_takes_only_issues_of_the_project_and_matches_a_unique_start() {
         .code(2)
         .stderr_has("matches several issues");
 }
+
+#[test]
+fn every_mistake_of_one_review_is_reported() {
+    let project = crate::harness::TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    let text = project.read(&issue);
+    let first = text.find("reviewer = \"").unwrap();
+    let end = text[first..].find('\n').unwrap() + first;
+    let verdict = text[end..].find("verdict = \"ship\"").unwrap() + end;
+    let mut edited = text.clone();
+    edited.replace_range(
+        verdict..verdict + "verdict = \"ship\"".len(),
+        "verdict = \"maybe\"",
+    );
+    edited.replace_range(first..end, "reviewer = \"nobody-here\"");
+    project.write(&issue, &edited);
+    let output = project.run(&["check", crate::harness::DEMO_ISSUE]);
+    output.code(2);
+    output.stderr_has("unknown reviewer `nobody-here`");
+    output.stderr_has("unknown verdict `maybe`");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_a_located_error() {
+    let project = crate::harness::TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    let mut bytes = std::fs::read(project.path().join(&issue)).unwrap();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+    bytes.extend_from_slice(b"bottom = \"caf\xe9\"\n");
+    std::fs::write(project.path().join(&issue), bytes).unwrap();
+    let output = project.run(&["check", crate::harness::DEMO_ISSUE]);
+    output.code(2);
+    output.stderr_has(&format!("{issue}:{}:14", lines + 1));
+    output.stderr_has("the file is not UTF-8 text");
+    // verdict.toml too.
+    let mut config = std::fs::read(project.path().join("verdict.toml")).unwrap();
+    config.extend_from_slice(b"# \xff\n");
+    std::fs::write(project.path().join("verdict.toml"), config).unwrap();
+    let output = project.run(&["preview", crate::harness::DEMO_ISSUE]);
+    output.code(2);
+    output.stderr_has("verdict.toml:");
+}
+
+#[test]
+fn a_closed_standard_error_or_output_ends_a_command_quietly() {
+    let project = crate::harness::TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    project.edit(&issue, "verdict = \"ship\"", "verdict = \"maybe\"");
+    for args in [&["check"][..], &["status"], &["subscribers", "list"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (out_reader, out_writer) = std::io::pipe().unwrap();
+        drop(out_reader);
+        let status = project
+            .command()
+            .args(args)
+            .stderr(writer)
+            .stdout(out_writer)
+            .status()
+            .unwrap();
+        assert_ne!(status.code(), Some(101), "{args:?} panicked");
+        assert!(
+            status.code().is_some(),
+            "{args:?} died of a signal: {status:?}"
+        );
+    }
+}
+
+#[test]
+fn check_warns_of_a_list_column_it_does_not_read_and_of_a_torn_last_row() {
+    let project = crate::harness::TestProject::demo();
+    project.write(
+        "subscribers/subscribers.csv",
+        "email,name,subscribed at\na@example.com,A,2026-01-01T00:00:00Z\n\"b@exa",
+    );
+    let output = project.run(&["check"]);
+    output.success();
+    output.stderr_has("the column `subscribed at` is not read: did you mean `subscribed_at`?");
+    output.stderr_has("subscribers/subscribers.csv:3:1");
+    output.stderr_has("taken as a row torn by a crash");
+}

@@ -348,8 +348,11 @@ fn read_review(
     let verdict = reader.required::<String>("verdict");
     let quote = reader.required::<String>("quote");
     reader.finish();
-    let reviewer = reviewer?;
-    if roster.get(&reviewer.value).is_none() {
+    // Every mistake of the review is reported, not only the first.
+    let known = reviewer.as_ref().filter(|reviewer| {
+        if roster.get(&reviewer.value).is_some() {
+            return true;
+        }
         let ids: Vec<&str> = roster.ids().collect();
         let label = match suggest(&reviewer.value, ids.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
@@ -364,18 +367,21 @@ fn read_review(
                     ids.join(", ")
                 )),
         );
-        return None;
-    }
-    let quote = quote?;
-    if quote.value.trim().is_empty() {
-        diagnostics.push(
-            Diagnostic::error("the quote is empty")
-                .at(quote.span)
-                .help("write the panelist's words"),
-        );
-        return None;
-    }
-    let verdict = verdict.and_then(|v| verdict_value(v, diagnostics))?;
+        false
+    });
+    let quote = quote.filter(|quote| {
+        let written = !quote.value.trim().is_empty();
+        if !written {
+            diagnostics.push(
+                Diagnostic::error("the quote is empty")
+                    .at(quote.span.clone())
+                    .help("write the panelist's words"),
+            );
+        }
+        written
+    });
+    let verdict = verdict.and_then(|v| verdict_value(v, diagnostics));
+    let (reviewer, quote, verdict) = (known.cloned()?, quote?, verdict?);
     Some((
         Review {
             reviewer: reviewer.value,

@@ -176,7 +176,7 @@ impl Config {
 
     /// Reads `verdict.toml` from a project.
     pub fn load(layout: &Layout) -> Result<Config, LoadError> {
-        let source = crate::store::fs::read_to_string(&layout.config())?;
+        let source = crate::diagnostic::read_source(&layout.config(), CONFIG_FILE)?;
         Ok(Config::parse(CONFIG_FILE, &source)?)
     }
 

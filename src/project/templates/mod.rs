@@ -19,7 +19,8 @@ use crate::project::layout::{Layout, PANEL_FILE, THEME_FILE};
 impl Theme {
     /// Reads `templates/theme.toml`.
     pub fn load(layout: &Layout) -> Result<Theme, LoadError> {
-        let source = crate::store::fs::read_to_string(&layout.theme())?;
+        let source =
+            crate::diagnostic::read_source(&layout.theme(), &layout.display(&layout.theme()))?;
         Ok(Theme::parse(THEME_FILE, &source)?)
     }
 }
@@ -27,7 +28,8 @@ impl Theme {
 impl Roster {
     /// Reads `templates/panel.toml`.
     pub fn load(layout: &Layout) -> Result<Roster, LoadError> {
-        let source = crate::store::fs::read_to_string(&layout.panel())?;
+        let source =
+            crate::diagnostic::read_source(&layout.panel(), &layout.display(&layout.panel()))?;
         Ok(Roster::parse(PANEL_FILE, &source)?)
     }
 }

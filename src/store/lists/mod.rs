@@ -14,7 +14,7 @@ use std::path::Path;
 pub use follow::{Lists, Standing};
 pub use problems::{ListError, RowProblem, report as problems_report};
 pub use subscribers::{
-    Columns, ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list,
+    COLUMNS, Columns, ListReader, Subscriber, append_subscriber, export_csv, read_all, write_list,
 };
 pub use suppression::{
     Reason, Suppression, append_suppressions, read_suppressions, suppressed_now,

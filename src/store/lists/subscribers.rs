@@ -65,7 +65,12 @@ pub struct ListReader {
     reader: csv::Reader<BufReader<Take<File>>>,
     columns: Columns,
     record: csv::StringRecord,
+    /// The header's names that no column of the model reads.
+    unread: Vec<String>,
 }
+
+/// The columns the list model reads.
+pub const COLUMNS: [&str; 4] = ["email", "name", "subscribed_at", "consent"];
 
 impl ListReader {
     /// Opens the list; a missing file is an empty list. A header without an
@@ -113,11 +118,23 @@ impl ListReader {
                 std::io::Error::other("no email column"),
             )));
         };
+        let unread = headers
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}'))
+            .filter(|h| !COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
+            .map(str::to_string)
+            .collect();
         Ok(ListReader {
             reader,
             columns,
             record: csv::StringRecord::new(),
+            unread,
         })
+    }
+
+    /// The header's names that verdict does not read (a typo, or notes of the editor's).
+    pub fn unread_columns(&self) -> &[String] {
+        &self.unread
     }
 
     /// Where the row last read starts, in bytes.

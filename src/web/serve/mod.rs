@@ -249,7 +249,7 @@ pub async fn run(
             Ok((stream, _)) => stream,
             Err(error) => {
                 // Out of file descriptors, say: wait instead of spinning.
-                eprintln!("warning: cannot accept a connection: {error}");
+                crate::warn_line!("warning: cannot accept a connection: {error}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -292,7 +292,7 @@ pub async fn run(
         .await
         .is_err()
     {
-        eprintln!(
+        crate::warn_line!(
             "note: connections still open after {} s; stopping anyway",
             limits.shutdown_grace.as_secs()
         );

@@ -210,7 +210,7 @@ pub(super) async fn subscribe(
             })
             .is_err()
     {
-        eprintln!("warning: the sign-up queue is full; a request was dropped");
+        crate::warn_line!("warning: the sign-up queue is full; a request was dropped");
     }
     check_your_inbox(&newsletter)
 }
@@ -227,7 +227,7 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
     let standing = match standing {
         Ok(Ok(standing)) => standing,
         Ok(Err(error)) => {
-            eprintln!("error: a sign-up could not be looked up: {error}");
+            crate::warn_line!("error: a sign-up could not be looked up: {error}");
             return;
         }
         Err(_) => return,
@@ -241,12 +241,12 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
     match signups.limits.take(&ask.email, ask.at) {
         Ok(()) => {}
         Err(Refused::Everyone) => {
-            eprintln!(
+            crate::warn_line!(
                 "warning: the hourly cap of confirmation emails ([signup] per_hour = {}) is reached; sign-ups wait",
                 signups.limits.config.per_hour
             );
             if let Err(error) = signups.store.capped(ask.at) {
-                eprintln!("warning: cannot note the cap: {error}");
+                crate::warn_line!("warning: cannot note the cap: {error}");
             }
             return decided("nothing sent (the hourly cap of confirmation emails is reached)");
         }
@@ -264,7 +264,7 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
         requested: ask.at,
     };
     if let Err(error) = signups.store.request(&id, pending) {
-        eprintln!("error: a sign-up could not be recorded: {error}");
+        crate::warn_line!("error: a sign-up could not be recorded: {error}");
         signups.limits.give_back(&ask.email);
         return;
     }
@@ -298,7 +298,7 @@ async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at:
                 Err(failure) => failure,
             },
             Err(error) => {
-                eprintln!("error: a confirmation email could not be made: {error}");
+                crate::warn_line!("error: a confirmation email could not be made: {error}");
                 signups.limits.give_back(email);
                 return;
             }
@@ -306,7 +306,7 @@ async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at:
         let retry = matches!(failure.class, Class::Transient | Class::Unreachable);
         match waits.next() {
             Some(wait) if retry => {
-                eprintln!(
+                crate::warn_line!(
                     "warning: a confirmation email was not sent ({}); trying again in {} s",
                     crate::send::transport::mask_addresses(&failure.to_string()),
                     wait.as_secs()
@@ -314,7 +314,7 @@ async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at:
                 tokio::time::sleep(*wait).await;
             }
             _ => {
-                eprintln!(
+                crate::warn_line!(
                     "error: a confirmation email was not sent: {}",
                     crate::send::transport::mask_addresses(&failure.to_string())
                 );
@@ -485,10 +485,10 @@ pub(super) async fn confirm(
             // The reader is on the list either way; without this record a
             // restarted service would offer the link again, which adds nobody twice.
             if let Err(error) = signups.store.confirmed(&query.p, now) {
-                eprintln!("warning: a confirmed sign-up was not noted: {error}");
+                crate::warn_line!("warning: a confirmed sign-up was not noted: {error}");
             }
             if added && let Err(error) = welcome(&service, signups, &pending.email).await {
-                eprintln!(
+                crate::warn_line!(
                     "warning: the welcome email was not sent: {}",
                     crate::send::transport::mask_addresses(&error)
                 );
