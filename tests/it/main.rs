@@ -10,6 +10,7 @@ mod diagnostics;
 mod dkim;
 mod docs;
 mod email;
+mod faults;
 mod harness;
 mod init;
 mod preview;

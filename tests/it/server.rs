@@ -31,10 +31,22 @@ impl Serve {
 
     /// With no secret given, the service uses the project's `state/secret`.
     pub fn launch(project: &TestProject, secret: Option<&str>, extra: &[&str]) -> Serve {
+        Serve::launch_with(project, secret, extra, &[])
+    }
+
+    /// With environment variables set (failures injected through
+    /// `VERDICT_FAULTS`, say).
+    pub fn launch_with(
+        project: &TestProject,
+        secret: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Serve {
         let mut command = project.command();
         if let Some(secret) = secret {
             command.env("VERDICT_SECRET", secret);
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)

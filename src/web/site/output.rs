@@ -4,7 +4,6 @@
 //! file system for the lot, not two `fsync`s per file: a first build writes
 //! thousands of pages.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -34,7 +33,8 @@ impl Output {
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(fail)?;
-        temp.write_all(bytes).map_err(fail)?;
+        // Through the seam tests use to fill the disk mid-build.
+        crate::store::faults::write(path, temp.as_file_mut(), bytes).map_err(fail)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

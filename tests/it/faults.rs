@@ -1,0 +1,239 @@
+//! Writes and fsyncs that fail, injected through the append log's seam
+//! (`VERDICT_FAULTS`, read by debug builds): every durable file of the lists,
+//! the votes, the sign-ups, the bounce reports read and the site either
+//! reports the failure or stops, without a false "done" and without losing or
+//! half-writing anything; what failed works on the next try.
+
+use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::server::{SECRET, Serve, get, post};
+
+const SUPPRESSED: &str = "subscribers/suppressed.csv";
+
+#[test]
+fn a_failed_write_or_fsync_of_the_suppression_list_answers_503_and_the_retry_records_once() {
+    for fault in ["write:suppressed.csv", "fsync:suppressed.csv"] {
+        let project = TestProject::demo();
+        let before = project.read(SUPPRESSED);
+        let serve = Serve::launch_with(&project, Some(SECRET), &[], &[("VERDICT_FAULTS", fault)]);
+        let link = serve.link("ml-team@example.com");
+        let (status, page) = post(&link, "List-Unsubscribe=One-Click");
+        assert_eq!(status, 503, "{fault}: {page}");
+        assert_eq!(
+            project.read(SUPPRESSED),
+            before,
+            "{fault}: nothing half-written"
+        );
+        // The fault happened once: the reader's retry is recorded, once.
+        assert_eq!(post(&link, "List-Unsubscribe=One-Click").0, 200, "{fault}");
+        let after = project.rows(SUPPRESSED);
+        assert_eq!(
+            after
+                .lines()
+                .filter(|l| l.starts_with("ml-team@example.com,"))
+                .count(),
+            1,
+            "{fault}: {after}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_write_of_the_list_or_the_sign_ups_loses_no_reader_and_blocks_nobody() {
+    // The sign-up log fails at the request: nothing is mailed, and the same
+    // address may ask again at once (it is not held for an hour).
+    let project = TestProject::demo();
+    let serve = Serve::launch_with(
+        &project,
+        Some(SECRET),
+        &[],
+        &[("VERDICT_FAULTS", "write:signups.log")],
+    );
+    let ask = |email: &str| {
+        post(
+            &format!("{}/subscribe", serve.base),
+            &format!("email={}&name=&website=", email.replace('@', "%40")),
+        )
+    };
+    assert_eq!(ask("again@example.com").0, 200);
+    serve.wait_for_error("a sign-up could not be recorded");
+    assert_eq!(ask("again@example.com").0, 200);
+    serve.wait_for("sign-up: confirmation sent", 1);
+    drop(serve);
+
+    // The list fails at the confirmation: 503, and the link still works after.
+    let project = TestProject::demo();
+    let serve = Serve::launch_with(
+        &project,
+        Some(SECRET),
+        &[],
+        &[("VERDICT_FAULTS", "fsync:subscribers.csv")],
+    );
+    post(
+        &format!("{}/subscribe", serve.base),
+        "email=late%40example.com&name=&website=",
+    );
+    serve.wait_for("sign-up: confirmation sent", 1);
+    let link = link_to(
+        &project,
+        "late@example.com",
+        "https://verdicts.example.com/subscribe/confirm?",
+    )
+    .replace("https://verdicts.example.com", &serve.base);
+    let before = project.read("subscribers/subscribers.csv");
+    assert_eq!(post(&link, "").0, 503);
+    assert_eq!(
+        project.read("subscribers/subscribers.csv"),
+        before,
+        "nothing half-written"
+    );
+    assert_eq!(post(&link, "").0, 200);
+    assert!(
+        project
+            .rows("subscribers/subscribers.csv")
+            .contains("late@example.com,")
+    );
+}
+
+#[test]
+fn a_failed_write_of_the_votes_answers_503_and_counts_nothing() {
+    let project = TestProject::demo();
+    let mut send = project.command();
+    send.env("VERDICT_SECRET", SECRET).arg("send");
+    assert!(send.status().unwrap().success());
+    let serve = Serve::launch_with(
+        &project,
+        Some(SECRET),
+        &[],
+        &[("VERDICT_FAULTS", "write:votes")],
+    );
+    let link = link_to(
+        &project,
+        "ml-team@example.com",
+        "https://verdicts.example.com/vote?",
+    )
+    .replace("https://verdicts.example.com", &serve.base);
+    assert_eq!(get(&link).0, 200);
+    assert_eq!(post(&link, "").0, 503);
+    let log = project.path().join(format!("state/votes/{DEMO_ISSUE}.log"));
+    assert!(
+        std::fs::read(&log).map_or(true, |b| b.is_empty()),
+        "nothing half-written"
+    );
+    assert_eq!(post(&link, "").0, 200, "the vote counts on the next try");
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn a_failed_write_of_the_reports_read_leaves_the_import_to_run_again_with_the_same_result() {
+    let project = TestProject::demo();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("request.eml"),
+        "From: <someone@example.net>\nTo: <verdicts@example.com>\nSubject: unsubscribe\nMessage-ID: <r1@example.net>\nDate: Thu, 26 Nov 2026 12:00:00 +0000\n\nplease\n",
+    )
+    .unwrap();
+    let mut import = project.command();
+    import
+        .env("VERDICT_FAULTS", "fsync:bounces-seen.log")
+        .args(["bounces", "import", dir.path().to_str().unwrap()]);
+    let output = crate::harness::Output::from(import.output().unwrap());
+    // A report without a token is listed and not remembered: nothing to write.
+    output.success();
+    // A report that is remembered fails to be noted: the import says so.
+    std::fs::write(
+        dir.path().join("auto.eml"),
+        "From: <away@example.net>\nTo: <verdicts@example.com>\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <a1@example.net>\nDate: Thu, 26 Nov 2026 12:00:00 +0000\n\naway\n",
+    )
+    .unwrap();
+    let mut import = project.command();
+    import
+        .env("VERDICT_FAULTS", "fsync:bounces-seen.log")
+        .args(["bounces", "import", dir.path().to_str().unwrap()]);
+    let failed = crate::harness::Output::from(import.output().unwrap());
+    failed.code(1);
+    failed.stderr_has("bounces-seen.log");
+    assert!(
+        std::fs::read(project.path().join("state/bounces-seen.log")).map_or(true, |b| b.is_empty())
+    );
+    // Run again: the same result, now remembered.
+    project
+        .run(&["bounces", "import", dir.path().to_str().unwrap()])
+        .success()
+        .stdout_has("auto-replies (ignored): 1");
+    project
+        .run(&["bounces", "import", dir.path().to_str().unwrap()])
+        .success()
+        .stdout_has("already read before (skipped): 1");
+}
+
+#[test]
+fn a_full_disk_during_archive_leaves_the_previous_site_whole() {
+    let project = TestProject::demo();
+    project.run(&["archive"]).success();
+    let page = project
+        .path()
+        .join(format!("public/issues/{DEMO_ISSUE}.html"));
+    let before = std::fs::read(&page).unwrap();
+    project.edit(
+        &format!("issues/{DEMO_ISSUE}.toml"),
+        "Which one should you ship with?",
+        "Edited before a full disk.",
+    );
+    let mut archive = project.command();
+    archive.env("VERDICT_FAULTS", "write:public").arg("archive");
+    let output = crate::harness::Output::from(archive.output().unwrap());
+    assert_ne!(output.code, 0, "{}", output.stdout);
+    assert_eq!(
+        std::fs::read(&page).unwrap(),
+        before,
+        "the old page is whole"
+    );
+    for entry in walk(&project.path().join("public")) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "a leftover {name}");
+    }
+    project.run(&["archive"]).success();
+    assert!(
+        String::from_utf8(std::fs::read(&page).unwrap())
+            .unwrap()
+            .contains("Edited before a full disk.")
+    );
+}
+
+/// The first link starting with `prefix` in the text of a message in the
+/// outbox to `email`.
+fn link_to(project: &TestProject, email: &str, prefix: &str) -> String {
+    for entry in std::fs::read_dir(project.path().join("outbox")).unwrap() {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = message
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address());
+        if to != Some(email) {
+            continue;
+        }
+        let text = message.body_text(0).unwrap().into_owned();
+        if let Some(at) = text.find(prefix) {
+            return text[at..]
+                .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    }
+    panic!("no {prefix} link to {email}")
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
