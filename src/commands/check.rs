@@ -226,8 +226,7 @@ fn list_reports(layout: &Layout) -> Result<Vec<FileDiagnostics>> {
         Err(ListError::Fs(e)) => return Err(e.into()),
         Ok(Some(mut rows)) => {
             for column in rows.unread_columns() {
-                let near =
-                    crate::diagnostic::suggest(column, crate::store::lists::COLUMNS.into_iter());
+                let near = crate::diagnostic::suggest(column, crate::store::lists::COLUMNS);
                 problems.push(
                     RowProblem::error(
                         0,
