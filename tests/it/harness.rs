@@ -258,12 +258,18 @@ impl TestProject {
 /// Kills a process the tests started if it is still running after `limit`, so
 /// that no server outlives its test however the test ends.
 pub fn watchdog(pid: u32, limit: std::time::Duration) {
+    // A pidfd names this process itself, never one that reuses its number
+    // after it ended: the watchdog cannot kill a stranger.
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
+        return;
+    };
+    let Ok(process) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+    else {
+        return;
+    };
     std::thread::spawn(move || {
         std::thread::sleep(limit);
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(pid.to_string())
-            .status();
+        let _ = rustix::process::pidfd_send_signal(&process, rustix::process::Signal::KILL);
     });
 }
 
