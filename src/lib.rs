@@ -1,24 +1,36 @@
 //! verdict runs a weekly email newsletter of side-by-side AI tool comparisons.
 //!
-//! The data flow, one module per stage:
+//! Four flows, a folder each, over one hub and the stores they share:
 //!
 //! ```text
-//! issues/*.toml ─ issue (parse with spans, check against the panel roster) ─ Issue
-//!   ─ render (HTML with maud, text at 72 columns; once per issue, slots per reader)
-//!   ─ message (bodies encoded once, a skeleton filled per reader, DKIM)
-//!   ─ transport (outbox | SMTP, every step under a deadline; failures classified)
-//!   ─ dispatch (relays, pooled, paced, retried) ─ ledger (append-only, fsync in
-//!   batches) ─ status
-//! subscribers/ ─ subscribers (normalise, read whole, located errors) ─ audience
-//!   (minus suppression and those already done) ─ dispatch
+//! author    issues/*.toml, tools/*.toml ─ author::issue (read with spans, checked
+//!           against the panel and the tool profiles) ─ Issue ─ author::render
+//!           (HTML with maud, text at 72 columns: once per issue, slots per reader)
+//!
+//! send      subscribers/ ─ store::lists ─ send::audience (minus the suppressed and
+//!           those done) ─ send::message (a skeleton filled per reader, keyed
+//!           Message-ID and return path, DKIM) ─ send::transport (outbox | SMTP)
+//!           ─ send::dispatch (relays, caps, pacing, retries) ─ send::ledger
+//!           (append-only, group commit) ─ status
+//!
+//! web       web::site (archive: pages, feed, cards into public/) and web::serve
+//!           (one-click unsubscribe, sign-ups, votes, the site) ─ store::lists,
+//!           web::votes
+//!
+//! mail_in   Maildir, mbox, .eml ─ mail_in (reports read, their proof checked)
+//!           ─ store::lists (suppressions)
 //! ```
 //!
 //! `project` is the hub the commands borrow from: `layout` (every path), `config`
 //! (verdict.toml, checked into types), `templates` (theme, panel roster, sign-up
-//! emails) and `fields` (every key of every file, from which `reference` makes
-//! README's tables and the JSON Schemas).
+//! emails), `fields` (every key of every file, from which `reference` makes
+//! README's tables and the JSON Schemas), `routes` (what `serve` answers) and
+//! what is published. `store` holds what the flows share on disk and in keys:
+//! `fs` (atomic writes), `append_log` (the one durable append, its torn-tail
+//! policy, its `faults` seam), `lists`, `lock`, `tokens` (every keyed value).
 //! `diagnostic` renders located problems; `error` maps every failure to one exit
-//! code (see [`error::exit`]) and is the only place that does.
+//! code (see [`error::exit`]) and is the only place that does; `commands` has one
+//! module per command, `cli` the command line.
 
 pub mod author;
 pub mod cli;
@@ -81,6 +93,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Subscribers(args) => commands::subscribers::execute(&layout, args),
         Command::Votes(args) => commands::votes::execute(&layout, args),
         Command::Completions(args) => commands::completions::completions(args),
-        Command::Man(args) => commands::completions::man(args),
+        Command::Man(args) => commands::completions::man(args, cli::command()),
     }
 }

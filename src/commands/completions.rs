@@ -423,8 +423,9 @@ fn manual_page(page: Command, title: &str, examples: Option<&[(&str, &str)]>) ->
     Ok(page.into_bytes())
 }
 
-pub fn man(args: ManArgs) -> Result<()> {
-    let command = crate::cli::command();
+/// Writes the manual pages of `command`, the whole command line (given by the
+/// caller, so that this module needs nothing of `cli`).
+pub fn man(args: ManArgs, command: clap::Command) -> Result<()> {
     let examples_of = |name: &str| {
         EXAMPLES
             .iter()
