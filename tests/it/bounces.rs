@@ -36,6 +36,16 @@ fn fixtures_project() -> TestProject {
     project
 }
 
+/// The fixtures' project after a send through a real SMTP server.
+fn sent_through_a_relay() -> (SmtpServer, TestProject) {
+    let server = SmtpServer::start();
+    let project = fixtures_project();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    (server, project)
+}
+
 fn import(project: &TestProject, paths: &[&Path], extra: &[&str]) -> crate::harness::Output {
     let mut args: Vec<&str> = vec!["bounces", "import"];
     args.extend(paths.iter().map(|p| p.to_str().unwrap()));
@@ -253,11 +263,7 @@ fn an_mbox_and_a_maildir_give_the_same_result_and_notes_are_located() {
 fn a_bounce_is_matched_by_the_message_id_verdict_sent_even_after_forwarding() {
     // The reader forwards to another mailbox, which does not exist: the
     // report names the forwarding target, the Message-ID names the reader.
-    let server = SmtpServer::start();
-    let project = fixtures_project();
-    project
-        .run(&["send", "--transport", &server.url()])
-        .success();
+    let (server, project) = sent_through_a_relay();
     let received = server.received();
     let copy = received
         .iter()
@@ -512,11 +518,7 @@ fn forged_bounces_and_complaints_suppress_nobody() {
 
 #[test]
 fn a_signed_return_path_names_the_reader_and_a_proven_report_acts_on_that_reader_only() {
-    let server = SmtpServer::start();
-    let project = fixtures_project();
-    project
-        .run(&["send", "--transport", &server.url()])
-        .success();
+    let (server, project) = sent_through_a_relay();
     let received = server.received();
     let copy = received
         .iter()

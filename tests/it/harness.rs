@@ -263,8 +263,7 @@ pub fn watchdog(pid: u32, limit: std::time::Duration) {
     let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
         return;
     };
-    let Ok(process) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
-    else {
+    let Ok(process) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) else {
         return;
     };
     std::thread::spawn(move || {

@@ -53,6 +53,20 @@ pub fn snapshot(path: &Path) -> Result<Option<Snapshot>, FsError> {
     Snapshot::open(path, LIST_TAIL)
 }
 
+/// A CSV reader of a snapshot's complete rows, the first of which is the header.
+fn csv_rows(
+    snapshot: &Snapshot,
+    path: &Path,
+) -> Result<csv::Reader<std::io::BufReader<std::io::Take<File>>>, FsError> {
+    let rows = snapshot
+        .reader()
+        .map_err(|e| FsError::new("cannot read", path, e))?;
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(rows))
+}
+
 /// Where a torn last row starts (no newline, a quoted field left open), if
 /// the list at `path` ends with one: readers leave it out.
 pub fn torn_row(path: &Path) -> Result<Option<u64>, FsError> {

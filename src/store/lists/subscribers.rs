@@ -89,13 +89,7 @@ impl ListReader {
         path: &Path,
         shown: &str,
     ) -> Result<ListReader, ListError> {
-        let rows = snapshot
-            .reader()
-            .map_err(|e| FsError::new("cannot read", path, e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(rows);
+        let mut reader = super::csv_rows(snapshot, path)?;
         let header_problem = |message: String| {
             into_result(
                 path,

@@ -79,13 +79,7 @@ pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, L
     let Some(snapshot) = super::snapshot(path)? else {
         return Ok(Vec::new());
     };
-    let rows = snapshot
-        .reader()
-        .map_err(|e| FsError::new("cannot read", path, e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(rows);
+    let mut reader = super::csv_rows(&snapshot, path)?;
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut record = csv::StringRecord::new();

@@ -350,15 +350,26 @@ fn confirmation(
         ("days", days.as_str()),
         ("site", site.as_str()),
     ];
-    let text = &signups.emails.confirm;
+    signup_email(service, &signups.emails.confirm, &values, email, None)
+}
+
+/// One of the sign-up emails of `templates/emails.toml` to `to`, its
+/// placeholders filled with `values`.
+fn signup_email(
+    service: &Service,
+    text: &EmailText,
+    values: &[(&str, &str)],
+    to: &str,
+    unsubscribe: Option<&str>,
+) -> Result<crate::send::message::Outgoing, String> {
     one_off(
         &service.project.config,
         &service.project.theme,
         &OneOff {
-            to: email,
-            subject: &EmailText::fill(&text.subject, &values),
-            text: &EmailText::fill(&text.text, &values),
-            unsubscribe: None,
+            to,
+            subject: &EmailText::fill(&text.subject, values),
+            text: &EmailText::fill(&text.text, values),
+            unsubscribe,
         },
     )
     .map_err(|e| e.to_string())
@@ -513,18 +524,13 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
         .links
         .get()
         .unsubscribe_url(service.project.config.unsubscribe_url.as_str(), email);
-    let text = &signups.emails.welcome;
-    let message = one_off(
-        &service.project.config,
-        &service.project.theme,
-        &OneOff {
-            to: email,
-            subject: &EmailText::fill(&text.subject, &values),
-            text: &EmailText::fill(&text.text, &values),
-            unsubscribe: Some(&unsubscribe),
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let message = signup_email(
+        service,
+        &signups.emails.welcome,
+        &values,
+        email,
+        Some(&unsubscribe),
+    )?;
     signups
         .transport
         .send(&message)
