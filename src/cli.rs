@@ -21,6 +21,18 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub verbose: bool,
 
+    /// How diagnostics on stderr are written: lines for people, or one JSON
+    /// object per line for journald or a log store.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = crate::log::FORMAT_ENV,
+        value_name = "FORMAT"
+    )]
+    pub log_format: crate::log::LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }

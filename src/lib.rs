@@ -69,9 +69,11 @@ fn now() -> Result<chrono::DateTime<chrono::Utc>> {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    if cli.verbose || std::env::var("VERDICT_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug")) {
-        log::enable();
-    }
+    let verbose =
+        cli.verbose || std::env::var("VERDICT_LOG").is_ok_and(|v| v.eq_ignore_ascii_case("debug"));
+    // The service's lines carry their time; a command's are read as it runs.
+    let timed = matches!(cli.command, Command::Serve(_));
+    log::init(verbose, cli.log_format, timed);
     debug!(
         "verdict {} on project {}",
         env!("CARGO_PKG_VERSION"),

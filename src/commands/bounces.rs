@@ -80,7 +80,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         },
     )?;
     for note in &summary.notes {
-        crate::warn_line!("note: {note}");
+        tracing::info!("note: {note}");
     }
     print(&summary, sources.len(), dry_run);
     Ok(())

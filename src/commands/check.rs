@@ -116,7 +116,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let styled = std::io::stderr().is_terminal();
     let (mut errors, mut warnings) = (usage.len(), 0);
     for message in &usage {
-        crate::warn_line!("error: {message}");
+        tracing::error!("{message}");
     }
     for report in &reports {
         errors += report.error_count();
@@ -126,7 +126,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
     }
     if unchecked {
-        crate::warn_line!(
+        tracing::info!(
             "note: the issues are checked once {PANEL_FILE} is valid: they name its reviewers"
         );
     }

@@ -86,7 +86,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             service.unsubscribe_path
         );
         if proxies == 0 {
-            crate::warn_line!(
+            tracing::info!(
                 "note: [serve] trusted_proxies is empty, so X-Forwarded-For is believed from nobody; behind a reverse proxy, list it there"
             );
         }

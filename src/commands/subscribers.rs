@@ -120,7 +120,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             match out {
                 Some(out) => {
                     crate::store::fs::write_atomic_with(&out, |w| lists::export_csv(w, &active))?;
-                    crate::warn_line!(
+                    tracing::info!(
                         "exported {} subscriber(s) to {}",
                         active.len(),
                         out.display()
@@ -147,7 +147,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                     return Ok(());
                 }
             }
-            crate::warn_line!(
+            tracing::info!(
                 "{count} active subscriber(s), {} suppressed address(es)",
                 suppressed.len()
             );

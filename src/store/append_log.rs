@@ -96,8 +96,8 @@ impl AppendLog {
         if whole < len {
             if matches!(kind.tail, Tail::CompleteWhen(_)) {
                 let (_, torn) = last_line(&log.file, len).map_err(fail)?;
-                crate::warn_line!(
-                    "warning: {}: cut a last row torn by a crash (no line end, a quoted field left open): {}",
+                tracing::warn!(
+                    "{}: cut a last row torn by a crash (no line end, a quoted field left open): {}",
                     path.display(),
                     String::from_utf8_lossy(&torn).escape_debug()
                 );

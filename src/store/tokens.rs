@@ -504,7 +504,7 @@ impl LiveKeys {
         match Keys::load(&self.layout) {
             Ok(keys) => {
                 if keys.key_id() != current.0.key_id() {
-                    crate::warn_line!(
+                    tracing::info!(
                         "verdict serve: links are now signed with key {}",
                         keys.key_id()
                     );
@@ -512,9 +512,7 @@ impl LiveKeys {
                 *current = (Arc::new(keys), now);
             }
             Err(error) => {
-                crate::warn_line!(
-                    "warning: cannot reload the link secrets, keeping those in use: {error}"
-                );
+                tracing::warn!("cannot reload the link secrets, keeping those in use: {error}");
                 current.1 = now;
             }
         }
@@ -531,8 +529,8 @@ impl LiveKeys {
             Check::UnknownKey(id) => {
                 let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
                 if reported.insert(id) {
-                    crate::warn_line!(
-                        "warning: a link signed with key {id} arrived, but this service signs with key {} and knows no key {id}: was the issue sent with another secret ({SECRET_ENV} against state/secret)?",
+                    tracing::warn!(
+                        "a link signed with key {id} arrived, but this service signs with key {} and knows no key {id}: was the issue sent with another secret ({SECRET_ENV} against state/secret)?",
                         keys.key_id()
                     );
                 }

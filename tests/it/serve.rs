@@ -495,7 +495,7 @@ fn an_unsubscribe_path_that_clashes_with_a_route_is_a_located_error_everywhere()
 }
 
 #[test]
-fn every_request_is_logged_without_tokens_or_addresses() {
+fn every_request_is_logged_without_tokens_or_addresses_as_lines_or_json() {
     let project = TestProject::demo();
     let serve = Serve::start(&project);
     let link = serve.link("ml-team@example.com");
@@ -503,15 +503,24 @@ fn every_request_is_logged_without_tokens_or_addresses() {
     post(&link, "List-Unsubscribe=One-Click");
     get(&format!("{}/unsubscribe?u=bad&t=bad", serve.base));
     get(&format!("{}/healthz", serve.base));
-    let lines = serve.wait_for_lines(4);
+    let lines = serve.wait_for("answered", 4);
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert!(
-        lines[0].ends_with("ms") && lines[0].contains(" GET /unsubscribe 200 "),
+        lines[0].contains("method=GET path=/unsubscribe answered status=200 ms="),
         "{lines:?}"
     );
-    assert!(lines[1].contains(" POST /unsubscribe 200 "), "{lines:?}");
-    assert!(lines[2].contains(" GET /unsubscribe 403 "), "{lines:?}");
-    assert!(lines[3].contains(" GET /healthz 200 "), "{lines:?}");
+    assert!(
+        lines[1].contains("method=POST path=/unsubscribe answered status=200"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].contains("method=GET path=/unsubscribe answered status=403"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[3].contains("method=GET path=/healthz answered status=200"),
+        "{lines:?}"
+    );
     let token = link.split("t=").nth(1).unwrap();
     for line in &lines {
         assert!(
@@ -519,6 +528,21 @@ fn every_request_is_logged_without_tokens_or_addresses() {
             "{line}"
         );
     }
+    drop(serve);
+    // For journald or a log store: one JSON object per line.
+    let serve = Serve::launch_with(
+        &project,
+        Some(SECRET),
+        &[],
+        &[("VERDICT_LOG_FORMAT", "json")],
+    );
+    get(&format!("{}/healthz", serve.base));
+    let line = serve.wait_for("answered", 1).remove(0);
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(json["fields"]["status"], 200, "{line}");
+    assert_eq!(json["span"]["path"], "/healthz", "{line}");
+    assert_eq!(json["level"], "INFO", "{line}");
 }
 
 #[test]

@@ -122,13 +122,13 @@ impl Serve {
         self.lines.lock().unwrap().clone()
     }
 
-    /// Waits until the service has printed `n` lines containing `text` (after
-    /// its first), and returns them.
+    /// Waits until the service has logged (on standard error) `n` lines
+    /// containing `text`, and returns them.
     pub fn wait_for(&self, text: &str, n: usize) -> Vec<String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let found: Vec<String> = self
-                .output()
+                .errors()
                 .into_iter()
                 .filter(|l| l.contains(text))
                 .collect();
@@ -139,7 +139,7 @@ impl Serve {
                 std::time::Instant::now() < deadline,
                 "the service printed {} of {n} lines with {text:?}: {:?}",
                 found.len(),
-                self.output()
+                self.errors()
             );
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -149,7 +149,7 @@ impl Problems {
         match result {
             Err(error) => {
                 for failure in &self.failures {
-                    crate::warn_line!("error: {failure}");
+                    tracing::error!("{failure}");
                 }
                 Err(error)
             }
@@ -382,7 +382,7 @@ fn usable_concurrency(asked: &[u32]) -> Vec<u32> {
     if total <= room {
         return asked.to_vec();
     }
-    crate::warn_line!(
+    tracing::info!(
         "note: concurrency {total} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
     );
     asked
@@ -404,7 +404,7 @@ fn send(
     Audience::open(&project.layout)?;
     let lock = SendLock::acquire(&project.layout.send_lock())?;
     if let Some(previous) = &lock.took_over {
-        crate::warn_line!(
+        tracing::info!(
             "note: the previous send ({previous}) ended without releasing the lock; taking it over"
         );
     }
@@ -681,13 +681,13 @@ fn watch_signals(interrupt: Interrupt) {
                 _ = term.recv() => (Signal::Terminate, exit::TERMINATED),
             };
             if seen {
-                crate::warn_line!(
+                tracing::info!(
                     "second signal: stopping at once; the next run resends at most the messages that were in flight"
                 );
                 std::process::exit(code);
             }
             seen = true;
-            crate::warn_line!(
+            tracing::info!(
                 "finishing the messages in flight, then stopping (signal again to stop at once)"
             );
             interrupt.trigger(received);

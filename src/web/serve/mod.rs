@@ -17,7 +17,7 @@ mod vote;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -162,7 +162,31 @@ fn router(service: Arc<Service>, limits: Limits) -> Router {
             within_deadline(limits.request_timeout, request, next)
         }))
         .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(log_request))
+        // One line per request: method, path without its query (where tokens
+        // and addresses are), status, duration.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %crate::send::transport::escape_reply(request.uri().path()),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    |response: &Response, latency: Duration, _: &tracing::Span| {
+                        tracing::info!(
+                            status = response.status().as_u16(),
+                            ms = latency.as_millis() as u64,
+                            "answered"
+                        );
+                    },
+                )
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
         .with_state(service)
 }
 
@@ -208,23 +232,6 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// One line per request: when, method, path without its query (where tokens
-/// and addresses are), status, duration.
-async fn log_request(request: Request, next: Next) -> Response {
-    let began = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
-    crate::say!(
-        "{} {method} {} {} {}ms",
-        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
-        crate::send::transport::escape_reply(&path),
-        response.status().as_u16(),
-        began.elapsed().as_millis()
-    );
-    response
-}
-
 /// Serves until `shutdown` completes, then lets the requests under way finish
 /// for at most the grace period.
 pub async fn run(
@@ -249,7 +256,7 @@ pub async fn run(
             Ok((stream, _)) => stream,
             Err(error) => {
                 // Out of file descriptors, say: wait instead of spinning.
-                crate::warn_line!("warning: cannot accept a connection: {error}");
+                tracing::warn!("cannot accept a connection: {error}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -292,7 +299,7 @@ pub async fn run(
         .await
         .is_err()
     {
-        crate::warn_line!(
+        tracing::info!(
             "note: connections still open after {} s; stopping anyway",
             limits.shutdown_grace.as_secs()
         );

@@ -131,7 +131,7 @@ pub(super) async fn unsubscribe(
         )
         .into_response(),
         Ok(Err(error)) => {
-            crate::warn_line!("error: cannot record an unsubscribe: {error}");
+            tracing::error!("cannot record an unsubscribe: {error}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the unsubscribe could not be saved; please try again\n",

@@ -210,7 +210,7 @@ pub(super) async fn subscribe(
             })
             .is_err()
     {
-        crate::warn_line!("warning: the sign-up queue is full; a request was dropped");
+        tracing::warn!("the sign-up queue is full; a request was dropped");
     }
     check_your_inbox(&newsletter)
 }
@@ -227,7 +227,7 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
     let standing = match standing {
         Ok(Ok(standing)) => standing,
         Ok(Err(error)) => {
-            crate::warn_line!("error: a sign-up could not be looked up: {error}");
+            tracing::error!("a sign-up could not be looked up: {error}");
             return;
         }
         Err(_) => return,
@@ -241,12 +241,12 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
     match signups.limits.take(&ask.email, ask.at) {
         Ok(()) => {}
         Err(Refused::Everyone) => {
-            crate::warn_line!(
-                "warning: the hourly cap of confirmation emails ([signup] per_hour = {}) is reached; sign-ups wait",
+            tracing::warn!(
+                "the hourly cap of confirmation emails ([signup] per_hour = {}) is reached; sign-ups wait",
                 signups.limits.config.per_hour
             );
             if let Err(error) = signups.store.capped(ask.at) {
-                crate::warn_line!("warning: cannot note the cap: {error}");
+                tracing::warn!("cannot note the cap: {error}");
             }
             return decided("nothing sent (the hourly cap of confirmation emails is reached)");
         }
@@ -264,7 +264,7 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
         requested: ask.at,
     };
     if let Err(error) = signups.store.request(&id, pending) {
-        crate::warn_line!("error: a sign-up could not be recorded: {error}");
+        tracing::error!("a sign-up could not be recorded: {error}");
         signups.limits.give_back(&ask.email);
         return;
     }
@@ -277,10 +277,7 @@ async fn handle(service: &Arc<Service>, ask: Ask) {
 /// One line in the service's log per request the worker decided on, without
 /// the address: what an operator needs to follow sign-ups.
 fn decided(what: &str) {
-    crate::say!(
-        "{} sign-up: {what}",
-        Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
-    );
+    tracing::info!("sign-up: {what}");
 }
 
 /// Sends a confirmation email, again after a wait while the relay is down;
@@ -298,7 +295,7 @@ async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at:
                 Err(failure) => failure,
             },
             Err(error) => {
-                crate::warn_line!("error: a confirmation email could not be made: {error}");
+                tracing::error!("a confirmation email could not be made: {error}");
                 signups.limits.give_back(email);
                 return;
             }
@@ -306,16 +303,16 @@ async fn confirm_with_retries(service: &Arc<Service>, id: &str, email: &str, at:
         let retry = matches!(failure.class, Class::Transient | Class::Unreachable);
         match waits.next() {
             Some(wait) if retry => {
-                crate::warn_line!(
-                    "warning: a confirmation email was not sent ({}); trying again in {} s",
+                tracing::warn!(
+                    "a confirmation email was not sent ({}); trying again in {} s",
                     crate::send::transport::mask_addresses(&failure.to_string()),
                     wait.as_secs()
                 );
                 tokio::time::sleep(*wait).await;
             }
             _ => {
-                crate::warn_line!(
-                    "error: a confirmation email was not sent: {}",
+                tracing::error!(
+                    "a confirmation email was not sent: {}",
                     crate::send::transport::mask_addresses(&failure.to_string())
                 );
                 signups.limits.give_back(email);
@@ -496,11 +493,11 @@ pub(super) async fn confirm(
             // The reader is on the list either way; without this record a
             // restarted service would offer the link again, which adds nobody twice.
             if let Err(error) = signups.store.confirmed(&query.p, now) {
-                crate::warn_line!("warning: a confirmed sign-up was not noted: {error}");
+                tracing::warn!("a confirmed sign-up was not noted: {error}");
             }
             if added && let Err(error) = welcome(&service, signups, &pending.email).await {
-                crate::warn_line!(
-                    "warning: the welcome email was not sent: {}",
+                tracing::warn!(
+                    "the welcome email was not sent: {}",
                     crate::send::transport::mask_addresses(&error)
                 );
             }
