@@ -29,6 +29,7 @@ pub enum Command {
     Archive(commands::archive::Args),
     Bounces(commands::bounces::Args),
     Check(commands::check::Args),
+    Dkim(commands::dkim::Args),
     Preview(commands::preview::Args),
     RotateSecret(commands::rotate_secret::Args),
     Send(commands::send::Args),

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod bounces;
 pub mod check;
 pub mod completions;
+pub mod dkim;
 pub mod new;
 pub mod preview;
 pub mod rotate_secret;

@@ -12,6 +12,7 @@ use url::Url;
 use super::{Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Signup, bounds};
 use crate::diagnostic::table_reader::{Located, TableReader};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::send::message::dkim::is_dns_name;
 use crate::send::transport::TransportSpec;
 
 pub(super) fn parse(path: &str, source: &str) -> Result<Config, FileDiagnostics> {
@@ -106,7 +107,15 @@ fn read_config(
         "the path of a file holding the SMTP password",
     );
     let sending = reader.table("sending", "a [sending] table");
-    let dkim = reader.table("dkim", "a [dkim] table");
+    let dkim = reader.tables_or_table("dkim", "one [[dkim]] table per signing key");
+    let dkim_label = if table
+        .get("dkim")
+        .is_some_and(|v| v.get_ref().as_table().is_some())
+    {
+        "[dkim]"
+    } else {
+        "[[dkim]]"
+    };
     let community = reader.table("community", "a [community] table");
     let time_zone = reader.optional::<String>(
         "time_zone",
@@ -136,10 +145,25 @@ fn read_config(
         None => Some(Sending::default()),
         Some((_, table)) => read_sending(table, diagnostics),
     };
-    let dkim = match dkim {
-        None => Some(None),
-        Some((span, table)) => read_dkim(span, table, diagnostics).map(Some),
-    };
+    let dkim: Vec<Option<DkimSettings>> = dkim
+        .unwrap_or_default()
+        .iter()
+        .map(|(span, table)| read_dkim(span.clone(), table, dkim_label, diagnostics))
+        .collect();
+    let mut published = std::collections::HashSet::new();
+    for key in dkim.iter().flatten() {
+        if !published.insert((key.selector.value.clone(), key.domain.value.clone())) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "two DKIM keys share the selector `{}` at {}",
+                    key.selector.value, key.domain.value
+                ))
+                .at(key.selector.span.clone())
+                .label("DNS publishes one key per selector")
+                .help("give each key its own selector; `verdict dkim keygen --selector NAME` makes a new key"),
+            );
+        }
+    }
     let time_zone = match time_zone {
         None => Some(chrono_tz::Tz::UTC),
         Some(zone) => match zone.value.parse::<chrono_tz::Tz>() {
@@ -202,7 +226,7 @@ fn read_config(
         transport: transport?,
         smtp_password_file,
         sending: sending?,
-        dkim: dkim?,
+        dkim: dkim.into_iter().collect::<Option<Vec<_>>>()?,
         community: community?,
         signup: signup?,
         time_zone: time_zone?,
@@ -429,9 +453,10 @@ fn within<T: Into<u64> + Copy>(
 fn read_dkim(
     span: Range<usize>,
     table: &DeTable<'_>,
+    label: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<DkimSettings> {
-    let mut reader = TableReader::new(table, span, "[dkim]", diagnostics);
+    let mut reader = TableReader::new(table, span, label, diagnostics);
     let domain = reader.required::<String>(
         "domain",
         "the signing domain, e.g. domain = \"example.com\"",
@@ -440,19 +465,13 @@ fn read_dkim(
         reader.required::<String>("selector", "the selector, e.g. selector = \"verdict\"");
     let key_file = reader.required::<String>(
         "key_file",
-        "the path of the private key, e.g. key_file = \"state/dkim.pem\"",
+        "the path of the private key, e.g. key_file = \"state/dkim/verdict.pem\"",
     );
     let algorithm = reader.optional::<DkimAlgorithm>("algorithm", "\"rsa\" or \"ed25519\"");
     reader.finish();
     let domain = domain?;
     let selector = selector?;
-    let label_ok = |s: &str| {
-        !s.is_empty()
-            && s.split('.').all(|label| {
-                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-    };
-    if !label_ok(&domain.value) {
+    if !is_dns_name(&domain.value) {
         diagnostics.push(
             Diagnostic::error(format!("`{}` is not a domain name", domain.value))
                 .at(domain.span.clone())
@@ -460,7 +479,7 @@ fn read_dkim(
         );
         return None;
     }
-    if !label_ok(&selector.value) {
+    if !is_dns_name(&selector.value) {
         diagnostics.push(
             Diagnostic::error(format!("`{}` is not a DKIM selector", selector.value))
                 .at(selector.span)
@@ -474,12 +493,15 @@ fn read_dkim(
             value: domain.value.to_ascii_lowercase(),
             span: domain.span,
         },
-        selector: selector.value,
+        selector: Located {
+            value: selector.value.to_ascii_lowercase(),
+            span: selector.span,
+        },
         key_file: Located {
             value: PathBuf::from(key_file.value),
             span: key_file.span,
         },
-        algorithm: algorithm.map(|a| a.value).unwrap_or_default(),
+        algorithm,
     })
 }
 

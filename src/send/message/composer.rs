@@ -1,16 +1,16 @@
 //! Builds each recipient's message from one rendering of an issue: the shared
 //! headers and encoded bodies made once, the per-recipient lines and slots filled.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use lettre::Address;
 use lettre::address::Envelope;
-use lettre::message::dkim::DkimConfig;
 use lettre::message::header::ContentTransferEncoding;
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::body::EncodedBody;
+use super::dkim::{BodyPlan, DkimSigner};
 use super::skeleton::{Hole, RecipientLines, Skeleton, SkeletonError, raw_header};
 use super::{Outgoing, hex, list_id, message_id};
 use crate::author::issue::Issue;
@@ -27,6 +27,10 @@ pub enum ComposeError {
     Build(String),
     #[error(transparent)]
     Skeleton(#[from] SkeletonError),
+    #[error("cannot sign the message: the DKIM key {0}")]
+    Sign(#[from] super::dkim::KeyError),
+    #[error("the signing pool stopped: {0}")]
+    Pool(String),
 }
 
 /// The header naming the reader a redirected copy was made for.
@@ -51,8 +55,13 @@ pub struct Composer {
     boundary: String,
     /// Makes the skeleton's placeholders and markers unguessable.
     nonce: String,
-    dkim: Option<DkimConfig>,
+    dkim: Option<Arc<DkimSigner>>,
     skeleton: OnceLock<Result<Skeleton, SkeletonError>>,
+    /// The body's shape for DKIM's body hash, made with the skeleton.
+    body_plan: OnceLock<BodyPlan>,
+    /// Signing runs on blocking threads, at most one per core, so that the
+    /// tasks driving SMTP connections never wait for a signature.
+    signing: Arc<tokio::sync::Semaphore>,
     /// The site's root, where vote links point; none without a site.
     vote_base: Option<url::Url>,
     tools: usize,
@@ -77,6 +86,10 @@ impl Composer {
             nonce: format!("{:032x}", rand::random::<u128>()),
             dkim: None,
             skeleton: OnceLock::new(),
+            body_plan: OnceLock::new(),
+            signing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
             vote_base: config.base_url.clone(),
             tools: issue.tools.len(),
         }
@@ -115,10 +128,12 @@ impl Composer {
     pub fn with_boundary(mut self, boundary: impl Into<String>) -> Self {
         self.boundary = boundary.into();
         self.skeleton = OnceLock::new();
+        self.body_plan = OnceLock::new();
         self
     }
 
-    pub fn with_dkim(mut self, dkim: Option<DkimConfig>) -> Self {
+    /// Signs every message with these keys (none: unsigned).
+    pub fn with_dkim(mut self, dkim: Option<Arc<DkimSigner>>) -> Self {
         self.dkim = dkim;
         self
     }
@@ -127,6 +142,7 @@ impl Composer {
     pub fn for_test_copies(mut self) -> Self {
         self.subject = format!("[TEST] {}", self.subject);
         self.skeleton = OnceLock::new();
+        self.body_plan = OnceLock::new();
         self
     }
 
@@ -149,6 +165,31 @@ impl Composer {
     /// The message for one recipient; `email` is normalised.
     pub fn compose(&self, email: &str, name: Option<&str>) -> Result<Outgoing, ComposeError> {
         self.compose_with_id(email, name, message_id(&self.issue_id, email, &self.domain))
+    }
+
+    /// [`Composer::compose`] for a task that drives a connection: a message to
+    /// sign is made on a blocking thread of the signing pool, so that the
+    /// connections keep moving while signatures are computed.
+    pub async fn compose_off_task(
+        self: &Arc<Self>,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<Outgoing, ComposeError> {
+        if self.dkim.is_none() {
+            return self.compose(email, name);
+        }
+        let permit = Arc::clone(&self.signing)
+            .acquire_owned()
+            .await
+            .map_err(|e| ComposeError::Pool(e.to_string()))?;
+        let composer = Arc::clone(self);
+        let (email, name) = (email.to_string(), name.map(str::to_string));
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            composer.compose(&email, name.as_deref())
+        })
+        .await
+        .map_err(|e| ComposeError::Pool(e.to_string()))?
     }
 
     /// A test copy: the same message under a Message-ID of its own, so that the
@@ -208,38 +249,42 @@ impl Composer {
         let to = Mailbox::new(name.map(str::to_string), address.clone());
         let date = self.date.unwrap_or_else(SystemTime::now);
         let list_unsubscribe = self.list_unsubscribe(email, &unsubscribe_url);
-        if let Some(dkim) = &self.dkim {
-            // Signing needs lettre's message; the signature costs far more than building it.
-            let mut message = self.lettre_message(
-                to,
-                &message_id,
-                date,
-                list_unsubscribe,
-                self.text_body.fill(&person),
-                self.html_body.fill(&person),
-            )?;
-            message.sign(dkim);
-            return Ok(Outgoing {
-                message_id,
-                envelope: message.envelope().clone(),
-                bytes: message.formatted(),
-            });
-        }
         let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
         let lines = RecipientLines::new(&to, &message_id, date, &list_unsubscribe);
         let mut bytes = Vec::with_capacity(
-            skeleton.pieces.literal_len()
+            skeleton.header.literal_len()
+                + skeleton.body.literal_len()
                 + self.text_body.literal_len()
                 + self.html_body.literal_len()
                 + 2048,
         );
-        skeleton
-            .pieces
-            .fill_into(&mut bytes, |hole, out| match hole {
-                Hole::TextBody => self.text_body.fill_into(&person, out),
-                Hole::HtmlBody => self.html_body.fill_into(&person, out),
-                hole => out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes()),
-            });
+        let line = |hole, out: &mut Vec<u8>| {
+            out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes());
+        };
+        skeleton.header.fill_into(&mut bytes, line);
+        let body_start = bytes.len();
+        let mut slots = Vec::new();
+        let mut recorded = self.dkim.is_some().then_some(&mut slots);
+        skeleton.body.fill_into(&mut bytes, |hole, out| {
+            let start = out.len();
+            match hole {
+                Hole::TextBody => self
+                    .text_body
+                    .fill_into(&person, out, recorded.as_deref_mut()),
+                Hole::HtmlBody => self
+                    .html_body
+                    .fill_into(&person, out, recorded.as_deref_mut()),
+                hole => {
+                    line(hole, out);
+                    if let Some(slots) = recorded.as_deref_mut() {
+                        slots.push(start..out.len());
+                    }
+                }
+            }
+        });
+        if let Some(dkim) = &self.dkim {
+            bytes = self.sign(dkim, skeleton, bytes, body_start, &mut slots, date)?;
+        }
         let envelope = Envelope::new(Some(self.from.email.clone()), vec![address])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         Ok(Outgoing {
@@ -247,6 +292,59 @@ impl Composer {
             envelope,
             bytes,
         })
+    }
+
+    /// Puts the DKIM signatures before a filled message: the body hashed from
+    /// the plan (only the reader's slots canonicalised here), the header
+    /// fields as filled.
+    fn sign(
+        &self,
+        dkim: &DkimSigner,
+        skeleton: &Skeleton,
+        bytes: Vec<u8>,
+        body_start: usize,
+        slots: &mut [std::ops::Range<usize>],
+        date: SystemTime,
+    ) -> Result<Vec<u8>, ComposeError> {
+        let plan = self.body_plan.get_or_init(|| self.plan(skeleton));
+        for slot in slots.iter_mut() {
+            *slot = slot.start - body_start..slot.end - body_start;
+        }
+        let body_hash = plan.hash(&bytes[body_start..], slots);
+        let time = date
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut signed = dkim.sign(&bytes[..body_start], &body_hash, time)?;
+        signed.extend_from_slice(&bytes);
+        Ok(signed)
+    }
+
+    /// The body as DKIM hashes it: the skeleton's body with each body's
+    /// literals and slots in place of its markers.
+    fn plan(&self, skeleton: &Skeleton) -> BodyPlan {
+        use crate::author::pieces::Piece;
+        let mut plan = BodyPlan::default();
+        for piece in skeleton.body.iter() {
+            let body = match piece {
+                Piece::Literal(literal) => {
+                    plan.literal(literal);
+                    continue;
+                }
+                Piece::Slot(Hole::TextBody) => &self.text_body,
+                Piece::Slot(Hole::HtmlBody) => &self.html_body,
+                Piece::Slot(_) => {
+                    plan.slot();
+                    continue;
+                }
+            };
+            for piece in body.pieces().iter() {
+                match piece {
+                    Piece::Literal(literal) => plan.literal(literal),
+                    Piece::Slot(_) => plan.slot(),
+                }
+            }
+        }
+        plan
     }
 
     fn skeleton(&self) -> &Result<Skeleton, SkeletonError> {
@@ -274,8 +372,7 @@ impl Composer {
         })
     }
 
-    /// The whole message built by lettre: the reference the skeleton is cut from,
-    /// and what DKIM signs.
+    /// The whole message built by lettre: the reference the skeleton is cut from.
     fn lettre_message(
         &self,
         to: Mailbox,
@@ -430,6 +527,56 @@ pub(crate) mod tests {
                 parsed.to().unwrap().first().unwrap().address(),
                 Some("reader@example.com")
             );
+        }
+    }
+
+    fn fixture_signer() -> Arc<DkimSigner> {
+        use crate::send::message::dkim::{DkimKey, PrivateKey};
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dkim");
+        let key = |file: &str, selector: &str| DkimKey {
+            domain: "example.com".into(),
+            selector: selector.into(),
+            key: PrivateKey::parse(&std::fs::read(fixtures.join(file)).unwrap()).unwrap(),
+        };
+        Arc::new(DkimSigner::new(vec![
+            key("rsa.pem", "rsa"),
+            key("ed25519.key", "ed"),
+        ]))
+    }
+
+    #[test]
+    fn a_signed_message_is_the_unsigned_one_after_its_signatures() {
+        let (project, mut issue, _) = demo_rendering();
+        issue.subject = format!("{} and  a   tail", "Long subject ".repeat(12));
+        let rendered = crate::author::render::render(&issue, project.context());
+        let unsigned = composer_for(&project, &issue, rendered.clone());
+        let signed = composer_for(&project, &issue, rendered).with_dkim(Some(fixture_signer()));
+        let signed = signed.with_boundary(unsigned.boundary.clone());
+        for (email, name) in [
+            ("ml-team@example.com", Some("Équipe  ML")),
+            ("readers@example.com", None),
+        ] {
+            let plain = unsigned.compose(email, name).unwrap().bytes;
+            let message = signed.compose(email, name).unwrap().bytes;
+            assert!(message.starts_with(b"DKIM-Signature: v=1; a=rsa-sha256;"));
+            let first_header = memchr::memmem::find(&message, b"\r\nFrom: ").unwrap() + 2;
+            assert_eq!(
+                String::from_utf8_lossy(&message[first_header..]),
+                String::from_utf8_lossy(&plain)
+            );
+            let signatures = String::from_utf8(message[..first_header].to_vec()).unwrap();
+            assert_eq!(signatures.matches("DKIM-Signature:").count(), 2);
+            assert!(signatures.contains("a=ed25519-sha256;"));
+            for line in signatures.split("\r\n") {
+                assert!(line.len() <= 78, "{line}");
+            }
+            // The body hash made from the plan is the one of the whole body.
+            let (_, body) = crate::send::message::dkim::split(&plain);
+            let mut whole = crate::send::message::dkim::RelaxedBody::sha256();
+            whole.raw(body);
+            use base64::Engine as _;
+            let bh = base64::prelude::BASE64_STANDARD.encode(whole.hash());
+            assert_eq!(signatures.matches(&format!("bh={bh};")).count(), 2);
         }
     }
 

@@ -4,7 +4,7 @@
 
 mod body;
 pub(crate) mod composer;
-mod dkim;
+pub mod dkim;
 mod skeleton;
 mod transactional;
 
@@ -12,7 +12,7 @@ use lettre::address::Envelope;
 use sha2::{Digest, Sha256};
 
 pub use composer::{ComposeError, Composer};
-pub use dkim::load_dkim;
+pub use dkim::{DkimSigner, load_dkim};
 pub use transactional::{OneOff, one_off};
 
 use crate::project::config::Config;
