@@ -570,3 +570,24 @@ fn check_warns_on_misalignment_a_readable_key_and_ed25519_alone() {
     assert!(!output.stderr.contains("DKIM"), "{}", output.stderr);
     assert!(Path::new(&project.path().join("state/dkim/rsa.pem")).exists());
 }
+
+#[test]
+fn sign_up_confirmations_are_signed_with_every_key() {
+    let project = TestProject::demo();
+    with_both_keys(&project);
+    let serve = crate::server::Serve::start(&project);
+    let (status, page) = crate::server::post(
+        &format!("{}/subscribe", serve.base),
+        "email=new.reader%40example.com&name=Nina&website=",
+    );
+    assert_eq!(status, 200, "{page}");
+    let outbox: Vec<_> = std::fs::read_dir(project.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    let raw = std::fs::read(&outbox[0]).unwrap();
+    let records = [record("rsa", "rsa.txt"), record("ed", "ed25519.txt")];
+    let lines = verify(&raw, &records);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+}

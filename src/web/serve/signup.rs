@@ -57,6 +57,8 @@ struct Pending {
 /// Sign-ups of a running service.
 pub struct Signups {
     transport: AnyTransport,
+    /// Signs the confirmation and welcome emails as the issues are signed.
+    dkim: Option<std::sync::Arc<crate::send::message::DkimSigner>>,
     emails: Emails,
     limits: Limits,
     file: std::path::PathBuf,
@@ -81,6 +83,7 @@ impl Signups {
         transport: AnyTransport,
         emails: Emails,
         limits: Limits,
+        dkim: Option<std::sync::Arc<crate::send::message::DkimSigner>>,
     ) -> Result<Signups, FsError> {
         let file = layout.pending_signups();
         let mut state = State_::default();
@@ -113,11 +116,26 @@ impl Signups {
         }
         Ok(Signups {
             transport,
+            dkim,
             emails,
             limits,
             file,
             state: Mutex::new(state),
         })
+    }
+
+    /// The email with its DKIM signatures, when keys are configured.
+    fn signed(
+        &self,
+        mut message: crate::send::message::Outgoing,
+    ) -> Result<crate::send::message::Outgoing, String> {
+        if let Some(dkim) = &self.dkim {
+            let now = Utc::now().timestamp().max(0) as u64;
+            message.bytes = dkim
+                .sign_message(&message.bytes, now)
+                .map_err(|e| format!("cannot sign the email: the DKIM key {e}"))?;
+        }
+        Ok(message)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State_> {
@@ -309,7 +327,8 @@ async fn request(
             unsubscribe: None,
         },
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+    .and_then(|m| signups.signed(m))?;
     if let Err(failure) = signups.transport.send(&message).await {
         // Let the reader try again at once: nothing reached them.
         signups.state().last_sent.remove(&key);
@@ -467,7 +486,8 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
             unsubscribe: Some(&unsubscribe),
         },
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+    .and_then(|m| signups.signed(m))?;
     signups
         .transport
         .send(&message)
