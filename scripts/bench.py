@@ -120,12 +120,12 @@ def wait_for_port(port, what):
     raise SystemExit(what + " did not start")
 
 
-def run_verdict(project, port, concurrency, scheme="smtp"):
+def run_verdict(project, port, concurrency, scheme="smtp", binary=VERDICT):
     RESET(project)
     start = time.monotonic()
     extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
     result = subprocess.run(
-        ["/usr/bin/time", "-v", VERDICT, "--project", project, "send", "--quiet",
+        ["/usr/bin/time", "-v", binary, "--project", project, "send", "--quiet",
          "--transport", "%s://127.0.0.1:%d" % (scheme, port),
          "--concurrency", str(concurrency), "--rate", "0"] + extra,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -207,7 +207,10 @@ def reset_keeping_keys(project):
 def dkim_main(args):
     """Signed sending: unsigned, RSA-2048, Ed25519 and both, at each concurrency,
     beside smtp-source and `openssl speed` in the same run; medians of REPEAT
-    runs taken in turns so that the machine's drift hits every row alike."""
+    runs taken in turns so that the machine's drift hits every row alike.
+    BENCH_BASELINE names an earlier verdict binary whose unsigned sending is
+    measured alongside ("unsigned no slower than before")."""
+    baseline = os.environ.get("BENCH_BASELINE")
     n = int(args[0]) if args else 10_000
     big = int(args[1]) if len(args) > 1 else 0
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
@@ -229,9 +232,12 @@ def dkim_main(args):
             for concurrency in CONCURRENCY:
                 seconds = run_source(sink.port, n, concurrency, signed_size)
                 results.setdefault(("smtp-source", concurrency), []).append((n / seconds, 0))
-                for name, keys in DKIM_SETS.items():
+                runs = [(name, keys, VERDICT) for name, keys in DKIM_SETS.items()]
+                if baseline:
+                    runs.insert(0, ("unsigned before", [], baseline))
+                for name, keys, binary in runs:
                     configure_dkim(project, base, keys)
-                    seconds, rss = run_verdict(project, sink.port, concurrency)
+                    seconds, rss = run_verdict(project, sink.port, concurrency, binary=binary)
                     results.setdefault((name, concurrency), []).append((n / seconds, rss))
                     print("round %d c=%d %s: %.0f msg/s, peak RSS %.1f MB" % (round_ + 1, concurrency, name, n / seconds, rss / 1024), flush=True)
         big_row = None
@@ -249,13 +255,16 @@ def dkim_main(args):
         rows = results[(name, c)]
         return statistics.median(r[0] for r in rows), max(r[1] for r in rows)
 
-    lines = ["%s subscribers, messages of %s bytes unsigned and %s with both signatures; median of %d runs per row:" % (f"{n:,}", f"{size:,}", f"{signed_size:,}", repeat), "",
-             "| concurrency | smtp-source msg/s | unsigned | RSA-2048 | Ed25519 | both | peak RSS (both) |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    names = ["smtp-source"] + (["unsigned before"] if baseline else []) + ["unsigned", "rsa", "ed25519", "rsa+ed25519"]
+    heads = {"smtp-source": "smtp-source msg/s", "unsigned before": "unsigned, before", "unsigned": "unsigned",
+             "rsa": "RSA-2048", "ed25519": "Ed25519", "rsa+ed25519": "both"}
+    lines = ["%s subscribers, messages of %s bytes unsigned and %s with both signatures; msg/s, median of %d runs per row:" % (f"{n:,}", f"{size:,}", f"{signed_size:,}", repeat), "",
+             "| concurrency | " + " | ".join(heads[name] for name in names) + " | peak RSS (both) |",
+             "| ---: |" + " ---: |" * (len(names) + 1)]
     for c in CONCURRENCY:
-        row = [median(name, c) for name in ["smtp-source", "unsigned", "rsa", "ed25519", "rsa+ed25519"]]
-        lines.append("| %d | %s | %s | %s | %s | %s | %.1f MB |" % (
-            c, *[f"{r[0]:,.0f}" for r in row], row[4][1] / 1024))
+        row = [median(name, c) for name in names]
+        lines.append("| %d | %s | %.1f MB |" % (
+            c, " | ".join(f"{r[0]:,.0f}" for r in row), row[-1][1] / 1024))
     lines.append("")
     lines.append("`openssl speed rsa2048` in the same run: %s signatures/s on one core, %s with -multi %d." % (f"{openssl_one:,.0f}", f"{openssl_all:,.0f}", os.cpu_count()))
     lines.append("")
@@ -268,6 +277,10 @@ def dkim_main(args):
     for cc in CONCURRENCY:
         ed, plain = median("ed25519", cc)[0], median("unsigned", cc)[0]
         lines.append("| Ed25519 ≥ 0.9 × unsigned, %d connection(s) | %.0f / %.0f = **%.2f** |" % (cc, ed, plain, ed / plain))
+    if baseline:
+        for cc in CONCURRENCY:
+            now, before = median("unsigned", cc)[0], median("unsigned before", cc)[0]
+            lines.append("| unsigned no slower than before, %d connection(s) | %.0f / %.0f = **%.2f** |" % (cc, now, before, now / before))
     if big_row:
         lines.append("| memory at %s readers signed (RSA, 16 connections) | %.1f MB peak RSS, %.0f msg/s |" % (f"{big_row[0]:,}", big_row[2] / 1024, big_row[1]))
     machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())

@@ -30,6 +30,7 @@ pub enum Command {
     Bounces(commands::bounces::Args),
     Check(commands::check::Args),
     Dkim(commands::dkim::Args),
+    Doctor(commands::doctor::Args),
     Preview(commands::preview::Args),
     RotateSecret(commands::rotate_secret::Args),
     Send(commands::send::Args),

@@ -6,6 +6,7 @@ pub mod bounces;
 pub mod check;
 pub mod completions;
 pub mod dkim;
+pub mod doctor;
 pub mod new;
 pub mod preview;
 pub mod rotate_secret;

@@ -25,19 +25,19 @@ const SIGNED: [&str; 11] = [
     "content-type",
 ];
 
-fn fixture(name: &str) -> std::path::PathBuf {
+pub(crate) fn fixture(name: &str) -> std::path::PathBuf {
     repo_root().join("tests/fixtures/dkim").join(name)
 }
 
 /// Copies a fixture key into the project's state/, private as keygen makes it.
-fn install_key(project: &TestProject, key_fixture: &str, relative: &str) {
+pub(crate) fn install_key(project: &TestProject, key_fixture: &str, relative: &str) {
     let path = project.path().join(relative);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::copy(fixture(key_fixture), &path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
-fn append_config(project: &TestProject, text: &str) {
+pub(crate) fn append_config(project: &TestProject, text: &str) {
     let config = project.read("verdict.toml");
     project.write("verdict.toml", &format!("{config}\n{text}"));
 }
@@ -54,7 +54,7 @@ fn with_dkim(project: &TestProject, key_fixture: &str, algorithm: &str, domain: 
 }
 
 /// An RSA key (selector `rsa`) and an Ed25519 key (selector `ed`) as `[[dkim]]`.
-fn with_both_keys(project: &TestProject) {
+pub(crate) fn with_both_keys(project: &TestProject) {
     install_key(project, "rsa.pem", "state/dkim/rsa.pem");
     install_key(project, "ed25519.key", "state/dkim/ed.key");
     append_config(

@@ -7,6 +7,8 @@ mod browser;
 mod cli;
 mod diagnostics;
 mod dkim;
+mod dns;
+mod doctor;
 mod email;
 mod harness;
 mod preview;
