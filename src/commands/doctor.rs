@@ -80,8 +80,9 @@ fn print(report: &Report) {
         "verdict doctor: {} via DNS server {}",
         report.domain, report.resolver
     );
-    if let Some(issue) = &report.probe_issue {
-        line.push_str(&format!(", messages as composed for {issue}"));
+    match &report.probe_issue {
+        Some(issue) => line.push_str(&format!(", messages as composed for {issue}")),
+        None => line.push_str(", no issue to compose from: a sign-up email stands in"),
     }
     crate::say!("{line}");
     let mut group: Option<Group> = None;

@@ -236,6 +236,11 @@ fn no_dmarc_record_is_named_with_one_to_publish() {
         "publish TXT _dmarc.example.com \"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.com\"",
     );
     assert_requirement(&output, "NOT met", "a DMARC record");
+    assert_requirement(
+        &output,
+        "NOT met",
+        "From aligned with SPF or DKIM (DMARC passes)",
+    );
 }
 
 #[test]
@@ -307,6 +312,20 @@ fn no_dkim_key_and_an_outbox_are_named() {
     );
     output.stdout_has("outbox:outbox writes files and sends nothing");
     assert_requirement(&output, "NOT met", "one-click unsubscribe, signed by DKIM");
+}
+
+#[test]
+fn without_an_issue_a_sign_up_email_stands_in() {
+    let dns = DnsServer::start(&good_zone());
+    let project = project_with_relay(2525);
+    project.remove(&format!("issues/{}.toml", crate::harness::DEMO_ISSUE));
+    let output = doctor(&project, &dns, &[]);
+    assert_all_pass(&output);
+    output.stdout_has("no issue to compose from: a sign-up email stands in");
+    output.stdout_has("rsa._domainkey.example.com publishes the configured key");
+    output.stdout_has(
+        "a DKIM signature that verifies covers List-Unsubscribe and List-Unsubscribe-Post",
+    );
 }
 
 #[test]

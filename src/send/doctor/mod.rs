@@ -170,6 +170,8 @@ pub(crate) struct Context<'a> {
     pub project: &'a Project,
     pub dns: Dns,
     pub probe: &'a AuthenticatedMessage<'a>,
+    /// The probe is an issue's message (else a sign-up email stands in).
+    pub probe_is_issue: bool,
     /// The From domain (also the envelope sender's: verdict sends from From).
     pub domain: String,
     pub keys: Option<std::sync::Arc<crate::send::message::DkimSigner>>,
@@ -188,6 +190,7 @@ pub async fn examine(project: &Project, options: &Options) -> Result<Report, Doc
         project,
         dns: dns.clone(),
         probe: &message,
+        probe_is_issue: probe.issue.is_some(),
         domain: project.config.sender_domain(),
         keys,
         options,

@@ -61,17 +61,26 @@ pub struct Requirement {
 }
 
 pub(super) fn requirements(checks: &[Check]) -> Vec<Requirement> {
+    let statuses = |need: Need| -> Vec<Status> {
+        checks
+            .iter()
+            .filter(|c| c.need == Some(need))
+            .map(|c| c.status)
+            .collect()
+    };
     Need::ALL
         .iter()
-        .map(|need| {
-            let statuses: Vec<Status> = checks
-                .iter()
-                .filter(|c| c.need == Some(*need))
-                .map(|c| c.status)
-                .collect();
+        .map(|&need| {
+            let found = statuses(need);
+            let met = if found.is_empty() {
+                // Without a DMARC record there is nothing to align with.
+                (need == Need::Aligned && !statuses(Need::Dmarc).is_empty()).then_some(false)
+            } else {
+                Some(need.met(&found))
+            };
             Requirement {
                 requirement: need.describe(),
-                met: (!statuses.is_empty()).then(|| need.met(&statuses)),
+                met,
             }
         })
         .collect()

@@ -61,15 +61,11 @@ pub(super) fn checks(context: &Context<'_>, dkim: &[DkimOutput<'_>]) -> Vec<Chec
         }
         .need(Need::OneClick),
     );
-    checks.push(if links.iter().any(|l| l.starts_with("mailto:")) {
-        Check::pass(
-            group,
-            "List-Unsubscribe has a mailto for mail programs without one-click",
-        )
-    } else {
-        Check::warn(group, "List-Unsubscribe has no mailto")
-            .fix("set unsubscribe_mailto in verdict.toml")
-    });
+    // A sign-up email stands in for an issue when none can be read; it has
+    // no mailto, and says nothing of the issues' one.
+    if context.probe_is_issue {
+        checks.push(mailto(group, &links));
+    }
     let covered = dkim.iter().any(|output| {
         *output.result() == DkimResult::Pass
             && output.signature().is_some_and(|signature| {
@@ -85,4 +81,17 @@ pub(super) fn checks(context: &Context<'_>, dkim: &[DkimOutput<'_>]) -> Vec<Chec
             .fix("fix the DKIM records above: verdict's signatures cover both headers")
     }.need(Need::OneClick));
     checks
+}
+
+/// Whether List-Unsubscribe offers a mailto too.
+fn mailto(group: Group, links: &[&str]) -> Check {
+    if links.iter().any(|l| l.starts_with("mailto:")) {
+        Check::pass(
+            group,
+            "List-Unsubscribe has a mailto for mail programs without one-click",
+        )
+    } else {
+        Check::warn(group, "List-Unsubscribe has no mailto")
+            .fix("set unsubscribe_mailto in verdict.toml")
+    }
 }
