@@ -168,6 +168,16 @@ def openssl_rsa2048_signs(multi):
     raise SystemExit("cannot read openssl speed's output:\n" + result.stdout)
 
 
+def write_report(lines, name):
+    """Prints the report and writes it to target/bench/NAME, with the machine."""
+    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
+    report = "\n".join(lines + ["", "Machine: " + machine]) + "\n"
+    with open(os.path.join(WORK, name), "w") as f:
+        f.write(report)
+    print()
+    print(report)
+
+
 DKIM_SETS = {
     "unsigned": [],
     "rsa": [("rsa", "rsa")],
@@ -283,14 +293,7 @@ def dkim_main(args):
             lines.append("| unsigned no slower than before, %d connection(s) | %.0f / %.0f = **%.2f** |" % (cc, now, before, now / before))
     if big_row:
         lines.append("| memory at %s readers signed (RSA, 16 connections) | %.1f MB peak RSS, %.0f msg/s |" % (f"{big_row[0]:,}", big_row[2] / 1024, big_row[1]))
-    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
-    lines.append("")
-    lines.append("Machine: " + machine)
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(WORK, "results-dkim.md"), "w") as f:
-        f.write(report)
-    print()
-    print(report)
+    write_report(lines, "results-dkim.md")
 
 
 def main():
@@ -352,14 +355,7 @@ def main():
     lines.append("| ---: | ---: |")
     for n, seconds in noop.items():
         lines.append("| %s | %.1f ms |" % (f"{n:,}", seconds * 1000))
-    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
-    lines.append("")
-    lines.append("Machine: " + machine)
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(WORK, "results.md"), "w") as f:
-        f.write(report)
-    print()
-    print(report)
+    write_report(lines, "results.md")
 
 
 if __name__ == "__main__":
