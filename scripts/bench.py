@@ -133,7 +133,14 @@ def run_verdict(project, port, concurrency, scheme="smtp", binary=VERDICT):
     if result.returncode != 0:
         raise SystemExit("verdict send failed:\n" + result.stdout + result.stderr)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    cpu = sum(float(re.search(r"%s time \(seconds\): ([\d.]+)" % kind, result.stderr).group(1))
+              for kind in ("User", "System"))
+    LAST_CPU[0] = cpu
     return elapsed, rss
+
+
+# The CPU seconds (user and system) of the last run_verdict.
+LAST_CPU = [0.0]
 
 
 def run_source(port, n, concurrency, size):
@@ -234,6 +241,7 @@ def dkim_main(args):
     openssl_all = openssl_rsa2048_signs(os.cpu_count())
     print("openssl speed rsa2048: %.0f signs/s on one core, %.0f on %d" % (openssl_one, openssl_all, os.cpu_count()), flush=True)
     results = {}
+    cpu = {}
     sink = Sink()
     global RESET
     RESET = reset_keeping_keys
@@ -249,7 +257,9 @@ def dkim_main(args):
                     configure_dkim(project, base, keys)
                     seconds, rss = run_verdict(project, sink.port, concurrency, binary=binary)
                     results.setdefault((name, concurrency), []).append((n / seconds, rss))
-                    print("round %d c=%d %s: %.0f msg/s, peak RSS %.1f MB" % (round_ + 1, concurrency, name, n / seconds, rss / 1024), flush=True)
+                    cpu.setdefault(name, []).append(LAST_CPU[0] / n * 1e6)
+                    print("round %d c=%d %s: %.0f msg/s, peak RSS %.1f MB, %.0f µs CPU per message"
+                          % (round_ + 1, concurrency, name, n / seconds, rss / 1024, LAST_CPU[0] / n * 1e6), flush=True)
         big_row = None
         if big:
             project_big = make_project(big)
@@ -275,6 +285,9 @@ def dkim_main(args):
         row = [median(name, c) for name in names]
         lines.append("| %d | %s | %.1f MB |" % (
             c, " | ".join(f"{r[0]:,.0f}" for r in row), row[-1][1] / 1024))
+    lines.append("")
+    lines.append("verdict's CPU time (user and system) per message, median over every run: "
+                 + ", ".join("%s %.0f µs" % (heads[name], statistics.median(cpu[name])) for name in names if name in cpu) + ".")
     lines.append("")
     lines.append("`openssl speed rsa2048` in the same run: %s signatures/s on one core, %s with -multi %d." % (f"{openssl_one:,.0f}", f"{openssl_all:,.0f}", os.cpu_count()))
     lines.append("")

@@ -496,6 +496,10 @@ fn check_reports_every_bad_key_at_its_line() {
         "{}",
         output.stderr
     );
+    project
+        .run(&["dkim", "show"])
+        .code(2)
+        .stderr_has("the DKIM key state/dkim/rsa.pem is not a private key in PEM");
     // send stops before sending anything.
     let server = SmtpServer::start();
     project.run(&["send", "--transport", &server.url()]).code(2);

@@ -59,7 +59,7 @@ pub struct Composer {
     skeleton: OnceLock<Result<Skeleton, SkeletonError>>,
     /// The body's shape for DKIM's body hash, made with the skeleton.
     body_plan: OnceLock<BodyPlan>,
-    /// Signing runs on blocking threads, at most one per core, so that the
+    /// RSA signing runs on blocking threads, at most one per core, so that the
     /// tasks driving SMTP connections never wait for a signature.
     signing: Arc<tokio::sync::Semaphore>,
     /// The site's root, where vote links point; none without a site.
@@ -168,14 +168,16 @@ impl Composer {
     }
 
     /// [`Composer::compose`] for a task that drives a connection: a message to
-    /// sign is made on a blocking thread of the signing pool, so that the
-    /// connections keep moving while signatures are computed.
+    /// sign with RSA is made on a blocking thread of the signing pool, so that
+    /// the connections keep moving while signatures are computed. Unsigned and
+    /// Ed25519-only messages are made in place: handing them to another thread
+    /// costs more than making them (docs/BENCHMARKS.md).
     pub async fn compose_off_task(
         self: &Arc<Self>,
         email: &str,
         name: Option<&str>,
     ) -> Result<Outgoing, ComposeError> {
-        if self.dkim.is_none() {
+        if !self.dkim.as_ref().is_some_and(|dkim| dkim.is_costly()) {
             return self.compose(email, name);
         }
         let permit = Arc::clone(&self.signing)

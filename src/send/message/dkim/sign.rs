@@ -63,6 +63,15 @@ impl DkimSigner {
         &self.keys
     }
 
+    /// Whether signing costs more than composing (an RSA signature, some
+    /// hundreds of microseconds) and so belongs off the tasks that drive
+    /// connections; Ed25519 alone costs about as much as filling the message.
+    pub fn is_costly(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.key.algorithm() == DkimAlgorithm::Rsa)
+    }
+
     /// The signature fields for a message whose header fields are `header`
     /// (up to, not including, the empty line) and whose canonical body hashes
     /// to `body_hash`, signed at `time` (seconds since 1970). Each field ends
