@@ -414,15 +414,22 @@ fn tls_relay(faults: &[crate::smtp::Fault<'_>]) -> SmtpServer {
 }
 
 fn online_project(relay: &SmtpServer, site: &HttpsServer) -> TestProject {
+    online_project_with(
+        &format!(
+            "smtp://newsletter@relay.example.com:{}?tls=required",
+            relay.port
+        ),
+        site,
+    )
+}
+
+fn online_project_with(transport: &str, site: &HttpsServer) -> TestProject {
     let project = TestProject::demo();
     with_both_keys(&project);
     project.edit(
         "verdict.toml",
         "transport = \"outbox:outbox\"",
-        &format!(
-            "transport = \"smtp://newsletter@relay.example.com:{}?tls=required\"",
-            relay.port
-        ),
+        &format!("transport = \"{transport}\""),
     );
     project.edit(
         "verdict.toml",
@@ -525,4 +532,39 @@ fn online_an_unverifiable_certificate_a_refused_sender_and_a_failing_site_are_na
         "{}",
         output.stdout
     );
+}
+
+#[test]
+fn online_a_relay_without_tls_warns_and_fails_the_tls_requirement() {
+    let relay = SmtpServer::start();
+    let site = HttpsServer::start(200);
+    let dns = DnsServer::start(&good_zone());
+    let project = online_project_with(&format!("smtp://relay.example.com:{}", relay.port), &site);
+    let output = online(&project, &dns);
+    output.success();
+    let warnings = lines_with(&output, "warn");
+    assert_eq!(warnings.len(), 1, "{}", output.stdout);
+    assert!(
+        warnings[0].contains("it offers no TLS"),
+        "{}",
+        output.stdout
+    );
+    output.stdout_has("fix: use smtps:// or ?tls=required in the transport");
+    assert_requirement(&output, "NOT met", "mail carried over TLS");
+    assert_requirement(&output, "met", "reverse DNS of the sending addresses");
+    let mut strict = project.command();
+    strict
+        .args([
+            "doctor",
+            "--online",
+            "--strict",
+            "--resolver",
+            &dns.address(),
+        ])
+        .env(
+            "SSL_CERT_FILE",
+            repo_root().join("tests/fixtures/tls/test-ca.pem"),
+        );
+    Output::from(strict.output().unwrap()).code(1);
+    assert_eq!(relay.count(), 0);
 }

@@ -44,11 +44,13 @@ impl Need {
         }
     }
 
-    /// Alignment needs one passing check; the others need all.
+    /// Alignment needs one passing check; reverse DNS and TLS need every
+    /// check to pass; the others need none to fail (p=none is a DMARC record).
     fn met(self, statuses: &[Status]) -> bool {
         match self {
             Need::Aligned => statuses.contains(&Status::Pass),
-            _ => !statuses.is_empty() && !statuses.contains(&Status::Fail),
+            Need::ReverseDns | Need::Tls => statuses.iter().all(|s| *s == Status::Pass),
+            _ => !statuses.contains(&Status::Fail),
         }
     }
 }

@@ -36,6 +36,28 @@ pub enum ComposeError {
 /// The header naming the reader a redirected copy was made for.
 pub const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
 
+/// A reader's message filled in, before any signature.
+struct Filled {
+    outgoing: Outgoing,
+    /// Where the body starts in the bytes.
+    body_start: usize,
+    /// The ranges of the body the reader's slots took (DKIM hashes the rest
+    /// from pieces prepared once).
+    slots: Vec<std::ops::Range<usize>>,
+    date: SystemTime,
+}
+
+impl Filled {
+    /// The message with its signature fields first.
+    fn signed(mut self, signatures: Vec<u8>) -> Outgoing {
+        let mut bytes = Vec::with_capacity(signatures.len() + self.outgoing.bytes.len());
+        bytes.extend_from_slice(&signatures);
+        bytes.extend_from_slice(&self.outgoing.bytes);
+        self.outgoing.bytes = bytes;
+        self.outgoing
+    }
+}
+
 /// Builds each recipient's message. It owns what it needs so that concurrent
 /// senders can share it.
 pub struct Composer {
@@ -180,18 +202,23 @@ impl Composer {
         if !self.dkim.as_ref().is_some_and(|dkim| dkim.is_costly()) {
             return self.compose(email, name);
         }
+        let filled = self.fill(email, name, message_id(&self.issue_id, email, &self.domain))?;
         let permit = Arc::clone(&self.signing)
             .acquire_owned()
             .await
             .map_err(|e| ComposeError::Pool(e.to_string()))?;
         let composer = Arc::clone(self);
-        let (email, name) = (email.to_string(), name.map(str::to_string));
-        tokio::task::spawn_blocking(move || {
+        // Only hashing and signing move: the message is filled and joined to
+        // its signatures here, so that its buffers are made and freed on the
+        // same threads (the allocator then keeps no memory for the pool).
+        let (filled, signatures) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            composer.compose(&email, name.as_deref())
+            let signatures = composer.signatures(&filled);
+            (filled, signatures)
         })
         .await
-        .map_err(|e| ComposeError::Pool(e.to_string()))?
+        .map_err(|e| ComposeError::Pool(e.to_string()))?;
+        Ok(filled.signed(signatures?))
     }
 
     /// A test copy: the same message under a Message-ID of its own, so that the
@@ -234,6 +261,21 @@ impl Composer {
         name: Option<&str>,
         message_id: String,
     ) -> Result<Outgoing, ComposeError> {
+        let filled = self.fill(email, name, message_id)?;
+        if self.dkim.is_none() {
+            return Ok(filled.outgoing);
+        }
+        let signatures = self.signatures(&filled)?;
+        Ok(filled.signed(signatures))
+    }
+
+    /// A reader's message, filled in and not signed.
+    fn fill(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        message_id: String,
+    ) -> Result<Filled, ComposeError> {
         let unsubscribe_url = self.unsubscribe_url(email);
         let votes = self.vote_links(email);
         let person = Personalisation {
@@ -284,41 +326,39 @@ impl Composer {
                 }
             }
         });
-        if let Some(dkim) = &self.dkim {
-            bytes = self.sign(dkim, skeleton, bytes, body_start, &mut slots, date)?;
+        for slot in &mut slots {
+            *slot = slot.start - body_start..slot.end - body_start;
         }
         let envelope = Envelope::new(Some(self.from.email.clone()), vec![address])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok(Outgoing {
-            message_id,
-            envelope,
-            bytes,
+        Ok(Filled {
+            outgoing: Outgoing {
+                message_id,
+                envelope,
+                bytes,
+            },
+            body_start,
+            slots,
+            date,
         })
     }
 
-    /// Puts the DKIM signatures before a filled message: the body hashed from
+    /// The DKIM signature fields of a filled message: the body hashed from
     /// the plan (only the reader's slots canonicalised here), the header
     /// fields as filled.
-    fn sign(
-        &self,
-        dkim: &DkimSigner,
-        skeleton: &Skeleton,
-        bytes: Vec<u8>,
-        body_start: usize,
-        slots: &mut [std::ops::Range<usize>],
-        date: SystemTime,
-    ) -> Result<Vec<u8>, ComposeError> {
+    fn signatures(&self, filled: &Filled) -> Result<Vec<u8>, ComposeError> {
+        let Some(dkim) = &self.dkim else {
+            return Ok(Vec::new());
+        };
+        let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
         let plan = self.body_plan.get_or_init(|| self.plan(skeleton));
-        for slot in slots.iter_mut() {
-            *slot = slot.start - body_start..slot.end - body_start;
-        }
-        let body_hash = plan.hash(&bytes[body_start..], slots);
-        let time = date
+        let bytes = &filled.outgoing.bytes;
+        let body_hash = plan.hash(&bytes[filled.body_start..], &filled.slots);
+        let time = filled
+            .date
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let mut signed = dkim.sign(&bytes[..body_start], &body_hash, time)?;
-        signed.extend_from_slice(&bytes);
-        Ok(signed)
+        Ok(dkim.sign(&bytes[..filled.body_start], &body_hash, time)?)
     }
 
     /// The body as DKIM hashes it: the skeleton's body with each body's
