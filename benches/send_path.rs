@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -13,6 +14,7 @@ use verdict::project::Project;
 use verdict::project::layout::Layout;
 use verdict::send::ledger::{self, Outcome, Record};
 use verdict::send::message::Composer;
+use verdict::send::message::dkim::{DkimKey, DkimSigner, PrivateKey};
 use verdict::store::tokens::Keys;
 
 const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
@@ -39,6 +41,35 @@ fn send_path(c: &mut Criterion) {
             composer.compose(black_box(&email), Some("Reader")).unwrap()
         })
     });
+
+    // Signed: the body hashed from pieces canonicalised once, then one
+    // signature per key (the fixture keys of the DKIM tests).
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dkim");
+    let key = |file: &str, selector: &str| DkimKey {
+        domain: "example.com".into(),
+        selector: selector.into(),
+        key: PrivateKey::parse(&std::fs::read(fixtures.join(file)).unwrap()).unwrap(),
+    };
+    for (name, keys) in [
+        ("rsa-sha256", vec![key("rsa.pem", "rsa")]),
+        ("ed25519-sha256", vec![key("ed25519.key", "ed")]),
+        (
+            "rsa-sha256 and ed25519-sha256",
+            vec![key("rsa.pem", "rsa"), key("ed25519.key", "ed")],
+        ),
+    ] {
+        let link_keys = Keys::new("benchmark-secret-0123456789", &[]).unwrap();
+        let rendered = render::render(&issue, project.context());
+        let composer = Composer::new(&project.config, &issue, rendered, link_keys)
+            .with_dkim(Some(Arc::new(DkimSigner::new(keys))));
+        c.bench_function(&format!("build and sign one message, {name}"), |b| {
+            b.iter(|| {
+                n += 1;
+                let email = format!("reader{n}@example.com");
+                composer.compose(black_box(&email), Some("Reader")).unwrap()
+            })
+        });
+    }
 
     // The sender commits whatever outcomes are waiting in one fsync; with 16
     // connections that is about 16 at a time.

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs the send benchmark (see scripts/bench.sh, which installs what it needs).
 
+`bench.py dkim [N [BIG]]` runs the signed-sending benchmark instead (dkim_main).
+
 For each N: a project with N subscribers and the demo issue; `verdict send` (release
 build) at concurrency 1, 4 and 16, unpaced, against smtp-sink on 127.0.0.1; in the
 same run smtp-source sending N messages of the same size over the same number of
@@ -53,6 +55,10 @@ def make_project(n):
 
 def reset(project):
     shutil.rmtree(os.path.join(project, "state"), ignore_errors=True)
+
+
+# How a run starts from an empty state/ (the DKIM benchmark keeps its keys).
+RESET = reset
 
 
 def message_size(project):
@@ -115,12 +121,12 @@ def wait_for_port(port, what):
     raise SystemExit(what + " did not start")
 
 
-def run_verdict(project, port, concurrency, scheme="smtp"):
-    reset(project)
+def run_verdict(project, port, concurrency, scheme="smtp", binary=VERDICT):
+    RESET(project)
     start = time.monotonic()
     extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
     result = subprocess.run(
-        ["/usr/bin/time", "-v", VERDICT, "--project", project, "send", "--quiet",
+        ["/usr/bin/time", "-v", binary, "--project", project, "send", "--quiet",
          "--transport", "%s://127.0.0.1:%d" % (scheme, port),
          "--concurrency", str(concurrency), "--rate", "0"] + extra,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -128,7 +134,14 @@ def run_verdict(project, port, concurrency, scheme="smtp"):
     if result.returncode != 0:
         raise SystemExit("verdict send failed:\n" + result.stdout + result.stderr)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    cpu = sum(float(re.search(r"%s time \(seconds\): ([\d.]+)" % kind, result.stderr).group(1))
+              for kind in ("User", "System"))
+    LAST_CPU[0] = cpu
     return elapsed, rss
+
+
+# The CPU seconds (user and system) of the last run_verdict.
+LAST_CPU = [0.0]
 
 
 def run_source(port, n, concurrency, size):
@@ -150,7 +163,156 @@ def noop_seconds(project, port, runs=7):
     return statistics.median(times)
 
 
+def openssl_rsa2048_signs(multi):
+    """`openssl speed` RSA-2048 signatures per second on `multi` processes."""
+    result = subprocess.run(
+        ["openssl", "speed", "-seconds", "5", "-multi", str(multi), "rsa2048"],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in result.stdout.splitlines():
+        words = line.split()
+        # "rsa 2048 bits 0.000149s 0.000008s 6734.0 121814.7", with or without -multi
+        if words[:3] == ["rsa", "2048", "bits"] and len(words) >= 7:
+            return float(words[5])
+    raise SystemExit("cannot read openssl speed's output:\n" + result.stdout)
+
+
+def write_report(lines, name):
+    """Prints the report and writes it to target/bench/NAME, with the machine."""
+    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
+    report = "\n".join(lines + ["", "Machine: " + machine]) + "\n"
+    with open(os.path.join(WORK, name), "w") as f:
+        f.write(report)
+    print()
+    print(report)
+
+
+DKIM_SETS = {
+    "unsigned": [],
+    "rsa": [("rsa", "rsa")],
+    "ed25519": [("ed", "ed25519")],
+    "rsa+ed25519": [("rsa", "rsa"), ("ed", "ed25519")],
+}
+
+
+def dkim_keys(project):
+    """Makes the benchmark project's keys with `verdict dkim keygen`."""
+    base = open(os.path.join(project, "verdict.toml")).read()
+    for selector, algorithm in [("rsa", "rsa"), ("ed", "ed25519")]:
+        subprocess.run([VERDICT, "--project", project, "dkim", "keygen", "--selector", selector,
+                        "--algorithm", algorithm], check=True, stdout=subprocess.DEVNULL)
+    return base
+
+
+def configure_dkim(project, base, keys):
+    text = base
+    for selector, algorithm in keys:
+        text += ('\n[[dkim]]\ndomain = "example.com"\nselector = "%s"\n'
+                 'key_file = "state/dkim/%s._domainkey.example.com.pem"\nalgorithm = "%s"\n'
+                 % (selector, selector, algorithm))
+    with open(os.path.join(project, "verdict.toml"), "w") as f:
+        f.write(text)
+
+
+def reset_keeping_keys(project):
+    """An empty state/ but for the DKIM keys."""
+    state = os.path.join(project, "state")
+    for entry in os.listdir(state) if os.path.isdir(state) else []:
+        if entry != "dkim":
+            path = os.path.join(state, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+
+def dkim_main(args):
+    """Signed sending: unsigned, RSA-2048, Ed25519 and both, at each concurrency,
+    beside smtp-source and `openssl speed` in the same run; medians of REPEAT
+    runs taken in turns so that the machine's drift hits every row alike.
+    BENCH_BASELINE names an earlier verdict binary whose unsigned sending is
+    measured alongside ("unsigned no slower than before")."""
+    baseline = os.environ.get("BENCH_BASELINE")
+    n = int(args[0]) if args else 10_000
+    big = int(args[1]) if len(args) > 1 else 0
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    os.makedirs(WORK, exist_ok=True)
+    project = make_project(n)
+    base = dkim_keys(project)
+    size = message_size(project)
+    configure_dkim(project, base, DKIM_SETS["rsa+ed25519"])
+    signed_size = message_size(project)
+    openssl_one = openssl_rsa2048_signs(1)
+    openssl_all = openssl_rsa2048_signs(os.cpu_count())
+    print("openssl speed rsa2048: %.0f signs/s on one core, %.0f on %d" % (openssl_one, openssl_all, os.cpu_count()), flush=True)
+    results = {}
+    cpu = {}
+    sink = Sink()
+    global RESET
+    RESET = reset_keeping_keys
+    try:
+        for round_ in range(repeat):
+            for concurrency in CONCURRENCY:
+                seconds = run_source(sink.port, n, concurrency, signed_size)
+                results.setdefault(("smtp-source", concurrency), []).append((n / seconds, 0))
+                runs = [(name, keys, VERDICT) for name, keys in DKIM_SETS.items()]
+                if baseline:
+                    runs.insert(0, ("unsigned before", [], baseline))
+                for name, keys, binary in runs:
+                    configure_dkim(project, base, keys)
+                    seconds, rss = run_verdict(project, sink.port, concurrency, binary=binary)
+                    results.setdefault((name, concurrency), []).append((n / seconds, rss))
+                    cpu.setdefault(name, []).append(LAST_CPU[0] / n * 1e6)
+                    print("round %d c=%d %s: %.0f msg/s, peak RSS %.1f MB, %.0f µs CPU per message"
+                          % (round_ + 1, concurrency, name, n / seconds, rss / 1024, LAST_CPU[0] / n * 1e6), flush=True)
+        big_row = None
+        if big:
+            project_big = make_project(big)
+            base_big = dkim_keys(project_big)
+            configure_dkim(project_big, base_big, DKIM_SETS["rsa"])
+            seconds, rss = run_verdict(project_big, sink.port, 16)
+            big_row = (big, big / seconds, rss)
+            print("N=%d rsa c=16: %.0f msg/s, peak RSS %.1f MB" % (big, big / seconds, rss / 1024), flush=True)
+    finally:
+        sink.stop()
+
+    def median(name, c):
+        rows = results[(name, c)]
+        return statistics.median(r[0] for r in rows), max(r[1] for r in rows)
+
+    names = ["smtp-source"] + (["unsigned before"] if baseline else []) + ["unsigned", "rsa", "ed25519", "rsa+ed25519"]
+    heads = {"smtp-source": "smtp-source msg/s", "unsigned before": "unsigned, before", "unsigned": "unsigned",
+             "rsa": "RSA-2048", "ed25519": "Ed25519", "rsa+ed25519": "both"}
+    lines = ["%s subscribers, messages of %s bytes unsigned and %s with both signatures; msg/s, median of %d runs per row:" % (f"{n:,}", f"{size:,}", f"{signed_size:,}", repeat), "",
+             "| concurrency | " + " | ".join(heads[name] for name in names) + " | peak RSS (both) |",
+             "| ---: |" + " ---: |" * (len(names) + 1)]
+    for c in CONCURRENCY:
+        row = [median(name, c) for name in names]
+        lines.append("| %d | %s | %.1f MB |" % (
+            c, " | ".join(f"{r[0]:,.0f}" for r in row), row[-1][1] / 1024))
+    lines.append("")
+    lines.append("verdict's CPU time (user and system) per message, median over every run: "
+                 + ", ".join("%s %.0f µs" % (heads[name], statistics.median(cpu[name])) for name in names if name in cpu) + ".")
+    lines.append("")
+    lines.append("`openssl speed rsa2048` in the same run: %s signatures/s on one core, %s with -multi %d." % (f"{openssl_one:,.0f}", f"{openssl_all:,.0f}", os.cpu_count()))
+    lines.append("")
+    c = max(CONCURRENCY)
+    source, rsa = median("smtp-source", c)[0], median("rsa", c)[0]
+    reference = min(source, openssl_all)
+    lines.append("| target | result |")
+    lines.append("| --- | --- |")
+    lines.append("| RSA-2048 at %d connections ≥ 0.8 × min(smtp-source, openssl -multi) | %.0f / %.0f = **%.2f** |" % (c, rsa, reference, rsa / reference))
+    for cc in CONCURRENCY:
+        ed, plain = median("ed25519", cc)[0], median("unsigned", cc)[0]
+        lines.append("| Ed25519 ≥ 0.9 × unsigned, %d connection(s) | %.0f / %.0f = **%.2f** |" % (cc, ed, plain, ed / plain))
+    if baseline:
+        for cc in CONCURRENCY:
+            now, before = median("unsigned", cc)[0], median("unsigned before", cc)[0]
+            lines.append("| unsigned no slower than before, %d connection(s) | %.0f / %.0f = **%.2f** |" % (cc, now, before, now / before))
+    if big_row:
+        lines.append("| memory at %s readers signed (RSA, 16 connections) | %.1f MB peak RSS, %.0f msg/s |" % (f"{big_row[0]:,}", big_row[2] / 1024, big_row[1]))
+    write_report(lines, "results-dkim.md")
+
+
 def main():
+    if sys.argv[1:2] == ["dkim"]:
+        return dkim_main(sys.argv[2:])
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
     os.makedirs(WORK, exist_ok=True)
     rows = []
@@ -207,14 +369,7 @@ def main():
     lines.append("| ---: | ---: |")
     for n, seconds in noop.items():
         lines.append("| %s | %.1f ms |" % (f"{n:,}", seconds * 1000))
-    machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
-    lines.append("")
-    lines.append("Machine: " + machine)
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(WORK, "results.md"), "w") as f:
-        f.write(report)
-    print()
-    print(report)
+    write_report(lines, "results.md")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 # The test command. Installs what the tests need, then runs the whole suite:
 # - from PyPI into target/test-venv: the aiosmtpd SMTP server, a DKIM verifier,
 #   selenium (drives Chromium) and feedparser (reads the Atom feed);
-# - from Debian, when missing: chromium and chromium-driver, and Node.js with npm;
+# - from Debian, when missing: chromium and chromium-driver, Node.js with npm, and
+#   dnsmasq-base (the DNS server `verdict doctor` is tested against; the binary
+#   only, no system service);
 # - from npm into target/test-node: axe-core and html-validate (tests/browser/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian" >&2
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo

@@ -44,6 +44,8 @@ pub enum Command {
     Archive(commands::archive::Args),
     Bounces(commands::bounces::Args),
     Check(commands::check::Args),
+    Dkim(commands::dkim::Args),
+    Doctor(commands::doctor::Args),
     Preview(commands::preview::Args),
     RotateSecret(commands::rotate_secret::Args),
     Send(commands::send::Args),

@@ -87,6 +87,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Archive(args) => commands::archive::execute(&layout, args, now),
         Command::Bounces(args) => commands::bounces::execute(&layout, args),
         Command::Check(args) => commands::check::execute(&layout, args, now),
+        Command::Dkim(args) => commands::dkim::execute(&layout, args),
+        Command::Doctor(args) => commands::doctor::execute(&layout, args),
         Command::Preview(args) => commands::preview::execute(&layout, args),
         Command::RotateSecret(args) => commands::rotate_secret::execute(&layout, args),
         Command::Send(args) => commands::send::execute(&layout, args, now),

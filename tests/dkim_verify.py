@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""Verifies the DKIM signature of a message with dkimpy, an independent
-implementation, given the public key record directly (no DNS lookup).
+"""Verifies every DKIM signature of a message with dkimpy, an independent
+implementation, given the public key records directly (no DNS lookup).
 
-Usage: dkim_verify.py MESSAGE_FILE TXT_RECORD_FILE
-Prints "pass h=<signed headers>" and exits 0, or "fail <reason>" and exits 1.
+Usage: dkim_verify.py MESSAGE_FILE RECORD...
+where each RECORD is SELECTOR=TXT_RECORD_FILE (the key published for that
+selector) or a bare TXT_RECORD_FILE (the key for any selector).
+
+Prints one line per signature, "pass d=... s=... a=... h=<signed headers>" or
+"fail d=... s=... <reason>", and exits 0 when there is at least one signature
+and every one passes, 1 otherwise.
 """
 
+import re
 import sys
 
 import dkim
@@ -13,24 +19,39 @@ import dkim
 
 def main():
     message = open(sys.argv[1], "rb").read()
-    record = open(sys.argv[2], "rb").read().strip()
+    records = {}
+    for arg in sys.argv[2:]:
+        selector, _, path = arg.rpartition("=")
+        records[selector.lower()] = open(path, "rb").read().strip()
 
     def dns(name, timeout=5):
-        return record
+        selector = name.decode().split("._domainkey.")[0].lower()
+        return records.get(selector, records.get(""))
 
     verifier = dkim.DKIM(message)
-    try:
-        ok = verifier.verify(dnsfunc=dns)
-    except dkim.DKIMException as error:
-        print("fail", error)
+    count = sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+    if count == 0:
+        print("fail no DKIM-Signature")
         return 1
-    signature = dict(verifier.signature_fields) if verifier.signature_fields else {}
-    signed = signature.get(b"h", b"").decode()
-    if ok:
-        print("pass h=" + signed)
-        return 0
-    print("fail signature does not verify; h=" + signed)
-    return 1
+    ok = True
+    for index in range(count):
+        verifier = dkim.DKIM(message)
+        try:
+            passed = verifier.verify(idx=index, dnsfunc=dns)
+            reason = "signature does not verify"
+        except dkim.DKIMException as error:
+            passed, reason = False, str(error)
+        fields = dict(verifier.signature_fields or {})
+        tags = " ".join(
+            "%s=%s" % (tag, fields.get(tag.encode(), b"").decode()) for tag in ("d", "s", "a")
+        )
+        signed = re.sub(r"\s", "", fields.get(b"h", b"").decode())
+        if passed:
+            print("pass %s h=%s" % (tags, signed))
+        else:
+            print("fail %s %s" % (tags, reason))
+            ok = False
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

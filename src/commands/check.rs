@@ -325,31 +325,71 @@ fn theme_report(layout: &Layout, theme: &Theme) -> Result<FileDiagnostics> {
     Ok(report)
 }
 
-/// What verdict.toml raised without failing, and its DKIM key, which must load
-/// and whose domain should align with the From domain.
+/// What verdict.toml raised without failing, and its DKIM keys: every one
+/// must load; each should align with the From domain, be readable by its owner
+/// alone, and not be the only kind (Ed25519) that many receivers cannot verify yet.
 fn config_report(layout: &Layout, config: &Config) -> FileDiagnostics {
+    use crate::project::config::DkimAlgorithm;
     let mut report = config.source.clone();
     report.diagnostics.extend(config.warnings.iter().cloned());
-    let Some(dkim) = &config.dkim else {
-        return report;
-    };
-    if let Err(problems) = crate::send::message::load_dkim(config, layout) {
-        report.diagnostics.extend(problems.diagnostics);
-        return report;
-    }
     let from = config.sender_domain();
-    let domain = &dkim.domain.value;
-    if &from != domain && !from.ends_with(&format!(".{domain}")) {
+    let mut algorithms = Vec::new();
+    for dkim in &config.dkim {
+        let key = match crate::send::message::dkim::load_key(dkim, layout) {
+            Ok(key) => key,
+            Err(problem) => {
+                report.push(problem);
+                continue;
+            }
+        };
+        algorithms.push(key.algorithm());
+        let domain = &dkim.domain.value;
+        if &from != domain && !from.ends_with(&format!(".{domain}")) {
+            report.push(
+                Diagnostic::warning(format!(
+                    "the DKIM domain {domain} is not aligned with the From domain {from}"
+                ))
+                .at(dkim.domain.span.clone())
+                .label("DMARC needs the signing domain to match the From domain")
+                .help(format!(
+                    "sign as {from} (or a parent domain of it), or send from an address at {domain}"
+                )),
+            );
+        }
+        if let Some(mode) = shared_mode(&layout.resolve(&dkim.key_file.value)) {
+            report.push(
+                Diagnostic::warning(format!(
+                    "the DKIM key {} can be read by others (mode {mode:o})",
+                    dkim.key_file.value.display()
+                ))
+                .at(dkim.key_file.span.clone())
+                .label("whoever reads it can sign mail as your domain")
+                .help(format!("chmod 600 {}", dkim.key_file.value.display())),
+            );
+        }
+    }
+    if !algorithms.is_empty() && !algorithms.contains(&DkimAlgorithm::Rsa) {
+        let at = config.dkim[0].selector.span.clone();
         report.push(
-            Diagnostic::warning(format!(
-                "the DKIM domain {domain} is not aligned with the From domain {from}"
-            ))
-            .at(dkim.domain.span.clone())
-            .label("DMARC needs the signing domain to match the From domain")
-            .help(format!(
-                "sign as {from} (or a parent domain of it), or send from an address at {domain}"
-            )),
+            Diagnostic::warning("every DKIM key is Ed25519, which many receivers do not verify yet")
+                .at(at)
+                .help("sign with an RSA key as well (RFC 8463 advises both): `verdict dkim keygen --selector NAME --algorithm rsa`"),
         );
     }
     report
+}
+
+/// The permission bits of a file that group or others may read.
+fn shared_mode(path: &std::path::Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }

@@ -5,6 +5,8 @@ pub mod archive;
 pub mod bounces;
 pub mod check;
 pub mod completions;
+pub mod dkim;
+pub mod doctor;
 pub mod init;
 pub mod new;
 pub mod preview;

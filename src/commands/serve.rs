@@ -53,11 +53,13 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             let (_, transport) =
                 crate::send::transport::open_for(&project.config, layout, None, 4, false)?;
             let emails = crate::project::templates::Emails::load(layout)?;
+            let dkim = crate::send::message::load_dkim(&project.config, layout)?;
             Some(Signups::load(
                 layout,
                 transport,
                 emails,
                 project.config.signup.clone(),
+                dkim,
             )?)
         }
     };

@@ -172,6 +172,22 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
         Some(tables)
     }
 
+    /// An array of tables (`[[key]]`) or one table (`[key]`, as files of
+    /// earlier versions have it), each with its span.
+    pub fn tables_or_table(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
+        let value = self.table.get(key)?;
+        match value.get_ref().as_table() {
+            Some(table) => {
+                self.known.push(key);
+                Some(vec![(value.span(), table)])
+            }
+            None => self.tables(key),
+        }
+    }
+
     /// A sub-table (`[key]`), with its span; a required one missing is reported.
     pub fn table(&mut self, key: &'static str) -> Option<(Range<usize>, &'t DeTable<'i>)> {
         let expected = self.field(key).expected();

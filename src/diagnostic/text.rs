@@ -29,6 +29,20 @@ pub fn bidi_control_offset(text: &str) -> Option<usize> {
 
 /// An error at `span` when `text` would put a line break or control character
 /// into an email header.
+/// Whether `text` is a DNS name (a domain, a DKIM selector): dot-separated
+/// labels of letters, digits and `-`, none empty, none over 63 characters.
+pub fn is_dns_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
 pub fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {
     match control_char_offset(text) {
         None => Ok(()),

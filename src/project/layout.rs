@@ -151,6 +151,14 @@ impl Layout {
         self.state_dir().join("send.lock")
     }
 
+    /// A DKIM private key made by `verdict dkim keygen`, named after the DNS
+    /// name that publishes it.
+    pub fn dkim_key(&self, selector: &str, domain: &str) -> PathBuf {
+        self.state_dir()
+            .join("dkim")
+            .join(format!("{selector}._domainkey.{domain}.pem"))
+    }
+
     pub fn secret(&self) -> PathBuf {
         self.root.join(SECRET_FILE)
     }

@@ -171,6 +171,31 @@ pub fn create_private_new(path: &Path, bytes: &[u8]) -> Result<bool, FsError> {
     }
 }
 
+/// Creates a new file only its owner can read (a private key): 0600 from its
+/// first byte, in a private folder, complete and fsynced before it appears
+/// under its name, and never over a file already there.
+pub fn create_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let dir = parent(path);
+    create_private_dir(dir)?;
+    let fail = |e| FsError::new("cannot write", path, e);
+    // tempfile creates its files 0600 on Unix, whatever the umask.
+    let mut temp = tempfile::Builder::new()
+        .prefix(".verdict-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    temp.write_all(bytes).map_err(fail)?;
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            FsError::new("will not replace", path, e.error)
+        } else {
+            fail(e.error)
+        }
+    })?;
+    sync_dir(dir).map_err(fail)
+}
+
 /// The file a path finally names: a symlink is followed so that replacing the
 /// file keeps the link (editors link lists kept elsewhere).
 fn resolve_symlink(path: &Path) -> Result<PathBuf, FsError> {

@@ -70,6 +70,11 @@ impl SmtpServer {
         Self::launch(&[], None, false, true)
     }
 
+    /// A server started with these faults and extra options of tests/smtp_server.py.
+    pub fn with_options(faults: &[Fault<'_>], extra: &[&str]) -> Self {
+        Self::launch_with(faults, extra)
+    }
+
     /// A relay that answers every connection with `greeting` and hangs up.
     pub fn greeting_with(greeting: &str) -> Self {
         Self::launch_with(&[], &["--greeting", greeting])

@@ -90,7 +90,7 @@ pub static ROOT: Table = Table {
             "the newsletter's time zone: relays' daily caps count its calendar days",
         ),
         Field::table("sending", &SENDING, Need::Otherwise(EVERY_DEFAULT)),
-        Field::table("dkim", &DKIM, Need::Otherwise("no DKIM signature")),
+        Field::tables("dkim", &DKIM, 0, None),
         Field::table("community", &COMMUNITY, Need::Otherwise(EVERY_DEFAULT)),
         Field::table("signup", &SIGNUP, Need::Otherwise(EVERY_DEFAULT)),
         Field::table("serve", &SERVE, Need::Otherwise(EVERY_DEFAULT)),
@@ -164,10 +164,10 @@ pub static SENDING: Table = Table {
     ],
 };
 
-/// `[dkim]`.
+/// `[[dkim]]`.
 pub static DKIM: Table = Table {
-    name: "[dkim]",
-    doc: "the DKIM signing key, once its public half is in DNS",
+    name: "[[dkim]]",
+    doc: "one DKIM signing key each (RSA and Ed25519 together sign twice), once its record is in DNS; `verdict dkim keygen` makes one; a single [dkim] table of earlier versions still reads",
     fields: &[
         Field::required(
             "domain",
@@ -184,17 +184,17 @@ pub static DKIM: Table = Table {
         Field::required(
             "key_file",
             Kind::Path,
-            "\"state/dkim.pem\"",
-            "the private key: PEM (PKCS#1) for RSA, the base64 of the 32-byte seed for Ed25519",
+            "\"state/dkim/s2026._domainkey.example.com.pem\"",
+            "the private key: PEM (PKCS#8 or PKCS#1), or the base64 of a 32-byte Ed25519 seed",
         ),
-        Field::defaulted(
+        Field::otherwise(
             "algorithm",
             Kind::Choice {
                 options: &["rsa", "ed25519"],
                 any_case: false,
             },
-            "\"rsa\"",
-            "\"rsa\"",
+            "what the key file holds",
+            "\"ed25519\"",
             "the signing algorithm",
         ),
     ],

@@ -45,7 +45,9 @@ pub struct Config {
     /// A file holding the SMTP password (never the password itself).
     pub smtp_password_file: Option<PathBuf>,
     pub sending: Sending,
-    pub dkim: Option<DkimSettings>,
+    /// DKIM keys (`[[dkim]]`, or one `[dkim]` table): every message is signed
+    /// with each.
+    pub dkim: Vec<DkimSettings>,
     pub community: Community,
     pub signup: Signup,
     pub serve: Serve,
@@ -153,19 +155,30 @@ pub struct DkimSettings {
     /// The `d=` domain.
     pub domain: Located<String>,
     /// The `s=` selector: the key is published at `<selector>._domainkey.<domain>`.
-    pub selector: String,
-    /// PEM (PKCS#1) for RSA, base64 of the 32-byte seed for Ed25519.
+    pub selector: Located<String>,
+    /// A PEM private key (PKCS#8 or PKCS#1), or the base64 of an Ed25519 key.
     pub key_file: Located<PathBuf>,
-    pub algorithm: DkimAlgorithm,
+    /// As written; when absent, the key file says which.
+    pub algorithm: Option<Located<DkimAlgorithm>>,
 }
 
 /// The DKIM signing algorithm.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DkimAlgorithm {
     #[default]
     Rsa,
     Ed25519,
+}
+
+impl DkimAlgorithm {
+    /// The name `verdict.toml` and the `k=` tag use.
+    pub fn name(self) -> &'static str {
+        match self {
+            DkimAlgorithm::Rsa => "rsa",
+            DkimAlgorithm::Ed25519 => "ed25519",
+        }
+    }
 }
 
 impl Config {

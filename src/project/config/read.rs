@@ -89,7 +89,15 @@ fn read_config(
     let password_file = reader.optional::<String>("smtp_password_file");
     let time_zone = reader.defaulted::<String>("time_zone");
     let sending = reader.table("sending");
-    let dkim = reader.table("dkim");
+    let dkim_label = if table
+        .get("dkim")
+        .is_some_and(|v| v.get_ref().as_table().is_some())
+    {
+        "[dkim]"
+    } else {
+        "[[dkim]]"
+    };
+    let dkim = reader.tables_or_table("dkim");
     let community = reader.table("community");
     let signup = reader.table("signup");
     let serve = reader.table("serve");
@@ -113,10 +121,25 @@ fn read_config(
     let transport = transport.and_then(|t| transport_spec(t, diagnostics));
     let smtp_password_file = password_file.map(|p| PathBuf::from(p.value));
     let sending = read_sending(sending.map(|(_, t)| t), diagnostics);
-    let dkim = match dkim {
-        None => Some(None),
-        Some((span, table)) => read_dkim(span, table, diagnostics).map(Some),
-    };
+    let dkim: Vec<Option<DkimSettings>> = dkim
+        .unwrap_or_default()
+        .iter()
+        .map(|(span, table)| read_dkim(span.clone(), table, dkim_label, diagnostics))
+        .collect();
+    let mut published = std::collections::HashSet::new();
+    for key in dkim.iter().flatten() {
+        if !published.insert((key.selector.value.clone(), key.domain.value.clone())) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "two DKIM keys share the selector `{}` at {}",
+                    key.selector.value, key.domain.value
+                ))
+                .at(key.selector.span.clone())
+                .label("DNS publishes one key per selector")
+                .help("give each key its own selector; `verdict dkim keygen --selector NAME` makes a new key"),
+            );
+        }
+    }
     let time_zone = time_zone.and_then(|zone| match zone.value.parse::<chrono_tz::Tz>() {
         Ok(tz) => Some(tz),
         Err(_) => {
@@ -176,7 +199,7 @@ fn read_config(
         transport: transport?,
         smtp_password_file,
         sending: sending?,
-        dkim: dkim?,
+        dkim: dkim.into_iter().collect::<Option<Vec<_>>>()?,
         community: community?,
         signup: signup?,
         serve: serve?,
@@ -334,22 +357,18 @@ fn read_serve(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) ->
 fn read_dkim(
     span: Range<usize>,
     table: &DeTable<'_>,
+    label: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<DkimSettings> {
-    let mut reader = TableReader::new(table, span, "[dkim]", &fields::DKIM, diagnostics);
+    let mut reader = TableReader::new(table, span, label, &fields::DKIM, diagnostics);
     let domain = reader.required::<String>("domain");
     let selector = reader.required::<String>("selector");
     let key_file = reader.required::<String>("key_file");
-    let algorithm = reader.defaulted::<DkimAlgorithm>("algorithm");
+    let algorithm = reader.optional::<DkimAlgorithm>("algorithm");
     reader.finish();
     let domain = domain?;
     let selector = selector?;
-    let label_ok = |s: &str| {
-        !s.is_empty()
-            && s.split('.').all(|label| {
-                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-    };
+    let label_ok = crate::diagnostic::text::is_dns_name;
     if !label_ok(&domain.value) {
         diagnostics.push(
             Diagnostic::error(format!("`{}` is not a domain name", domain.value))
@@ -372,12 +391,15 @@ fn read_dkim(
             value: domain.value.to_ascii_lowercase(),
             span: domain.span,
         },
-        selector: selector.value,
+        selector: Located {
+            value: selector.value.to_ascii_lowercase(),
+            span: selector.span,
+        },
         key_file: Located {
             value: PathBuf::from(key_file.value),
             span: key_file.span,
         },
-        algorithm: algorithm?.value,
+        algorithm,
     })
 }
 

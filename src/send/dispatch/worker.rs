@@ -199,7 +199,8 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
         let message = match shared
             .issue
             .composer
-            .compose(&subscriber.email, subscriber.name.as_deref())
+            .compose_off_task(&subscriber.email, subscriber.name.as_deref())
+            .await
         {
             Ok(message) => message,
             Err(error) => {

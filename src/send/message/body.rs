@@ -1,6 +1,8 @@
 //! Quoted-printable bodies encoded once per issue: per recipient only the slot
 //! values are encoded and joined to the encoded literals.
 
+use std::ops::Range;
+
 use crate::author::pieces::Pieces;
 use crate::author::render::{Personalisation, Slot, Template};
 
@@ -44,17 +46,33 @@ impl EncodedBody {
         self.pieces.literal_len()
     }
 
+    /// The encoded literals and slots, in order.
+    pub(super) fn pieces(&self) -> &Pieces<Vec<u8>, Slot> {
+        &self.pieces
+    }
+
     /// The encoded body for one recipient.
+    #[cfg(test)]
     pub(super) fn fill(&self, person: &Personalisation<'_>) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.literal_len() + 512);
-        self.fill_into(person, &mut out);
+        self.fill_into(person, &mut out, None);
         out
     }
 
-    /// Appends the encoded body for one recipient to `out`.
-    pub(super) fn fill_into(&self, person: &Personalisation<'_>, out: &mut Vec<u8>) {
+    /// Appends the encoded body for one recipient to `out`, and the range of
+    /// `out` each slot took to `slots` when given.
+    pub(super) fn fill_into(
+        &self,
+        person: &Personalisation<'_>,
+        out: &mut Vec<u8>,
+        mut slots: Option<&mut Vec<Range<usize>>>,
+    ) {
         self.pieces.fill_into(out, |slot, out| {
+            let start = out.len();
             out.extend_from_slice(&encode_piece(&self.template.slot_value(slot, person)));
+            if let Some(slots) = slots.as_deref_mut() {
+                slots.push(start..out.len());
+            }
         });
     }
 }

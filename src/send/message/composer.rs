@@ -1,16 +1,16 @@
 //! Builds each recipient's message from one rendering of an issue: the shared
 //! headers and encoded bodies made once, the per-recipient lines and slots filled.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use lettre::Address;
 use lettre::address::Envelope;
-use lettre::message::dkim::DkimConfig;
 use lettre::message::header::ContentTransferEncoding;
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::body::EncodedBody;
+use super::dkim::{BodyPlan, DkimSigner};
 use super::skeleton::{Hole, RecipientLines, Skeleton, SkeletonError, raw_header};
 use super::{Outgoing, list_id};
 use crate::author::issue::Issue;
@@ -27,10 +27,36 @@ pub enum ComposeError {
     Build(String),
     #[error(transparent)]
     Skeleton(#[from] SkeletonError),
+    #[error("cannot sign the message: the DKIM key {0}")]
+    Sign(#[from] super::dkim::KeyError),
+    #[error("the signing pool stopped: {0}")]
+    Pool(String),
 }
 
 /// The header naming the reader a redirected copy was made for.
 pub const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
+
+/// A reader's message filled in, before any signature.
+struct Filled {
+    outgoing: Outgoing,
+    /// Where the body starts in the bytes.
+    body_start: usize,
+    /// The ranges of the body the reader's slots took (DKIM hashes the rest
+    /// from pieces prepared once).
+    slots: Vec<std::ops::Range<usize>>,
+    date: SystemTime,
+}
+
+impl Filled {
+    /// The message with its signature fields first.
+    fn signed(mut self, signatures: Vec<u8>) -> Outgoing {
+        let mut bytes = Vec::with_capacity(signatures.len() + self.outgoing.bytes.len());
+        bytes.extend_from_slice(&signatures);
+        bytes.extend_from_slice(&self.outgoing.bytes);
+        self.outgoing.bytes = bytes;
+        self.outgoing
+    }
+}
 
 /// Builds each recipient's message. It owns what it needs so that concurrent
 /// senders can share it.
@@ -56,8 +82,13 @@ pub struct Composer {
     boundary: String,
     /// Makes the skeleton's placeholders and markers unguessable.
     nonce: String,
-    dkim: Option<DkimConfig>,
+    dkim: Option<Arc<DkimSigner>>,
     skeleton: OnceLock<Result<Skeleton, SkeletonError>>,
+    /// The body's shape for DKIM's body hash, made with the skeleton.
+    body_plan: OnceLock<BodyPlan>,
+    /// RSA signing runs on blocking threads, at most one per core, so that the
+    /// tasks driving SMTP connections never wait for a signature.
+    signing: Arc<tokio::sync::Semaphore>,
     /// The site's root, where vote links point; none without a site.
     vote_base: Option<url::Url>,
     tools: usize,
@@ -90,6 +121,10 @@ impl Composer {
             nonce: format!("{:032x}", rand::random::<u128>()),
             dkim: None,
             skeleton: OnceLock::new(),
+            body_plan: OnceLock::new(),
+            signing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
             vote_base: config.base_url.clone(),
             tools: issue.tools.len(),
         }
@@ -121,10 +156,12 @@ impl Composer {
     pub fn with_boundary(mut self, boundary: impl Into<String>) -> Self {
         self.boundary = boundary.into();
         self.skeleton = OnceLock::new();
+        self.body_plan = OnceLock::new();
         self
     }
 
-    pub fn with_dkim(mut self, dkim: Option<DkimConfig>) -> Self {
+    /// Signs every message with these keys (none: unsigned).
+    pub fn with_dkim(mut self, dkim: Option<Arc<DkimSigner>>) -> Self {
         self.dkim = dkim;
         self
     }
@@ -133,6 +170,7 @@ impl Composer {
     pub fn for_test_copies(mut self) -> Self {
         self.subject = format!("[TEST] {}", self.subject);
         self.skeleton = OnceLock::new();
+        self.body_plan = OnceLock::new();
         self
     }
 
@@ -172,6 +210,42 @@ impl Composer {
             name,
             self.keys.message_id(&self.issue_id, email, &self.domain),
         )
+    }
+
+    /// [`Composer::compose`] for a task that drives a connection: a message to
+    /// sign with RSA is made on a blocking thread of the signing pool, so that
+    /// the connections keep moving while signatures are computed. Unsigned and
+    /// Ed25519-only messages are made in place: handing them to another thread
+    /// costs more than making them (docs/BENCHMARKS.md).
+    pub async fn compose_off_task(
+        self: &Arc<Self>,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<Outgoing, ComposeError> {
+        if !self.dkim.as_ref().is_some_and(|dkim| dkim.is_costly()) {
+            return self.compose(email, name);
+        }
+        let filled = self.fill(
+            email,
+            name,
+            self.keys.message_id(&self.issue_id, email, &self.domain),
+        )?;
+        let permit = Arc::clone(&self.signing)
+            .acquire_owned()
+            .await
+            .map_err(|e| ComposeError::Pool(e.to_string()))?;
+        let composer = Arc::clone(self);
+        // Only hashing and signing move: the message is filled and joined to
+        // its signatures here, so that its buffers are made and freed on the
+        // same threads (the allocator then keeps no memory for the pool).
+        let (filled, signatures) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let signatures = composer.signatures(&filled);
+            (filled, signatures)
+        })
+        .await
+        .map_err(|e| ComposeError::Pool(e.to_string()))?;
+        Ok(filled.signed(signatures?))
     }
 
     /// A test copy: the same message under a Message-ID of its own, so that the
@@ -220,6 +294,21 @@ impl Composer {
         name: Option<&str>,
         message_id: String,
     ) -> Result<Outgoing, ComposeError> {
+        let filled = self.fill(email, name, message_id)?;
+        if self.dkim.is_none() {
+            return Ok(filled.outgoing);
+        }
+        let signatures = self.signatures(&filled)?;
+        Ok(filled.signed(signatures))
+    }
+
+    /// A reader's message, filled in and not signed.
+    fn fill(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        message_id: String,
+    ) -> Result<Filled, ComposeError> {
         let unsubscribe_url = self.unsubscribe_url(email);
         let votes = self.vote_links(email);
         let person = Personalisation {
@@ -237,50 +326,100 @@ impl Composer {
         let to = Mailbox::new(name.map(str::to_string), address.clone());
         let date = self.date.unwrap_or_else(SystemTime::now);
         let list_unsubscribe = self.list_unsubscribe(email, &unsubscribe_url);
-        if let Some(dkim) = &self.dkim {
-            // Signing needs lettre's message; the signature costs far more than building it.
-            let mut message = self.lettre_message(
-                to,
-                &message_id,
-                date,
-                list_unsubscribe,
-                self.text_body.fill(&person),
-                self.html_body.fill(&person),
-            )?;
-            message.sign(dkim);
-            let envelope = Envelope::new(
-                Some(self.return_path(email)),
-                message.envelope().to().to_vec(),
-            )
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
-            return Ok(Outgoing {
-                message_id,
-                envelope,
-                bytes: message.formatted(),
-            });
-        }
         let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
         let lines = RecipientLines::new(&to, &message_id, date, &list_unsubscribe);
         let mut bytes = Vec::with_capacity(
-            skeleton.pieces.literal_len()
+            skeleton.header.literal_len()
+                + skeleton.body.literal_len()
                 + self.text_body.literal_len()
                 + self.html_body.literal_len()
                 + 2048,
         );
-        skeleton
-            .pieces
-            .fill_into(&mut bytes, |hole, out| match hole {
-                Hole::TextBody => self.text_body.fill_into(&person, out),
-                Hole::HtmlBody => self.html_body.fill_into(&person, out),
-                hole => out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes()),
-            });
+        let line = |hole, out: &mut Vec<u8>| {
+            out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes());
+        };
+        skeleton.header.fill_into(&mut bytes, line);
+        let body_start = bytes.len();
+        let mut slots = Vec::new();
+        let mut recorded = self.dkim.is_some().then_some(&mut slots);
+        skeleton.body.fill_into(&mut bytes, |hole, out| {
+            let start = out.len();
+            match hole {
+                Hole::TextBody => self
+                    .text_body
+                    .fill_into(&person, out, recorded.as_deref_mut()),
+                Hole::HtmlBody => self
+                    .html_body
+                    .fill_into(&person, out, recorded.as_deref_mut()),
+                hole => {
+                    line(hole, out);
+                    if let Some(slots) = recorded.as_deref_mut() {
+                        slots.push(start..out.len());
+                    }
+                }
+            }
+        });
+        for slot in &mut slots {
+            *slot = slot.start - body_start..slot.end - body_start;
+        }
         let envelope = Envelope::new(Some(self.return_path(email)), vec![address])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok(Outgoing {
-            message_id,
-            envelope,
-            bytes,
+        Ok(Filled {
+            outgoing: Outgoing {
+                message_id,
+                envelope,
+                bytes,
+            },
+            body_start,
+            slots,
+            date,
         })
+    }
+
+    /// The DKIM signature fields of a filled message: the body hashed from
+    /// the plan (only the reader's slots canonicalised here), the header
+    /// fields as filled.
+    fn signatures(&self, filled: &Filled) -> Result<Vec<u8>, ComposeError> {
+        let Some(dkim) = &self.dkim else {
+            return Ok(Vec::new());
+        };
+        let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
+        let plan = self.body_plan.get_or_init(|| self.plan(skeleton));
+        let bytes = &filled.outgoing.bytes;
+        let body_hash = plan.hash(&bytes[filled.body_start..], &filled.slots);
+        let time = filled
+            .date
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(dkim.sign(&bytes[..filled.body_start], &body_hash, time)?)
+    }
+
+    /// The body as DKIM hashes it: the skeleton's body with each body's
+    /// literals and slots in place of its markers.
+    fn plan(&self, skeleton: &Skeleton) -> BodyPlan {
+        use crate::author::pieces::Piece;
+        let mut plan = BodyPlan::default();
+        for piece in skeleton.body.iter() {
+            let body = match piece {
+                Piece::Literal(literal) => {
+                    plan.literal(literal);
+                    continue;
+                }
+                Piece::Slot(Hole::TextBody) => &self.text_body,
+                Piece::Slot(Hole::HtmlBody) => &self.html_body,
+                Piece::Slot(_) => {
+                    plan.slot();
+                    continue;
+                }
+            };
+            for piece in body.pieces().iter() {
+                match piece {
+                    Piece::Literal(literal) => plan.literal(literal),
+                    Piece::Slot(_) => plan.slot(),
+                }
+            }
+        }
+        plan
     }
 
     fn skeleton(&self) -> &Result<Skeleton, SkeletonError> {
@@ -308,8 +447,7 @@ impl Composer {
         })
     }
 
-    /// The whole message built by lettre: the reference the skeleton is cut from,
-    /// and what DKIM signs.
+    /// The whole message built by lettre: the reference the skeleton is cut from.
     fn lettre_message(
         &self,
         to: Mailbox,
@@ -464,6 +602,56 @@ pub(crate) mod tests {
                 parsed.to().unwrap().first().unwrap().address(),
                 Some("reader@example.com")
             );
+        }
+    }
+
+    fn fixture_signer() -> Arc<DkimSigner> {
+        use crate::send::message::dkim::{DkimKey, PrivateKey};
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dkim");
+        let key = |file: &str, selector: &str| DkimKey {
+            domain: "example.com".into(),
+            selector: selector.into(),
+            key: PrivateKey::parse(&std::fs::read(fixtures.join(file)).unwrap()).unwrap(),
+        };
+        Arc::new(DkimSigner::new(vec![
+            key("rsa.pem", "rsa"),
+            key("ed25519.key", "ed"),
+        ]))
+    }
+
+    #[test]
+    fn a_signed_message_is_the_unsigned_one_after_its_signatures() {
+        let (project, mut issue, _) = demo_rendering();
+        issue.subject = format!("{} and  a   tail", "Long subject ".repeat(12));
+        let rendered = crate::author::render::render(&issue, project.context());
+        let unsigned = composer_for(&project, &issue, rendered.clone());
+        let signed = composer_for(&project, &issue, rendered).with_dkim(Some(fixture_signer()));
+        let signed = signed.with_boundary(unsigned.boundary.clone());
+        for (email, name) in [
+            ("ml-team@example.com", Some("Équipe  ML")),
+            ("readers@example.com", None),
+        ] {
+            let plain = unsigned.compose(email, name).unwrap().bytes;
+            let message = signed.compose(email, name).unwrap().bytes;
+            assert!(message.starts_with(b"DKIM-Signature: v=1; a=rsa-sha256;"));
+            let first_header = memchr::memmem::find(&message, b"\r\nFrom: ").unwrap() + 2;
+            assert_eq!(
+                String::from_utf8_lossy(&message[first_header..]),
+                String::from_utf8_lossy(&plain)
+            );
+            let signatures = String::from_utf8(message[..first_header].to_vec()).unwrap();
+            assert_eq!(signatures.matches("DKIM-Signature:").count(), 2);
+            assert!(signatures.contains("a=ed25519-sha256;"));
+            for line in signatures.split("\r\n") {
+                assert!(line.len() <= 78, "{line}");
+            }
+            // The body hash made from the plan is the one of the whole body.
+            let (_, body) = crate::send::message::dkim::split(&plain);
+            let mut whole = crate::send::message::dkim::RelaxedBody::sha256();
+            whole.raw(body);
+            use base64::Engine as _;
+            let bh = base64::prelude::BASE64_STANDARD.encode(whole.hash());
+            assert_eq!(signatures.matches(&format!("bh={bh};")).count(), 2);
         }
     }
 

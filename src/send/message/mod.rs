@@ -4,7 +4,7 @@
 
 mod body;
 pub(crate) mod composer;
-mod dkim;
+pub mod dkim;
 #[cfg(test)]
 mod properties;
 mod skeleton;
@@ -13,7 +13,7 @@ mod transactional;
 use lettre::address::Envelope;
 
 pub use composer::{ComposeError, Composer};
-pub use dkim::load_dkim;
+pub use dkim::{DkimSigner, load_dkim};
 pub use transactional::{OneOff, one_off};
 
 use crate::project::config::Config;

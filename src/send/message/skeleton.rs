@@ -83,10 +83,12 @@ impl SkeletonError {
     }
 }
 
-/// The formatted message in pieces.
+/// The formatted message in pieces: the header fields with the empty line that
+/// ends them, and the body (which DKIM hashes apart).
 #[derive(Debug)]
 pub(super) struct Skeleton {
-    pub(super) pieces: Pieces<Vec<u8>, Hole>,
+    pub(super) header: Pieces<Vec<u8>, Hole>,
+    pub(super) body: Pieces<Vec<u8>, Hole>,
 }
 
 /// The one place `needle` occurs in `haystack[range]`, if exactly one.
@@ -127,16 +129,30 @@ impl Skeleton {
             holes.push((at - 2, marker.len(), hole));
         }
         holes.sort_by_key(|(at, _, _)| *at);
-        let mut pieces = Vec::new();
+        // The body starts after the empty line, in the literal between the
+        // last header placeholder and the first body marker.
+        let body_start = headers_end + 2;
+        let mut header = Vec::new();
+        let mut body = Vec::new();
         let mut start = 0;
         for (at, len, hole) in holes {
-            pieces.push(Piece::Literal(formatted[start..at].to_vec()));
-            pieces.push(Piece::Slot(hole));
+            let part = if at < body_start {
+                &mut header
+            } else {
+                if start < body_start {
+                    header.push(Piece::Literal(formatted[start..body_start].to_vec()));
+                    start = body_start;
+                }
+                &mut body
+            };
+            part.push(Piece::Literal(formatted[start..at].to_vec()));
+            part.push(Piece::Slot(hole));
             start = at + len;
         }
-        pieces.push(Piece::Literal(formatted[start..].to_vec()));
+        body.push(Piece::Literal(formatted[start..].to_vec()));
         Ok(Skeleton {
-            pieces: Pieces::new(pieces),
+            header: Pieces::new(header),
+            body: Pieces::new(body),
         })
     }
 }

@@ -18,6 +18,7 @@ pub use outbox::Outbox;
 pub use reply::{Class, EnhancedCode, Failure, Stage, classify, escape_reply, mask_addresses};
 pub use resolve::{
     Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, forced, open_for, open_spec,
+    password_for,
 };
 pub use smtp::Smtp;
 

@@ -123,16 +123,7 @@ pub fn open_spec(
     pool_size: u32,
     dangerous_accept_invalid_certs: bool,
 ) -> Result<super::AnyTransport, OpenError> {
-    let password = match password_file {
-        Some(own) => read_password(None, Some(&layout.resolve(own)))?,
-        None => {
-            let project_file = config
-                .smtp_password_file
-                .as_ref()
-                .map(|f| layout.resolve(f));
-            read_password(std::env::var(PASSWORD_ENV).ok(), project_file.as_deref())?
-        }
-    };
+    let password = password_for(config, layout, password_file)?;
     crate::debug!("transport {spec}");
     super::open(
         spec,
@@ -145,6 +136,25 @@ pub fn open_spec(
             dangerous_accept_invalid_certs,
         },
     )
+}
+
+/// A relay's SMTP password: its own `password_file`, else the environment's,
+/// else the project's smtp_password_file.
+pub fn password_for(
+    config: &crate::project::config::Config,
+    layout: &crate::project::layout::Layout,
+    password_file: Option<&Path>,
+) -> Result<Option<super::Password>, FsError> {
+    match password_file {
+        Some(own) => read_password(None, Some(&layout.resolve(own))),
+        None => {
+            let project_file = config
+                .smtp_password_file
+                .as_ref()
+                .map(|f| layout.resolve(f));
+            read_password(std::env::var(PASSWORD_ENV).ok(), project_file.as_deref())
+        }
+    }
 }
 
 /// The SMTP password: the environment's, else the first line of `file`.

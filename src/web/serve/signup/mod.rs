@@ -57,6 +57,8 @@ struct Ask {
 /// Sign-ups of a running service.
 pub struct Signups {
     transport: AnyTransport,
+    /// Signs the confirmation and welcome emails as the issues are signed.
+    dkim: Option<Arc<crate::send::message::DkimSigner>>,
     emails: Emails,
     limits: Limits,
     store: Store,
@@ -72,11 +74,13 @@ impl Signups {
         transport: AnyTransport,
         emails: Emails,
         config: SignupConfig,
+        dkim: Option<Arc<crate::send::message::DkimSigner>>,
     ) -> Result<Signups, FsError> {
         let store = Store::load(&layout.pending_signups(), Utc::now() - config.link_valid)?;
         let (queue, waiting) = mpsc::channel(QUEUE);
         Ok(Signups {
             transport,
+            dkim,
             emails,
             limits: Limits::new(config),
             store,
@@ -351,7 +355,7 @@ fn confirmation(
 }
 
 /// One of the sign-up emails of `templates/emails.toml` to `to`, its
-/// placeholders filled with `values`.
+/// placeholders filled with `values`, DKIM-signed when keys are configured.
 fn signup_email(
     service: &Service,
     text: &EmailText,
@@ -359,7 +363,7 @@ fn signup_email(
     to: &str,
     unsubscribe: Option<&str>,
 ) -> Result<crate::send::message::Outgoing, String> {
-    one_off(
+    let mut message = one_off(
         &service.project.config,
         &service.project.theme,
         &OneOff {
@@ -369,7 +373,14 @@ fn signup_email(
             unsubscribe,
         },
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    if let Some(dkim) = service.signups.as_ref().and_then(|s| s.dkim.as_ref()) {
+        let now = Utc::now().timestamp().max(0) as u64;
+        message.bytes = dkim
+            .sign_message(&message.bytes, now)
+            .map_err(|e| format!("cannot sign the email: the DKIM key {e}"))?;
+    }
+    Ok(message)
 }
 
 /// What a confirmation link's token signs.
