@@ -35,7 +35,7 @@ pub enum KeyError {
     Unreadable,
     #[error("is a public key; key_file names the private key")]
     Public,
-    #[error("is an elliptic-curve (SEC1) key; DKIM signs with RSA or Ed25519")]
+    #[error("is neither an RSA nor an Ed25519 key (DKIM signs with those two)")]
     Ec,
     #[error(
         "is an RSA key under {MIN_RSA_BITS} bits, too weak to sign with (RFC 8301 asks for {MIN_RSA_BITS})"
@@ -80,9 +80,10 @@ impl PrivateKey {
                 let bytes = der.secret_pkcs8_der();
                 match RsaKeyPair::from_pkcs8(bytes) {
                     Ok(pair) => Pair::Rsa(pair),
-                    Err(rsa) => match Ed25519KeyPair::from_pkcs8_maybe_unchecked(bytes) {
+                    Err(rsa) if rsa.description_() == "TooSmall" => return Err(rsa_rejected(rsa)),
+                    Err(_) => match Ed25519KeyPair::from_pkcs8_maybe_unchecked(bytes) {
                         Ok(pair) => Pair::Ed25519(pair),
-                        Err(_) => return Err(rsa_rejected(rsa)),
+                        Err(_) => return Err(KeyError::Ec),
                     },
                 }
             }
@@ -189,5 +190,65 @@ impl fmt::Debug for PrivateKey {
             self.algorithm(),
             self.bits()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            BASE64_STANDARD.encode(der)
+        )
+    }
+
+    #[test]
+    fn keys_made_here_read_back_as_the_same_key() {
+        for algorithm in [DkimAlgorithm::Rsa, DkimAlgorithm::Ed25519] {
+            let key = PrivateKey::generate(algorithm).unwrap();
+            let read = PrivateKey::parse(key.to_pem().unwrap().as_bytes()).unwrap();
+            assert_eq!(read.algorithm(), algorithm);
+            assert_eq!(read.public_key().unwrap(), key.public_key().unwrap());
+            let signature_len = match algorithm {
+                DkimAlgorithm::Rsa => 256,
+                DkimAlgorithm::Ed25519 => 64,
+            };
+            assert_eq!(read.sign(b"data").unwrap().len(), signature_len);
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_signing_key_is_named() {
+        let ec = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            PrivateKey::parse(pem("PRIVATE KEY", ec.as_ref()).as_bytes()).unwrap_err(),
+            KeyError::Ec
+        );
+        assert_eq!(
+            PrivateKey::parse(pem("EC PRIVATE KEY", b"\x30\x03\x02\x01\x01").as_bytes())
+                .unwrap_err(),
+            KeyError::Ec
+        );
+        assert_eq!(
+            PrivateKey::parse(pem("PUBLIC KEY", b"\x30\x00").as_bytes()).unwrap_err(),
+            KeyError::Public
+        );
+        assert_eq!(
+            PrivateKey::parse(b"not a key").unwrap_err(),
+            KeyError::Unreadable
+        );
+        assert_eq!(
+            PrivateKey::parse(BASE64_STANDARD.encode([7u8; 31]).as_bytes()).unwrap_err(),
+            KeyError::Unreadable
+        );
+        let seed = PrivateKey::parse(BASE64_STANDARD.encode([7u8; 32]).as_bytes()).unwrap();
+        assert_eq!(seed.algorithm(), DkimAlgorithm::Ed25519);
+        assert!(format!("{seed:?}").contains("Ed25519, 256 bits"));
     }
 }
