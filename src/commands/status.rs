@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed, Selection};
+use crate::send::dispatch::caps::next_day;
 use crate::send::ledger::{self, Outcome, Record};
-use crate::send::relay_book::{RelayBook, next_day};
+use crate::send::relay_book::RelayBook;
 
 /// Show every issue: draft, scheduled, due, sending or sent, with counts.
 #[derive(Debug, clap::Args)]

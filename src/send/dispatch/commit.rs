@@ -18,6 +18,7 @@ pub(super) struct Done {
     reply: String,
     attempts: u32,
     message_id: String,
+    at: DateTime<Utc>,
     committed: Option<oneshot::Sender<bool>>,
 }
 
@@ -28,6 +29,7 @@ impl Done {
         reply: String,
         attempts: u32,
         message_id: String,
+        at: DateTime<Utc>,
         committed: oneshot::Sender<bool>,
     ) -> Done {
         Done {
@@ -36,18 +38,20 @@ impl Done {
             reply,
             attempts,
             message_id,
+            at,
             committed: Some(committed),
         }
     }
 
     /// An outcome decided without sending (an expiry); nobody waits for it.
-    pub(super) fn decided(email: &str, outcome: Outcome, reason: &str) -> Done {
+    pub(super) fn decided(email: &str, outcome: Outcome, reason: &str, at: DateTime<Utc>) -> Done {
         Done {
             email: email.to_string(),
             outcome,
             reply: reason.to_string(),
             attempts: 0,
             message_id: String::new(),
+            at,
             committed: None,
         }
     }
@@ -114,14 +118,13 @@ pub(super) fn run(
                     content: Some(content),
                 })?;
             }
-            let now = Utc::now();
             for done in &batch {
                 writer.append(&Record::Outcome {
                     email: done.email.clone(),
                     outcome: done.outcome,
                     reply: done.reply.clone(),
                     attempts: done.attempts,
-                    at: now,
+                    at: done.at,
                     message_id: done.message_id.clone(),
                 })?;
             }

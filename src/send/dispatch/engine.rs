@@ -1,24 +1,27 @@
 //! A run: the relays with their pools and pacing, kept across the issues it
-//! sends; for each issue a producer streaming the audience, the workers, the
-//! ledger writer, and what is settled once the writer is done.
+//! sends. Each issue goes through four phases: `reconcile` (make good what a
+//! crash left between the ledger and the suppression list), `plan` (who is due),
+//! `run` (a producer streaming the audience, the workers, the ledger writer) and
+//! `settle` (what the durable outcomes mean: suppressions, the report, done).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use super::commit::{self, Counters, Done};
+use super::commit::{self, Committed, Counters, Done};
 use super::relays::Relays;
 use super::worker::{Pacer, Shared, worker};
 use super::{
     DispatchError, Interrupt, IssueToSend, Observer, Options, RelaySettings, Report, Stopped,
 };
 use crate::project::layout::Layout;
-use crate::send::audience::{Audience, Pick, Selection};
-use crate::send::ledger::{self, Outcome, Record};
+use crate::send::audience::{Audience, Pick, RetryFailed, Selection, Tally};
+use crate::send::ledger::{self, Index, Outcome, Record};
 use crate::send::transport::Transport;
+use crate::store::fs::FsError;
 use crate::store::lists::{self, Reason, Subscriber, Suppression};
 
 /// Everything a run needs besides the issues.
@@ -30,6 +33,39 @@ pub struct Run<T> {
     options: Options,
     observer: Arc<dyn Observer>,
     interrupt: Interrupt,
+}
+
+/// Who is due for one issue this run.
+struct Plan {
+    /// When the issue started sending, fixing its audience.
+    cutoff: Option<DateTime<Utc>>,
+    give_up_before: Option<DateTime<Utc>>,
+    window_closed: bool,
+    tally: Tally,
+    /// How many readers this run tries (the tally within `--limit`).
+    to_try: u64,
+}
+
+impl Plan {
+    fn selection<'a>(&self, index: &'a Index, retry: &'a RetryFailed) -> Selection<'a> {
+        Selection {
+            index,
+            cutoff: self.cutoff,
+            retry,
+            give_up_before: self.give_up_before,
+            window_closed: self.window_closed,
+        }
+    }
+}
+
+/// What the run phase leaves for settling.
+struct Ran {
+    committed: Result<Committed, FsError>,
+    counters: Arc<Counters>,
+    /// Readers whose refusals were withdrawn because a relay refused everyone.
+    withdrawn: Vec<String>,
+    ledger_failed: bool,
+    window_closed_in_run: bool,
 }
 
 impl<T: Transport> Run<T> {
@@ -63,48 +99,28 @@ impl<T: Transport> Run<T> {
     /// Sends one issue to everyone still due to get it.
     pub async fn send_issue(&self, issue: IssueToSend) -> Result<Report, DispatchError> {
         let begun = Instant::now();
-        let options = &self.options;
         let path = self.layout.ledger(&issue.id);
         let index = ledger::load(&path)?;
-        let mut audience = Audience::open(&self.layout)?;
-        // A crash between a bounce's record and its suppression loses nothing.
-        let unsuppressed: Vec<Suppression> = index
-            .bounced
-            .iter()
-            .filter(|email| !audience.is_suppressed(email))
-            .map(|email| {
-                Suppression::now(email, Reason::Bounced, "bounced (recorded in the ledger)")
-            })
-            .collect();
-        if !unsuppressed.is_empty() {
-            lists::suppress(&self.layout, &unsuppressed)?;
-            audience = Audience::open(&self.layout)?;
-        }
-        let selection = Selection {
-            index: &index,
-            cutoff: index.started,
-            retry: &options.retry_failed,
-            give_up_before: Some(options.now - options.give_up_after),
-            window_closed: issue.not_after.is_some_and(|end| end <= options.now),
-        };
-        let plan = audience.walk(&selection, |_| {})?;
-        let to_try = options.limit.map_or(plan.to_send, |l| l.min(plan.to_send));
-        self.observer.planned(&issue.id, to_try);
+        self.reconcile(&index)?;
+        let plan = self.plan(&issue, &index)?;
+        self.observer.planned(&issue.id, plan.to_try);
         let mut report = Report {
             issue_id: issue.id.clone(),
-            tally: plan.clone(),
+            tally: plan.tally.clone(),
             ..Report::default()
         };
         let mut writer = ledger::Writer::open(&path, index.good_len)?;
-        if plan.to_send == 0 && plan.to_expire == 0 {
+        if plan.tally.to_send == 0 && plan.tally.to_expire == 0 {
             if !index.complete {
                 if index.started.is_none() {
                     writer.append(&Record::Start {
-                        at: options.now,
+                        at: self.options.clock.now(),
                         content: Some(issue.content.clone()),
                     })?;
                 }
-                writer.append(&Record::Complete { at: Utc::now() })?;
+                writer.append(&Record::Complete {
+                    at: self.options.clock.now(),
+                })?;
                 writer.commit()?;
             }
             report.complete = true;
@@ -112,7 +128,57 @@ impl<T: Transport> Run<T> {
             report.elapsed = begun.elapsed();
             return Ok(report);
         }
+        let ran = self.run(issue, index, &plan, writer).await?;
+        self.settle(report, &plan, ran, begun)
+    }
 
+    /// Makes good what a crash left: a bounce on disk whose address is not on
+    /// the suppression list yet.
+    fn reconcile(&self, index: &Index) -> Result<(), DispatchError> {
+        if index.bounced.is_empty() {
+            return Ok(());
+        }
+        let audience = Audience::open(&self.layout)?;
+        let at = self.options.clock.now();
+        let unsuppressed: Vec<Suppression> = index
+            .bounced
+            .iter()
+            .filter(|email| !audience.is_suppressed(email))
+            .map(|email| bounced(email, "bounced (recorded in the ledger)", at))
+            .collect();
+        lists::suppress(&self.layout, &unsuppressed)?;
+        Ok(())
+    }
+
+    /// Who is due, counted by one walk of the list.
+    fn plan(&self, issue: &IssueToSend, index: &Index) -> Result<Plan, DispatchError> {
+        let options = &self.options;
+        let now = options.clock.now();
+        let mut plan = Plan {
+            cutoff: index.started,
+            give_up_before: Some(now - options.give_up_after),
+            window_closed: issue.not_after.is_some_and(|end| end <= now),
+            tally: Tally::default(),
+            to_try: 0,
+        };
+        let audience = Audience::open(&self.layout)?;
+        plan.tally = audience.walk(&plan.selection(index, &options.retry_failed), |_| {})?;
+        plan.to_try = options
+            .limit
+            .map_or(plan.tally.to_send, |l| l.min(plan.tally.to_send));
+        Ok(plan)
+    }
+
+    /// Streams the audience to the relays' workers and every outcome to the
+    /// ledger writer, until everyone due was tried or the run stops.
+    async fn run(
+        &self,
+        issue: IssueToSend,
+        index: Index,
+        plan: &Plan,
+        writer: ledger::Writer,
+    ) -> Result<Ran, DispatchError> {
+        let options = &self.options;
         let concurrency: usize = self
             .relays
             .all
@@ -125,15 +191,14 @@ impl<T: Transport> Run<T> {
         let start = index
             .started
             .is_none()
-            .then(|| (options.now, issue.content.clone()));
+            .then(|| (options.clock.now(), issue.content.clone()));
         let writer_thread = {
             let counters = counters.clone();
             let observer = self.observer.clone();
             std::thread::spawn(move || commit::run(writer, done_rx, start, counters, observer))
         };
-        let issue = Arc::new(issue);
         let shared = Arc::new(Shared {
-            issue: issue.clone(),
+            issue: Arc::new(issue),
             transports: self.transports.clone(),
             pacers: self.pacers.clone(),
             relays: self.relays.clone(),
@@ -146,7 +211,6 @@ impl<T: Transport> Run<T> {
             done: done_tx.clone(),
             withdrawn: Mutex::new(Vec::new()),
             ledger_failed: AtomicBool::new(false),
-            began: tokio::time::Instant::now(),
             window_closed_in_run: AtomicBool::new(false),
         });
         let mut workers = tokio::task::JoinSet::new();
@@ -158,54 +222,7 @@ impl<T: Transport> Run<T> {
                 workers.spawn(worker(shared.clone(), r, working));
             }
         }
-
-        let producer = {
-            let layout = self.layout.clone();
-            let index = index.clone();
-            let retry = options.retry_failed.clone();
-            let give_up_before = selection.give_up_before;
-            let window_closed = selection.window_closed;
-            let limit = options.limit;
-            let shared = shared.clone();
-            let (produced, result) = tokio::sync::oneshot::channel();
-            // A thread of its own rather than tokio's blocking pool: its reads block,
-            // and a blocking-pool task would hold tokio's paused test clock still.
-            std::thread::spawn(move || {
-                let walked = (|| {
-                    let audience = Audience::open(&layout)?;
-                    let selection = Selection {
-                        index: &index,
-                        cutoff: index.started,
-                        retry: &retry,
-                        give_up_before,
-                        window_closed,
-                    };
-                    let mut dispatched = 0u64;
-                    audience.walk(&selection, |pick| match pick {
-                        Pick::Expire(subscriber, reason) => {
-                            let _ = done_tx.send(Done::decided(
-                                &subscriber.email,
-                                Outcome::Expired,
-                                reason,
-                            ));
-                        }
-                        Pick::Send(subscriber) => {
-                            let stopping = shared.interrupt.signal().is_some()
-                                || shared.relays.all_out()
-                                || shared.ledger_failed.load(Ordering::SeqCst);
-                            if stopping || limit.is_some_and(|l| dispatched >= l) {
-                                return;
-                            }
-                            if job_tx.blocking_send(subscriber).is_ok() {
-                                dispatched += 1;
-                            }
-                        }
-                    })
-                })();
-                let _ = produced.send(walked);
-            });
-            result
-        };
+        let producer = self.produce(index, plan, shared.clone(), job_tx, done_tx);
         // When every worker has left (relays out, a stop), nobody takes jobs any
         // more: close the queue so that the producer does not wait for ever.
         let workers_done = async {
@@ -226,18 +243,89 @@ impl<T: Transport> Run<T> {
         let committed = writer_thread.join().map_err(|_| {
             DispatchError::Internal("the ledger writer stopped unexpectedly".into())
         })?;
+        Ok(Ran {
+            committed,
+            counters,
+            withdrawn,
+            ledger_failed,
+            window_closed_in_run,
+        })
+    }
 
+    /// The producer: walks the list on a thread of its own, expiring those past
+    /// their time and queueing the rest for the workers.
+    fn produce(
+        &self,
+        index: Index,
+        plan: &Plan,
+        shared: Arc<Shared<T>>,
+        job_tx: mpsc::Sender<Subscriber>,
+        done_tx: mpsc::UnboundedSender<Done>,
+    ) -> tokio::sync::oneshot::Receiver<Result<Tally, lists::ListError>> {
+        let layout = self.layout.clone();
+        let retry = self.options.retry_failed.clone();
+        let plan = Plan {
+            tally: Tally::default(),
+            ..*plan
+        };
+        let limit = self.options.limit;
+        let at = self.options.clock.now();
+        let (produced, result) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than tokio's blocking pool: its reads block,
+        // and a blocking-pool task would hold tokio's paused test clock still.
+        std::thread::spawn(move || {
+            let walked = (|| {
+                let audience = Audience::open(&layout)?;
+                let mut dispatched = 0u64;
+                audience.walk(&plan.selection(&index, &retry), |pick| match pick {
+                    Pick::Expire(subscriber, reason) => {
+                        let _ = done_tx.send(Done::decided(
+                            &subscriber.email,
+                            Outcome::Expired,
+                            reason,
+                            at,
+                        ));
+                    }
+                    Pick::Send(subscriber) => {
+                        let stopping = shared.interrupt.signal().is_some()
+                            || shared.relays.all_out()
+                            || shared.ledger_failed.load(Ordering::SeqCst);
+                        if stopping || limit.is_some_and(|l| dispatched >= l) {
+                            return;
+                        }
+                        if job_tx.blocking_send(subscriber).is_ok() {
+                            dispatched += 1;
+                        }
+                    }
+                })
+            })();
+            let _ = produced.send(walked);
+        });
+        result
+    }
+
+    /// Acts on the durable outcomes (withdrawals, suppressions), says why the
+    /// run stopped, and marks the issue complete when everyone has an outcome.
+    fn settle(
+        &self,
+        mut report: Report,
+        plan: &Plan,
+        ran: Ran,
+        begun: Instant,
+    ) -> Result<Report, DispatchError> {
+        let now = self.options.clock.now();
+        let counters = &ran.counters;
         let mut stopped = None;
         let mut bounced = Vec::new();
         let mut writer = None;
-        match committed {
+        match ran.committed {
             Err(error) => stopped = Some(Stopped::Ledger(error.to_string())),
             Ok(mut committed) => {
                 // Refusals that turned out to be the relay's are not the readers'.
-                for email in &withdrawn {
+                for email in &ran.withdrawn {
                     committed.writer.append(&Record::Reopened {
                         email: email.clone(),
-                        at: Utc::now(),
+                        at: now,
                         reason: "the relay refused every reader alike".into(),
                     })?;
                     if let Some(at) = committed.bounced.iter().position(|b| b == email) {
@@ -252,15 +340,9 @@ impl<T: Transport> Run<T> {
                 writer = Some(committed.writer);
             }
         }
-        let suppressions: Vec<Suppression> = bounced
-            .iter()
-            .map(|email| {
-                Suppression::now(email, Reason::Bounced, "no such mailbox (reply at sending)")
-            })
-            .collect();
-        if !suppressions.is_empty() {
-            lists::suppress(&self.layout, &suppressions)?;
-        }
+        let suppressions: Vec<Suppression> =
+            bounced.iter().map(|email| bounced_at(email, now)).collect();
+        lists::suppress(&self.layout, &suppressions)?;
 
         report.delivered = Counters::get(&counters.delivered);
         report.failed = Counters::get(&counters.failed);
@@ -268,32 +350,19 @@ impl<T: Transport> Run<T> {
         report.deferred = Counters::get(&counters.deferred);
         report.expired = Counters::get(&counters.expired);
         report.retries = Counters::get(&counters.retries);
-        report.window_closed = selection.window_closed || window_closed_in_run;
-        let expired_in_run = report.expired.saturating_sub(plan.to_expire);
+        report.window_closed = plan.window_closed || ran.window_closed_in_run;
+        let expired_in_run = report.expired.saturating_sub(plan.tally.to_expire);
         let tried =
             report.delivered + report.failed + report.bounced + report.deferred + expired_in_run;
-        report.not_attempted = plan.to_send.saturating_sub(tried);
+        report.not_attempted = plan.tally.to_send.saturating_sub(tried);
         if stopped.is_none() && report.not_attempted > 0 {
-            stopped = if let Some(signal) = self.interrupt.signal() {
-                Some(Stopped::Interrupted(signal))
-            } else if ledger_failed {
-                Some(Stopped::Ledger("the ledger could not be written".into()))
-            } else if self.relays.all_out() {
-                match self.relays.all.iter().rev().find_map(|r| r.down_reason()) {
-                    Some(reason) if self.relays.all.iter().all(|r| r.is_down()) => {
-                        Some(Stopped::RelaysDown(reason))
-                    }
-                    _ => Some(Stopped::CapsSpent),
-                }
-            } else {
-                None
-            };
+            stopped = self.why_stopped(ran.ledger_failed);
         }
         report.complete = report.deferred == 0 && report.not_attempted == 0 && stopped.is_none();
         if report.complete
             && let Some(writer) = &mut writer
         {
-            writer.append(&Record::Complete { at: Utc::now() })?;
+            writer.append(&Record::Complete { at: now })?;
             writer.commit()?;
         }
         report.stopped = stopped;
@@ -302,12 +371,46 @@ impl<T: Transport> Run<T> {
         Ok(report)
     }
 
+    /// Why readers were left untried, when it was not `--limit`.
+    fn why_stopped(&self, ledger_failed: bool) -> Option<Stopped> {
+        if let Some(signal) = self.interrupt.signal() {
+            return Some(Stopped::Interrupted(signal));
+        }
+        if ledger_failed {
+            return Some(Stopped::Ledger("the ledger could not be written".into()));
+        }
+        if !self.relays.all_out() {
+            return None;
+        }
+        match self.relays.all.iter().rev().find_map(|r| r.down_reason()) {
+            Some(reason) if self.relays.all.iter().all(|r| r.is_down()) => {
+                Some(Stopped::RelaysDown(reason))
+            }
+            _ => Some(Stopped::CapsSpent),
+        }
+    }
+
     /// How each relay has fared so far in this run.
     pub fn relay_statuses(&self) -> Vec<super::RelayStatus> {
         self.statuses()
     }
 
     fn statuses(&self) -> Vec<super::RelayStatus> {
-        self.relays.all.iter().map(|r| r.status()).collect()
+        let now = self.options.clock.now();
+        self.relays.all.iter().map(|r| r.status(now)).collect()
+    }
+}
+
+/// A bounce at sending, for the suppression list.
+fn bounced_at(email: &str, at: DateTime<Utc>) -> Suppression {
+    bounced(email, "no such mailbox (reply at sending)", at)
+}
+
+fn bounced(email: &str, detail: &str, at: DateTime<Utc>) -> Suppression {
+    Suppression {
+        email: email.to_string(),
+        reason: Reason::Bounced,
+        at: Some(at),
+        detail: detail.to_string(),
     }
 }

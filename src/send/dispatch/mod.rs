@@ -4,6 +4,8 @@
 //! counts it as done. The run stops, leaving readers pending, when a relay is
 //! down or refuses the newsletter, when caps are spent, or when interrupted.
 
+pub mod caps;
+mod clock;
 mod commit;
 mod engine;
 mod relays;
@@ -15,6 +17,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use caps::DailyCap;
+pub use clock::RunClock;
 pub use engine::Run;
 pub use relays::RelayStatus;
 
@@ -37,8 +41,8 @@ pub struct Options {
     pub retry_failed: RetryFailed,
     /// Deferred readers are given up on after this long.
     pub give_up_after: chrono::Duration,
-    /// The moment the run takes as now.
-    pub now: DateTime<Utc>,
+    /// The run's one "now".
+    pub clock: RunClock,
 }
 
 /// One relay of a run and its knobs.
@@ -49,8 +53,8 @@ pub struct RelaySettings {
     pub concurrency: usize,
     /// Messages per second; 0 is unpaced.
     pub rate: f64,
-    /// Messages it may still take today; `None` for no cap.
-    pub remaining_today: Option<u64>,
+    /// Its daily cap, shared with whoever keeps the relay book.
+    pub cap: Arc<DailyCap>,
     /// Its share of the audience, relative to the other relays'.
     pub weight: u32,
 }

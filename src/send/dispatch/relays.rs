@@ -5,15 +5,20 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
+use super::caps::Reservation;
 use super::{IDENTICAL_REFUSALS_STOP, RelaySettings};
 
 /// How one relay fared, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelayStatus {
     pub name: String,
+    /// Delivered this run.
     pub delivered: u64,
+    /// The calendar day and what the relay delivered on it, this run and before.
+    pub day_count: (chrono::NaiveDate, u64),
     /// Why it was taken out of the run, if it was.
     pub down: Option<String>,
     /// Its daily cap ran out during the run.
@@ -25,8 +30,7 @@ pub(super) struct Relay {
     pub(super) settings: RelaySettings,
     down: Mutex<Option<String>>,
     out: AtomicBool,
-    /// Messages it may still take (u64::MAX for no cap).
-    remaining: AtomicU64,
+    /// Its daily cap ran out.
     capped: AtomicBool,
     /// Readers it took, for sharing by weight.
     taken: AtomicU64,
@@ -56,13 +60,11 @@ pub(super) enum Refusal {
 
 impl Relay {
     pub(super) fn new(settings: RelaySettings) -> Relay {
-        let remaining = settings.remaining_today.unwrap_or(u64::MAX);
         Relay {
             settings,
             down: Mutex::new(None),
             out: AtomicBool::new(false),
-            capped: AtomicBool::new(remaining == 0),
-            remaining: AtomicU64::new(remaining),
+            capped: AtomicBool::new(false),
             taken: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             working: AtomicU64::new(0),
@@ -93,29 +95,32 @@ impl Relay {
         self.down.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reserves one message of the daily cap.
-    pub(super) fn reserve(&self) -> bool {
-        let reserved = self
-            .remaining
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if !reserved {
-            self.capped.store(true, Ordering::SeqCst);
+    /// Reserves one message of the daily cap: `None` while the cap is full
+    /// but messages in flight may give their places back.
+    pub(super) fn reserve(&self, now: DateTime<Utc>) -> Option<bool> {
+        match self.settings.cap.reserve(now) {
+            Reservation::Reserved => Some(true),
+            Reservation::Full => None,
+            Reservation::Spent => {
+                self.capped.store(true, Ordering::SeqCst);
+                Some(false)
+            }
         }
-        reserved
     }
 
-    /// Gives back a reservation whose reader was not tried.
+    /// Gives back a reservation whose message was not delivered.
     pub(super) fn release(&self) {
-        if self.remaining.load(Ordering::SeqCst) != u64::MAX {
-            self.remaining.fetch_add(1, Ordering::SeqCst);
-        }
-        self.capped.store(false, Ordering::SeqCst);
+        self.settings.cap.release();
     }
 
-    /// A delivery: the relay is up and not refusing everyone.
-    pub(super) fn delivered(&self) {
+    /// A delivery, counted against the daily cap.
+    pub(super) fn delivered(&self, now: DateTime<Utc>) {
+        self.settings.cap.delivered(now);
         self.delivered.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// An accepted message: the relay is up and not refusing everyone.
+    pub(super) fn healthy(&self) {
         self.unreachable.store(0, Ordering::SeqCst);
         let mut refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
         refusals.addresses.clear();
@@ -167,10 +172,11 @@ impl Relay {
             .clear();
     }
 
-    pub(super) fn status(&self) -> RelayStatus {
+    pub(super) fn status(&self, now: DateTime<Utc>) -> RelayStatus {
         RelayStatus {
             name: self.settings.name.clone(),
             delivered: self.delivered.load(Ordering::SeqCst),
+            day_count: self.settings.cap.delivered_on(now),
             down: self.down_reason(),
             capped: self.capped.load(Ordering::SeqCst) && !self.is_down(),
         }
@@ -239,6 +245,20 @@ impl Relays {
             )
             .await;
         }
+    }
+
+    /// Waits a little for something to change (a relay took a reader, gave a
+    /// place back or left); false when the run is stopping.
+    pub(super) async fn wait_for_change(&self, stopping: impl Fn() -> bool) -> bool {
+        if stopping() {
+            return false;
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            self.changed.notified(),
+        )
+        .await;
+        !stopping()
     }
 
     /// A worker of relay `r` starts; it counts until the guard is dropped.

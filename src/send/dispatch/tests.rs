@@ -208,7 +208,7 @@ fn options() -> Options {
         limit: None,
         retry_failed: crate::send::audience::RetryFailed::No,
         give_up_after: chrono::Duration::hours(72),
-        now: Utc::now(),
+        clock: RunClock::starting(Utc::now()),
     }
 }
 
@@ -217,9 +217,15 @@ fn relay(name: &str, concurrency: usize) -> RelaySettings {
         name: name.into(),
         concurrency,
         rate: 0.0,
-        remaining_today: None,
+        cap: Arc::new(DailyCap::unlimited()),
         weight: 1,
     }
+}
+
+/// A daily cap of `n` with nothing delivered today.
+fn capped_at(n: u64) -> Arc<DailyCap> {
+    let today = caps::day_of(Utc::now(), chrono_tz::Tz::UTC);
+    Arc::new(DailyCap::new(Some(n), chrono_tz::Tz::UTC, today, 0))
 }
 
 fn one<T>(transport: &Arc<T>, concurrency: usize) -> Vec<(RelaySettings, Arc<T>)> {
@@ -537,7 +543,7 @@ async fn when_every_cap_is_spent_the_run_ends_and_the_next_continues() {
     let fixture = Fixture::new(10);
     let transport = Arc::new(Scripted::default());
     let mut capped = relay("capped", 2);
-    capped.remaining_today = Some(4);
+    capped.cap = capped_at(4);
     let report = fixture
         .run(vec![(capped.clone(), transport.clone())], options())
         .send_issue(fixture.issue())
@@ -545,7 +551,7 @@ async fn when_every_cap_is_spent_the_run_ends_and_the_next_continues() {
         .unwrap();
     assert_eq!((report.delivered, report.not_attempted), (4, 6));
     assert_eq!(report.stopped, Some(Stopped::CapsSpent));
-    capped.remaining_today = Some(100);
+    capped.cap = capped_at(100);
     let report = fixture
         .run(vec![(capped, transport)], options())
         .send_issue(fixture.issue())
@@ -602,7 +608,7 @@ async fn a_window_that_closes_during_the_run_expires_the_rest() {
     let mut issue = fixture.issue();
     let options = options();
     // One message a second: the window closes after about three.
-    issue.not_after = Some(options.now + chrono::Duration::milliseconds(2500));
+    issue.not_after = Some(options.clock.now() + chrono::Duration::milliseconds(2500));
     let mut settings = relay("relay", 1);
     settings.rate = 1.0;
     let transport = Arc::new(Scripted::default());
@@ -649,4 +655,29 @@ async fn a_relay_ahead_of_its_share_finishes_when_the_other_has_nothing_left() {
         assert!(report.complete);
         assert_eq!(fast.total() + slow.total(), readers);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_message_gives_its_place_in_the_daily_cap_back() {
+    let fixture = Fixture::new(10);
+    let refused = |reply| (reply, &[Step::Fail(Class::Refused, "554 5.7.1 policy")][..]);
+    let transport = Arc::new(Scripted::with(&[
+        refused("r000@example.com"),
+        refused("r001@example.com"),
+        refused("r002@example.com"),
+    ]));
+    let mut capped = relay("capped", 2);
+    capped.cap = capped_at(5);
+    let report = fixture
+        .run(vec![(capped.clone(), transport.clone())], options())
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.failed, report.delivered, report.not_attempted),
+        (3, 5, 2),
+        "the cap counts deliveries, not refusals"
+    );
+    assert_eq!(report.stopped, Some(Stopped::CapsSpent));
+    assert_eq!(report.relays[0].day_count.1, 5);
 }

@@ -75,8 +75,6 @@ pub(super) struct Shared<T> {
     /// Readers whose refusals were withdrawn because a relay refused everyone.
     pub(super) withdrawn: Mutex<Vec<String>>,
     pub(super) ledger_failed: std::sync::atomic::AtomicBool,
-    /// When the run began, on tokio's clock (paused in tests).
-    pub(super) began: tokio::time::Instant,
     /// The send window closed while the run went on.
     pub(super) window_closed_in_run: std::sync::atomic::AtomicBool,
 }
@@ -86,14 +84,12 @@ impl<T: Transport> Shared<T> {
         self.interrupt.signal().is_some() || self.ledger_failed.load(Ordering::SeqCst)
     }
 
-    /// Whether the issue's send window has closed by now (the run's `now`,
-    /// moved on by the time the run has taken).
+    /// Whether the issue's send window has closed by the run's now.
     fn window_closed(&self) -> bool {
         let Some(end) = self.issue.not_after else {
             return false;
         };
-        let elapsed = chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
-        let closed = end <= self.options.now + elapsed;
+        let closed = end <= self.options.clock.now();
         if closed {
             self.window_closed_in_run.store(true, Ordering::SeqCst);
         }
@@ -182,7 +178,16 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
         if !shared.relays.admit(r, || shared.stopping()).await {
             return;
         }
-        if !relay.reserve() {
+        let reserved = loop {
+            if let Some(reserved) = relay.reserve(shared.options.clock.now()) {
+                break reserved;
+            }
+            // Full with messages in flight: one may give its place back.
+            if !shared.relays.wait_for_change(|| shared.stopping()).await {
+                return;
+            }
+        };
+        if !reserved {
             shared.relays.wake();
             return;
         }
@@ -206,12 +211,14 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
                 // A reader whose message cannot be built (an address lettre will not
                 // take) is a failure for that reader, not for the run.
                 let (committed, wait) = oneshot::channel();
+                relay.release();
                 let done = Done::new(
                     &subscriber.email,
                     Outcome::Failed,
                     error.to_string(),
                     0,
                     String::new(),
+                    shared.options.clock.now(),
                     committed,
                 );
                 if !shared.record(done, wait).await {
@@ -228,11 +235,15 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
                 shared.give_back(subscriber);
                 return;
             }
-            Delivery::Expired(attempts) => {
-                relay.release();
-                (Outcome::Expired, WINDOW_CLOSED.to_string(), attempts)
-            }
+            Delivery::Expired(attempts) => (Outcome::Expired, WINDOW_CLOSED.to_string(), attempts),
         };
+        if outcome == Outcome::Delivered {
+            relay.delivered(shared.options.clock.now());
+        } else {
+            // The cap counts deliveries only: a refused message gives its place back.
+            relay.release();
+        }
+        shared.relays.wake();
         crate::debug!(
             "{}: {} after {attempts} attempt(s) through {}: {}",
             subscriber.email,
@@ -247,6 +258,7 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
             reply,
             attempts,
             message.message_id,
+            shared.options.clock.now(),
             committed,
         );
         if !shared.record(done, wait).await {
@@ -277,7 +289,7 @@ async fn deliver<T: Transport>(
         let sent = shared.transports[r].send(message).await;
         let failure = match sent {
             Ok(reply) => {
-                relay.delivered();
+                relay.healthy();
                 return Delivery::Outcome(Outcome::Delivered, reply, attempts + 1);
             }
             Err(failure) => failure,

@@ -1,0 +1,128 @@
+//! The relays of a run: the forced transport or the `[[relay]]` tables, each
+//! with its daily cap from the relay book and connections within the open-file
+//! limit; and the book kept up to date while the run goes on.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::Args;
+use crate::error::Result;
+use crate::project::Project;
+use crate::project::config::RelayConfig;
+use crate::project::layout::Layout;
+use crate::send::dispatch::{RelaySettings, Run, RunClock};
+use crate::send::relay_book::RelayBook;
+use crate::send::transport::{self, AnyTransport};
+use crate::store::fs::FsError;
+
+/// The relays of this run: the forced transport alone, else the `[[relay]]`
+/// tables with what each may still take today, else the configured transport.
+pub(super) fn open_relays(
+    project: &Project,
+    args: &Args,
+    book: &RelayBook,
+    now: DateTime<Utc>,
+) -> Result<Vec<(RelaySettings, Arc<AnyTransport>)>> {
+    let config = &project.config;
+    let sending = &config.sending;
+    let configured: Vec<RelayConfig> = match transport::forced(args.transport.as_deref())? {
+        None if !config.relays.is_empty() => config.relays.clone(),
+        forced => {
+            let spec = forced.map_or_else(|| config.transport.clone(), |c| c.spec);
+            vec![RelayConfig {
+                name: spec.to_string(),
+                transport: spec,
+                rate: None,
+                concurrency: None,
+                daily_cap: None,
+                weight: 1,
+                password_file: None,
+            }]
+        }
+    };
+    let asked: Vec<u32> = configured
+        .iter()
+        .map(|r| {
+            args.concurrency
+                .or(r.concurrency)
+                .unwrap_or(sending.concurrency)
+        })
+        .collect();
+    let usable = usable_concurrency(&asked);
+    configured
+        .iter()
+        .zip(usable)
+        .map(|(relay, concurrency)| {
+            let transport = transport::open_spec(
+                config,
+                &project.layout,
+                &relay.transport,
+                relay.password_file.as_deref(),
+                concurrency,
+                args.dangerous_accept_invalid_certs,
+            )?;
+            let settings = RelaySettings {
+                name: relay.name.clone(),
+                concurrency: concurrency as usize,
+                rate: args.rate.or(relay.rate).unwrap_or(sending.rate),
+                cap: Arc::new(book.cap(&relay.name, relay.daily_cap, config.time_zone, now)),
+                weight: relay.weight,
+            };
+            Ok((settings, Arc::new(transport)))
+        })
+        .collect()
+}
+
+/// The connections each relay may open: each takes a file descriptor, so all
+/// together stay well inside the process's limit (some are needed for files).
+fn usable_concurrency(asked: &[u32]) -> Vec<u32> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let room = limit.saturating_sub(64).max(1);
+    let total: u64 = asked.iter().map(|&a| u64::from(a)).sum();
+    if total <= room {
+        return asked.to_vec();
+    }
+    eprintln!(
+        "note: concurrency {total} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
+    );
+    asked
+        .iter()
+        .map(|&a| (u64::from(a) * room / total).max(1) as u32)
+        .collect()
+}
+
+/// Writes the relays' counts every few seconds, so that a crash loses at most
+/// that much of the daily caps' count.
+pub(super) fn keep_book(
+    layout: Layout,
+    book: Arc<Mutex<RelayBook>>,
+    run: Arc<Run<AnyTransport>>,
+    clock: RunClock,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(2));
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            if let Err(error) = note_book(&layout, &book, &run, clock) {
+                crate::debug!("cannot write the relay book: {error}");
+            }
+        }
+    })
+}
+
+/// Notes in the book how the relays have fared so far, and writes it.
+pub(super) fn note_book(
+    layout: &Layout,
+    book: &Mutex<RelayBook>,
+    run: &Run<AnyTransport>,
+    clock: RunClock,
+) -> Result<(), FsError> {
+    let now = clock.now();
+    let mut book = book.lock().unwrap_or_else(|e| e.into_inner());
+    book.note(&run.relay_statuses(), now);
+    book.save(layout)
+}
