@@ -1,6 +1,7 @@
 //! What the relays did, across runs: messages delivered per relay on the
 //! newsletter's calendar day (where daily caps start from, see
-//! `dispatch::caps`), and which relay was last found down and why. Kept in
+//! `dispatch::caps`), and each relay's health as the last run that used it left
+//! it (healthy, degraded, refusing or down, since when and why). Kept in
 //! `state/relays.json`, written atomically.
 
 use std::collections::BTreeMap;
@@ -9,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::project::layout::Layout;
-use crate::send::dispatch::RelayStatus;
 use crate::send::dispatch::caps::{DailyCap, day_of};
+use crate::send::dispatch::{Health, RelayStatus};
 use crate::store::fs::FsError;
 
 /// The book of one project's relays.
@@ -21,9 +22,23 @@ pub struct RelayBook {
     /// Messages delivered through each relay on that day.
     #[serde(default)]
     pub delivered: BTreeMap<String, u64>,
-    /// Relays found down by the last run that used them, with when and why.
+    /// Each relay's health as the last run that used it left it.
     #[serde(default)]
-    pub down: BTreeMap<String, (DateTime<Utc>, String)>,
+    pub health: BTreeMap<String, HealthNote>,
+    /// Relays found down, as books written before `health` kept them: read
+    /// into `health`, never written.
+    #[serde(default, skip_serializing)]
+    down: BTreeMap<String, (DateTime<Utc>, String)>,
+}
+
+/// A relay's health, since when, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthNote {
+    /// healthy, degraded, refusing or down.
+    pub state: String,
+    pub since: DateTime<Utc>,
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// Why the book cannot be read.
@@ -60,6 +75,13 @@ impl RelayBook {
                 reason: e.to_string(),
             })?,
         };
+        for (name, (since, reason)) in std::mem::take(&mut book.down) {
+            book.health.entry(name).or_insert(HealthNote {
+                state: "down".into(),
+                since,
+                reason,
+            });
+        }
         let today = day_of(now, zone);
         if book.day != Some(today) {
             book.day = Some(today);
@@ -93,7 +115,8 @@ impl RelayBook {
     }
 
     /// Notes how the relays fared so far in a run: each one's count for its
-    /// day, a relay found down with why, one that delivered as no longer down.
+    /// day and its health (a healthy relay that delivered nothing leaves its
+    /// earlier note: nothing new is known).
     pub fn note(&mut self, statuses: &[RelayStatus], now: DateTime<Utc>) {
         for status in statuses {
             let (day, delivered) = status.day_count;
@@ -104,15 +127,22 @@ impl RelayBook {
             if self.day == Some(day) {
                 self.delivered.insert(status.name.clone(), delivered);
             }
-            match &status.down {
-                Some(reason) => {
-                    self.down.insert(status.name.clone(), (now, reason.clone()));
-                }
-                None if status.delivered > 0 => {
-                    self.down.remove(&status.name);
-                }
-                None => {}
+            if status.health == Health::Healthy && status.delivered == 0 {
+                continue;
             }
+            let state = status.health.label();
+            let since = match self.health.get(&status.name) {
+                Some(note) if note.state == state => note.since,
+                _ => now,
+            };
+            self.health.insert(
+                status.name.clone(),
+                HealthNote {
+                    state: state.into(),
+                    since,
+                    reason: status.health.reason().unwrap_or_default().to_string(),
+                },
+            );
         }
     }
 }
@@ -159,13 +189,13 @@ mod tests {
         let mut book = RelayBook {
             day: Some(day_of(evening, zone)),
             delivered: [("primary".to_string(), 30), ("other".to_string(), 3)].into(),
-            down: BTreeMap::new(),
+            ..RelayBook::default()
         };
         let status = |day, count| RelayStatus {
             name: "primary".into(),
             delivered: 5,
             day_count: (day, count),
-            down: None,
+            health: Health::Healthy,
             capped: false,
         };
         book.note(&[status(day_of(evening, zone), 35)], evening);
@@ -175,10 +205,13 @@ mod tests {
         assert_eq!(book.day, Some(day_of(night, zone)));
         assert_eq!(book.delivered, [("primary".to_string(), 2)].into());
         let down = RelayStatus {
-            down: Some("primary looks down".into()),
+            health: Health::Down("primary looks down".into()),
             ..status(day_of(night, zone), 2)
         };
-        book.note(&[down], night);
-        assert!(book.down.contains_key("primary"));
+        book.note(std::slice::from_ref(&down), night);
+        book.note(&[down], night + chrono::Duration::minutes(5));
+        let note = &book.health["primary"];
+        assert_eq!((note.state.as_str(), note.since), ("down", night));
+        assert_eq!(note.reason, "primary looks down");
     }
 }

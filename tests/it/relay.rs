@@ -65,7 +65,8 @@ fn a_sender_rejection_at_rcpt_puts_nobody_on_the_suppression_list() {
     )]);
     let output = project.run(&["send", "--transport", &server.url(), "--concurrency", "1"]);
     output.code(1);
-    output.stderr_has("refused 20 readers in a row with the same reply");
+    output.stderr_has("refuses the newsletter, not the readers");
+    output.stderr_has("<…@example.com>: Sender address rejected");
     assert_eq!(project.rows(SUPPRESSED), before, "nobody was suppressed");
     let status = project.run(&["status"]);
     status.stdout_has("failed 0, bounced 0");

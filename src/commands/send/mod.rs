@@ -24,7 +24,7 @@ use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed};
 use crate::send::dispatch::caps::next_day;
 use crate::send::dispatch::{
-    Interrupt, IssueToSend, Options, Report, Run, RunClock, Signal, Stopped,
+    Interrupt, IssueToSend, JudgeSettings, Options, Report, Run, RunClock, Signal, Stopped,
 };
 use crate::send::ledger::SendLock;
 use crate::send::message::{self, Composer};
@@ -179,6 +179,7 @@ fn send(
     let runtime = runtime()?;
     runtime.block_on(async {
         let clock = RunClock::starting(now);
+        let relays = relays::open_relays(project, args, &book, now)?;
         let options = Options {
             max_attempts: sending.max_attempts,
             retry_delay: sending.retry_delay,
@@ -186,8 +187,13 @@ fn send(
             retry_failed,
             give_up_after: sending.give_up_after,
             clock,
+            judge: JudgeSettings {
+                window: sending.judge_window as usize,
+                refusal_percent: sending.refusal_percent,
+            },
+            stall_after: relays::stall_after(sending.stall_after, &relays),
+            uncertain_retries: sending.uncertain_retries,
         };
-        let relays = relays::open_relays(project, args, &book, now)?;
         if !args.quiet {
             for (settings, transport) in &relays {
                 match settings.cap.remaining(now) {
@@ -281,6 +287,12 @@ fn outcome(reports: &[Report], resumes: DateTime<Utc>, zone: chrono_tz::Tz) -> R
         }
         Some(Stopped::RelaysDown(reason)) => {
             return Err(Error::failed(format!(
+                "{}: sending stopped: {reason}. {} reader(s) left pending; the next run resumes",
+                last.issue_id, last.not_attempted
+            )));
+        }
+        Some(Stopped::Stalled(reason)) => {
+            return Err(Error::Stalled(format!(
                 "{}: sending stopped: {reason}. {} reader(s) left pending; the next run resumes",
                 last.issue_id, last.not_attempted
             )));

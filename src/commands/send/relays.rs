@@ -3,6 +3,7 @@
 //! limit; and the book kept up to date while the run goes on.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -125,4 +126,17 @@ pub(super) fn note_book(
     let mut book = book.lock().unwrap_or_else(|e| e.into_inner());
     book.note(&run.relay_statuses(), now);
     book.save(layout)
+}
+
+/// How long a run may go without any reader settled: the configured time, or
+/// longer when the relays are paced so slowly that it takes that long.
+pub(super) fn stall_after(
+    configured: Duration,
+    relays: &[(RelaySettings, Arc<AnyTransport>)],
+) -> Duration {
+    let total_rate: f64 = relays.iter().map(|(s, _)| s.rate).sum();
+    if relays.iter().any(|(s, _)| s.rate <= 0.0) || total_rate <= 0.0 {
+        return configured;
+    }
+    configured.max(Duration::from_secs_f64(3.0 / total_rate))
 }

@@ -68,6 +68,15 @@ pub struct Sending {
     pub connect_timeout: Duration,
     /// A reader deferred for longer than this is given up on (expired).
     pub give_up_after: chrono::Duration,
+    /// The recent attempts each relay is judged on.
+    pub judge_window: u32,
+    /// More hard refusals than this share (percent) of a relay's recent
+    /// attempts: the relay refuses the newsletter, and its refusals are held.
+    pub refusal_percent: u32,
+    /// With no reader settled for this long, a run stops.
+    pub stall_after: Duration,
+    /// Retries of a message whose connection was lost after the final dot.
+    pub uncertain_retries: u32,
 }
 
 impl Default for Sending {
@@ -80,6 +89,10 @@ impl Default for Sending {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             give_up_after: chrono::Duration::hours(72),
+            judge_window: 50,
+            refusal_percent: 10,
+            stall_after: Duration::from_secs(300),
+            uncertain_retries: 1,
         }
     }
 }

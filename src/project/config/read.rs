@@ -234,6 +234,22 @@ fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Optio
         "give_up_after_hours",
         "hours after which a deferred reader is given up on, 1 to 8760",
     );
+    let judge_window = reader.optional::<u64>(
+        "judge_window",
+        "the recent attempts each relay is judged on, 10 to 100000",
+    );
+    let refusal_percent = reader.optional::<u64>(
+        "refusal_percent",
+        "the share of hard refusals (percent) past which a relay is refusing, 1 to 100",
+    );
+    let stall_secs = reader.optional::<u64>(
+        "stall_secs",
+        "seconds without progress after which a run stops, 1 to 86400",
+    );
+    let uncertain_retries = reader.optional::<u64>(
+        "uncertain_retries",
+        "retries of a message cut off after its final dot, 0 to 5",
+    );
     reader.finish();
     let concurrency = within(
         concurrency,
@@ -285,6 +301,14 @@ fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Optio
             chrono::Duration::hours(h as i64)
         })
     });
+    let judge_window = within(judge_window, 10, 100_000, "judge_window", diagnostics)
+        .map(|v| v.map_or(defaults.judge_window, |v| v as u32));
+    let refusal_percent = within(refusal_percent, 1, 100, "refusal_percent", diagnostics)
+        .map(|v| v.map_or(defaults.refusal_percent, |v| v as u32));
+    let stall_after = within(stall_secs, 1, 86_400, "stall_secs", diagnostics)
+        .map(|v| v.map_or(defaults.stall_after, Duration::from_secs));
+    let uncertain_retries = within(uncertain_retries, 0, 5, "uncertain_retries", diagnostics)
+        .map(|v| v.map_or(defaults.uncertain_retries, |v| v as u32));
     Some(Sending {
         concurrency: concurrency?,
         rate: rate?,
@@ -293,6 +317,10 @@ fn read_sending(table: &DeTable<'_>, diagnostics: &mut Vec<Diagnostic>) -> Optio
         timeout: timeout?,
         connect_timeout: connect_timeout?,
         give_up_after: give_up_after?,
+        judge_window: judge_window?,
+        refusal_percent: refusal_percent?,
+        stall_after: stall_after?,
+        uncertain_retries: uncertain_retries?,
     })
 }
 

@@ -1,8 +1,10 @@
 //! A run: the relays with their pools and pacing, kept across the issues it
 //! sends. Each issue goes through four phases: `reconcile` (make good what a
-//! crash left between the ledger and the suppression list), `plan` (who is due),
-//! `run` (a producer streaming the audience, the workers, the ledger writer) and
-//! `settle` (what the durable outcomes mean: suppressions, the report, done).
+//! crash left between the ledger and the suppression list), `plan` (who is due;
+//! a closed send window is settled here with one record), `run` (a producer
+//! streaming the audience, the workers, a stall watch, the ledger writer, and
+//! the judges' last word on refusals still waiting) and `settle` (what the
+//! durable outcomes mean: suppressions, the report, done).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,16 +15,16 @@ use tokio::sync::mpsc;
 
 use super::commit::{self, Committed, Counters, Done};
 use super::relays::Relays;
-use super::worker::{Pacer, Shared, worker};
+use super::worker::{Job, Pacer, Shared, worker};
 use super::{
     DispatchError, Interrupt, IssueToSend, Observer, Options, RelaySettings, Report, Stopped,
 };
 use crate::project::layout::Layout;
-use crate::send::audience::{Audience, Pick, RetryFailed, Selection, Tally};
+use crate::send::audience::{Audience, Pick, RetryFailed, Selection, Tally, WINDOW_CLOSED};
 use crate::send::ledger::{self, Index, Outcome, Record};
 use crate::send::transport::Transport;
 use crate::store::fs::FsError;
-use crate::store::lists::{self, Reason, Subscriber, Suppression};
+use crate::store::lists::{self, Reason, Suppression};
 
 /// Everything a run needs besides the issues.
 pub struct Run<T> {
@@ -62,10 +64,9 @@ impl Plan {
 struct Ran {
     committed: Result<Committed, FsError>,
     counters: Arc<Counters>,
-    /// Readers whose refusals were withdrawn because a relay refused everyone.
-    withdrawn: Vec<String>,
     ledger_failed: bool,
     window_closed_in_run: bool,
+    stalled: Option<String>,
 }
 
 impl<T: Transport> Run<T> {
@@ -82,7 +83,7 @@ impl<T: Transport> Run<T> {
             layout,
             transports,
             pacers: Arc::new(pacers),
-            relays: Arc::new(Relays::new(settings)),
+            relays: Arc::new(Relays::new(settings, options.judge, options.stall_after)),
             options,
             observer,
             interrupt,
@@ -110,19 +111,27 @@ impl<T: Transport> Run<T> {
             ..Report::default()
         };
         let mut writer = ledger::Writer::open(&path, index.good_len)?;
-        if plan.tally.to_send == 0 && plan.tally.to_expire == 0 {
+        if plan.window_closed || plan.tally.to_send == 0 && plan.tally.to_expire == 0 {
+            // Nobody to try: settled with a few records, whatever the list's size.
             if !index.complete {
+                let now = self.options.clock.now();
                 if index.started.is_none() {
                     writer.append(&Record::Start {
-                        at: self.options.clock.now(),
+                        at: now,
                         content: Some(issue.content.clone()),
                     })?;
                 }
-                writer.append(&Record::Complete {
-                    at: self.options.clock.now(),
-                })?;
+                if plan.window_closed {
+                    writer.append(&Record::ExpiredRest {
+                        at: now,
+                        reason: WINDOW_CLOSED.into(),
+                    })?;
+                }
+                writer.append(&Record::Complete { at: now })?;
                 writer.commit()?;
             }
+            report.expired = plan.tally.to_expire;
+            report.window_closed = plan.window_closed;
             report.complete = true;
             report.relays = self.statuses();
             report.elapsed = begun.elapsed();
@@ -185,8 +194,9 @@ impl<T: Transport> Run<T> {
             .iter()
             .map(|r| r.settings.concurrency.max(1))
             .sum();
-        let (job_tx, job_rx) = mpsc::channel::<Subscriber>(concurrency * 4);
-        let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+        let (job_tx, job_rx) = mpsc::channel::<Job>(concurrency * 4);
+        // Bounded: a run holds a few batches of outcomes, whatever the list's size.
+        let (done_tx, done_rx) = mpsc::channel::<Done>(4096);
         let counters = Arc::new(Counters::default());
         let start = index
             .started
@@ -209,9 +219,11 @@ impl<T: Transport> Run<T> {
             returned_one: tokio::sync::Notify::new(),
             in_hand: Default::default(),
             done: done_tx.clone(),
-            withdrawn: Mutex::new(Vec::new()),
             ledger_failed: AtomicBool::new(false),
             window_closed_in_run: AtomicBool::new(false),
+            stalled: Mutex::new(None),
+            waiting_on_us: Default::default(),
+            counters: counters.clone(),
         });
         let mut workers = tokio::task::JoinSet::new();
         for (r, relay) in self.relays.all.iter().enumerate() {
@@ -222,7 +234,8 @@ impl<T: Transport> Run<T> {
                 workers.spawn(worker(shared.clone(), r, working));
             }
         }
-        let producer = self.produce(index, plan, shared.clone(), job_tx, done_tx);
+        let watch = tokio::spawn(watch_progress(shared.clone()));
+        let producer = self.produce(index, plan, shared.clone(), job_tx, done_tx.clone());
         // When every worker has left (relays out, a stop), nobody takes jobs any
         // more: close the queue so that the producer does not wait for ever.
         let workers_done = async {
@@ -230,37 +243,86 @@ impl<T: Transport> Run<T> {
             shared.jobs.lock().await.take();
         };
         let (produced, ()) = tokio::join!(producer, workers_done);
+        watch.abort();
+        // Gone for sure (with its hold on the writer's queue) before the writer
+        // is joined below.
+        let _ = watch.await;
         produced
             .map_err(|_| {
                 DispatchError::Internal("the reader of the list stopped unexpectedly".into())
             })?
             .map_err(DispatchError::List)?;
-        let withdrawn =
-            std::mem::take(&mut *shared.withdrawn.lock().unwrap_or_else(|e| e.into_inner()));
+        self.last_word(&shared).await;
         let ledger_failed = shared.ledger_failed.load(Ordering::SeqCst);
         let window_closed_in_run = shared.window_closed_in_run.load(Ordering::SeqCst);
+        let stalled = shared
+            .stalled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         drop(shared);
+        drop(done_tx);
         let committed = writer_thread.join().map_err(|_| {
             DispatchError::Internal("the ledger writer stopped unexpectedly".into())
         })?;
         Ok(Ran {
             committed,
             counters,
-            withdrawn,
             ledger_failed,
             window_closed_in_run,
+            stalled,
         })
     }
 
-    /// The producer: walks the list on a thread of its own, expiring those past
-    /// their time and queueing the rest for the workers.
+    /// The end of the run is the judgement of every refusal still waiting:
+    /// held when its relay was refusing after all, acted on otherwise.
+    async fn last_word(&self, shared: &Shared<T>) {
+        let now = self.options.clock.now();
+        for relay in &self.relays.all {
+            let (refusing, waiting) = relay
+                .judge
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .finish();
+            if refusing && !waiting.is_empty() {
+                relay.refuse_all(format!(
+                    "{} refused {} reader(s) in a run too short to tell them from a relay that refuses everyone; held, nobody suppressed",
+                    relay.settings.name,
+                    waiting.len()
+                ));
+            }
+            for refusal in waiting {
+                let outcome = if refusing {
+                    Outcome::Held
+                } else {
+                    refusal.outcome
+                };
+                let done = Done::noted(
+                    &refusal.job.subscriber.email,
+                    outcome,
+                    &refusal.reply,
+                    refusal.attempts,
+                    refusal.message_id,
+                    now,
+                );
+                if shared.done.send(done).await.is_err() {
+                    shared.ledger_failed.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// The producer: walks the list on a thread of its own, expiring those
+    /// deferred for too long and queueing the rest for the workers, readers
+    /// held in an earlier run last (so that a relay is judged on the others
+    /// first).
     fn produce(
         &self,
         index: Index,
         plan: &Plan,
         shared: Arc<Shared<T>>,
-        job_tx: mpsc::Sender<Subscriber>,
-        done_tx: mpsc::UnboundedSender<Done>,
+        job_tx: mpsc::Sender<Job>,
+        done_tx: mpsc::Sender<Done>,
     ) -> tokio::sync::oneshot::Receiver<Result<Tally, lists::ListError>> {
         let layout = self.layout.clone();
         let retry = self.options.retry_failed.clone();
@@ -277,27 +339,39 @@ impl<T: Transport> Run<T> {
             let walked = (|| {
                 let audience = Audience::open(&layout)?;
                 let mut dispatched = 0u64;
-                audience.walk(&plan.selection(&index, &retry), |pick| match pick {
+                let mut held = Vec::new();
+                let stopping = || shared.stopping() || shared.relays.all_out();
+                let mut dispatch = |job: Job| {
+                    if stopping() || limit.is_some_and(|l| dispatched >= l) {
+                        return;
+                    }
+                    if job_tx.blocking_send(job).is_ok() {
+                        dispatched += 1;
+                    }
+                };
+                let tally = audience.walk(&plan.selection(&index, &retry), |pick| match pick {
                     Pick::Expire(subscriber, reason) => {
-                        let _ = done_tx.send(Done::decided(
-                            &subscriber.email,
-                            Outcome::Expired,
-                            reason,
-                            at,
-                        ));
+                        let expired =
+                            Done::decided(&subscriber.email, Outcome::Expired, reason, at);
+                        let _ = done_tx.blocking_send(expired);
                     }
-                    Pick::Send(subscriber) => {
-                        let stopping = shared.interrupt.signal().is_some()
-                            || shared.relays.all_out()
-                            || shared.ledger_failed.load(Ordering::SeqCst);
-                        if stopping || limit.is_some_and(|l| dispatched >= l) {
-                            return;
-                        }
-                        if job_tx.blocking_send(subscriber).is_ok() {
-                            dispatched += 1;
-                        }
+                    Pick::Send(subscriber)
+                        if index.get(&subscriber.email) == Some(Outcome::Held) =>
+                    {
+                        held.push(subscriber);
                     }
-                })
+                    Pick::Send(subscriber) => dispatch(Job {
+                        subscriber,
+                        held_before: false,
+                    }),
+                })?;
+                for subscriber in held {
+                    dispatch(Job {
+                        subscriber,
+                        held_before: true,
+                    });
+                }
+                Ok(tally)
             })();
             let _ = produced.send(walked);
         });
@@ -320,26 +394,12 @@ impl<T: Transport> Run<T> {
         let mut writer = None;
         match ran.committed {
             Err(error) => stopped = Some(Stopped::Ledger(error.to_string())),
-            Ok(mut committed) => {
-                // Refusals that turned out to be the relay's are not the readers'.
-                for email in &ran.withdrawn {
-                    committed.writer.append(&Record::Reopened {
-                        email: email.clone(),
-                        at: now,
-                        reason: "the relay refused every reader alike".into(),
-                    })?;
-                    if let Some(at) = committed.bounced.iter().position(|b| b == email) {
-                        committed.bounced.remove(at);
-                        counters.bounced.fetch_sub(1, Ordering::Relaxed);
-                    } else if counters.failed.load(Ordering::Relaxed) > 0 {
-                        counters.failed.fetch_sub(1, Ordering::Relaxed);
-                    }
-                }
-                committed.writer.commit()?;
+            Ok(committed) => {
                 bounced = committed.bounced;
                 writer = Some(committed.writer);
             }
         }
+        // Only bounces that are durable and were judged reach this point.
         let suppressions: Vec<Suppression> =
             bounced.iter().map(|email| bounced_at(email, now)).collect();
         lists::suppress(&self.layout, &suppressions)?;
@@ -349,16 +409,42 @@ impl<T: Transport> Run<T> {
         report.bounced = Counters::get(&counters.bounced);
         report.deferred = Counters::get(&counters.deferred);
         report.expired = Counters::get(&counters.expired);
+        report.held = Counters::get(&counters.held);
+        report.uncertain = Counters::get(&counters.uncertain);
         report.retries = Counters::get(&counters.retries);
         report.window_closed = plan.window_closed || ran.window_closed_in_run;
         let expired_in_run = report.expired.saturating_sub(plan.tally.to_expire);
-        let tried =
-            report.delivered + report.failed + report.bounced + report.deferred + expired_in_run;
+        let tried = report.delivered
+            + report.failed
+            + report.bounced
+            + report.deferred
+            + report.held
+            + report.uncertain
+            + expired_in_run;
         report.not_attempted = plan.tally.to_send.saturating_sub(tried);
-        if stopped.is_none() && report.not_attempted > 0 {
-            stopped = self.why_stopped(ran.ledger_failed);
+        if ran.window_closed_in_run
+            && stopped.is_none()
+            && let Some(writer) = &mut writer
+        {
+            // The window closed during the run: everyone still pending expires
+            // with one record.
+            writer.append(&Record::ExpiredRest {
+                at: now,
+                reason: WINDOW_CLOSED.into(),
+            })?;
+            writer.commit()?;
+            report.expired += report.not_attempted + report.deferred + report.held;
+            report.not_attempted = 0;
+            report.deferred = 0;
+            report.held = 0;
         }
-        report.complete = report.deferred == 0 && report.not_attempted == 0 && stopped.is_none();
+        if stopped.is_none() && report.not_attempted > 0 {
+            stopped = self.why_stopped(ran.ledger_failed, ran.stalled);
+        }
+        report.complete = report.deferred == 0
+            && report.held == 0
+            && report.not_attempted == 0
+            && stopped.is_none();
         if report.complete
             && let Some(writer) = &mut writer
         {
@@ -372,7 +458,7 @@ impl<T: Transport> Run<T> {
     }
 
     /// Why readers were left untried, when it was not `--limit`.
-    fn why_stopped(&self, ledger_failed: bool) -> Option<Stopped> {
+    fn why_stopped(&self, ledger_failed: bool, stalled: Option<String>) -> Option<Stopped> {
         if let Some(signal) = self.interrupt.signal() {
             return Some(Stopped::Interrupted(signal));
         }
@@ -380,7 +466,7 @@ impl<T: Transport> Run<T> {
             return Some(Stopped::Ledger("the ledger could not be written".into()));
         }
         if !self.relays.all_out() {
-            return None;
+            return stalled.map(Stopped::Stalled);
         }
         match self.relays.all.iter().rev().find_map(|r| r.down_reason()) {
             Some(reason) if self.relays.all.iter().all(|r| r.is_down()) => {
@@ -398,6 +484,55 @@ impl<T: Transport> Run<T> {
     fn statuses(&self) -> Vec<super::RelayStatus> {
         let now = self.options.clock.now();
         self.relays.all.iter().map(|r| r.status(now)).collect()
+    }
+}
+
+/// Stops the run when no reader got a final outcome for `stall_after` (every
+/// relay sick, or silent): the rest is left to the next run. Waiting on the
+/// run's own reader or writer is not the relays' stall. Event-driven, with one
+/// deadline and no ticks: on tokio's paused test clock an idle runtime jumps to
+/// its next timer, and a ticking one would race the run's time ahead of the
+/// reader and writer threads.
+async fn watch_progress<T: Transport>(shared: Arc<Shared<T>>) {
+    let stall = shared.options.stall_after;
+    let counters = &shared.counters;
+    let mut settled = counters.settled();
+    let mut deadline = tokio::time::Instant::now() + stall;
+    loop {
+        if shared.waiting_on_us.load(Ordering::SeqCst) > 0 {
+            counters.activity.notified().await;
+            deadline = tokio::time::Instant::now() + stall;
+            continue;
+        }
+        let woken = tokio::time::timeout_at(deadline, counters.activity.notified())
+            .await
+            .is_ok();
+        let now_settled = counters.settled();
+        if now_settled != settled || shared.waiting_on_us.load(Ordering::SeqCst) > 0 {
+            settled = now_settled;
+            deadline = tokio::time::Instant::now() + stall;
+            continue;
+        }
+        if woken {
+            continue;
+        }
+        let health: Vec<String> = shared
+            .relays
+            .all
+            .iter()
+            .map(|relay| match relay.health().reason() {
+                Some(reason) => reason.to_string(),
+                None => format!("{} is {}", relay.settings.name, relay.health().label()),
+            })
+            .collect();
+        let reason = format!(
+            "no reader got an outcome for {} s ({})",
+            stall.as_secs(),
+            health.join("; ")
+        );
+        *shared.stalled.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        shared.relays.wake();
+        return;
     }
 }
 

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use outbox::Outbox;
-pub use reply::{Class, EnhancedCode, Failure, Stage, classify, escape_reply};
+pub use reply::{Class, EnhancedCode, Failure, Stage, classify, escape_reply, mask_addresses};
 pub use resolve::{
     Chosen, OpenError, PASSWORD_ENV, TRANSPORT_ENV, choose, forced, open_for, open_spec,
 };
