@@ -224,6 +224,8 @@ impl<T: Transport> Run<T> {
             stalled: Mutex::new(None),
             waiting_on_us: Default::default(),
             counters: counters.clone(),
+            produced_all: AtomicBool::new(false),
+            queued: Default::default(),
         });
         let mut workers = tokio::task::JoinSet::new();
         for (r, relay) in self.relays.all.iter().enumerate() {
@@ -345,8 +347,13 @@ impl<T: Transport> Run<T> {
                     if stopping() || limit.is_some_and(|l| dispatched >= l) {
                         return;
                     }
+                    // Counted before it is sent, so that a worker never sees it
+                    // taken before it was queued.
+                    shared.queued.fetch_add(1, Ordering::SeqCst);
                     if job_tx.blocking_send(job).is_ok() {
                         dispatched += 1;
+                    } else {
+                        shared.queued.fetch_sub(1, Ordering::SeqCst);
                     }
                 };
                 let tally = audience.walk(&plan.selection(&index, &retry), |pick| match pick {
@@ -373,6 +380,8 @@ impl<T: Transport> Run<T> {
                 }
                 Ok(tally)
             })();
+            shared.produced_all.store(true, Ordering::SeqCst);
+            shared.relays.wake();
             let _ = produced.send(walked);
         });
         result

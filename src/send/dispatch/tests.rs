@@ -719,3 +719,219 @@ async fn a_refused_message_gives_its_place_in_the_daily_cap_back() {
     assert_eq!(report.stopped, Some(Stopped::CapsSpent));
     assert_eq!(report.relays[0].day_count.1, 5);
 }
+
+/// Options for tests on real time (tokio's paused clock jumps to the next
+/// timer whenever the runtime waits on the ledger's writer thread, so probes
+/// and the stall watch would come early): short retries.
+fn quick_options() -> Options {
+    Options {
+        retry_delay: Duration::from_millis(10),
+        ..options()
+    }
+}
+
+#[tokio::test]
+async fn a_limping_relay_is_taken_out_and_its_readers_go_through_the_other() {
+    let fixture = Fixture::new(300);
+    let limping = Arc::new(Scripted::always(Step::Fail(
+        Class::Transient,
+        "450 4.2.0 <r001@example.com>: Recipient address rejected: try again",
+    )));
+    let fine = Arc::new(Scripted::default());
+    let report = fixture
+        .run(
+            vec![
+                (relay("limping", 2), limping.clone()),
+                (relay("fine", 2), fine.clone()),
+            ],
+            quick_options(),
+        )
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 300, "{report:?}");
+    assert_eq!((report.deferred, report.not_attempted), (0, 0));
+    assert!(report.complete);
+    assert!(
+        matches!(&report.relays[0].health, Health::Degraded(why) if why.contains("limping is sick") && why.contains("<…@example.com>")),
+        "{:?}",
+        report.relays[0].health
+    );
+    assert_eq!(
+        fine.total(),
+        300,
+        "every reader went through the healthy relay"
+    );
+    assert!(
+        limping.total() < 20,
+        "the sick relay was left after a few attempts: {}",
+        limping.total()
+    );
+    let index = fixture.index();
+    assert_eq!(index.count(Outcome::Delivered), 300);
+}
+
+#[tokio::test]
+async fn a_single_sick_relay_stops_the_run_after_the_stall_time_and_burns_few_readers() {
+    let fixture = Fixture::new(500);
+    let silent = Arc::new(Scripted::always(Step::Fail(
+        Class::Transient,
+        "no answer from the relay within 30 s (MAIL FROM)",
+    )));
+    let mut stalling = quick_options();
+    stalling.stall_after = Duration::from_secs(2);
+    let began = std::time::Instant::now();
+    let report = fixture
+        .run(one(&silent, 4), stalling)
+        .send_issue(fixture.issue())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&report.stopped, Some(Stopped::Stalled(why)) if why.contains("no reader got an outcome for 2 s") && why.contains("relay is sick")),
+        "{:?}",
+        report.stopped
+    );
+    assert!(began.elapsed() >= Duration::from_secs(2));
+    assert!(
+        report.not_attempted >= 490,
+        "the rest is left untouched for the next run: {report:?}"
+    );
+    assert!(
+        silent.total() < 30,
+        "probes, not a siege: {}",
+        silent.total()
+    );
+    assert!(!fixture.index().complete);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sick_relay_that_answers_a_probe_is_back_in_the_rotation() {
+    let fixture = Fixture::new(40);
+    let busy = Step::Fail(Class::Transient, "421 4.7.0 busy, try later");
+    let transport = Arc::new(Scripted::with(&[
+        (
+            "r000@example.com",
+            &[busy.clone(), busy.clone(), busy.clone(), busy.clone()][..],
+        ),
+        (
+            "r001@example.com",
+            &[busy.clone(), busy.clone(), busy.clone(), busy.clone()][..],
+        ),
+        (
+            "r002@example.com",
+            &[busy.clone(), busy.clone(), busy.clone(), busy][..],
+        ),
+    ]));
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!(report.delivered, 40, "{report:?}");
+    assert!(report.complete);
+    assert_eq!(report.relays[0].health, Health::Healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_lost_after_the_final_dot_is_retried_once_then_uncertain() {
+    let fixture = Fixture::new(3);
+    let cut = Step::Fail(Class::Uncertain, "incomplete response");
+    let transport = Arc::new(Scripted::with(&[(
+        "r001@example.com",
+        &[cut.clone(), cut.clone(), cut][..],
+    )]));
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!(
+        (report.delivered, report.uncertain, report.deferred),
+        (2, 1, 0)
+    );
+    assert_eq!(transport.attempts_for("r001@example.com"), 2, "one retry");
+    assert!(report.complete, "uncertain is final");
+    assert_eq!(
+        fixture.index().get("r001@example.com"),
+        Some(Outcome::Uncertain)
+    );
+    let again = fixture.send(&transport, 1).await;
+    assert_eq!(
+        transport.attempts_for("r001@example.com"),
+        2,
+        "never resent"
+    );
+    assert_eq!(again.tally.to_send, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_few_bad_mailboxes_through_a_sound_relay_are_bounced_once_judged() {
+    let fixture = Fixture::new(120);
+    let transport = Arc::new(Scripted::with(&[
+        (
+            "r010@example.com",
+            &[Step::Fail(
+                Class::BadMailbox,
+                "550 5.1.1 <r010@example.com>: User unknown",
+            )][..],
+        ),
+        (
+            "r115@example.com",
+            &[Step::Fail(
+                Class::BadMailbox,
+                "550 5.1.1 <r115@example.com>: User unknown",
+            )][..],
+        ),
+    ]));
+    let report = fixture.send(&transport, 2).await;
+    assert_eq!((report.delivered, report.bounced, report.held), (118, 2, 0));
+    assert!(report.complete);
+    let suppressed = fixture.suppressed();
+    assert!(
+        suppressed.contains("r010@example.com,bounced"),
+        "{suppressed}"
+    );
+    assert!(
+        suppressed.contains("r115@example.com,bounced"),
+        "{suppressed}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reader_held_before_is_refused_for_good_only_by_a_relay_trusted_this_run() {
+    let unknown = |email: &'static str| {
+        (
+            email,
+            &[Step::Fail(Class::BadMailbox, "550 5.1.1 User unknown")][..],
+        )
+    };
+    for (readers, expected) in [(80, Outcome::Bounced), (20, Outcome::Held)] {
+        let fixture = Fixture::new(readers);
+        let path = fixture.layout().ledger(ISSUE);
+        let mut writer = ledger::Writer::open(&path, None).unwrap();
+        for record in [
+            Record::Start {
+                at: Utc::now(),
+                content: None,
+            },
+            Record::Outcome {
+                email: "r000@example.com".into(),
+                outcome: Outcome::Held,
+                reply: "550 5.1.1 User unknown".into(),
+                attempts: 1,
+                at: Utc::now(),
+                message_id: "x@example.com".into(),
+            },
+        ] {
+            writer.append(&record).unwrap();
+        }
+        writer.commit().unwrap();
+        let transport = Arc::new(Scripted::with(&[unknown("r000@example.com")]));
+        let report = fixture.send(&transport, 1).await;
+        let attempts = transport.attempts.lock().unwrap().clone();
+        assert_eq!(
+            attempts.last().map(|(a, _)| a.as_str()),
+            Some("r000@example.com"),
+            "the held reader is tried last"
+        );
+        assert_eq!(fixture.index().get("r000@example.com"), Some(expected));
+        assert_eq!(
+            fixture.suppressed().contains("r000@example.com"),
+            expected == Outcome::Bounced,
+            "{readers} readers"
+        );
+        assert_eq!(report.delivered as usize, readers - 1);
+    }
+}

@@ -93,6 +93,10 @@ pub(super) struct Shared<T> {
     pub(super) waiting_on_us: AtomicUsize,
     /// Outcomes counted as they become durable; its `activity` wakes the stall watch.
     pub(super) counters: Arc<super::commit::Counters>,
+    /// The producer has walked the whole list.
+    pub(super) produced_all: AtomicBool,
+    /// Readers queued by the producer and not yet taken.
+    pub(super) queued: AtomicUsize,
 }
 
 impl<T: Transport> Shared<T> {
@@ -119,6 +123,19 @@ impl<T: Transport> Shared<T> {
         closed
     }
 
+    /// Whether there is nothing left to try: the list is walked, its queue
+    /// taken, and nobody holds or gave back a reader.
+    pub(super) fn exhausted(&self) -> bool {
+        self.produced_all.load(Ordering::SeqCst)
+            && self.queued.load(Ordering::SeqCst) == 0
+            && self.in_hand.load(Ordering::SeqCst) == 0
+            && self
+                .returned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+    }
+
     fn take_returned(&self) -> Option<Job> {
         self.returned
             .lock()
@@ -138,10 +155,14 @@ impl<T: Transport> Shared<T> {
                     match jobs.as_mut() {
                         Some(queue) => {
                             let _ours = self.ours();
-                            tokio::select! {
+                            let job = tokio::select! {
                                 job = queue.recv() => job,
                                 () = self.returned_one.notified() => continue,
+                            };
+                            if job.is_some() {
+                                self.queued.fetch_sub(1, Ordering::SeqCst);
                             }
+                            job
                         }
                         None => None,
                     }
@@ -320,7 +341,8 @@ enum Delivery {
 pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _working: Working) {
     let relay = &shared.relays.all[r];
     loop {
-        let probe = match shared.relays.admit(r, || shared.stopping()).await {
+        let leave = || shared.stopping() || shared.exhausted();
+        let probe = match shared.relays.admit(r, leave).await {
             Admission::Leave => return,
             Admission::Take => false,
             Admission::Probe => true,
@@ -343,6 +365,10 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
         }
         let Some(job) = shared.next_job().await else {
             relay.release();
+            if probe {
+                relay.probe_failed();
+            }
+            shared.relays.wake();
             return;
         };
         if shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe) {
