@@ -582,7 +582,7 @@ async fn deliver<T: Transport>(
                 uncertain += 1;
                 shared.judged(r, Attempt::Uncertain, &failure.reply).await;
                 // The relay may have it: never deferred for ever.
-                if uncertain > options.uncertain_retries || shared.stopping() {
+                if uncertain > options.uncertain_retries || shared.stopping() || probe {
                     return Delivery::Outcome(Outcome::Uncertain, failure.reply, attempts);
                 }
                 tokio::time::sleep(backoff(options.retry_delay, attempts)).await;
