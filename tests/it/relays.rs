@@ -3,7 +3,7 @@
 //! "now" set by the test through VERDICT_NOW), the send window (`not_after`) and
 //! redirected test sends, all against aiosmtpd servers on loopback.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
 
@@ -378,8 +378,24 @@ fn check_warns_when_the_window_closes_before_it_opens() {
         .stderr_has("a TOML datetime with an offset");
 }
 
+/// Whether an unsubscribe link would act on the real service: its token
+/// verifies, with the project's keys, for the address it carries.
+fn link_works(project: &TestProject, link: &str) -> bool {
+    let keys =
+        verdict::store::tokens::Keys::load(&verdict::project::layout::Layout::new(project.path()))
+            .unwrap();
+    let url = url::Url::parse(link.trim_matches(|c| c == '<' || c == '>')).unwrap();
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let address = verdict::store::tokens::decode_address(&query["u"]).unwrap();
+    keys.verify(
+        verdict::store::tokens::Purpose::Unsubscribe,
+        &address,
+        &query["t"],
+    )
+}
+
 #[test]
-fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded() {
+fn redirected_copies_are_marked_inert_and_name_their_reader_only_in_one_header() {
     let server = SmtpServer::start();
     let project = TestProject::demo();
     let output = project.run(&[
@@ -397,7 +413,6 @@ fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded()
     let received = server.received();
     assert_eq!(received.len(), 3);
     let mut intended = HashSet::new();
-    let mut unsubscribe_links = HashSet::new();
     for copy in &received {
         assert_eq!(copy.rcpt_tos, vec!["editor@example.net".to_string()]);
         let message = copy.parse();
@@ -410,32 +425,77 @@ fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded()
             .to()
             .and_then(|a| a.first())
             .and_then(|a| a.address());
-        assert_eq!(to, Some(reader.as_str()), "the To: is the reader's own");
+        assert_eq!(to, Some("editor@example.net"), "addressed to the editor");
+        assert!(
+            message.subject().unwrap().starts_with("[REDIRECTED] "),
+            "{:?}",
+            message.subject()
+        );
+        let raw = String::from_utf8_lossy(&copy.raw);
+        assert_eq!(
+            raw.matches(reader.as_str()).count(),
+            1,
+            "the reader's address is in the intended-recipient header only"
+        );
         let text = message.body_text(0).unwrap().into_owned();
         let link = text
             .lines()
             .find(|l| l.contains("/unsubscribe?"))
             .expect("an unsubscribe link")
+            .trim()
             .to_string();
-        assert!(link.contains("u="), "{link}");
-        unsubscribe_links.insert(link);
+        assert!(!link_works(&project, &link), "{link}");
+        let header = message.header_raw("List-Unsubscribe").unwrap();
+        let one_click = header.split(',').next().unwrap().trim();
+        assert!(!link_works(&project, one_click), "{one_click}");
         intended.insert(reader);
     }
     assert_eq!(intended.len(), 3, "three different readers: {intended:?}");
-    assert_eq!(
-        unsubscribe_links.len(),
-        3,
-        "each copy has its reader's link"
-    );
     let ledger = project
         .path()
         .join(format!("state/ledger/{DEMO_ISSUE}.log"));
     assert!(!ledger.exists(), "nothing recorded");
     project.run(&["status"]).stdout_has("remaining 24");
-    // Then the real send still reaches everyone.
+    // Then the real send still reaches everyone, with links that work.
     let real = SmtpServer::start();
     project.run(&["send", "--transport", &real.url()]).success();
     assert_each_reader_once(&[&real]);
+    let message = real.received().remove(0);
+    let text = message.parse().body_text(0).unwrap().into_owned();
+    let link = text
+        .lines()
+        .find(|l| l.contains("/unsubscribe?"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(link_works(&project, &link), "{link}");
+}
+
+#[test]
+fn test_copies_are_marked_and_their_links_are_inert() {
+    let server = SmtpServer::start();
+    let project = TestProject::demo();
+    project
+        .run(&[
+            "send",
+            DEMO_ISSUE,
+            "--to",
+            "ml-team@example.com",
+            "--transport",
+            &server.url(),
+        ])
+        .success();
+    let copy = server.received().remove(0);
+    let message = copy.parse();
+    assert!(message.subject().unwrap().starts_with("[TEST] "));
+    let text = message.body_text(0).unwrap().into_owned();
+    let link = text
+        .lines()
+        .find(|l| l.contains("/unsubscribe?"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(!link_works(&project, &link), "{link}");
 }
 
 #[test]

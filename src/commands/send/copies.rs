@@ -1,5 +1,6 @@
-//! Copies that record nothing: test copies (`--to`) and real readers' copies
-//! redirected to one address (`--redirect-to`).
+//! Copies that record nothing and can act on nothing: test copies (`--to`) and
+//! real readers' copies redirected to one address (`--redirect-to`), each with
+//! a subject marker and links signed by a key of this run only.
 
 use super::{Args, composer, runtime};
 use crate::error::{Error, Result};
@@ -21,8 +22,7 @@ pub(super) fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
         .map(|a| crate::store::lists::normalize_address(a).map_err(Error::from))
         .collect::<Result<_>>()?;
     let issue = project.load_issue(&project.find_issue(name)?)?.issue;
-    let keys = Keys::load(&project.layout)?;
-    let (composer, _) = composer(project, &issue, &keys)?;
+    let (composer, _) = composer(project, &issue, &Keys::ephemeral())?;
     let composer = composer.for_test_copies();
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -50,6 +50,9 @@ pub(super) fn send_test_copies(project: &Project, args: &Args) -> Result<()> {
         }
     })
 }
+
+/// The subject marker of a reader's copy redirected to the editor.
+const REDIRECT_MARKER: &str = "[REDIRECTED]";
 
 /// How many readers' copies `--redirect-to` delivers without `--limit`.
 const REDIRECT_DEFAULT_LIMIT: u64 = 10;
@@ -86,8 +89,8 @@ pub(super) fn send_redirected(project: &Project, args: &Args, to: &str) -> Resul
         );
         return Ok(());
     }
-    let keys = Keys::load(&project.layout)?;
-    let (composer, _) = composer(project, &issue, &keys)?;
+    let (composer, _) = composer(project, &issue, &Keys::ephemeral())?;
+    let composer = composer.for_rehearsal(REDIRECT_MARKER);
     let runtime = runtime()?;
     runtime.block_on(async {
         let transport = open_transport(project, args, 1)?;
@@ -106,7 +109,7 @@ pub(super) fn send_redirected(project: &Project, args: &Args, to: &str) -> Resul
         }
         transport.close().await;
         crate::say!(
-            "{}: {} of {} copies delivered to {to}; nothing recorded (their links are the readers' own: do not unsubscribe or vote from them)",
+            "{}: {} of {} copies delivered to {to}; nothing recorded (their links are inert: signed with a key of this run only)",
             issue.id,
             readers.len() - failed.len(),
             readers.len()

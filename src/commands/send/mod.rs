@@ -39,12 +39,14 @@ pub struct Args {
     /// Issues to send (ids, unique starts of ids or file names); all due issues when none is given.
     pub issues: Vec<String>,
     /// Send a test copy of the named issue to these addresses (repeat or separate
-    /// with commas); the subject starts with [TEST] and nothing is recorded.
+    /// with commas); the subject starts with [TEST], its links are inert, and
+    /// nothing is recorded.
     #[arg(long, value_name = "ADDR", value_delimiter = ',')]
     pub to: Vec<String>,
-    /// Deliver real readers' own copies of the named issue (their greeting, their
-    /// links) all to ADDR, the reader named in a header; record nothing. Up to
-    /// --limit readers (default 10) among those still due.
+    /// Deliver real readers' copies of the named issue (their greeting) all to
+    /// ADDR, the reader named only in a header, the subject marked [REDIRECTED],
+    /// every link inert; record nothing. Up to --limit readers (default 10)
+    /// among those still due.
     #[arg(long, value_name = "ADDR", conflicts_with_all = ["to", "dry_run", "retry_failed"])]
     pub redirect_to: Option<String>,
     /// Say what would be sent, through which transport, to how many; send nothing.
