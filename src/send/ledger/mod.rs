@@ -244,6 +244,27 @@ pub fn read(path: &Path, mut each: impl FnMut(Record)) -> Result<Option<u64>, Le
     Ok(damaged.map(|(_, start, _)| start))
 }
 
+/// Makes readers pending again in one issue's ledger (an editor lifted the
+/// suppression that kept them from it): one `Reopened` record each, durable
+/// before this returns. The caller holds the send lock.
+pub fn reopen(
+    path: &Path,
+    emails: &[String],
+    at: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), LedgerError> {
+    let index = load(path)?;
+    let mut writer = Writer::open(path, index.good_len)?;
+    for email in emails {
+        writer.append(&Record::Reopened {
+            email: email.clone(),
+            at,
+            reason: reason.to_string(),
+        })?;
+    }
+    Ok(writer.commit()?)
+}
+
 /// Rebuilds the index of an issue from its ledger file.
 pub fn load(path: &Path) -> Result<Index, LedgerError> {
     let mut index = Index::default();

@@ -146,7 +146,7 @@ impl Followed {
             Kind::Suppressions => {
                 if let Ok(entry) = rows::suppression(record) {
                     let key = address_key(&entry.email);
-                    if entry.reason == Reason::Resubscribed {
+                    if entry.reason.lifts() {
                         self.keys.remove(&key);
                     } else {
                         self.keys.insert(key);
