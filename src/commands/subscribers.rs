@@ -113,7 +113,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             list.push(Subscriber {
                 email: email.clone(),
                 name,
-                subscribed_at: Some(Utc::now()),
+                subscribed_at: Some(now),
                 consent: Some("added by the editor".into()),
             });
             lists::write_list(&list_path, &list)?;
@@ -164,7 +164,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
                 now,
             )?;
         }
-        Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid)?,
+        Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid, now)?,
         Action::Export { out } => {
             let suppressed = suppressed_addresses(layout)?;
             let active: Vec<Subscriber> = read_all(&list_path, LIST_FILE)?
@@ -358,7 +358,7 @@ fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
     )?))
 }
 
-fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
+fn import_file(layout: &Layout, file: &Path, skip_invalid: bool, now: DateTime<Utc>) -> Result<()> {
     let bytes =
         std::fs::read(file).map_err(|e| crate::store::fs::FsError::new("cannot read", file, e))?;
     let shown = file.display().to_string();
@@ -370,7 +370,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
             )));
         }
     };
-    let parsed = import::parse(&shown, &text, Utc::now());
+    let parsed = import::parse(&shown, &text, now);
     let invalid = parsed.report.error_count();
     if invalid > 0 {
         let styled = std::io::stderr().is_terminal();

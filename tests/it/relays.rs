@@ -543,3 +543,43 @@ fn careless_or_hostile_redirects_are_refused() {
     output.stderr_has("not an address");
     assert!(!project.path().join("outbox").exists());
 }
+
+#[test]
+fn one_now_per_run_every_time_it_writes_follows_verdict_now() {
+    let server = SmtpServer::with_faults(&[(
+        "labs@example.org",
+        "rcpt",
+        "550 5.1.1 <labs@example.org>: Recipient address rejected: User unknown",
+        None,
+    )]);
+    let project = project_with_relays(&relay("only", &server.url(), "daily_cap = 100"));
+    let now = (Utc::now() + Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:00Z")
+        .to_string();
+    let minute = &now[..16];
+    let output = run_at(
+        &project,
+        chrono::DateTime::parse_from_rfc3339(&now).unwrap().into(),
+        &["send"],
+    );
+    output.code(3);
+    let ledger = project.read(&format!("state/ledger/{DEMO_ISSUE}.log"));
+    let times: Vec<&str> = ledger
+        .match_indices("\"at\":\"")
+        .map(|(i, m)| &ledger[i + m.len()..i + m.len() + 16])
+        .collect();
+    assert!(times.len() >= 25, "{ledger}");
+    assert!(times.iter().all(|t| *t == minute), "{minute}: {times:?}");
+    let suppressed = project.rows("subscribers/suppressed.csv");
+    let row = suppressed
+        .lines()
+        .find(|l| l.starts_with("labs@example.org,bounced,"))
+        .unwrap();
+    assert!(row.contains(minute), "{row}");
+    let book = project.read("state/relays.json");
+    assert!(
+        book.contains(&format!("\"day\": \"{}\"", &now[..10])),
+        "{book}"
+    );
+    assert!(book.contains(&format!("\"since\": \"{minute}")), "{book}");
+}
