@@ -114,6 +114,7 @@ pub fn write_atomic_with(
     let fail = |e| FsError::new("cannot write", path, e);
     crate::store::append_log::faults::check("write", path).map_err(fail)?;
     keep_mode(&target, temp.as_file()).map_err(fail)?;
+    crate::store::append_log::faults::check("fsync", path).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
     temp.persist(&target).map_err(|e| fail(e.error))?;
     sync_dir(parent(&target)).map_err(fail)

@@ -8,6 +8,7 @@ mod cli;
 mod diagnostics;
 mod dkim;
 mod email;
+mod faults;
 mod harness;
 mod misbehaving;
 mod preview;

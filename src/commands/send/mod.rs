@@ -263,8 +263,19 @@ fn send(
         for transport in &transports {
             transport.close().await;
         }
-        relays::note_book(&project.layout, &book, &run, clock)?;
-        outcome(&reports, next_day(clock.now(), zone), zone)
+        let saved = relays::note_book(&project.layout, &book, &run, clock);
+        let result = outcome(&reports, next_day(clock.now(), zone), zone);
+        match saved {
+            Ok(()) => result,
+            Err(error) => {
+                if let Err(other) = result {
+                    eprintln!("error: {other}");
+                }
+                Err(Error::failed(format!(
+                    "{error}: every outcome is in the ledger, but the relays' counts for today are not saved, so a daily cap may be exceeded today"
+                )))
+            }
+        }
     })
 }
 
