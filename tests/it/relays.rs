@@ -583,3 +583,42 @@ fn one_now_per_run_every_time_it_writes_follows_verdict_now() {
     );
     assert!(book.contains(&format!("\"since\": \"{minute}")), "{book}");
 }
+
+/// `verdict ARGS` under `ulimit -n limit`.
+fn run_with_open_files(project: &TestProject, limit: u32, args: &str) -> Output {
+    let binary = env!("CARGO_BIN_EXE_verdict");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {limit} && exec {binary} --project {} {args}",
+            project.path().display()
+        ))
+        .env_remove("VERDICT_TRANSPORT")
+        .output()
+        .unwrap();
+    Output::from(output)
+}
+
+#[test]
+fn at_sixteen_open_files_no_relay_is_found_down_by_emfile() {
+    let first = SmtpServer::start();
+    let second = SmtpServer::start();
+    let project = project_with_relays(&format!(
+        "{}{}",
+        relay("first", &first.url(), "concurrency = 8"),
+        relay("second", &second.url(), "concurrency = 8"),
+    ));
+    // Two relays need a connection each besides the run's files: refused
+    // before anything is sent, with what to do.
+    let output = run_with_open_files(&project, 16, "send");
+    output.code(1);
+    output.stderr_has("raise it with `ulimit -n` (at least 17)");
+    assert_eq!(first.count() + second.count(), 0);
+    assert!(!project.path().join("state/relays.json").exists());
+    // One relay fits, with one connection, and nothing is found down.
+    let output = run_with_open_files(&project, 16, &format!("send --transport {}", first.url()));
+    output.success();
+    output.stderr_has("using 1");
+    assert_each_reader_once(&[&first]);
+    assert!(!project.read("state/relays.json").contains("down"));
+}

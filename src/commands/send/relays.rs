@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Args;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::config::RelayConfig;
 use crate::project::layout::Layout;
@@ -50,7 +50,10 @@ pub(super) fn open_relays(
                 .unwrap_or(sending.concurrency)
         })
         .collect();
-    let usable = usable_concurrency(&asked);
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let usable = usable_concurrency(&asked, limit, open_now(limit))?;
     configured
         .iter()
         .zip(usable)
@@ -75,24 +78,53 @@ pub(super) fn open_relays(
         .collect()
 }
 
-/// The connections each relay may open: each takes a file descriptor, so all
-/// together stay well inside the process's limit (some are needed for files).
-fn usable_concurrency(asked: &[u32]) -> Vec<u32> {
-    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .unwrap_or(u64::MAX);
-    let room = limit.saturating_sub(64).max(1);
+/// Descriptors a run opens besides its connections, at most at once (found by
+/// lowering `ulimit -n` until a run failed): the ledger, the list's snapshot
+/// and reader, then the suppression list or the relay book's temporary file.
+const FILES_A_RUN_OPENS: u64 = 4;
+
+/// How many descriptors below `limit` this process has open now (Linux;
+/// elsewhere a guess): a descriptor numbered above the limit takes no room.
+fn open_now(limit: u64) -> u64 {
+    match std::fs::read_dir("/proc/self/fd") {
+        Ok(fds) => fds
+            .filter_map(|fd| fd.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .filter(|fd| *fd < limit)
+            .count()
+            .saturating_sub(1) as u64, // the listing's own
+        Err(_) => 16,
+    }
+}
+
+/// The connections each relay may open within the process's open-file limit,
+/// after what is open now and what the run will open: at least one each, the
+/// rest shared as asked. A limit too low for one connection per relay is an
+/// error before anything is sent (not a relay found down by EMFILE).
+fn usable_concurrency(asked: &[u32], limit: u64, open: u64) -> Result<Vec<u32>> {
+    let reserve = FILES_A_RUN_OPENS.max(limit / 16).min(64);
+    let room = limit.saturating_sub(open + reserve);
+    let relays = asked.len() as u64;
     let total: u64 = asked.iter().map(|&a| u64::from(a)).sum();
     if total <= room {
-        return asked.to_vec();
+        return Ok(asked.to_vec());
+    }
+    if room < relays {
+        return Err(Error::failed(format!(
+            "the open-file limit ({limit}) leaves room for {room} SMTP connection(s) besides the {open} files open and the {reserve} a run needs, and {relays} relay(s) need one each: raise it with `ulimit -n` (at least {})",
+            open + reserve + relays
+        )));
     }
     eprintln!(
         "note: concurrency {total} needs more open files than this process may have ({limit}); using {room} (raise it with `ulimit -n`)"
     );
-    asked
+    // One each, then the rest in proportion to what was asked beyond one.
+    let spare = room - relays;
+    let beyond: u64 = total - relays;
+    Ok(asked
         .iter()
-        .map(|&a| (u64::from(a) * room / total).max(1) as u32)
-        .collect()
+        .map(|&a| 1 + (u64::from(a) - 1) * spare / beyond.max(1))
+        .map(|c| c as u32)
+        .collect())
 }
 
 /// Writes the relays' counts every few seconds, so that a crash loses at most
@@ -139,4 +171,24 @@ pub(super) fn stall_after(
         return configured;
     }
     configured.max(Duration::from_secs_f64(3.0 / total_rate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_fit_the_open_file_limit_one_per_relay_at_least() {
+        assert_eq!(usable_concurrency(&[4, 4], 1024, 11).unwrap(), [4, 4]);
+        // 16 descriptors, 11 open (the runtime's among them), 4 for files: one connection.
+        assert_eq!(usable_concurrency(&[4], 16, 11).unwrap(), [1]);
+        let error = usable_concurrency(&[4, 4], 16, 11).unwrap_err().to_string();
+        assert!(
+            error.contains("raise it with `ulimit -n` (at least 17)"),
+            "{error}"
+        );
+        let shared = usable_concurrency(&[100, 1, 1], 20, 11).unwrap();
+        assert_eq!(shared, [3, 1, 1]);
+        assert!(shared.iter().map(|&c| u64::from(c)).sum::<u64>() <= 20 - 11 - 4);
+    }
 }
