@@ -383,3 +383,26 @@ fn a_run_killed_while_a_refusing_relays_readers_go_through_another_loses_nobody(
     let twice = copies.values().filter(|n| **n > 1).count();
     assert!(twice <= 2, "at most the messages in flight: {twice}");
 }
+
+#[test]
+fn a_pooled_connection_the_relay_closed_while_idle_is_replaced_not_failed() {
+    // smtp-sink drops a connection silent for a second, as relays drop idle
+    // ones; paced slower than that, every message meets a closed one.
+    let sink = Sink::start(&["-t", "1"]);
+    let project = TestProject::demo();
+    let output = project.run(&[
+        "send",
+        "--transport",
+        &sink.url(),
+        "--concurrency",
+        "1",
+        "--rate",
+        "0.8",
+        "--limit",
+        "3",
+    ]);
+    output.success();
+    output.stdout_has("delivered 3,");
+    output.stdout_has("retries 0");
+    assert_eq!(sink.count(), 3);
+}

@@ -27,8 +27,10 @@ use crate::send::message::Outgoing;
 const QUIT_DEADLINE: Duration = Duration::from_secs(2);
 
 /// A pooled connection idle for longer is checked with NOOP before it is used:
-/// relays close idle connections (Postfix after 300 s, some after a few seconds).
-const IDLE_CHECK_AFTER: Duration = Duration::from_secs(5);
+/// relays close idle connections (Postfix after 300 s, some after a few
+/// seconds), and a run paced slowly or a sign-up after a quiet spell would
+/// otherwise meet a dead one.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 
 /// A pool of SMTP connections to one relay, each used by one sender at a time.
 pub struct Smtp {
@@ -238,9 +240,11 @@ impl Smtp {
                     if usable {
                         let _ = tokio::time::timeout(QUIT_DEADLINE, connection.smtp.abort()).await;
                     }
-                    // A pooled connection that died before the relay said
-                    // anything is not the reader's failure: once more, on a new one.
-                    let lost = failure.code.is_none() && !failure.reply.starts_with(NO_ANSWER);
+                    // A pooled connection that died (or is closing, 421) before
+                    // the relay took anything is not the reader's failure: once
+                    // more, on a new one.
+                    let lost = failure.code == Some(421)
+                        || failure.code.is_none() && !failure.reply.starts_with(NO_ANSWER);
                     if pooled && failure.stage == Stage::MailFrom && lost {
                         connection = self.connect().await?;
                         pooled = false;
