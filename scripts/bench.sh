@@ -8,6 +8,7 @@
 #   bash scripts/bench.sh                 # N = 10,000, 100,000 and 1,000,000
 #   bash scripts/bench.sh 200             # a quick smoke run
 #   bash scripts/bench.sh relays [N]      # two relays of weights 3:1 against one
+#   bash scripts/bench.sh expiry [N]      # a closed send window, N = 500,000: memory and state/
 #
 # Results are printed and written to target/bench/results.md.
 set -euo pipefail
@@ -27,5 +28,9 @@ cargo build --release --quiet
 if [ "${1:-}" = relays ]; then
   shift
   exec python3 scripts/bench_relays.py "$@"
+fi
+if [ "${1:-}" = expiry ]; then
+  shift
+  exec python3 scripts/bench_expiry.py "$@"
 fi
 exec python3 scripts/bench.py "$@"

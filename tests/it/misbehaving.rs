@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::harness::{DEMO_ISSUE, Output, TestProject};
 use crate::relays::{project_with_relays, relay};
 use crate::sink::Sink;
 use crate::smtp::SmtpServer;
@@ -405,4 +405,69 @@ fn a_pooled_connection_the_relay_closed_while_idle_is_replaced_not_failed() {
     output.stdout_has("delivered 3,");
     output.stdout_has("retries 0");
     assert_eq!(sink.count(), 3);
+}
+
+#[test]
+fn a_run_killed_while_it_expires_a_closed_window_leaves_it_whole_or_untouched() {
+    let project = TestProject::demo();
+    let readers = with_readers(&project, 20_000);
+    project.set_demo_send_at(Some(
+        "2026-11-20T09:00:00+00:00\nnot_after = 2026-11-21T09:00:00+00:00",
+    ));
+    let ledger_path = project
+        .path()
+        .join(format!("state/ledger/{DEMO_ISSUE}.log"));
+    let mut child = project
+        .command()
+        .env("VERDICT_NOW", "2026-11-29T09:00:00Z")
+        .arg("send")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The moment the ledger exists, its records are being written: kill then.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ledger_path.exists() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    kill9(&child);
+    child.wait().unwrap();
+    let left = ledger(&project);
+    assert!(
+        left.is_empty() || left.lines().count() == 3 || !left.ends_with('\n'),
+        "all of it or a torn tail: {left}"
+    );
+    let rerun = || {
+        Output::from(
+            project
+                .command()
+                .env("VERDICT_NOW", "2026-11-29T09:00:00Z")
+                .args(["send"])
+                .output()
+                .unwrap(),
+        )
+    };
+    rerun().success();
+    let status = Output::from(
+        project
+            .command()
+            .env("VERDICT_NOW", "2026-11-29T09:00:00Z")
+            .arg("status")
+            .output()
+            .unwrap(),
+    );
+    status.stdout_has("expired (its send window closed at");
+    status.stdout_has(&format!(
+        "delivered 0, failed 0, bounced 0, deferred 0, expired {}",
+        readers.len()
+    ));
+    status.stdout_has("remaining 0");
+    assert!(!project.path().join("outbox").exists(), "nothing was sent");
+    let whole = ledger(&project);
+    assert_eq!(whole.matches("expired_rest").count(), 1, "{whole}");
+    assert!(
+        whole.len() < 1024,
+        "one record for all: {} bytes",
+        whole.len()
+    );
 }
