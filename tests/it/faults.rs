@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::harness::{DEMO_ISSUE, Output, TestProject};
+use crate::harness::{Output, TestProject};
 use crate::smtp::SmtpServer;
 
 fn send_with_faults(project: &TestProject, url: &str, faults: &str) -> Output {
@@ -19,17 +19,6 @@ fn send_with_faults(project: &TestProject, url: &str, faults: &str) -> Output {
     )
 }
 
-fn ledger_outcomes(project: &TestProject) -> usize {
-    std::fs::read_to_string(
-        project
-            .path()
-            .join(format!("state/ledger/{DEMO_ISSUE}.log")),
-    )
-    .unwrap_or_default()
-    .matches("\"kind\":\"outcome\"")
-    .count()
-}
-
 #[test]
 fn a_failed_ledger_write_or_fsync_stops_the_run_and_the_next_one_finishes() {
     for fault in ["write:ledger@3", "fsync:ledger@3"] {
@@ -39,7 +28,7 @@ fn a_failed_ledger_write_or_fsync_stops_the_run_and_the_next_one_finishes() {
         output.code(1);
         output.stderr_has("sending stopped: cannot write");
         output.stderr_has("injected");
-        let recorded = ledger_outcomes(&project);
+        let recorded = project.ledger_outcomes();
         assert!(recorded < 24, "{fault}: {recorded}");
         assert!(
             server.count() >= recorded,
@@ -78,7 +67,7 @@ fn a_relay_book_that_cannot_be_saved_is_reported_and_loses_no_outcome() {
         output.code(1);
         output.stderr_has("relays.json");
         output.stderr_has("every outcome is in the ledger");
-        assert_eq!(ledger_outcomes(&project), 24, "{fault}");
+        assert_eq!(project.ledger_outcomes(), 24, "{fault}");
         project.run(&["status"]).stdout_has(": sent;");
         assert!(!project.path().join("state/relays.json").exists());
     }

@@ -29,6 +29,14 @@ fn with_readers(project: &TestProject, n: usize) -> Vec<String> {
     readers
 }
 
+/// A project with these two `[[relay]]` tables (short deadlines) and `n` readers.
+fn two_relays(first: String, second: String, n: usize) -> (TestProject, Vec<String>) {
+    let project = project_with_relays(&format!("{first}{second}"));
+    project.edit("verdict.toml", "timeout_secs = 2", "timeout_secs = 1");
+    let readers = with_readers(&project, n);
+    (project, readers)
+}
+
 /// Sets a key of [sending].
 fn sending(project: &TestProject, line: &str) {
     project.edit(
@@ -72,15 +80,6 @@ fn kill9(child: &std::process::Child) {
         .unwrap();
 }
 
-fn ledger(project: &TestProject) -> String {
-    std::fs::read_to_string(
-        project
-            .path()
-            .join(format!("state/ledger/{DEMO_ISSUE}.log")),
-    )
-    .unwrap_or_default()
-}
-
 #[test]
 fn a_relay_table_refusing_every_reader_by_address_suppresses_nobody() {
     let refusing = SmtpServer::with_faults(&[("*", "rcpt", TABLE_REFUSAL, None)]);
@@ -122,12 +121,11 @@ fn a_sink_refusing_everyone_alike_beside_a_working_relay_costs_no_reader() {
         "550 5.1.1 User unknown in relay recipient table",
     ]);
     let working = SmtpServer::start();
-    let project = project_with_relays(&format!(
-        "{}{}",
+    let (project, readers) = two_relays(
         relay("broken", &refusing.url(), "concurrency = 2\nweight = 3"),
-        relay("working", &working.url(), "concurrency = 2")
-    ));
-    let readers = with_readers(&project, 120);
+        relay("working", &working.url(), "concurrency = 2"),
+        120,
+    );
     let output = project.run(&["send"]);
     output.success();
     output.stdout_has("broken: delivered 0, refusing: broken refuses the newsletter");
@@ -156,7 +154,7 @@ fn a_run_killed_in_a_refusal_streak_leaves_those_readers_pending_never_suppresse
     kill9(&child);
     child.wait().unwrap();
     assert!(
-        !ledger(&project).contains("\"bounced\""),
+        !project.ledger().contains("\"bounced\""),
         "no refusal acts before it is judged"
     );
     let fixed = SmtpServer::start();
@@ -220,13 +218,11 @@ fn a_limping_relay_hands_its_share_to_the_working_one_within_the_run() {
     ];
     for (how, limping) in &limps {
         let working = SmtpServer::start();
-        let project = project_with_relays(&format!(
-            "{}{}",
+        let (project, readers) = two_relays(
             relay("limping", &limping.url(), "concurrency = 2"),
-            relay("working", &working.url(), "concurrency = 2")
-        ));
-        project.edit("verdict.toml", "timeout_secs = 2", "timeout_secs = 1");
-        let readers = with_readers(&project, 150);
+            relay("working", &working.url(), "concurrency = 2"),
+            150,
+        );
         let output = project.run(&["send"]);
         assert!(
             output.code == 0
@@ -259,9 +255,9 @@ fn a_single_silent_relay_stops_the_run_cleanly_after_the_stall_time() {
         .stdout_has("silent: 0 delivered today");
     // Readers are left for the next run, not burned.
     assert!(
-        ledger(&project).matches("\"deferred\"").count() <= 4,
+        project.ledger().matches("\"deferred\"").count() <= 4,
         "{}",
-        ledger(&project)
+        project.ledger()
     );
 }
 
@@ -324,17 +320,16 @@ fn a_message_cut_off_after_its_final_dot_is_sent_twice_at_most_and_listed() {
 fn a_relay_closing_after_every_final_dot_beside_a_working_one_costs_few_copies() {
     let cutting = Sink::start(&["-q", "."]);
     let working = SmtpServer::start();
-    let project = project_with_relays(&format!(
-        "{}{}",
+    let (project, readers) = two_relays(
         relay("cutting", &cutting.url(), "concurrency = 1"),
-        relay("working", &working.url(), "concurrency = 1")
-    ));
-    let readers = with_readers(&project, 60);
+        relay("working", &working.url(), "concurrency = 1"),
+        60,
+    );
     let output = project.run(&["send"]);
     output.code(3);
     output.stdout_has("cutting: delivered 0, degraded: cutting is sick");
     let copies = copies(&[aiosmtpd_recipients(&working)]);
-    let ledger_text = ledger(&project);
+    let ledger_text = project.ledger();
     let uncertain = ledger_text.matches("\"uncertain\"").count();
     assert!(uncertain <= 6, "{uncertain} uncertain");
     assert_eq!(copies.len() + uncertain, readers.len());
@@ -367,7 +362,7 @@ fn a_run_killed_while_a_refusing_relays_readers_go_through_another_loses_nobody(
     // The relay was judged and its refusals held; the working relay is
     // taking them over: kill it then.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !ledger(&project).contains("\"held\"") {
+    while !project.ledger().contains("\"held\"") {
         assert!(std::time::Instant::now() < deadline, "nothing was held");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -432,7 +427,7 @@ fn a_run_killed_while_it_expires_a_closed_window_leaves_it_whole_or_untouched() 
     }
     kill9(&child);
     child.wait().unwrap();
-    let left = ledger(&project);
+    let left = project.ledger();
     assert!(
         left.is_empty() || left.lines().count() == 3 || !left.ends_with('\n'),
         "all of it or a torn tail: {left}"
@@ -463,7 +458,7 @@ fn a_run_killed_while_it_expires_a_closed_window_leaves_it_whole_or_untouched() 
     ));
     status.stdout_has("remaining 0");
     assert!(!project.path().join("outbox").exists(), "nothing was sent");
-    let whole = ledger(&project);
+    let whole = project.ledger();
     assert_eq!(whole.matches("expired_rest").count(), 1, "{whole}");
     assert!(
         whole.len() < 1024,

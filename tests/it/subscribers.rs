@@ -431,17 +431,21 @@ fn unsuppress_lifts_by_reason_and_time_keeps_the_history_and_readers_get_what_th
     };
     let before = ledgers(&project);
 
-    let dry = project.run(&[
-        "subscribers",
-        "unsuppress",
-        "--reason",
-        "bounced",
-        "--since",
-        "2026-11-29T10:00:00Z",
-        "--until",
-        "2026-11-29T11:00:00Z",
-        "--dry-run",
-    ]);
+    let lift = |extra: &[&str]| {
+        let mut args = vec![
+            "subscribers",
+            "unsuppress",
+            "--reason",
+            "bounced",
+            "--since",
+            "2026-11-29T10:00:00Z",
+            "--until",
+            "2026-11-29T11:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    let dry = lift(&["--dry-run"]);
     dry.success();
     dry.stdout_has("would lift 1 suppression(s)");
     dry.stdout_has("analytics@example.com");
@@ -452,19 +456,7 @@ fn unsuppress_lifts_by_reason_and_time_keeps_the_history_and_readers_get_what_th
     assert_eq!(project.read("subscribers/suppressed.csv"), suppressed);
     assert_eq!(ledgers(&project), before);
 
-    project
-        .run(&[
-            "subscribers",
-            "unsuppress",
-            "--reason",
-            "bounced",
-            "--since",
-            "2026-11-29T10:00:00Z",
-            "--until",
-            "2026-11-29T11:00:00Z",
-        ])
-        .success()
-        .stdout_has("lifted 1 suppression(s)");
+    lift(&[]).success().stdout_has("lifted 1 suppression(s)");
     let rows = project.rows("subscribers/suppressed.csv");
     assert!(rows.starts_with(suppressed), "the history stays:\n{rows}");
     assert!(
