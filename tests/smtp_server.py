@@ -122,22 +122,30 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         await self.silence(session)
-        for address in envelope.rcpt_tos:
-            if self.fault("drop", address):
-                server.transport.abort()
-                return "421 dropped"  # never reaches the client
-            rule = self.fault("data", address)
-            if rule:
-                return self.reply(rule, address)
+        if self.closes("drop", server, envelope):
+            return "421 dropped"  # never reaches the client
+        rule = self.answer("data", envelope)
+        if rule:
+            return rule
         self.keep(envelope)
+        if self.closes("dot-close", server, envelope):
+            return "421 closed"  # never reaches the client
+        return self.answer("accept", envelope) or "250 2.0.0 Ok: queued as %d" % self.accepted
+
+    def answer(self, stage, envelope):
+        """The reply of the first recipient with a fault at this stage, if any."""
         for address in envelope.rcpt_tos:
-            if self.fault("dot-close", address):
-                server.transport.abort()
-                return "421 closed"  # never reaches the client
-            rule = self.fault("accept", address)
+            rule = self.fault(stage, address)
             if rule:
                 return self.reply(rule, address)
-        return "250 2.0.0 Ok: queued as %d" % self.accepted
+        return None
+
+    def closes(self, stage, server, envelope):
+        """Closes the connection, without a reply, when a recipient has this fault."""
+        if any(self.fault(stage, address) for address in envelope.rcpt_tos):
+            server.transport.abort()
+            return True
+        return False
 
     def keep(self, envelope):
         """Stores an accepted message in the spool."""

@@ -73,6 +73,20 @@ fn assert_once(readers: &[String], received: &[Vec<String>]) {
     assert_eq!(copies.len(), readers.len(), "{copies:?}");
 }
 
+/// `verdict send` in the background, as if it were `now` when given.
+fn spawn_send(project: &TestProject, now: Option<&str>) -> std::process::Child {
+    let mut command = project.command();
+    if let Some(now) = now {
+        command.env("VERDICT_NOW", now);
+    }
+    command
+        .arg("send")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn kill9(child: &std::process::Child) {
     std::process::Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
@@ -143,13 +157,7 @@ fn a_run_killed_in_a_refusal_streak_leaves_those_readers_pending_never_suppresse
     // A wide window: the streak is not judged before the kill.
     sending(&project, "judge_window = 1000");
     let readers = with_readers(&project, 201);
-    let mut child = project
-        .command()
-        .arg("send")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_send(&project, None);
     refusing.wait_for_faults(16, Duration::from_secs(60));
     kill9(&child);
     child.wait().unwrap();
@@ -352,13 +360,7 @@ fn a_run_killed_while_a_refusing_relays_readers_go_through_another_loses_nobody(
         relay("table", &refusing.url(), "concurrency = 2\nweight = 5"),
     ));
     let readers = with_readers(&project, 200);
-    let mut child = project
-        .command()
-        .arg("send")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_send(&project, None);
     // The relay was judged and its refusals held; the working relay is
     // taking them over: kill it then.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -412,14 +414,7 @@ fn a_run_killed_while_it_expires_a_closed_window_leaves_it_whole_or_untouched() 
     let ledger_path = project
         .path()
         .join(format!("state/ledger/{DEMO_ISSUE}.log"));
-    let mut child = project
-        .command()
-        .env("VERDICT_NOW", "2026-11-29T09:00:00Z")
-        .arg("send")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_send(&project, Some("2026-11-29T09:00:00Z"));
     // The moment the ledger exists, its records are being written: kill then.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !ledger_path.exists() && std::time::Instant::now() < deadline {
