@@ -19,12 +19,13 @@ use crate::author::render;
 use crate::diagnostic::FileDiagnostics;
 use crate::error::{Error, Result, exit};
 use crate::project::Project;
-use crate::project::config::bounds;
+use crate::project::config::{Sending, bounds};
 use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed};
 use crate::send::dispatch::caps::next_day;
 use crate::send::dispatch::{
-    Interrupt, IssueToSend, JudgeSettings, Options, Report, Run, RunClock, Signal, Stopped,
+    Interrupt, IssueToSend, JudgeSettings, Options, RelaySettings, Report, Run, RunClock, Signal,
+    Stopped,
 };
 use crate::send::ledger::SendLock;
 use crate::send::message::{self, Composer};
@@ -182,33 +183,9 @@ fn send(
     runtime.block_on(async {
         let clock = RunClock::starting(now);
         let relays = relays::open_relays(project, args, &book, now)?;
-        let options = Options {
-            max_attempts: sending.max_attempts,
-            retry_delay: sending.retry_delay,
-            limit: args.limit,
-            retry_failed,
-            give_up_after: sending.give_up_after,
-            clock,
-            judge: JudgeSettings {
-                window: sending.judge_window as usize,
-                refusal_percent: sending.refusal_percent,
-            },
-            stall_after: relays::stall_after(sending.stall_after, &relays),
-            uncertain_retries: sending.uncertain_retries,
-        };
+        let options = options(sending, args, retry_failed, clock, &relays);
         if !args.quiet {
-            for (settings, transport) in &relays {
-                match settings.cap.remaining(now) {
-                    Some(left) => crate::say!(
-                        "sending through {transport} ({} may take {left} more today)",
-                        settings.name
-                    ),
-                    None if relays.len() > 1 => {
-                        crate::say!("sending through {transport} ({})", settings.name)
-                    }
-                    None => crate::say!("sending through {transport}"),
-                }
-            }
+            relays::announce(&relays, now);
         }
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone());
@@ -277,6 +254,30 @@ fn send(
             }
         }
     })
+}
+
+/// How the run sends, from `[sending]` and the command line.
+fn options(
+    sending: &Sending,
+    args: &Args,
+    retry_failed: RetryFailed,
+    clock: RunClock,
+    relays: &[(RelaySettings, Arc<AnyTransport>)],
+) -> Options {
+    Options {
+        max_attempts: sending.max_attempts,
+        retry_delay: sending.retry_delay,
+        limit: args.limit,
+        retry_failed,
+        give_up_after: sending.give_up_after,
+        clock,
+        judge: JudgeSettings {
+            window: sending.judge_window as usize,
+            refusal_percent: sending.refusal_percent,
+        },
+        stall_after: relays::stall_after(sending.stall_after, relays),
+        uncertain_retries: sending.uncertain_retries,
+    }
 }
 
 /// The exit of a run, from what its issues' reports say.

@@ -160,6 +160,22 @@ pub(super) fn note_book(
     book.save(layout)
 }
 
+/// Says which relays the run sends through, with what each may still take today.
+pub(super) fn announce(relays: &[(RelaySettings, Arc<AnyTransport>)], now: DateTime<Utc>) {
+    for (settings, transport) in relays {
+        match settings.cap.remaining(now) {
+            Some(left) => crate::say!(
+                "sending through {transport} ({} may take {left} more today)",
+                settings.name
+            ),
+            None if relays.len() > 1 => {
+                crate::say!("sending through {transport} ({})", settings.name)
+            }
+            None => crate::say!("sending through {transport}"),
+        }
+    }
+}
+
 /// How long a run may go without any reader settled: the configured time, or
 /// longer when the relays are paced so slowly that it takes that long.
 pub(super) fn stall_after(
