@@ -11,6 +11,7 @@
 #   bash scripts/bench.sh dkim [N [BIG]]  # unsigned, RSA, Ed25519 and both signed,
 #                                         # beside smtp-source and openssl speed
 #                                         # (N = 10,000; BIG readers signed for memory)
+#   bash scripts/bench.sh expiry [N]      # a closed send window, N = 500,000: memory and state/
 #
 # Results are printed and written to target/bench/results.md (results-dkim.md).
 set -euo pipefail
@@ -30,5 +31,9 @@ cargo build --release --quiet
 if [ "${1:-}" = relays ]; then
   shift
   exec python3 scripts/bench_relays.py "$@"
+fi
+if [ "${1:-}" = expiry ]; then
+  shift
+  exec python3 scripts/bench_expiry.py "$@"
 fi
 exec python3 scripts/bench.py "$@"

@@ -2,9 +2,10 @@
 # The test command. Installs what the tests need, then runs the whole suite:
 # - from PyPI into target/test-venv: the aiosmtpd SMTP server, a DKIM verifier,
 #   selenium (drives Chromium) and feedparser (reads the Atom feed);
-# - from Debian, when missing: chromium and chromium-driver, Node.js with npm, and
+# - from Debian, when missing: chromium and chromium-driver, Node.js with npm,
 #   dnsmasq-base (the DNS server `verdict doctor` is tested against; the binary
-#   only, no system service);
+#   only, no system service) and postfix (for its smtp-sink test server only: no
+#   mail daemon is left running);
 # - from npm into target/test-node: axe-core and html-validate (tests/browser/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +25,17 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
+command -v smtp-sink >/dev/null 2>&1 || [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian" >&2
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  # Postfix asks how to configure itself: not at all, so that no daemon starts.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections 2>/dev/null || true
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# smtp-sink lives in /usr/sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/sbin"
 
 node_dir=target/test-node
 if [ ! -d "$node_dir/node_modules" ] || ! cmp -s tests/browser/package-lock.json "$node_dir/package-lock.json"; then

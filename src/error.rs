@@ -18,6 +18,9 @@ pub mod exit {
     pub const DELIVERY_FAILURES: i32 = 3;
     /// Another `verdict send` holds the project's lock.
     pub const LOCKED: i32 = 4;
+    /// No relay made progress for `stall_secs` (all sick or silent); the rest
+    /// is left to the next run.
+    pub const STALLED: i32 = 5;
     /// Stopped by SIGINT (128 + 2), after finishing the messages in flight.
     pub const INTERRUPTED: i32 = 130;
     /// Stopped by SIGTERM (128 + 15), after finishing the messages in flight.
@@ -41,6 +44,9 @@ pub enum Error {
     /// Another send holds the lock.
     #[error("{0}")]
     Locked(String),
+    /// The run made no progress for too long and stopped.
+    #[error("{0}")]
+    Stalled(String),
     /// Stopped by a signal, with the exit code to use.
     #[error("{message}")]
     Interrupted { message: String, code: i32 },
@@ -68,6 +74,7 @@ impl Error {
             Error::Fs(_) | Error::Failed(_) => exit::FAILURE,
             Error::Delivery(_) => exit::DELIVERY_FAILURES,
             Error::Locked(_) => exit::LOCKED,
+            Error::Stalled(_) => exit::STALLED,
             Error::Interrupted { code, .. } => *code,
         }
     }

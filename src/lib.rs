@@ -94,7 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Send(args) => commands::send::execute(&layout, args, now),
         Command::Serve(args) => commands::serve::execute(&layout, args),
         Command::Status(args) => commands::status::execute(&layout, args, now),
-        Command::Subscribers(args) => commands::subscribers::execute(&layout, args),
+        Command::Subscribers(args) => commands::subscribers::execute(&layout, args, now),
         Command::Votes(args) => commands::votes::execute(&layout, args),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args, cli::command()),

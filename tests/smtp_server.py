@@ -13,14 +13,22 @@ the envelope; each injected fault is appended to SPOOL/faults.jsonl.
 --pipelining announces PIPELINING, so that clients send MAIL, RCPT and DATA at once.
 
 Fault rules (--faults FILE, JSON): [{"address": "a@example.com", "stage": "mail" |
-"rcpt" | "rcpt-silent" | "data" | "drop", "reply": "451 4.3.0 Try later", "times": 2}],
-where "address" "*" matches every address, "mail" answers MAIL FROM (the address is
-the sender), "rcpt-silent" answers RCPT and then never answers that connection again,
-"drop" closes the connection after the message data arrives, without a reply, and
-"times" (absent: always) is how often the fault happens before the address is accepted.
+"mail-silent" | "rcpt" | "rcpt-silent" | "data" | "drop" | "accept" | "dot-close",
+"reply": "451 4.3.0 Try later", "times": 2, "encoding": "latin-1"}], where "address"
+"*" matches every address, "mail" answers MAIL FROM (the address is the sender),
+"mail-silent" never answers MAIL FROM (nor anything after it on that connection),
+"rcpt-silent" answers RCPT and then never answers that connection again, "drop"
+closes the connection after the message data arrives, without a reply and without
+keeping the message, "accept" keeps the message and answers with the rule's reply
+(a 250 in any bytes), "dot-close" keeps the message and closes the connection
+without a reply, and "times" (absent: always) is how often the fault happens before
+the address is accepted. "{address}" in a reply is replaced by the address, as
+relays that name the recipient do; "encoding" sends the reply in that encoding
+(e.g. latin-1, to send bytes that are not UTF-8).
 
 --greeting "421 ..." answers every connection with that line and closes it.
 --smtputf8 offers SMTPUTF8 (RFC 6531).
+--idle-timeout SECONDS closes a connection idle for that long (aiosmtpd's timeout).
 """
 
 import argparse
@@ -60,6 +68,13 @@ class Handler:
             return rule
         return None
 
+    @staticmethod
+    def reply(rule, address):
+        """The rule's reply for an address, as text or (in another encoding) bytes."""
+        text = rule["reply"].replace("{address}", address)
+        encoding = rule.get("encoding")
+        return text.encode(encoding) if encoding else text
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         if self.pipelining:
@@ -75,9 +90,12 @@ class Handler:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         await self.silence(session)
+        if self.fault("mail-silent", address):
+            session.silent = True
+            await self.silence(session)
         rule = self.fault("mail", address)
         if rule:
-            return rule["reply"]
+            return self.reply(rule, address)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
@@ -95,22 +113,42 @@ class Handler:
         rule = self.fault("rcpt-silent", address)
         if rule:
             session.silent = True
-            return rule["reply"]
+            return self.reply(rule, address)
         rule = self.fault("rcpt", address)
         if rule:
-            return rule["reply"]
+            return self.reply(rule, address)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
         await self.silence(session)
+        if self.closes("drop", server, envelope):
+            return "421 dropped"  # never reaches the client
+        rule = self.answer("data", envelope)
+        if rule:
+            return rule
+        self.keep(envelope)
+        if self.closes("dot-close", server, envelope):
+            return "421 closed"  # never reaches the client
+        return self.answer("accept", envelope) or "250 2.0.0 Ok: queued as %d" % self.accepted
+
+    def answer(self, stage, envelope):
+        """The reply of the first recipient with a fault at this stage, if any."""
         for address in envelope.rcpt_tos:
-            if self.fault("drop", address):
-                server.transport.abort()
-                return "421 dropped"  # never reaches the client
-            rule = self.fault("data", address)
+            rule = self.fault(stage, address)
             if rule:
-                return rule["reply"]
+                return self.reply(rule, address)
+        return None
+
+    def closes(self, stage, server, envelope):
+        """Closes the connection, without a reply, when a recipient has this fault."""
+        if any(self.fault(stage, address) for address in envelope.rcpt_tos):
+            server.transport.abort()
+            return True
+        return False
+
+    def keep(self, envelope):
+        """Stores an accepted message in the spool."""
         self.accepted += 1
         name = os.path.join(self.spool, "%06d" % self.accepted)
         with open(name + ".eml.tmp", "wb") as out:
@@ -121,7 +159,6 @@ class Handler:
         os.rename(name + ".eml.tmp", name + ".eml")
         if self.accepted >= self.max_messages:
             self.stop.set()
-        return "250 2.0.0 Ok: queued as %d" % self.accepted
 
 
 class GreetingSMTP(SMTP):
@@ -154,6 +191,7 @@ async def main():
     parser.add_argument("--tls-key", help="the certificate's key")
     parser.add_argument("--greeting", help="answer every connection with this line, then close it")
     parser.add_argument("--smtputf8", action="store_true", help="offer SMTPUTF8 (RFC 6531)")
+    parser.add_argument("--idle-timeout", type=float, help="close a connection idle for this long")
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-messages", type=int, default=100000)
     args = parser.parse_args()
@@ -167,6 +205,8 @@ async def main():
     options = {"hostname": "verdict-test-relay", "data_size_limit": 10 * 1024 * 1024,
                "enable_SMTPUTF8": args.smtputf8}
     GreetingSMTP.greeting = args.greeting
+    if args.idle_timeout:
+        options["timeout"] = args.idle_timeout
     if args.auth:
         user, password = args.auth.split(":", 1)
         options.update(auth_required=True, auth_require_tls=False, authenticator=authenticator(user, password))

@@ -38,7 +38,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let built = site::build(&project, &out, now, options).map_err(|e| match e {
         SiteError::NoBaseUrl => Error::usage(e),
         SiteError::Fs(e) => Error::Fs(e),
-        SiteError::Card { .. } => Error::failed(e),
+        SiteError::Card { .. } | SiteError::Manifest(_) => Error::failed(e),
     })?;
     for path in &built.written {
         crate::say!("wrote {}", layout.display(path));

@@ -230,6 +230,10 @@ pub const EXIT_STATUS: &[(i32, &str)] = &[
         "another `verdict send` holds the project's lock; nothing was sent by this run",
     ),
     (
+        exit::STALLED,
+        "stalled: no reader got an outcome for `stall_secs` (every relay sick or silent); the rest is left to the next run",
+    ),
+    (
         exit::INTERRUPTED,
         "stopped by SIGINT after finishing the messages in flight; run again to continue",
     ),

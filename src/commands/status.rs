@@ -1,5 +1,6 @@
 //! `verdict status`: every issue's state and counts; `--failed` lists who was not
-//! delivered and the relay's reply.
+//! delivered (or only possibly) and the relay's reply; each relay's count for
+//! the day and its health.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed, Selection};
+use crate::send::dispatch::caps::next_day;
 use crate::send::ledger::{self, Outcome, Record};
-use crate::send::relay_book::{RelayBook, next_day};
+use crate::send::relay_book::RelayBook;
 
 /// Show every issue: draft, scheduled, due, sending or sent, with counts.
 #[derive(Debug, clap::Args)]
@@ -73,21 +75,17 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             window_closed: window_closed.is_some(),
         };
         let tally = audience.walk(&selection, |_| {})?;
-        let untried = tally
-            .to_send
-            .saturating_sub(index.count(Outcome::Deferred) as u64);
+        let waiting = index.count(Outcome::Deferred) + index.count(Outcome::Held);
+        let untried = tally.to_send.saturating_sub(waiting as u64);
+        let expired = tally.expired.max(index.count(Outcome::Expired) as u64);
         let state = match (issue.send_time(), index.started, index.complete) {
-            _ if window_closed.is_some()
-                && (!index.complete || index.count(Outcome::Expired) > 0) =>
-            {
+            _ if window_closed.is_some() && (!index.complete || expired > 0) => {
                 format!(
                     "expired (its send window closed at {})",
                     window_closed.unwrap_or_default()
                 )
             }
-            (_, _, true) if index.count(Outcome::Expired) > 0 => {
-                "sent (some given up on)".to_string()
-            }
+            (_, _, true) if expired > 0 => "sent (some given up on)".to_string(),
             (_, _, true) => "sent".to_string(),
             (_, Some(at), false) => {
                 format!("sending (started {})", at.format("%Y-%m-%d %H:%M UTC"))
@@ -98,16 +96,33 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             }
             (Some(at), None, _) => format!("due since {at}"),
         };
-        out.line(&format!(
-            "{}: {state}; delivered {}, failed {}, bounced {}, deferred {}, expired {}, not yet tried {untried}, remaining {}",
-            issue.id,
+        let mut counts = format!(
+            "delivered {}, failed {}, bounced {}, deferred {}, expired {expired}",
             index.count(Outcome::Delivered),
             index.count(Outcome::Failed),
             index.count(Outcome::Bounced),
             index.count(Outcome::Deferred),
-            index.count(Outcome::Expired),
-            tally.to_send,
+        );
+        for outcome in [Outcome::Held, Outcome::Uncertain] {
+            let count = index.count(outcome);
+            if count > 0 {
+                counts.push_str(&format!(", {} {count}", outcome.label()));
+            }
+        }
+        out.line(&format!(
+            "{}: {state}; {counts}, not yet tried {untried}, remaining {}",
+            issue.id, tally.to_send,
         ));
+        let uncertain = index.count(Outcome::Uncertain);
+        if uncertain > 0 && !args.failed {
+            out.line(&format!(
+                "  {uncertain} reader(s) uncertain: the connection was lost after their message was sent, so it may have arrived; it is not sent again. `verdict status {} --failed` lists them",
+                issue.id
+            ));
+        }
+        if index.count(Outcome::Held) > 0 {
+            out.line("  held: refusals of a relay that refused far too many readers; nobody was suppressed for them, and the next run tries them again");
+        }
         if let Some(started) = &index.content {
             let rendered = crate::author::render::render(&issue, project.context());
             if &crate::author::render::fingerprint(&rendered) != started && !index.complete {
@@ -166,10 +181,10 @@ fn service_lines(project: &Project, out: &mut Output) -> Result<()> {
 fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Result<()> {
     let zone = project.config.time_zone;
     let book = RelayBook::load(&project.layout, now, zone)?;
-    // Without [[relay]] tables, the transport is the one relay; a down note
-    // about a transport no longer configured is history, not news.
+    // Without [[relay]] tables, the transport is the one relay; a note about
+    // a transport no longer configured is history, not news.
     let transport = project.config.transport.to_string();
-    if project.config.relays.is_empty() && !book.down.contains_key(&transport) {
+    if project.config.relays.is_empty() && !book.health.contains_key(&transport) {
         return Ok(());
     }
     out.line(&format!(
@@ -200,11 +215,18 @@ fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Resul
             None => format!("{delivered} delivered today"),
         };
         out.line(&format!("  {name}: {count}"));
-        if let Some((at, reason)) = book.down.get(&name) {
-            out.line(&format!(
-                "    down since {}: {reason}",
-                at.format("%Y-%m-%d %H:%M UTC")
-            ));
+        let at = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match book.health.get(&name) {
+            None => out.line("    health: not used yet"),
+            Some(note) if note.reason.is_empty() => {
+                out.line(&format!("    {} as of {}", note.state, at(&note.since)))
+            }
+            Some(note) => out.line(&format!(
+                "    {} since {}: {}",
+                note.state,
+                at(&note.since),
+                note.reason
+            )),
         }
     }
     Ok(())
@@ -235,6 +257,7 @@ impl Output {
 /// Every address whose last outcome is not a delivery, with its last reply.
 fn print_failed(path: &std::path::Path, out: &mut Output) -> Result<()> {
     let mut last: HashMap<String, (Outcome, String, u32)> = HashMap::new();
+    let mut rest = None;
     ledger::read(path, |record| match record {
         Record::Outcome {
             email,
@@ -248,6 +271,14 @@ fn print_failed(path: &std::path::Path, out: &mut Output) -> Result<()> {
         Record::Reopened { email, .. } => {
             last.remove(&email);
         }
+        Record::ExpiredRest { at, reason } => {
+            for (outcome, _, _) in last.values_mut() {
+                if !outcome.is_final(false) {
+                    *outcome = Outcome::Expired;
+                }
+            }
+            rest = Some((at, reason));
+        }
         Record::Start { .. } | Record::Complete { .. } => {}
     })?;
     let mut failed: Vec<_> = last
@@ -260,6 +291,12 @@ fn print_failed(path: &std::path::Path, out: &mut Output) -> Result<()> {
             "  {email}\t{}\t{attempts} attempt(s)\t{}",
             outcome.label(),
             crate::send::transport::escape_reply(&reply)
+        ));
+    }
+    if let Some((at, reason)) = rest {
+        out.line(&format!(
+            "  everyone else not yet delivered\texpired at {}\t{reason}",
+            at.format("%Y-%m-%d %H:%M UTC")
         ));
     }
     Ok(())

@@ -1,10 +1,11 @@
-//! `verdict subscribers …`: manage the list and the suppression list.
+//! `verdict subscribers …`: manage the list and the suppression list, and lift
+//! suppressions by reason and time range (`unsuppress`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::project::Project;
@@ -32,6 +33,24 @@ pub enum Action {
     Remove { email: String },
     /// Put an address on the suppression list: it is never mailed again.
     Unsubscribe { email: String },
+    /// Lift the suppressions of one reason made in a time range (after a
+    /// relay that refused everyone, say): each gets a row `unsuppressed`, the
+    /// history stays, and those readers are due again for the issues they
+    /// missed.
+    Unsuppress {
+        /// Which suppressions to lift.
+        #[arg(long, value_enum)]
+        reason: Lift,
+        /// Suppressed at or after this time (RFC 3339, e.g. 2026-11-29T10:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        since: String,
+        /// Suppressed at or before this time (RFC 3339); now when absent.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Say what would be lifted and which issues would be due again; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Import a CSV exported by another tool (all rows or none, unless --skip-invalid).
     Import {
         file: PathBuf,
@@ -49,7 +68,25 @@ pub enum Action {
     List,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+/// The suppressions `unsuppress` can lift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lift {
+    Unsubscribed,
+    Bounced,
+    Complained,
+}
+
+impl Lift {
+    fn reason(self) -> Reason {
+        match self {
+            Lift::Unsubscribed => Reason::Unsubscribed,
+            Lift::Bounced => Reason::Bounced,
+            Lift::Complained => Reason::Complained,
+        }
+    }
+}
+
+pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     Project::load(layout)?;
     let list_path = layout.list();
     match args.action {
@@ -76,7 +113,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
             list.push(Subscriber {
                 email: email.clone(),
                 name,
-                subscribed_at: Some(Utc::now()),
+                subscribed_at: Some(now),
                 consent: Some("added by the editor".into()),
             });
             lists::write_list(&list_path, &list)?;
@@ -110,7 +147,24 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
                 crate::say!("{email} was already on the suppression list");
             }
         }
-        Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid)?,
+        Action::Unsuppress {
+            reason,
+            since,
+            until,
+            dry_run,
+        } => {
+            let since = parse_time("--since", &since)?;
+            let until = until.map(|t| parse_time("--until", &t)).transpose()?;
+            unsuppress(
+                layout,
+                reason.reason(),
+                since,
+                until.unwrap_or(now),
+                dry_run,
+                now,
+            )?;
+        }
+        Action::Import { file, skip_invalid } => import_file(layout, &file, skip_invalid, now)?,
         Action::Export { out } => {
             let suppressed = suppressed_addresses(layout)?;
             let active: Vec<Subscriber> = read_all(&list_path, LIST_FILE)?
@@ -156,6 +210,147 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     Ok(())
 }
 
+fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            Error::usage(format!(
+                "{flag} {text} is not a time: {e}; expected RFC 3339 such as 2026-11-29T10:00:00Z"
+            ))
+        })
+}
+
+/// Lifts the suppressions with `reason` made from `since` to `until`: each
+/// address's last row must be one of them (a later suppression for another
+/// reason stands). The issues they missed are reopened first, under the send
+/// lock, so that a crash between the two leaves them suppressed, and the
+/// command can be run again.
+fn unsuppress(
+    layout: &Layout,
+    reason: Reason,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if until < since {
+        return Err(Error::usage(format!(
+            "--until {until} is before --since {since}: nothing can be in between"
+        )));
+    }
+    let _send = if dry_run {
+        None
+    } else {
+        Some(crate::send::ledger::SendLock::acquire(&layout.send_lock())?)
+    };
+    let _lock = lists::lock(layout)?;
+    let entries = read_suppressions(&layout.suppressed(), SUPPRESSED_FILE)?;
+    let mut last: BTreeMap<&str, &Suppression> = BTreeMap::new();
+    for entry in &entries {
+        last.insert(entry.email.as_str(), entry);
+    }
+    let lifted: Vec<&Suppression> = last
+        .into_values()
+        .filter(|e| e.reason == reason && e.at.is_some_and(|at| since <= at && at <= until))
+        .collect();
+    let range = format!(
+        "{} between {} and {}",
+        reason.label(),
+        since.to_rfc3339(),
+        until.to_rfc3339()
+    );
+    if lifted.is_empty() {
+        crate::say!("no address is suppressed as {range}: nothing to lift");
+        return Ok(());
+    }
+    let missed = missed_issues(layout, &lifted)?;
+    let verb = if dry_run { "would lift" } else { "lifting" };
+    crate::say!("{verb} {} suppression(s), {range}:", lifted.len());
+    for entry in &lifted {
+        crate::say!(
+            "  {}\t{}\t{}",
+            entry.email,
+            entry.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            crate::send::transport::escape_reply(&entry.detail)
+        );
+    }
+    for (issue, emails) in &missed {
+        crate::say!(
+            "{issue}: {} reader(s) {} due again",
+            emails.len(),
+            if dry_run { "would be" } else { "are" }
+        );
+    }
+    if dry_run {
+        crate::say!("dry run: nothing was changed");
+        return Ok(());
+    }
+    let why = format!("suppression lifted by the editor ({range})");
+    for (issue, emails) in &missed {
+        crate::send::ledger::reopen(&layout.ledger(issue), emails, now, &why)?;
+    }
+    let rows: Vec<Suppression> = lifted
+        .iter()
+        .map(|entry| Suppression {
+            email: entry.email.clone(),
+            reason: Reason::Unsuppressed,
+            at: Some(now),
+            detail: why.clone(),
+        })
+        .collect();
+    lists::append_suppressions(&layout.suppressed(), &rows)?;
+    crate::say!(
+        "lifted {} suppression(s); the earlier rows stay in {SUPPRESSED_FILE} as history{}",
+        rows.len(),
+        if missed.is_empty() {
+            String::new()
+        } else {
+            "; `verdict send` delivers the issues they missed".to_string()
+        }
+    );
+    Ok(())
+}
+
+/// For each issue with a ledger, the lifted readers who missed it: refused in
+/// it as a bad mailbox (the suppression came from there), or skipped by it
+/// (it started sending after they were suppressed, and is done).
+fn missed_issues(layout: &Layout, lifted: &[&Suppression]) -> Result<Vec<(String, Vec<String>)>> {
+    use crate::send::ledger::{self, Outcome};
+    let dir = layout.ledger_dir();
+    let mut ids: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                name.strip_suffix(".log").map(str::to_string)
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(crate::store::fs::FsError::new("cannot read", &dir, e).into()),
+    };
+    ids.sort();
+    let mut missed = Vec::new();
+    for id in ids {
+        let index = ledger::load(&layout.ledger(&id)).map_err(Error::from)?;
+        let emails: Vec<String> = lifted
+            .iter()
+            .filter(|entry| match index.get(&entry.email) {
+                Some(Outcome::Bounced) => true,
+                None => {
+                    index.complete
+                        && matches!((index.started, entry.at), (Some(started), Some(at)) if started >= at)
+                }
+                Some(_) => false,
+            })
+            .map(|entry| entry.email.clone())
+            .collect();
+        if !emails.is_empty() {
+            missed.push((id, emails));
+        }
+    }
+    Ok(missed)
+}
+
 fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
     Ok(lists::suppressed_now(&read_suppressions(
         &layout.suppressed(),
@@ -163,7 +358,7 @@ fn suppressed_addresses(layout: &Layout) -> Result<HashSet<String>> {
     )?))
 }
 
-fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
+fn import_file(layout: &Layout, file: &Path, skip_invalid: bool, now: DateTime<Utc>) -> Result<()> {
     let bytes =
         std::fs::read(file).map_err(|e| crate::store::fs::FsError::new("cannot read", file, e))?;
     let shown = file.display().to_string();
@@ -175,7 +370,7 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool) -> Result<()> {
             )));
         }
     };
-    let parsed = import::parse(&shown, &text, Utc::now());
+    let parsed = import::parse(&shown, &text, now);
     let invalid = parsed.report.error_count();
     if invalid > 0 {
         let styled = std::io::stderr().is_terminal();

@@ -44,6 +44,8 @@ pub struct Tally {
     pub already_sent: u64,
     /// Failed, bounced or expired earlier and not being retried.
     pub failed_before: u64,
+    /// Of those, the expired (one by one, or all untried when the window closed).
+    pub expired: u64,
     pub suppressed: u64,
     /// Joined after the issue started sending: they get the next one.
     pub joined_later: u64,
@@ -195,9 +197,13 @@ impl Audience {
                 tally.joined_later += 1;
                 continue;
             }
-            match selection.index.outcomes.get(&key) {
-                Some(Outcome::Delivered) => tally.already_sent += 1,
-                Some(Outcome::Expired) => tally.failed_before += 1,
+            match selection.index.outcome_of(key).as_ref() {
+                // Uncertain: possibly delivered, never sent again.
+                Some(Outcome::Delivered | Outcome::Uncertain) => tally.already_sent += 1,
+                Some(Outcome::Expired) => {
+                    tally.failed_before += 1;
+                    tally.expired += 1;
+                }
                 Some(Outcome::Failed | Outcome::Bounced)
                     if !selection.retry.retries(&subscriber.email) =>
                 {

@@ -1,14 +1,17 @@
-//! What the relays did, across runs: messages delivered per relay per calendar
-//! day in the newsletter's time zone (for daily caps), and which relay was last
-//! found down and why. Kept in `state/relays.json`, written atomically.
+//! What the relays did, across runs: messages delivered per relay on the
+//! newsletter's calendar day (where daily caps start from, see
+//! `dispatch::caps`), and each relay's health as the last run that used it left
+//! it (healthy, degraded, refusing or down, since when and why). Kept in
+//! `state/relays.json`, written atomically.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::project::layout::Layout;
-use crate::send::dispatch::RelayStatus;
+use crate::send::dispatch::caps::{DailyCap, day_of};
+use crate::send::dispatch::{Health, RelayStatus};
 use crate::store::fs::FsError;
 
 /// The book of one project's relays.
@@ -19,23 +22,23 @@ pub struct RelayBook {
     /// Messages delivered through each relay on that day.
     #[serde(default)]
     pub delivered: BTreeMap<String, u64>,
-    /// Relays found down by the last run that used them, with when and why.
+    /// Each relay's health as the last run that used it left it.
     #[serde(default)]
-    pub down: BTreeMap<String, (DateTime<Utc>, String)>,
+    pub health: BTreeMap<String, HealthNote>,
+    /// Relays found down, as books written before `health` kept them: read
+    /// into `health`, never written.
+    #[serde(default, skip_serializing)]
+    down: BTreeMap<String, (DateTime<Utc>, String)>,
 }
 
-/// The calendar day of `now` in `zone`.
-pub fn day_of(now: DateTime<Utc>, zone: chrono_tz::Tz) -> NaiveDate {
-    now.with_timezone(&zone).date_naive()
-}
-
-/// When the next calendar day starts in `zone`, after `now`.
-pub fn next_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
-    let tomorrow = day_of(now, zone).succ_opt().unwrap_or(NaiveDate::MAX);
-    let midnight = tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default();
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        .map_or(now + chrono::Duration::days(1), |t| t.with_timezone(&Utc))
+/// A relay's health, since when, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthNote {
+    /// healthy, degraded, refusing or down.
+    pub state: String,
+    pub since: DateTime<Utc>,
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// Why the book cannot be read.
@@ -72,6 +75,13 @@ impl RelayBook {
                 reason: e.to_string(),
             })?,
         };
+        for (name, (since, reason)) in std::mem::take(&mut book.down) {
+            book.health.entry(name).or_insert(HealthNote {
+                state: "down".into(),
+                since,
+                reason,
+            });
+        }
         let today = day_of(now, zone);
         if book.day != Some(today) {
             book.day = Some(today);
@@ -80,73 +90,60 @@ impl RelayBook {
         Ok(book)
     }
 
+    /// Writes the book atomically; a book that cannot be encoded or written
+    /// is an error, never an empty file.
     pub fn save(&self, layout: &Layout) -> Result<(), FsError> {
+        let path = layout.relay_book();
         crate::store::fs::create_private_dir(&layout.state_dir())?;
-        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        crate::store::fs::write_atomic(&layout.relay_book(), &bytes)
+        let bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| FsError::new("cannot encode", &path, e.into()))?;
+        crate::store::fs::write_atomic(&path, &bytes)
     }
 
-    /// What a relay with `cap` may still take today.
-    pub fn remaining(&self, name: &str, cap: Option<u64>) -> Option<u64> {
-        cap.map(|cap| cap.saturating_sub(self.delivered.get(name).copied().unwrap_or(0)))
-    }
-}
-
-/// Keeps the book of a run: what the relays delivered this run is added to
-/// the day's counts, and a run that goes on past midnight (in the zone)
-/// counts what it delivers after it on the new day.
-pub struct Keeper {
-    book: RelayBook,
-    zone: chrono_tz::Tz,
-    /// Per relay, what the run had delivered when the book's day began (zero
-    /// unless the run crossed midnight).
-    at_day_start: BTreeMap<String, u64>,
-    /// The counts of the book's day before this run's share of it.
-    before: BTreeMap<String, u64>,
-}
-
-impl Keeper {
-    pub fn new(book: RelayBook, zone: chrono_tz::Tz) -> Keeper {
-        Keeper {
-            before: book.delivered.clone(),
-            book,
-            zone,
-            at_day_start: BTreeMap::new(),
-        }
+    /// The daily cap of relay `name` as of the book's day: what it delivered
+    /// earlier that day counts against `limit`.
+    pub fn cap(
+        &self,
+        name: &str,
+        limit: Option<u64>,
+        zone: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> DailyCap {
+        let day = self.day.unwrap_or_else(|| day_of(now, zone));
+        let delivered = self.delivered.get(name).copied().unwrap_or(0);
+        DailyCap::new(limit, zone, day, delivered)
     }
 
-    /// The book as of `now`, given how each relay has fared so far in the run:
-    /// a relay found down is noted with why, one that delivered is no longer down.
-    pub fn update(&mut self, statuses: &[RelayStatus], now: DateTime<Utc>) -> &RelayBook {
-        let today = day_of(now, self.zone);
-        if self.book.day.is_some_and(|day| day < today) {
-            self.book.day = Some(today);
-            self.before.clear();
-            self.at_day_start = statuses
-                .iter()
-                .map(|s| (s.name.clone(), s.delivered))
-                .collect();
-        }
+    /// Notes how the relays fared so far in a run: each one's count for its
+    /// day and its health (a healthy relay that delivered nothing leaves its
+    /// earlier note: nothing new is known).
+    pub fn note(&mut self, statuses: &[RelayStatus], now: DateTime<Utc>) {
         for status in statuses {
-            let earlier = self.before.get(&status.name).copied().unwrap_or(0);
-            let since = self.at_day_start.get(&status.name).copied().unwrap_or(0);
-            self.book.delivered.insert(
-                status.name.clone(),
-                earlier + status.delivered.saturating_sub(since),
-            );
-            match &status.down {
-                Some(reason) => {
-                    self.book
-                        .down
-                        .insert(status.name.clone(), (now, reason.clone()));
-                }
-                None if status.delivered > 0 => {
-                    self.book.down.remove(&status.name);
-                }
-                None => {}
+            let (day, delivered) = status.day_count;
+            if self.day.is_none_or(|d| d < day) {
+                self.day = Some(day);
+                self.delivered.clear();
             }
+            if self.day == Some(day) {
+                self.delivered.insert(status.name.clone(), delivered);
+            }
+            if status.health == Health::Healthy && status.delivered == 0 {
+                continue;
+            }
+            let state = status.health.label();
+            let since = match self.health.get(&status.name) {
+                Some(note) if note.state == state => note.since,
+                _ => now,
+            };
+            self.health.insert(
+                status.name.clone(),
+                HealthNote {
+                    state: state.into(),
+                    since,
+                    reason: status.health.reason().unwrap_or_default().to_string(),
+                },
+            );
         }
-        &self.book
     }
 }
 
@@ -155,24 +152,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_are_per_calendar_day_in_the_newsletters_zone() {
+    fn counts_are_per_calendar_day_and_a_damaged_book_is_located() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Layout::new(dir.path());
         let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
-        // 23:30 UTC on the 28th is already the 29th in Berlin.
         let late: DateTime<Utc> = "2026-11-28T23:30:00Z".parse().unwrap();
-        assert_eq!(day_of(late, zone).to_string(), "2026-11-29");
-        assert_eq!(
-            next_day(late, zone).to_rfc3339(),
-            "2026-11-29T23:00:00+00:00"
-        );
         let mut book = RelayBook::load(&layout, late, zone).unwrap();
         book.delivered.insert("primary".into(), 40);
         book.save(&layout).unwrap();
         let same_day = RelayBook::load(&layout, late + chrono::Duration::hours(5), zone).unwrap();
-        assert_eq!(same_day.remaining("primary", Some(100)), Some(60));
-        let next = RelayBook::load(&layout, late + chrono::Duration::hours(24), zone).unwrap();
-        assert_eq!(next.remaining("primary", Some(100)), Some(100));
+        let cap = same_day.cap("primary", Some(100), zone, late);
+        assert_eq!(cap.remaining(late), Some(60));
+        let tomorrow = late + chrono::Duration::hours(24);
+        let next = RelayBook::load(&layout, tomorrow, zone).unwrap();
+        let cap = next.cap("primary", Some(100), zone, tomorrow);
+        assert_eq!(cap.remaining(tomorrow), Some(100));
         std::fs::write(
             layout.relay_book(),
             "{\"day\": \"2026-11-29\", \"delivered\": {\"primary\": 4",
@@ -189,35 +183,35 @@ mod tests {
     }
 
     #[test]
-    fn a_run_past_midnight_counts_what_follows_on_the_new_day() {
+    fn a_new_day_in_the_run_replaces_the_counts_of_the_old_one() {
         let zone = chrono_tz::Tz::UTC;
         let evening: DateTime<Utc> = "2026-11-28T23:59:00Z".parse().unwrap();
-        let book = RelayBook {
+        let mut book = RelayBook {
             day: Some(day_of(evening, zone)),
-            delivered: [("primary".to_string(), 30)].into(),
-            down: BTreeMap::new(),
+            delivered: [("primary".to_string(), 30), ("other".to_string(), 3)].into(),
+            ..RelayBook::default()
         };
-        let mut keeper = Keeper::new(book, zone);
-        let status = |delivered| RelayStatus {
+        let status = |day, count| RelayStatus {
             name: "primary".into(),
-            delivered,
-            down: None,
+            delivered: 5,
+            day_count: (day, count),
+            health: Health::Healthy,
             capped: false,
         };
-        assert_eq!(
-            keeper.update(&[status(20)], evening).delivered["primary"],
-            50
-        );
+        book.note(&[status(day_of(evening, zone), 35)], evening);
+        assert_eq!(book.delivered["primary"], 35);
         let night = evening + chrono::Duration::minutes(2);
-        let book = keeper.update(&[status(25)], night);
-        assert_eq!(book.day.unwrap().to_string(), "2026-11-29");
-        assert_eq!(book.delivered["primary"], 0);
-        let book = keeper.update(&[status(32)], night + chrono::Duration::minutes(1));
-        assert_eq!(book.delivered["primary"], 7);
+        book.note(&[status(day_of(night, zone), 2)], night);
+        assert_eq!(book.day, Some(day_of(night, zone)));
+        assert_eq!(book.delivered, [("primary".to_string(), 2)].into());
         let down = RelayStatus {
-            down: Some("primary looks down".into()),
-            ..status(32)
+            health: Health::Down("primary looks down".into()),
+            ..status(day_of(night, zone), 2)
         };
-        assert!(keeper.update(&[down], night).down.contains_key("primary"));
+        book.note(std::slice::from_ref(&down), night);
+        book.note(&[down], night + chrono::Duration::minutes(5));
+        let note = &book.health["primary"];
+        assert_eq!((note.state.as_str(), note.since), ("down", night));
+        assert_eq!(note.reason, "primary looks down");
     }
 }

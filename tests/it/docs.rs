@@ -226,6 +226,7 @@ fn readme_help_and_manual_pages_list_the_same_environment_and_exit_codes() {
             verdict::exit::INVALID_INPUT,
             verdict::exit::DELIVERY_FAILURES,
             verdict::exit::LOCKED,
+            verdict::exit::STALLED,
             verdict::exit::INTERRUPTED,
             verdict::exit::TERMINATED
         ]

@@ -180,6 +180,17 @@ impl TestProject {
         rows
     }
 
+    /// The demo issue's ledger as text (empty when there is none yet).
+    pub fn ledger(&self) -> String {
+        std::fs::read_to_string(self.path().join(format!("state/ledger/{DEMO_ISSUE}.log")))
+            .unwrap_or_default()
+    }
+
+    /// How many outcomes the demo issue's ledger holds.
+    pub fn ledger_outcomes(&self) -> usize {
+        self.ledger().matches("\"kind\":\"outcome\"").count()
+    }
+
     pub fn remove(&self, relative: &str) -> &Self {
         std::fs::remove_file(self.dir.path().join(relative)).unwrap();
         self

@@ -3,7 +3,7 @@
 //! "now" set by the test through VERDICT_NOW), the send window (`not_after`) and
 //! redirected test sends, all against aiosmtpd servers on loopback.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
 
@@ -13,12 +13,12 @@ use crate::smtp::SmtpServer;
 const READERS: usize = 24;
 
 /// The demo project with short retries and these `[[relay]]` tables appended.
-fn project_with_relays(relays: &str) -> TestProject {
+pub fn project_with_relays(relays: &str) -> TestProject {
     project_with(&[], relays)
 }
 
 /// The same, with top-level keys put before the first table.
-fn project_with(top: &[&str], relays: &str) -> TestProject {
+pub fn project_with(top: &[&str], relays: &str) -> TestProject {
     let project = TestProject::demo();
     project.edit(
         "verdict.toml",
@@ -31,12 +31,12 @@ fn project_with(top: &[&str], relays: &str) -> TestProject {
     project
 }
 
-fn relay(name: &str, url: &str, extra: &str) -> String {
+pub fn relay(name: &str, url: &str, extra: &str) -> String {
     format!("[[relay]]\nname = \"{name}\"\ntransport = \"{url}\"\nrate = 0\n{extra}\n")
 }
 
 /// A loopback port with nothing listening on it.
-fn closed_port_url() -> String {
+pub fn closed_port_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -44,7 +44,7 @@ fn closed_port_url() -> String {
 }
 
 /// `verdict ARGS` as if it were `now`.
-fn run_at(project: &TestProject, now: chrono::DateTime<Utc>, args: &[&str]) -> Output {
+pub fn run_at(project: &TestProject, now: chrono::DateTime<Utc>, args: &[&str]) -> Output {
     let output = project
         .command()
         .env("VERDICT_NOW", now.to_rfc3339())
@@ -384,8 +384,24 @@ fn check_warns_when_the_window_closes_before_it_opens() {
         .stderr_has("a TOML datetime with an offset");
 }
 
+/// Whether an unsubscribe link would act on the real service: its token
+/// verifies, with the project's keys, for the address it carries.
+fn link_works(project: &TestProject, link: &str) -> bool {
+    let keys =
+        verdict::store::tokens::Keys::load(&verdict::project::layout::Layout::new(project.path()))
+            .unwrap();
+    let url = url::Url::parse(link.trim_matches(|c| c == '<' || c == '>')).unwrap();
+    let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let address = verdict::store::tokens::decode_address(&query["u"]).unwrap();
+    keys.verify(
+        verdict::store::tokens::Purpose::Unsubscribe,
+        &address,
+        &query["t"],
+    )
+}
+
 #[test]
-fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded() {
+fn redirected_copies_are_marked_inert_and_name_their_reader_only_in_one_header() {
     let server = SmtpServer::start();
     let project = TestProject::demo();
     let output = project.run(&[
@@ -403,7 +419,6 @@ fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded()
     let received = server.received();
     assert_eq!(received.len(), 3);
     let mut intended = HashSet::new();
-    let mut unsubscribe_links = HashSet::new();
     for copy in &received {
         assert_eq!(copy.rcpt_tos, vec!["editor@example.net".to_string()]);
         let message = copy.parse();
@@ -416,32 +431,77 @@ fn redirected_copies_are_readers_own_delivered_to_one_address_and_not_recorded()
             .to()
             .and_then(|a| a.first())
             .and_then(|a| a.address());
-        assert_eq!(to, Some(reader.as_str()), "the To: is the reader's own");
+        assert_eq!(to, Some("editor@example.net"), "addressed to the editor");
+        assert!(
+            message.subject().unwrap().starts_with("[REDIRECTED] "),
+            "{:?}",
+            message.subject()
+        );
+        let raw = String::from_utf8_lossy(&copy.raw);
+        assert_eq!(
+            raw.matches(reader.as_str()).count(),
+            1,
+            "the reader's address is in the intended-recipient header only"
+        );
         let text = message.body_text(0).unwrap().into_owned();
         let link = text
             .lines()
             .find(|l| l.contains("/unsubscribe?"))
             .expect("an unsubscribe link")
+            .trim()
             .to_string();
-        assert!(link.contains("u="), "{link}");
-        unsubscribe_links.insert(link);
+        assert!(!link_works(&project, &link), "{link}");
+        let header = message.header_raw("List-Unsubscribe").unwrap();
+        let one_click = header.split(',').next().unwrap().trim();
+        assert!(!link_works(&project, one_click), "{one_click}");
         intended.insert(reader);
     }
     assert_eq!(intended.len(), 3, "three different readers: {intended:?}");
-    assert_eq!(
-        unsubscribe_links.len(),
-        3,
-        "each copy has its reader's link"
-    );
     let ledger = project
         .path()
         .join(format!("state/ledger/{DEMO_ISSUE}.log"));
     assert!(!ledger.exists(), "nothing recorded");
     project.run(&["status"]).stdout_has("remaining 24");
-    // Then the real send still reaches everyone.
+    // Then the real send still reaches everyone, with links that work.
     let real = SmtpServer::start();
     project.run(&["send", "--transport", &real.url()]).success();
     assert_each_reader_once(&[&real]);
+    let message = real.received().remove(0);
+    let text = message.parse().body_text(0).unwrap().into_owned();
+    let link = text
+        .lines()
+        .find(|l| l.contains("/unsubscribe?"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(link_works(&project, &link), "{link}");
+}
+
+#[test]
+fn test_copies_are_marked_and_their_links_are_inert() {
+    let server = SmtpServer::start();
+    let project = TestProject::demo();
+    project
+        .run(&[
+            "send",
+            DEMO_ISSUE,
+            "--to",
+            "ml-team@example.com",
+            "--transport",
+            &server.url(),
+        ])
+        .success();
+    let copy = server.received().remove(0);
+    let message = copy.parse();
+    assert!(message.subject().unwrap().starts_with("[TEST] "));
+    let text = message.body_text(0).unwrap().into_owned();
+    let link = text
+        .lines()
+        .find(|l| l.contains("/unsubscribe?"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(!link_works(&project, &link), "{link}");
 }
 
 #[test]
@@ -488,4 +548,83 @@ fn careless_or_hostile_redirects_are_refused() {
     output.code(2);
     output.stderr_has("not an address");
     assert!(!project.path().join("outbox").exists());
+}
+
+#[test]
+fn one_now_per_run_every_time_it_writes_follows_verdict_now() {
+    let server = SmtpServer::with_faults(&[(
+        "labs@example.org",
+        "rcpt",
+        "550 5.1.1 <labs@example.org>: Recipient address rejected: User unknown",
+        None,
+    )]);
+    let project = project_with_relays(&relay("only", &server.url(), "daily_cap = 100"));
+    let now = (Utc::now() + Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:00Z")
+        .to_string();
+    let minute = &now[..16];
+    let output = run_at(
+        &project,
+        chrono::DateTime::parse_from_rfc3339(&now).unwrap().into(),
+        &["send"],
+    );
+    output.code(3);
+    let ledger = project.read(&format!("state/ledger/{DEMO_ISSUE}.log"));
+    let times: Vec<&str> = ledger
+        .match_indices("\"at\":\"")
+        .map(|(i, m)| &ledger[i + m.len()..i + m.len() + 16])
+        .collect();
+    assert!(times.len() >= 25, "{ledger}");
+    assert!(times.iter().all(|t| *t == minute), "{minute}: {times:?}");
+    let suppressed = project.rows("subscribers/suppressed.csv");
+    let row = suppressed
+        .lines()
+        .find(|l| l.starts_with("labs@example.org,bounced,"))
+        .unwrap();
+    assert!(row.contains(minute), "{row}");
+    let book = project.read("state/relays.json");
+    assert!(
+        book.contains(&format!("\"day\": \"{}\"", &now[..10])),
+        "{book}"
+    );
+    assert!(book.contains(&format!("\"since\": \"{minute}")), "{book}");
+}
+
+/// `verdict ARGS` under `ulimit -n limit`.
+fn run_with_open_files(project: &TestProject, limit: u32, args: &str) -> Output {
+    let binary = env!("CARGO_BIN_EXE_verdict");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {limit} && exec {binary} --project {} {args}",
+            project.path().display()
+        ))
+        .env_remove("VERDICT_TRANSPORT")
+        .output()
+        .unwrap();
+    Output::from(output)
+}
+
+#[test]
+fn at_sixteen_open_files_no_relay_is_found_down_by_emfile() {
+    let first = SmtpServer::start();
+    let second = SmtpServer::start();
+    let project = project_with_relays(&format!(
+        "{}{}",
+        relay("first", &first.url(), "concurrency = 8"),
+        relay("second", &second.url(), "concurrency = 8"),
+    ));
+    // Two relays need a connection each besides the run's files: refused
+    // before anything is sent, with what to do.
+    let output = run_with_open_files(&project, 16, "send");
+    output.code(1);
+    output.stderr_has("raise it with `ulimit -n` (at least 17)");
+    assert_eq!(first.count() + second.count(), 0);
+    assert!(!project.path().join("state/relays.json").exists());
+    // One relay fits, with one connection, and nothing is found down.
+    let output = run_with_open_files(&project, 16, &format!("send --transport {}", first.url()));
+    output.success();
+    output.stderr_has("using 1");
+    assert_each_reader_once(&[&first]);
+    assert!(!project.read("state/relays.json").contains("down"));
 }

@@ -105,13 +105,19 @@ impl SmtpServer {
     }
 
     fn launch_with(faults: &[Fault<'_>], extra: &[&str]) -> Self {
-        let spool = tempfile::tempdir().unwrap();
         let rules: Vec<serde_json::Value> = faults
             .iter()
             .map(|(address, stage, reply, times)| {
                 serde_json::json!({"address": address, "stage": stage, "reply": reply, "times": times})
             })
             .collect();
+        Self::with_rules(&rules, extra)
+    }
+
+    /// A server with fault rules as tests/smtp_server.py reads them (to use
+    /// keys the tuple form lacks, such as "encoding"), and extra options.
+    pub fn with_rules(rules: &[serde_json::Value], extra: &[&str]) -> Self {
+        let spool = tempfile::tempdir().unwrap();
         let faults_file = spool.path().join("faults.json");
         std::fs::write(&faults_file, serde_json::to_vec(&rules).unwrap()).unwrap();
         let mut command = Command::new(python());
@@ -184,6 +190,27 @@ impl SmtpServer {
                 }
             })
             .collect()
+    }
+
+    /// How many faults were injected so far, for any address.
+    pub fn faults(&self) -> usize {
+        std::fs::read_to_string(self.spool.path().join("faults.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    /// Waits until at least `n` faults were injected.
+    pub fn wait_for_faults(&self, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.faults() < n {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} faults happened",
+                self.faults()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// How many faults were injected for an address.

@@ -458,3 +458,188 @@ fn errors_in_crlf_files_name_their_own_line_and_column() {
     // Line 3, and the caret under the status, not inside the address.
     output.stderr_has("crlf.csv:3:26");
 }
+
+/// A ledger of a finished issue: every address delivered but `bounced`.
+fn finished_ledger(
+    project: &TestProject,
+    issue: &str,
+    started: &str,
+    bounced: &[&str],
+    skipped: &[&str],
+) {
+    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{started}\"}}\n");
+    let list = project.rows(LIST);
+    for line in list.lines().skip(1) {
+        let email = line.split(',').next().unwrap();
+        if email == "ops@example.org" || skipped.contains(&email) {
+            continue;
+        }
+        let outcome = if bounced.contains(&email) {
+            "bounced"
+        } else {
+            "delivered"
+        };
+        ledger.push_str(&format!(
+            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"{outcome}\",\"reply\":\"550 5.1.1 <{email}>: User unknown in relay recipient table\",\"attempts\":1,\"at\":\"{started}\",\"message_id\":\"x@example.com\"}}\n"
+        ));
+    }
+    ledger.push_str(&format!("{{\"kind\":\"complete\",\"at\":\"{started}\"}}\n"));
+    project.write(&format!("state/ledger/{issue}.log"), &ledger);
+}
+
+#[test]
+fn unsuppress_lifts_by_reason_and_time_keeps_the_history_and_readers_get_what_they_missed() {
+    let project = TestProject::demo();
+    let demo = crate::harness::DEMO_ISSUE;
+    let next = "2026-12-03-next";
+    project.write(
+        &format!("issues/{next}.toml"),
+        &project.read(&format!("issues/{demo}.toml")),
+    );
+    // What a relay with a broken table did before verdict judged relays: two
+    // readers bounced in the storm at 10:01, one long before it.
+    let suppressed = "email,reason,at,detail\n\
+        ops@example.org,unsubscribed,2026-11-02T10:15:00Z,one-click unsubscribe\n\
+        backend@example.com,bounced,2026-11-28T08:00:00Z,no such mailbox\n\
+        analytics@example.com,bounced,2026-11-29T10:01:00Z,no such mailbox (reply at sending)\n\
+        campus@example.org,bounced,2026-11-29T10:01:00Z,no such mailbox (reply at sending)\n\
+        campus@example.org,complained,2026-11-29T12:00:00Z,complaint\n\
+        design@example.org,unsubscribed,2026-11-29T10:02:00Z,by the editor\n";
+    project.write("subscribers/suppressed.csv", suppressed);
+    finished_ledger(
+        &project,
+        demo,
+        "2026-11-29T10:00:00Z",
+        &["analytics@example.com", "campus@example.org"],
+        &["backend@example.com", "design@example.org"],
+    );
+    finished_ledger(
+        &project,
+        next,
+        "2026-11-30T09:00:00Z",
+        &[],
+        &[
+            "analytics@example.com",
+            "backend@example.com",
+            "campus@example.org",
+            "design@example.org",
+        ],
+    );
+    let ledgers = |p: &TestProject| {
+        (
+            p.read(&format!("state/ledger/{demo}.log")),
+            p.read(&format!("state/ledger/{next}.log")),
+        )
+    };
+    let before = ledgers(&project);
+
+    let lift = |extra: &[&str]| {
+        let mut args = vec![
+            "subscribers",
+            "unsuppress",
+            "--reason",
+            "bounced",
+            "--since",
+            "2026-11-29T10:00:00Z",
+            "--until",
+            "2026-11-29T11:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    let dry = lift(&["--dry-run"]);
+    dry.success();
+    dry.stdout_has("would lift 1 suppression(s)");
+    dry.stdout_has("analytics@example.com");
+    dry.stdout_has(&format!("{demo}: 1 reader(s) would be due again"));
+    dry.stdout_has(&format!("{next}: 1 reader(s) would be due again"));
+    assert!(!dry.stdout.contains("backend@"), "outside the range");
+    assert!(!dry.stdout.contains("campus@"), "complained since");
+    assert_eq!(project.read("subscribers/suppressed.csv"), suppressed);
+    assert_eq!(ledgers(&project), before);
+
+    lift(&[]).success().stdout_has("lifted 1 suppression(s)");
+    let rows = project.rows("subscribers/suppressed.csv");
+    assert!(rows.starts_with(suppressed), "the history stays:\n{rows}");
+    assert!(
+        rows.contains("analytics@example.com,unsuppressed,"),
+        "{rows}"
+    );
+    // Lifted once: running it again finds nothing.
+    lift(&[]).success().stdout_has("nothing to lift");
+    project
+        .run(&["status"])
+        .stdout_has(&format!("{demo}: sending"));
+    let server = crate::smtp::SmtpServer::start();
+    project
+        .run(&["send", "--transport", &server.url()])
+        .success();
+    let received: Vec<String> = server
+        .received()
+        .iter()
+        .map(|m| m.to().to_string())
+        .collect();
+    assert_eq!(
+        received,
+        vec!["analytics@example.com", "analytics@example.com"],
+        "the lifted reader gets both issues it missed, nobody else anything"
+    );
+    project
+        .run(&["status"])
+        .stdout_has(&format!("{demo}: sent;"));
+}
+
+#[test]
+fn unsuppress_refuses_careless_input_and_waits_for_no_running_send() {
+    let project = TestProject::demo();
+    let unsuppress = |extra: &[&str]| {
+        let mut args = vec!["subscribers", "unsuppress", "--reason", "unsubscribed"];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    unsuppress(&["--since", "yesterday"])
+        .code(2)
+        .stderr_has("--since yesterday is not a time");
+    unsuppress(&[
+        "--since",
+        "2026-11-29T10:00:00Z",
+        "--until",
+        "2026-11-01T00:00:00Z",
+    ])
+    .code(2)
+    .stderr_has("is before --since");
+    project
+        .run(&[
+            "subscribers",
+            "unsuppress",
+            "--reason",
+            "spam",
+            "--since",
+            "2026-11-01T00:00:00Z",
+        ])
+        .code(2);
+    // A send holds the lock: nothing is changed.
+    std::fs::create_dir_all(project.path().join("state")).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(project.path().join("state/send.lock"))
+        .args(["-c", "echo locked; cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let before = project.read("subscribers/suppressed.csv");
+    unsuppress(&["--since", "2026-11-01T00:00:00Z"]).code(4);
+    assert_eq!(project.read("subscribers/suppressed.csv"), before);
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    unsuppress(&["--since", "2026-11-01T00:00:00Z"])
+        .success()
+        .stdout_has("lifting 1 suppression(s)");
+}

@@ -150,6 +150,18 @@ pub fn summary(report: &Report) -> String {
         report.deferred,
         report.retries,
     );
+    if report.held > 0 {
+        line.push_str(&format!(
+            ", held {} (their relay refused far too many readers: nobody suppressed; the next run tries again)",
+            report.held
+        ));
+    }
+    if report.uncertain > 0 {
+        line.push_str(&format!(
+            ", uncertain {} (cut off after the message was sent: possibly delivered, not sent again)",
+            report.uncertain
+        ));
+    }
     if report.expired > 0 && report.window_closed {
         line.push_str(&format!(
             ", expired {} (the send window closed)",
@@ -174,8 +186,8 @@ pub fn summary(report: &Report) -> String {
                 "\n  {}: delivered {}",
                 relay.name, relay.delivered
             ));
-            if let Some(reason) = &relay.down {
-                line.push_str(&format!(", down: {reason}"));
+            if let Some(reason) = relay.health.reason() {
+                line.push_str(&format!(", {}: {reason}", relay.health.label()));
             } else if relay.capped {
                 line.push_str(", daily cap spent");
             }

@@ -161,6 +161,40 @@ pub static SENDING: Table = Table {
             "72",
             "hours after which a deferred reader is given up on (expired)",
         ),
+        Field::defaulted(
+            "judge_window",
+            Kind::Integer {
+                min: 10,
+                max: 100_000,
+            },
+            "50",
+            "50",
+            "the recent attempts each relay is judged on",
+        ),
+        Field::defaulted(
+            "refusal_percent",
+            Kind::Integer { min: 1, max: 100 },
+            "10",
+            "10",
+            "past this share (percent) of hard refusals among its recent attempts a relay is refusing the newsletter: its refusals are held, not suppressed, and it is left out for the run",
+        ),
+        Field::defaulted(
+            "stall_secs",
+            Kind::Integer {
+                min: 1,
+                max: 86_400,
+            },
+            "300",
+            "300",
+            "seconds without any reader settled after which a run stops (exit 5)",
+        ),
+        Field::defaulted(
+            "uncertain_retries",
+            Kind::Integer { min: 0, max: 5 },
+            "1",
+            "1",
+            "retries of a message whose connection was lost after its final dot, before it counts as possibly delivered",
+        ),
     ],
 };
 

@@ -81,6 +81,15 @@ pub struct Sending {
     pub connect_timeout: Duration,
     /// A reader deferred for longer than this is given up on (expired).
     pub give_up_after: chrono::Duration,
+    /// The recent attempts each relay is judged on.
+    pub judge_window: u32,
+    /// More hard refusals than this share (percent) of a relay's recent
+    /// attempts: the relay refuses the newsletter, and its refusals are held.
+    pub refusal_percent: u32,
+    /// With no reader settled for this long, a run stops.
+    pub stall_after: Duration,
+    /// Retries of a message whose connection was lost after the final dot.
+    pub uncertain_retries: u32,
 }
 
 /// One relay of `[[relay]]`.

@@ -226,6 +226,10 @@ fn read_sending(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) 
     let timeout_secs = reader.defaulted::<u64>("timeout_secs");
     let connect_timeout_secs = reader.defaulted::<u64>("connect_timeout_secs");
     let give_up_after_hours = reader.defaulted::<u64>("give_up_after_hours");
+    let judge_window = reader.defaulted::<u32>("judge_window");
+    let refusal_percent = reader.defaulted::<u32>("refusal_percent");
+    let stall_secs = reader.defaulted::<u64>("stall_secs");
+    let uncertain_retries = reader.defaulted::<u32>("uncertain_retries");
     reader.finish();
     let rate = rate.and_then(|rate| paced(rate, diagnostics));
     Some(Sending {
@@ -236,6 +240,10 @@ fn read_sending(table: Option<&DeTable<'_>>, diagnostics: &mut Vec<Diagnostic>) 
         timeout: Duration::from_secs(timeout_secs?.value),
         connect_timeout: Duration::from_secs(connect_timeout_secs?.value),
         give_up_after: chrono::Duration::hours(give_up_after_hours?.value as i64),
+        judge_window: judge_window?.value,
+        refusal_percent: refusal_percent?.value,
+        stall_after: Duration::from_secs(stall_secs?.value),
+        uncertain_retries: uncertain_retries?.value,
     })
 }
 
@@ -588,6 +596,10 @@ unsubscribe_url = "https://news.example.com/unsubscribe"
                 timeout: Duration::from_secs(30),
                 connect_timeout: Duration::from_secs(10),
                 give_up_after: chrono::Duration::hours(72),
+                judge_window: 50,
+                refusal_percent: 10,
+                stall_after: Duration::from_secs(300),
+                uncertain_retries: 1,
             }
         );
         assert_eq!(config.community.min_votes, 10);

@@ -1,6 +1,8 @@
 //! The ledger writer thread: drains whatever outcomes are waiting, appends them,
 //! fsyncs once for the batch, then lets their workers go on. The start record
 //! goes with the first outcome, so a run that never reached a relay fixes nothing.
+//! It counts each reader's last outcome of the run: a reader deferred or held
+//! and then delivered through another relay counts once, as delivered.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +20,7 @@ pub(super) struct Done {
     reply: String,
     attempts: u32,
     message_id: String,
+    at: DateTime<Utc>,
     committed: Option<oneshot::Sender<bool>>,
 }
 
@@ -28,6 +31,7 @@ impl Done {
         reply: String,
         attempts: u32,
         message_id: String,
+        at: DateTime<Utc>,
         committed: oneshot::Sender<bool>,
     ) -> Done {
         Done {
@@ -36,18 +40,33 @@ impl Done {
             reply,
             attempts,
             message_id,
+            at,
             committed: Some(committed),
         }
     }
 
     /// An outcome decided without sending (an expiry); nobody waits for it.
-    pub(super) fn decided(email: &str, outcome: Outcome, reason: &str) -> Done {
+    pub(super) fn decided(email: &str, outcome: Outcome, reason: &str, at: DateTime<Utc>) -> Done {
+        Done::noted(email, outcome, reason, 0, String::new(), at)
+    }
+
+    /// An outcome nobody waits for: it delivered nothing (a judged or held
+    /// refusal, an expiry), so a crash before it is durable loses nothing.
+    pub(super) fn noted(
+        email: &str,
+        outcome: Outcome,
+        reply: &str,
+        attempts: u32,
+        message_id: String,
+        at: DateTime<Utc>,
+    ) -> Done {
         Done {
             email: email.to_string(),
             outcome,
-            reply: reason.to_string(),
-            attempts: 0,
-            message_id: String::new(),
+            reply: reply.to_string(),
+            attempts,
+            message_id,
+            at,
             committed: None,
         }
     }
@@ -61,21 +80,47 @@ pub(super) struct Counters {
     pub(super) bounced: AtomicU64,
     pub(super) deferred: AtomicU64,
     pub(super) expired: AtomicU64,
+    pub(super) held: AtomicU64,
+    pub(super) uncertain: AtomicU64,
     pub(super) retries: AtomicU64,
+    /// Woken by every outcome made durable, and by whoever watches the run.
+    pub(super) activity: tokio::sync::Notify,
 }
 
 impl Counters {
-    fn add(&self, outcome: Outcome, attempts: u32) {
-        let counter = match outcome {
+    fn counter(&self, outcome: Outcome) -> &AtomicU64 {
+        match outcome {
             Outcome::Delivered => &self.delivered,
             Outcome::Failed => &self.failed,
             Outcome::Bounced => &self.bounced,
             Outcome::Deferred => &self.deferred,
             Outcome::Expired => &self.expired,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+            Outcome::Held => &self.held,
+            Outcome::Uncertain => &self.uncertain,
+        }
+    }
+
+    fn add(&self, outcome: Outcome, attempts: u32) {
+        self.counter(outcome).fetch_add(1, Ordering::Relaxed);
         self.retries
             .fetch_add(u64::from(attempts.saturating_sub(1)), Ordering::Relaxed);
+    }
+
+    /// A reader's earlier outcome of this run no longer counts.
+    fn replaced(&self, outcome: Outcome) {
+        let _ = self
+            .counter(outcome)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Readers with a final outcome this run: what the stall watch counts as
+    /// progress (not an uncertain one: a relay that cuts off every message
+    /// after its final dot makes none).
+    pub(super) fn settled(&self) -> u64 {
+        [&self.delivered, &self.failed, &self.bounced, &self.expired]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
     }
 
     pub(super) fn get(counter: &AtomicU64) -> u64 {
@@ -93,12 +138,14 @@ pub(super) struct Committed {
 /// Runs the writer until every sender of outcomes is gone.
 pub(super) fn run(
     mut writer: Writer,
-    mut outcomes: mpsc::UnboundedReceiver<Done>,
+    mut outcomes: mpsc::Receiver<Done>,
     mut start: Option<(DateTime<Utc>, String)>,
     counters: Arc<Counters>,
     observer: Arc<dyn Observer>,
 ) -> Result<Committed, crate::store::fs::FsError> {
     let mut bounced = Vec::new();
+    // Readers whose outcome this run is not final yet (deferred, held): few.
+    let mut pending: std::collections::HashMap<String, Outcome> = Default::default();
     while let Some(first) = outcomes.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < 4096 {
@@ -114,14 +161,13 @@ pub(super) fn run(
                     content: Some(content),
                 })?;
             }
-            let now = Utc::now();
             for done in &batch {
                 writer.append(&Record::Outcome {
                     email: done.email.clone(),
                     outcome: done.outcome,
                     reply: done.reply.clone(),
                     attempts: done.attempts,
-                    at: now,
+                    at: done.at,
                     message_id: done.message_id.clone(),
                 })?;
             }
@@ -136,7 +182,14 @@ pub(super) fn run(
             return Err(error);
         }
         for done in batch {
+            if let Some(earlier) = pending.remove(&done.email) {
+                counters.replaced(earlier);
+            }
+            if matches!(done.outcome, Outcome::Deferred | Outcome::Held) {
+                pending.insert(done.email.clone(), done.outcome);
+            }
             counters.add(done.outcome, done.attempts);
+            counters.activity.notify_one();
             observer.recorded(done.outcome);
             if done.outcome == Outcome::Bounced {
                 bounced.push(done.email);

@@ -1,11 +1,16 @@
 //! Sending one issue: a producer streams the audience, a pool of workers per
-//! relay composes and delivers (shared by weight, paced, retried with backoff),
-//! and one writer thread group-commits each outcome to the ledger before anyone
-//! counts it as done. The run stops, leaving readers pending, when a relay is
-//! down or refuses the newsletter, when caps are spent, or when interrupted.
+//! relay composes and delivers (shared by weight among the healthy relays,
+//! paced, retried with backoff), each relay is judged by its recent attempts
+//! (`judge`), and one writer thread group-commits each outcome to the ledger
+//! before anyone counts it as done (`commit`). The run stops, leaving readers
+//! pending, when every relay is down or refusing, when caps are spent, when no
+//! relay made progress for a while, or when interrupted.
 
+pub mod caps;
+mod clock;
 mod commit;
 mod engine;
+mod judge;
 mod relays;
 mod worker;
 
@@ -15,16 +20,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use caps::DailyCap;
+pub use clock::RunClock;
 pub use engine::Run;
-pub use relays::RelayStatus;
+pub use judge::JudgeSettings;
+pub use relays::{Health, RelayStatus};
 
 use crate::send::audience::{RetryFailed, Tally};
 use crate::send::ledger::Outcome;
 use crate::send::message::Composer;
-
-/// Identical permanent refusals in a row from one relay that mean the relay
-/// refuses the newsletter, not that so many readers are bad.
-pub const IDENTICAL_REFUSALS_STOP: usize = 20;
 
 /// How a run sends, whatever the relay.
 #[derive(Debug, Clone)]
@@ -37,8 +41,14 @@ pub struct Options {
     pub retry_failed: RetryFailed,
     /// Deferred readers are given up on after this long.
     pub give_up_after: chrono::Duration,
-    /// The moment the run takes as now.
-    pub now: DateTime<Utc>,
+    /// The run's one "now".
+    pub clock: RunClock,
+    /// How relays are judged by their recent attempts.
+    pub judge: JudgeSettings,
+    /// With no reader settled for this long, the run stops.
+    pub stall_after: Duration,
+    /// Retries of a message whose connection was lost after the final dot.
+    pub uncertain_retries: u32,
 }
 
 /// One relay of a run and its knobs.
@@ -49,8 +59,8 @@ pub struct RelaySettings {
     pub concurrency: usize,
     /// Messages per second; 0 is unpaced.
     pub rate: f64,
-    /// Messages it may still take today; `None` for no cap.
-    pub remaining_today: Option<u64>,
+    /// Its daily cap, shared with whoever keeps the relay book.
+    pub cap: Arc<DailyCap>,
     /// Its share of the audience, relative to the other relays'.
     pub weight: u32,
 }
@@ -80,6 +90,8 @@ pub enum Stopped {
     Interrupted(Signal),
     /// Every relay is down or refuses the newsletter (the last reason given).
     RelaysDown(String),
+    /// No reader got an outcome for `stall_after` (every relay sick).
+    Stalled(String),
     /// Every relay's daily cap is spent: the next run continues.
     CapsSpent,
     /// The ledger could not be written.
@@ -103,6 +115,10 @@ pub struct Report {
     pub bounced: u64,
     pub deferred: u64,
     pub expired: u64,
+    /// Refusals not acted on because their relay refused far too many.
+    pub held: u64,
+    /// Lost after the final dot: possibly delivered.
+    pub uncertain: u64,
     /// The issue's send window (not_after) closed before everyone got it.
     pub window_closed: bool,
     pub retries: u64,
@@ -112,14 +128,14 @@ pub struct Report {
     pub complete: bool,
     pub elapsed: Duration,
     pub stopped: Option<Stopped>,
-    /// Per relay: its name, what it delivered, and whether it is down and why.
+    /// Per relay: its name, what it delivered, and its health.
     pub relays: Vec<RelayStatus>,
 }
 
 impl Report {
-    /// Recipients this run could not deliver.
+    /// Recipients this run could not deliver (or cannot say it did).
     pub fn undelivered(&self) -> u64 {
-        self.failed + self.bounced + self.deferred
+        self.failed + self.bounced + self.deferred + self.held + self.uncertain
     }
 }
 

@@ -1,19 +1,21 @@
 //! One worker: takes a reader, composes the message, delivers it through its
 //! relay (paced, retried with backoff on transient failures), and waits for the
 //! outcome to be on disk before taking the next, so that a crash repeats at most
-//! one delivery per worker.
+//! one delivery per worker. Every attempt is shown to the relay's judge: a hard
+//! refusal waits for its judgement, a relay found refusing has those refusals
+//! held, and a sick one hands its readers to the others.
 
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::commit::Done;
-use super::relays::{Refusal, Relays, Working};
+use super::judge::{Attempt, Provisional, Verdict};
+use super::relays::{Admission, Relays, Working};
 use super::{Interrupt, IssueToSend, Options};
-use crate::send::audience::WINDOW_CLOSED;
 use crate::send::ledger::Outcome;
 use crate::send::transport::{Class, Transport};
 use crate::store::lists::Subscriber;
@@ -55,6 +57,15 @@ impl Pacer {
     }
 }
 
+/// One reader to send to.
+#[derive(Debug, Clone)]
+pub(super) struct Job {
+    pub(super) subscriber: Subscriber,
+    /// A relay held this reader's refusal in an earlier run: a refusal now
+    /// counts only from a relay trusted in this run.
+    pub(super) held_before: bool,
+}
+
 /// What the workers of one issue share.
 pub(super) struct Shared<T> {
     pub(super) issue: Arc<IssueToSend>,
@@ -63,64 +74,96 @@ pub(super) struct Shared<T> {
     pub(super) relays: Arc<Relays>,
     pub(super) options: Options,
     pub(super) interrupt: Interrupt,
-    pub(super) jobs: tokio::sync::Mutex<Option<mpsc::Receiver<Subscriber>>>,
-    /// Readers a relay took and gave back (it went down): tried first.
-    pub(super) returned: Mutex<VecDeque<Subscriber>>,
+    pub(super) jobs: tokio::sync::Mutex<Option<mpsc::Receiver<Job>>>,
+    /// Readers given back (a relay left, turned sick or refusing): tried first.
+    pub(super) returned: Mutex<VecDeque<Job>>,
     /// Wakes a worker waiting for the next reader when one is given back.
     pub(super) returned_one: tokio::sync::Notify,
     /// Readers taken and not yet recorded or given back: while there are some,
     /// a worker does not leave, in case they come back.
-    pub(super) in_hand: std::sync::atomic::AtomicUsize,
-    pub(super) done: mpsc::UnboundedSender<Done>,
-    /// Readers whose refusals were withdrawn because a relay refused everyone.
-    pub(super) withdrawn: Mutex<Vec<String>>,
-    pub(super) ledger_failed: std::sync::atomic::AtomicBool,
-    /// When the run began, on tokio's clock (paused in tests).
-    pub(super) began: tokio::time::Instant,
-    /// The send window closed while the run went on.
-    pub(super) window_closed_in_run: std::sync::atomic::AtomicBool,
+    pub(super) in_hand: AtomicUsize,
+    pub(super) done: mpsc::Sender<Done>,
+    pub(super) ledger_failed: AtomicBool,
+    /// The send window closed while the run went on: nobody more is tried.
+    pub(super) window_closed_in_run: AtomicBool,
+    /// Why the run stopped for lack of progress, once it did.
+    pub(super) stalled: Mutex<Option<String>>,
+    /// Workers waiting on the run's own threads (the list's reader, the
+    /// ledger's writer): while there are some, the run is not stalled.
+    pub(super) waiting_on_us: AtomicUsize,
+    /// Outcomes counted as they become durable; its `activity` wakes the stall watch.
+    pub(super) counters: Arc<super::commit::Counters>,
+    /// The producer has walked the whole list.
+    pub(super) produced_all: AtomicBool,
+    /// Readers queued by the producer and not yet taken.
+    pub(super) queued: AtomicUsize,
 }
 
 impl<T: Transport> Shared<T> {
-    fn stopping(&self) -> bool {
-        self.interrupt.signal().is_some() || self.ledger_failed.load(Ordering::SeqCst)
+    pub(super) fn stopping(&self) -> bool {
+        self.interrupt.signal().is_some()
+            || self.ledger_failed.load(Ordering::SeqCst)
+            || self.window_closed_in_run.load(Ordering::SeqCst)
+            || self
+                .stalled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some()
     }
 
-    /// Whether the issue's send window has closed by now (the run's `now`,
-    /// moved on by the time the run has taken).
+    /// Whether the issue's send window has closed by the run's now.
     fn window_closed(&self) -> bool {
         let Some(end) = self.issue.not_after else {
             return false;
         };
-        let elapsed = chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
-        let closed = end <= self.options.now + elapsed;
+        let closed = end <= self.options.clock.now();
         if closed {
             self.window_closed_in_run.store(true, Ordering::SeqCst);
         }
         closed
     }
 
-    fn take_returned(&self) -> Option<Subscriber> {
+    /// Whether there is nothing left to try: the list is walked, its queue
+    /// taken, and nobody holds or gave back a reader.
+    pub(super) fn exhausted(&self) -> bool {
+        self.produced_all.load(Ordering::SeqCst)
+            && self.queued.load(Ordering::SeqCst) == 0
+            && self.in_hand.load(Ordering::SeqCst) == 0
+            && self
+                .returned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+    }
+
+    fn take_returned(&self) -> Option<Job> {
         self.returned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop_front()
     }
 
-    /// The next reader: one given back by a relay that left, else the next from
-    /// the producer; `None` when both are exhausted and nobody holds one that
-    /// may still come back.
-    async fn next_job(&self) -> Option<Subscriber> {
+    /// The next reader: one given back, else the next from the producer;
+    /// `None` when both are exhausted and nobody holds one that may still
+    /// come back.
+    async fn next_job(&self) -> Option<Job> {
         loop {
             let job = match self.take_returned() {
                 Some(job) => Some(job),
                 None => {
                     let mut jobs = self.jobs.lock().await;
                     match jobs.as_mut() {
-                        Some(queue) => tokio::select! {
-                            job = queue.recv() => job,
-                            () = self.returned_one.notified() => continue,
-                        },
+                        Some(queue) => {
+                            let _ours = self.ours();
+                            let job = tokio::select! {
+                                job = queue.recv() => job,
+                                () = self.returned_one.notified() => continue,
+                            };
+                            if job.is_some() {
+                                self.queued.fetch_sub(1, Ordering::SeqCst);
+                            }
+                            job
+                        }
                         None => None,
                     }
                 }
@@ -137,24 +180,38 @@ impl<T: Transport> Shared<T> {
         }
     }
 
-    /// A reader taken is recorded or given back.
+    /// A reader taken is recorded, given back or waiting for judgement.
     fn settled(&self) {
         self.in_hand.fetch_sub(1, Ordering::SeqCst);
         self.returned_one.notify_one();
     }
 
-    fn give_back(&self, subscriber: Subscriber) {
+    /// Queues a reader for the other relays (or a later probe).
+    fn hand_over(&self, job: Job) {
         self.returned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push_back(subscriber);
-        self.settled();
+            .push_back(job);
+        self.returned_one.notify_one();
         self.relays.wake();
+    }
+
+    fn give_back(&self, job: Job) {
+        self.hand_over(job);
+        self.settled();
+    }
+
+    /// Counts a wait on the run's own threads until the guard is dropped.
+    fn ours(&self) -> Ours<'_, T> {
+        self.waiting_on_us.fetch_add(1, Ordering::SeqCst);
+        self.counters.activity.notify_one();
+        Ours(self)
     }
 
     /// Sends an outcome to the writer and waits until it is durable.
     async fn record(&self, done: Done, committed: oneshot::Receiver<bool>) -> bool {
-        let sent = self.done.send(done).is_ok();
+        let _ours = self.ours();
+        let sent = self.done.send(done).await.is_ok();
         self.settled();
         if !sent || !committed.await.unwrap_or(false) {
             self.ledger_failed.store(true, Ordering::SeqCst);
@@ -162,57 +219,192 @@ impl<T: Transport> Shared<T> {
         }
         true
     }
+
+    /// Sends an outcome nobody waits for (it delivered nothing).
+    async fn note(&self, email: &str, outcome: Outcome, reply: &str, attempts: u32, id: String) {
+        let done = Done::noted(
+            email,
+            outcome,
+            reply,
+            attempts,
+            id,
+            self.options.clock.now(),
+        );
+        let _ours = self.ours();
+        if self.done.send(done).await.is_err() {
+            self.ledger_failed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Shows an attempt of relay `r` to its judge and acts on the verdict.
+    async fn judged(&self, r: usize, attempt: Attempt, reply: &str) -> Verdict {
+        let (verdict, confirmed) = self.relays.all[r]
+            .judge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(attempt, reply);
+        self.act_on(r, verdict, confirmed).await;
+        verdict
+    }
+
+    /// A hard refusal through relay `r`, left to its judge.
+    async fn refused(&self, r: usize, refusal: Provisional) {
+        let (verdict, confirmed) = self.relays.all[r]
+            .judge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refused(refusal);
+        self.act_on(r, verdict, confirmed).await;
+    }
+
+    async fn act_on(&self, r: usize, verdict: Verdict, confirmed: Vec<Provisional>) {
+        let relay = &self.relays.all[r];
+        for refusal in confirmed {
+            self.note(
+                &refusal.job.subscriber.email,
+                refusal.outcome,
+                &refusal.reply,
+                refusal.attempts,
+                refusal.message_id,
+            )
+            .await;
+        }
+        match verdict {
+            Verdict::Fine => {}
+            Verdict::Refusing => {
+                let (reason, held) = {
+                    let mut judge = relay.judge.lock().unwrap_or_else(|e| e.into_inner());
+                    (judge.describe(verdict), judge.take_provisional())
+                };
+                let reason = format!(
+                    "{} refuses the newsletter, not the readers ({reason}); {} refusal(s) held, nobody suppressed",
+                    relay.settings.name,
+                    held.len()
+                );
+                if relay.refuse_all(reason) {
+                    crate::debug!("{}", relay.down_reason().unwrap_or_default());
+                }
+                for refusal in held {
+                    self.note(
+                        &refusal.job.subscriber.email,
+                        Outcome::Held,
+                        &refusal.reply,
+                        refusal.attempts,
+                        refusal.message_id,
+                    )
+                    .await;
+                    self.hand_over(refusal.job);
+                }
+                self.relays.wake();
+            }
+            Verdict::Sick => {
+                let reason = relay
+                    .judge
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .describe(verdict);
+                let reason = format!("{} is sick: {reason}", relay.settings.name);
+                if relay.degrade(reason) {
+                    crate::debug!("{}", relay.health().reason().unwrap_or_default());
+                    for job in relay.take_deferred() {
+                        self.hand_over(job);
+                    }
+                }
+                self.relays.wake();
+            }
+        }
+    }
+}
+
+/// A worker waiting on the run's own threads.
+struct Ours<'a, T: Transport>(&'a Shared<T>);
+
+impl<T: Transport> Drop for Ours<'_, T> {
+    fn drop(&mut self) {
+        self.0.waiting_on_us.fetch_sub(1, Ordering::SeqCst);
+        self.0.counters.activity.notify_one();
+    }
 }
 
 /// What delivering to one reader came to.
 enum Delivery {
     /// Record this outcome.
     Outcome(Outcome, String, u32),
-    /// The reader was not tried after all (the relay left the run, or the run
-    /// is stopping): give it back.
+    /// A hard refusal now with the relay's judge.
+    Judged,
+    /// The reader was not tried after all, or is to be tried through another
+    /// relay: give it back.
     GiveBack,
-    /// The send window closed before the reader got the issue.
-    Expired(u32),
 }
 
 /// A worker of relay `r`.
 pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _working: Working) {
     let relay = &shared.relays.all[r];
     loop {
-        if !shared.relays.admit(r, || shared.stopping()).await {
-            return;
-        }
-        if !relay.reserve() {
+        let leave = || shared.stopping() || shared.exhausted();
+        let probe = match shared.relays.admit(r, leave).await {
+            Admission::Leave => return,
+            Admission::Take => false,
+            Admission::Probe => true,
+        };
+        let reserved = loop {
+            if let Some(reserved) = relay.reserve(shared.options.clock.now()) {
+                break reserved;
+            }
+            // Full with messages in flight: one may give its place back.
+            if !shared.relays.wait_for_change(|| shared.stopping()).await {
+                break false;
+            }
+        };
+        if !reserved {
+            if probe {
+                relay.probe_failed();
+            }
             shared.relays.wake();
             return;
         }
-        let Some(subscriber) = shared.next_job().await else {
+        let Some(job) = shared.next_job().await else {
             relay.release();
+            if probe {
+                relay.probe_failed();
+            }
+            shared.relays.wake();
             return;
         };
-        if shared.stopping() || relay.is_out() {
+        if shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe) {
             relay.release();
-            shared.give_back(subscriber);
-            return;
+            shared.give_back(job);
+            if probe {
+                relay.probe_failed();
+            }
+            if relay.is_out() || shared.stopping() {
+                return;
+            }
+            continue;
         }
         shared.relays.took(r);
         let message = match shared
             .issue
             .composer
-            .compose_off_task(&subscriber.email, subscriber.name.as_deref())
+            .compose_off_task(&job.subscriber.email, job.subscriber.name.as_deref())
             .await
         {
             Ok(message) => message,
             Err(error) => {
                 // A reader whose message cannot be built (an address lettre will not
                 // take) is a failure for that reader, not for the run.
+                relay.release();
+                if probe {
+                    relay.probe_failed();
+                }
                 let (committed, wait) = oneshot::channel();
                 let done = Done::new(
-                    &subscriber.email,
+                    &job.subscriber.email,
                     Outcome::Failed,
                     error.to_string(),
                     0,
                     String::new(),
+                    shared.options.clock.now(),
                     committed,
                 );
                 if !shared.record(done, wait).await {
@@ -221,33 +413,56 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
                 continue;
             }
         };
-        let delivery = deliver(&shared, r, &subscriber, &message).await;
+        let delivery = deliver(&shared, r, &job, &message, probe).await;
         let (outcome, reply, attempts) = match delivery {
             Delivery::Outcome(outcome, reply, attempts) => (outcome, reply, attempts),
+            Delivery::Judged => {
+                relay.release();
+                shared.settled();
+                shared.relays.wake();
+                continue;
+            }
             Delivery::GiveBack => {
                 relay.release();
-                shared.give_back(subscriber);
-                return;
-            }
-            Delivery::Expired(attempts) => {
-                relay.release();
-                (Outcome::Expired, WINDOW_CLOSED.to_string(), attempts)
+                shared.give_back(job);
+                if probe {
+                    relay.probe_failed();
+                }
+                continue;
             }
         };
+        if outcome == Outcome::Delivered {
+            relay.delivered(shared.options.clock.now());
+        } else {
+            // The cap counts deliveries only: a refused message gives its place back.
+            relay.release();
+        }
+        if probe {
+            match outcome {
+                Outcome::Delivered => relay.recovered(),
+                _ => relay.probe_failed(),
+            }
+        }
+        shared.relays.wake();
         crate::debug!(
             "{}: {} after {attempts} attempt(s) through {}: {}",
-            subscriber.email,
+            job.subscriber.email,
             outcome.label(),
             relay.settings.name,
             crate::send::transport::escape_reply(&reply)
         );
+        let email = job.subscriber.email.clone();
+        if outcome == Outcome::Deferred {
+            relay.deferred(job);
+        }
         let (committed, wait) = oneshot::channel();
         let done = Done::new(
-            &subscriber.email,
+            &email,
             outcome,
             reply,
             attempts,
             message.message_id,
+            shared.options.clock.now(),
             committed,
         );
         if !shared.record(done, wait).await {
@@ -257,41 +472,46 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
 }
 
 /// Tries one reader through relay `r` until an outcome, or until the relay or
-/// the run gives up on it.
+/// the run gives up on it. A probe is one attempt.
 async fn deliver<T: Transport>(
     shared: &Shared<T>,
     r: usize,
-    subscriber: &Subscriber,
+    job: &Job,
     message: &crate::send::message::Outgoing,
+    probe: bool,
 ) -> Delivery {
     let relay = &shared.relays.all[r];
     let options = &shared.options;
+    let email = &job.subscriber.email;
     let mut attempts = 0u32;
+    let mut uncertain = 0u32;
     loop {
         if shared.stopping() && attempts == 0 {
             return Delivery::GiveBack;
         }
         shared.pacers[r].wait().await;
+        // Past the window nobody more is tried; the run expires the rest at once.
         if shared.window_closed() {
-            return Delivery::Expired(attempts);
+            return Delivery::GiveBack;
         }
         let sent = shared.transports[r].send(message).await;
         let failure = match sent {
             Ok(reply) => {
-                relay.delivered();
+                relay.reachable();
+                shared.judged(r, Attempt::Delivered, &reply).await;
                 return Delivery::Outcome(Outcome::Delivered, reply, attempts + 1);
             }
             Err(failure) => failure,
         };
         crate::debug!(
-            "{}: {} at {}: {}",
-            subscriber.email,
+            "{email}: {} at {}: {}",
             match failure.class {
                 Class::Transient => "transient failure",
                 Class::Unreachable => "relay unreachable",
                 Class::Unusable => "relay refuses the sender",
                 Class::BadMailbox => "no such mailbox",
                 Class::Refused => "refused",
+                Class::Uncertain => "no reply after the message",
             },
             failure.stage,
             crate::send::transport::escape_reply(&failure.reply)
@@ -307,43 +527,64 @@ async fn deliver<T: Transport>(
             }
             Class::Unreachable => {
                 // Not the reader's fault: no attempt is counted against them.
-                if relay.unreachable(&failure.reply) {
+                if relay.unreachable(&failure.reply) || shared.stopping() || probe {
                     shared.relays.wake();
-                    return Delivery::GiveBack;
-                }
-                if shared.stopping() {
                     return Delivery::GiveBack;
                 }
                 tokio::time::sleep(options.retry_delay.min(Duration::from_secs(1))).await;
             }
             Class::BadMailbox | Class::Refused => {
+                relay.reachable();
                 if relay.is_down() {
                     return Delivery::GiveBack;
-                }
-                match relay.refused(&subscriber.email, &failure.reply) {
-                    Refusal::Record => {}
-                    Refusal::RelayRefusesAll(addresses) => {
-                        shared
-                            .withdrawn
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .extend(addresses);
-                        shared.relays.wake();
-                        return Delivery::GiveBack;
-                    }
                 }
                 let outcome = if failure.class == Class::BadMailbox {
                     Outcome::Bounced
                 } else {
                     Outcome::Failed
                 };
-                return Delivery::Outcome(outcome, failure.reply, attempts + 1);
+                if job.held_before {
+                    // Refused again after a hold: the relay's word counts only
+                    // once this run has shown it refuses no more than lists do.
+                    let trusted = relay
+                        .judge
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .trusted();
+                    let outcome = if trusted { outcome } else { Outcome::Held };
+                    return Delivery::Outcome(outcome, failure.reply, attempts + 1);
+                }
+                let refusal = Provisional::new(
+                    job.clone(),
+                    outcome,
+                    failure.reply,
+                    attempts + 1,
+                    message.message_id.clone(),
+                );
+                shared.refused(r, refusal).await;
+                return Delivery::Judged;
             }
             Class::Transient => {
+                relay.reachable();
                 attempts += 1;
-                relay.not_refused();
+                shared.judged(r, Attempt::Transient, &failure.reply).await;
+                // A sick relay's readers are tried through another one.
+                if relay.is_degraded() || relay.is_out() || probe {
+                    return Delivery::GiveBack;
+                }
                 if attempts >= options.max_attempts || shared.stopping() {
                     return Delivery::Outcome(Outcome::Deferred, failure.reply, attempts);
+                }
+                tokio::time::sleep(backoff(options.retry_delay, attempts)).await;
+            }
+            Class::Uncertain => {
+                relay.reachable();
+                attempts += 1;
+                uncertain += 1;
+                shared.judged(r, Attempt::Uncertain, &failure.reply).await;
+                // The relay may have it: never deferred for ever.
+                if uncertain > options.uncertain_retries || shared.stopping() || probe {
+                    return Delivery::Outcome(Outcome::Uncertain, failure.reply, attempts);
                 }
                 tokio::time::sleep(backoff(options.retry_delay, attempts)).await;
             }

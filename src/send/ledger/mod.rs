@@ -33,15 +33,22 @@ pub enum Outcome {
     Bounced,
     /// Given up on: deferred for too long, or the issue's send window closed.
     Expired,
+    /// A refusal not acted on: the relay refused far more readers than any
+    /// list has, so it was the relay's. Neither suppressed nor failed; the
+    /// next run (or another relay) tries again.
+    Held,
+    /// The connection was lost after the message was sent, more times than
+    /// retried: possibly delivered, never sent again.
+    Uncertain,
 }
 
 impl Outcome {
     /// Whether a later run should leave this recipient alone.
     pub fn is_final(self, retry_failed: bool) -> bool {
         match self {
-            Outcome::Delivered | Outcome::Expired => true,
+            Outcome::Delivered | Outcome::Expired | Outcome::Uncertain => true,
             Outcome::Failed | Outcome::Bounced => !retry_failed,
-            Outcome::Deferred => false,
+            Outcome::Deferred | Outcome::Held => false,
         }
     }
 
@@ -52,6 +59,8 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Bounced => "bounced",
             Outcome::Expired => "expired",
+            Outcome::Held => "held",
+            Outcome::Uncertain => "uncertain, possibly delivered",
         }
     }
 }
@@ -78,13 +87,18 @@ pub enum Record {
         at: DateTime<Utc>,
         message_id: String,
     },
-    /// An earlier outcome is withdrawn: the recipient is pending again (the run
-    /// found the failures were the relay's, not the readers').
+    /// An earlier outcome is withdrawn: the recipient is pending again (an
+    /// editor lifted the suppression that came from it).
     Reopened {
         email: String,
         at: DateTime<Utc>,
         reason: String,
     },
+    /// Everyone whose outcome so far is not final (never tried, deferred,
+    /// held) is expired: one record for a closed send window, whatever the
+    /// list's size.
+    #[serde(rename = "expired_rest")]
+    ExpiredRest { at: DateTime<Utc>, reason: String },
     /// Every recipient has a final outcome.
     Complete { at: DateTime<Utc> },
 }
@@ -127,11 +141,13 @@ pub struct Index {
     pub bounced: Vec<String>,
     /// Where the good records end, when the last line was damaged.
     pub good_len: Option<u64>,
+    /// Everyone without a final outcome before it was expired then, and why.
+    pub rest_expired: Option<(DateTime<Utc>, String)>,
 }
 
 impl Index {
     pub fn get(&self, email: &str) -> Option<Outcome> {
-        self.outcomes.get(&address_key(email)).copied()
+        self.outcome_of(address_key(email))
     }
 
     pub fn count(&self, outcome: Outcome) -> usize {
@@ -170,7 +186,25 @@ impl Index {
                 self.deferred_since.remove(&key);
                 self.bounced.retain(|b| *b != email);
             }
+            Record::ExpiredRest { at, reason } => {
+                for outcome in self.outcomes.values_mut() {
+                    if !outcome.is_final(false) {
+                        *outcome = Outcome::Expired;
+                    }
+                }
+                self.deferred_since.clear();
+                self.rest_expired = Some((at, reason));
+            }
             Record::Complete { .. } => self.complete = true,
+        }
+    }
+
+    /// The outcome of a reader as the ledger has it, counting a reader never
+    /// tried before the rest expired as expired.
+    pub fn outcome_of(&self, key: u64) -> Option<Outcome> {
+        match self.outcomes.get(&key) {
+            Some(outcome) => Some(*outcome),
+            None => self.rest_expired.as_ref().map(|_| Outcome::Expired),
         }
     }
 }
@@ -207,6 +241,27 @@ pub fn read(path: &Path, mut each: impl FnMut(Record)) -> Result<Option<u64>, Le
         Ok(())
     })?;
     Ok(damaged.map(|(_, start, _)| start))
+}
+
+/// Makes readers pending again in one issue's ledger (an editor lifted the
+/// suppression that kept them from it): one `Reopened` record each, durable
+/// before this returns. The caller holds the send lock.
+pub fn reopen(
+    path: &Path,
+    emails: &[String],
+    at: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), LedgerError> {
+    let index = load(path)?;
+    let mut writer = Writer::open(path, index.good_len)?;
+    for email in emails {
+        writer.append(&Record::Reopened {
+            email: email.clone(),
+            at,
+            reason: reason.to_string(),
+        })?;
+    }
+    Ok(writer.commit()?)
 }
 
 /// Rebuilds the index of an issue from its ledger file.

@@ -166,9 +166,18 @@ impl Composer {
         self
     }
 
-    /// Test copies: the subject starts with "[TEST]".
-    pub fn for_test_copies(mut self) -> Self {
-        self.subject = format!("[TEST] {}", self.subject);
+    /// Test copies: the subject starts with "[TEST]"; see [`Composer::for_rehearsal`].
+    pub fn for_test_copies(self) -> Self {
+        self.for_rehearsal("[TEST]")
+    }
+
+    /// Copies that are not the real thing (test copies, readers' copies
+    /// redirected to the editor): the subject starts with `marker`, and every
+    /// link is signed with a key of this process only, so that no unsubscribe,
+    /// one-click or vote link in them can act on the real service.
+    pub fn for_rehearsal(mut self, marker: &str) -> Self {
+        self.subject = format!("{marker} {}", self.subject);
+        self.keys = Keys::ephemeral();
         self.skeleton = OnceLock::new();
         self.body_plan = OnceLock::new();
         self
@@ -264,8 +273,9 @@ impl Composer {
         Ok(outgoing)
     }
 
-    /// A reader's own copy (their greeting, their links) delivered to `to`
-    /// instead, under a Message-ID of its own, with the reader named in
+    /// A reader's copy (their greeting) made for `to` instead: addressed to
+    /// `to`, with links for `to` (inert, once [`Composer::for_rehearsal`]),
+    /// under a Message-ID of its own, the reader named only in
     /// `X-Verdict-Intended-Recipient` (outside the DKIM signature).
     pub fn compose_redirected(
         &self,
@@ -278,10 +288,11 @@ impl Composer {
             "redirect-{nonce}.{}",
             self.keys.message_id(&self.issue_id, email, &self.domain)
         );
-        let mut outgoing = self.compose_with_id(email, name, id)?;
+        let mut outgoing = self.compose_with_id(to, name, id)?;
         // The plain bounce address: a bounce of this copy is no reader's.
-        outgoing.envelope = Envelope::new(Some(self.bounce.clone()), vec![wire_address(to)?])
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        outgoing.envelope =
+            Envelope::new(Some(self.bounce.clone()), outgoing.envelope.to().to_vec())
+                .map_err(|e| ComposeError::Build(e.to_string()))?;
         let mut bytes = format!("{REDIRECT_HEADER}: {email}\r\n").into_bytes();
         bytes.append(&mut outgoing.bytes);
         outgoing.bytes = bytes;

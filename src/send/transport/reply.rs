@@ -15,8 +15,11 @@ pub enum Stage {
     Auth,
     MailFrom,
     RcptTo,
-    /// The DATA command or the reply after the message content.
+    /// The DATA command.
     Data,
+    /// The reply after the message content and its final dot: past this point
+    /// the relay may have taken the message whatever went wrong.
+    EndOfData,
 }
 
 impl fmt::Display for Stage {
@@ -29,6 +32,7 @@ impl fmt::Display for Stage {
             Stage::MailFrom => "MAIL FROM",
             Stage::RcptTo => "RCPT TO",
             Stage::Data => "DATA",
+            Stage::EndOfData => "end of data",
         })
     }
 }
@@ -52,6 +56,9 @@ pub enum Class {
     /// Any other permanent refusal of this reader (policy, content, quota): a
     /// failure, kept on the list, retried only when the editor asks.
     Refused,
+    /// The message was sent and the connection was lost (or went silent)
+    /// before the relay's reply: it may have been delivered.
+    Uncertain,
 }
 
 /// A delivery that did not succeed: what it means, where, and what the relay said.
@@ -61,6 +68,8 @@ pub struct Failure {
     pub stage: Stage,
     /// The relay's reply ("550 5.1.1 …") or what went wrong on the wire.
     pub reply: String,
+    /// The reply's code; `None` when the relay did not answer.
+    pub code: Option<u16>,
 }
 
 impl Failure {
@@ -69,13 +78,17 @@ impl Failure {
             class,
             stage,
             reply: reply.into(),
+            code: None,
         }
     }
 
     /// A failure classified from an SMTP reply at a stage.
     pub fn from_reply(stage: Stage, code: u16, text: &str) -> Failure {
         let reply = format!("{code} {text}").trim_end().to_string();
-        Failure::new(classify(stage, Some(code), text), stage, reply)
+        Failure {
+            code: Some(code),
+            ..Failure::new(classify(stage, Some(code), text), stage, reply)
+        }
     }
 }
 
@@ -154,6 +167,7 @@ pub fn classify(stage: Stage, code: Option<u16>, text: &str) -> Class {
             Stage::Connect | Stage::Greeting => Class::Unreachable,
             Stage::StartTls | Stage::Auth => Class::Unusable,
             Stage::MailFrom | Stage::RcptTo | Stage::Data => Class::Transient,
+            Stage::EndOfData => Class::Uncertain,
         };
     };
     let permanent = code >= 500;
@@ -165,21 +179,25 @@ pub fn classify(stage: Stage, code: Option<u16>, text: &str) -> Class {
         Stage::MailFrom if permanent => Class::Unusable,
         // 421: the relay is closing the channel, whatever the command.
         Stage::MailFrom if code == 421 => Class::Unreachable,
-        Stage::MailFrom | Stage::RcptTo | Stage::Data if !permanent => Class::Transient,
-        Stage::MailFrom | Stage::RcptTo | Stage::Data => match enhanced_code(code, text) {
-            Some(e) if e.is_bad_mailbox() => Class::BadMailbox,
-            Some(_) => Class::Refused,
-            None => {
-                let lower = text.trim_start().to_ascii_lowercase();
-                let bad = matches!(code, 550 | 551 | 553)
-                    && BAD_MAILBOX_WORDS.iter().any(|w| lower.starts_with(w));
-                if bad {
-                    Class::BadMailbox
-                } else {
-                    Class::Refused
+        Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::EndOfData if !permanent => {
+            Class::Transient
+        }
+        Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::EndOfData => {
+            match enhanced_code(code, text) {
+                Some(e) if e.is_bad_mailbox() => Class::BadMailbox,
+                Some(_) => Class::Refused,
+                None => {
+                    let lower = text.trim_start().to_ascii_lowercase();
+                    let bad = matches!(code, 550 | 551 | 553)
+                        && BAD_MAILBOX_WORDS.iter().any(|w| lower.starts_with(w));
+                    if bad {
+                        Class::BadMailbox
+                    } else {
+                        Class::Refused
+                    }
                 }
             }
-        },
+        }
     }
 }
 
@@ -207,12 +225,16 @@ pub fn mask_addresses(text: &str) -> String {
             out.push_str(piece);
             continue;
         }
-        // Drop the local part that ended the text before this `@`.
+        // Drop the local part that ended the text before this `@`; a lone
+        // `@` names nobody and stays.
         let keep = out
             .rfind(|c: char| c.is_whitespace() || "<>()[]{},;:\"'".contains(c))
             .map_or(0, |at| at + 1);
-        out.truncate(keep);
-        out.push_str("…@");
+        if keep < out.len() {
+            out.truncate(keep);
+            out.push('…');
+        }
+        out.push('@');
         out.push_str(piece);
     }
     out
@@ -474,6 +496,37 @@ mod tests {
         assert_eq!(
             classify(Stage::Data, None, "connection reset"),
             Class::Transient
+        );
+    }
+
+    #[test]
+    fn addresses_in_a_reply_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_addresses(
+                "550 5.1.1 <Reader.One@Example.com>: Recipient address rejected: User unknown in relay recipient table"
+            ),
+            "550 5.1.1 <…@Example.com>: Recipient address rejected: User unknown in relay recipient table"
+        );
+        assert_eq!(
+            mask_addresses("550 no such user here: a@b.example, c@d.example"),
+            "550 no such user here: …@b.example, …@d.example"
+        );
+        assert_eq!(mask_addresses("550 @ alone"), "550 @ alone");
+    }
+
+    #[test]
+    fn nothing_after_the_final_dot_is_uncertain_and_a_reply_there_counts() {
+        assert_eq!(
+            classify(Stage::EndOfData, None, "incomplete response"),
+            Class::Uncertain
+        );
+        assert_eq!(
+            classify(Stage::EndOfData, Some(451), "4.3.0 later"),
+            Class::Transient
+        );
+        assert_eq!(
+            classify(Stage::EndOfData, Some(550), "5.1.1 unknown"),
+            Class::BadMailbox
         );
     }
 

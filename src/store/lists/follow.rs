@@ -151,7 +151,7 @@ impl Followed {
                 if let Ok(entry) = rows::suppression(record) {
                     let key = address_key(&entry.email);
                     match entry.reason {
-                        Reason::Resubscribed => {
+                        Reason::Resubscribed | Reason::Unsuppressed => {
                             self.keys.remove(&key);
                             self.hard.remove(&key);
                         }

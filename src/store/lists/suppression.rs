@@ -2,7 +2,8 @@
 //! (unsubscribed, bounced, complained). Appended to under the subscribers lock by
 //! `verdict serve` and `verdict send` alike; it always wins. It is a history: an
 //! address that came back through a confirmed sign-up gets a `resubscribed` row
-//! after its earlier ones, and an address is suppressed when its last row says so.
+//! after its earlier ones, one whose suppression the editor lifted an
+//! `unsuppressed` row, and an address is suppressed when its last row says so.
 
 use std::path::Path;
 
@@ -26,6 +27,9 @@ pub enum Reason {
     Complained,
     /// Came back through a confirmed sign-up: lifts the rows before it.
     Resubscribed,
+    /// The editor lifted the suppression (`verdict subscribers unsuppress`):
+    /// lifts the rows before it.
+    Unsuppressed,
 }
 
 impl Reason {
@@ -35,7 +39,13 @@ impl Reason {
             Reason::Bounced => "bounced",
             Reason::Complained => "complained",
             Reason::Resubscribed => "resubscribed",
+            Reason::Unsuppressed => "unsuppressed",
         }
+    }
+
+    /// Whether a row with this reason lifts the rows before it.
+    pub fn lifts(self) -> bool {
+        matches!(self, Reason::Resubscribed | Reason::Unsuppressed)
     }
 
     fn parse(text: &str) -> Option<Reason> {
@@ -44,6 +54,7 @@ impl Reason {
             "bounced" | "bounce" => Some(Reason::Bounced),
             "complained" | "complaint" => Some(Reason::Complained),
             "resubscribed" => Some(Reason::Resubscribed),
+            "unsuppressed" => Some(Reason::Unsuppressed),
             _ => None,
         }
     }
@@ -124,7 +135,7 @@ pub fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> 
             start,
             raw_reason,
             format!("unknown reason `{raw_reason}`"),
-            "expected unsubscribed, bounced, complained or resubscribed",
+            "expected unsubscribed, bounced, complained, resubscribed or unsuppressed",
         )
     })?;
     let at = optional_date(start, record.get(2))?;
@@ -136,11 +147,11 @@ pub fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> 
     })
 }
 
-/// The addresses suppressed now: those whose last row is not a resubscription.
+/// The addresses suppressed now: those whose last row does not lift the others.
 pub fn suppressed_now(entries: &[Suppression]) -> std::collections::HashSet<String> {
     let mut now = std::collections::HashSet::new();
     for entry in entries {
-        if entry.reason == Reason::Resubscribed {
+        if entry.reason.lifts() {
             now.remove(&entry.email);
         } else {
             now.insert(entry.email.clone());

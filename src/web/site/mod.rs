@@ -101,6 +101,8 @@ pub enum SiteError {
     NoBaseUrl,
     #[error(transparent)]
     Fs(#[from] FsError),
+    #[error("cannot record what the build wrote: {0}")]
+    Manifest(#[from] serde_json::Error),
     #[error("the social card of {issue}: {error}")]
     Card {
         issue: String,
@@ -355,7 +357,7 @@ pub fn build(
     for name in old.files.difference(&manifest.files) {
         remove(&mut built, &out.join(name));
     }
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
     output.write_if_changed(&manifest_path, &manifest_bytes)?;
     output.commit()?;
     Ok(built)

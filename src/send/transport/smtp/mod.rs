@@ -1,25 +1,36 @@
 //! The SMTP transport: a pool of lettre connections on tokio, each opened with
 //! TCP_NODELAY, and every step (connect, TLS, greeting, each command and reply,
 //! the message transfer, QUIT) under a deadline, so that no relay can keep a run
-//! alive. Failures are classified by stage and reply code.
+//! alive. A pooled connection idle for a while is checked before it is used
+//! again. Failures are classified by stage and reply code (`lossy` lets a reply
+//! be read whatever its text).
 
+mod lossy;
 mod tls;
 
 use std::fmt;
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 
 use super::{Class, Failure, OpenError, SmtpEndpoint, SmtpOptions, Stage, TlsMode, classify};
 use crate::send::message::Outgoing;
 
-/// QUIT after an error gets at most this long: the relay may have gone silent.
+/// QUIT after an error, and NOOP on a connection idle for a while, get at most
+/// this long: the relay may have gone silent.
 const QUIT_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A pooled connection idle for longer is checked with NOOP before it is used:
+/// relays close idle connections (Postfix after 300 s, some after a few
+/// seconds), and a run paced slowly or a sign-up after a quiet spell would
+/// otherwise meet a dead one.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
 
 /// A pool of SMTP connections to one relay, each used by one sender at a time.
 pub struct Smtp {
@@ -39,6 +50,10 @@ struct Connection {
     pipelining: bool,
     /// The relay takes addresses with a non-ASCII local part (RFC 6531).
     smtputf8: bool,
+    /// The relay takes 8-bit message content (RFC 6152).
+    eightbitmime: bool,
+    /// When it was last used.
+    idle_since: tokio::time::Instant,
 }
 
 impl Smtp {
@@ -102,9 +117,10 @@ impl Smtp {
         })?;
         tcp.set_nodelay(true)
             .map_err(|e| Failure::new(Class::Unreachable, Stage::Connect, e.to_string()))?;
-        let stream: Box<dyn AsyncTokioStream> = match (&self.tls, self.endpoint.tls) {
-            (Some(tls), TlsMode::Wrapper) => Box::new(
-                within(deadline, Stage::StartTls, tls::wrap(tcp, tls.clone()))
+        let (stream, repair): (Box<dyn AsyncTokioStream>, _) = match (&self.tls, self.endpoint.tls)
+        {
+            (Some(tls), TlsMode::Wrapper) => {
+                let tls = within(deadline, Stage::StartTls, tls::wrap(tcp, tls.clone()))
                     .await?
                     .map_err(|e| {
                         Failure::new(
@@ -112,9 +128,14 @@ impl Smtp {
                             Stage::StartTls,
                             format!("TLS with {host} failed: {e}"),
                         )
-                    })?,
-            ),
-            _ => Box::new(tcp),
+                    })?;
+                let (stream, repair) = lossy::Lossy::new(tls);
+                (Box::new(stream), repair)
+            }
+            _ => {
+                let (stream, repair) = lossy::Lossy::new(tcp);
+                (Box::new(stream), repair)
+            }
         };
         let mut smtp = step(
             deadline,
@@ -125,6 +146,10 @@ impl Smtp {
         if let Some(tls) = &self.tls {
             let required = self.endpoint.tls == TlsMode::Required;
             if self.endpoint.tls != TlsMode::Wrapper && (required || smtp.can_starttls()) {
+                // TLS records must pass untouched; replies inside TLS are read
+                // as lettre reads them (a reply that is not UTF-8 after the
+                // final dot then counts as uncertain).
+                repair.store(false, Ordering::SeqCst);
                 // A relay that cannot encrypt fails every message alike: stop the run.
                 within(
                     deadline,
@@ -160,33 +185,73 @@ impl Smtp {
             .message()
             .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
         let smtputf8 = smtp.server_info().supports_feature(Extension::SmtpUtfEight);
+        let eightbitmime = smtp.server_info().supports_feature(Extension::EightBitMime);
         crate::debug!("connected to {} (pipelining: {pipelining})", self.endpoint);
         Ok(Connection {
             smtp,
             pipelining,
             smtputf8,
+            eightbitmime,
+            idle_since: tokio::time::Instant::now(),
         })
     }
 
-    pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut connection = match idle {
-            Some(connection) if !connection.smtp.has_broken() => connection,
-            _ => self.connect().await?,
-        };
-        match self.transaction(&mut connection, message).await {
-            Ok(response) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(connection);
-                Ok(reply_text(&response))
+    /// A connection from the pool that still answers, else a new one; says
+    /// whether it was pooled.
+    async fn checkout(&self) -> Result<(Connection, bool), Failure> {
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(mut connection) = idle else {
+                return Ok((self.connect().await?, false));
+            };
+            if connection.smtp.has_broken() {
+                continue;
             }
-            Err((failure, usable)) => {
-                if usable {
-                    let _ = tokio::time::timeout(QUIT_DEADLINE, connection.smtp.abort()).await;
+            if connection.idle_since.elapsed() < IDLE_CHECK_AFTER {
+                return Ok((connection, true));
+            }
+            // The relay may have closed it while it sat idle.
+            let alive = tokio::time::timeout(QUIT_DEADLINE, connection.smtp.test_connected())
+                .await
+                .unwrap_or(false);
+            if alive {
+                return Ok((connection, true));
+            }
+            crate::debug!(
+                "an idle connection to {} was closed; opening another",
+                self.endpoint
+            );
+        }
+    }
+
+    pub async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
+        let (mut connection, mut pooled) = self.checkout().await?;
+        loop {
+            match self.transaction(&mut connection, message).await {
+                Ok(response) => {
+                    connection.idle_since = tokio::time::Instant::now();
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(connection);
+                    return Ok(reply_text(&response));
                 }
-                Err(failure)
+                Err((failure, usable)) => {
+                    if usable {
+                        let _ = tokio::time::timeout(QUIT_DEADLINE, connection.smtp.abort()).await;
+                    }
+                    // A pooled connection that died (or is closing, 421) before
+                    // the relay took anything is not the reader's failure: once
+                    // more, on a new one.
+                    let lost = failure.code == Some(421)
+                        || failure.code.is_none() && !failure.reply.starts_with(NO_ANSWER);
+                    if pooled && failure.stage == Stage::MailFrom && lost {
+                        connection = self.connect().await?;
+                        pooled = false;
+                        continue;
+                    }
+                    return Err(failure);
+                }
             }
         }
     }
@@ -224,24 +289,22 @@ impl Smtp {
             let usable = !failure.reply.starts_with(NO_ANSWER);
             (failure, usable)
         };
-        let text = match std::str::from_utf8(&message.bytes) {
-            Ok(text) if text.is_ascii() => text,
-            // 8-bit content needs the BODY=8BITMIME parameter that lettre's `send` adds.
-            _ => {
-                return step(
-                    deadline,
-                    Stage::Data,
-                    connection.smtp.send(&message.envelope, &message.bytes),
-                )
-                .await
-                .map_err(usable);
+        let mut parameters = Vec::new();
+        if needs_utf8 {
+            parameters.push(MailParameter::SmtpUtfEight);
+        }
+        let ascii = message.bytes.is_ascii();
+        if !ascii {
+            if !connection.eightbitmime {
+                let failure = Failure::new(
+                    Class::Refused,
+                    Stage::MailFrom,
+                    "the relay does not offer 8BITMIME, which this message (8-bit text in its header) needs",
+                );
+                return Err((failure, true));
             }
-        };
-        let parameters = if needs_utf8 {
-            vec![MailParameter::SmtpUtfEight]
-        } else {
-            vec![]
-        };
+            parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
         let smtp = &mut connection.smtp;
         let mail = Mail::new(message.envelope.from().cloned(), parameters);
         let recipients: Vec<Rcpt> = message
@@ -280,9 +343,15 @@ impl Smtp {
                 .await
                 .map_err(usable)?;
         }
-        step(deadline, Stage::Data, smtp.command(Content::new(text)))
-            .await
-            .map_err(usable)
+        // From here on the relay may have the message whatever goes wrong.
+        match std::str::from_utf8(&message.bytes) {
+            Ok(text) if ascii => step(deadline, Stage::EndOfData, smtp.command(Content::new(text)))
+                .await
+                .map_err(usable),
+            _ => step(deadline, Stage::EndOfData, smtp.message(&message.bytes))
+                .await
+                .map_err(usable),
+        }
     }
 }
 
@@ -299,6 +368,7 @@ async fn within<T>(
         let class = match stage {
             Stage::Connect | Stage::Greeting | Stage::StartTls | Stage::Auth => Class::Unreachable,
             Stage::MailFrom | Stage::RcptTo | Stage::Data => Class::Transient,
+            Stage::EndOfData => Class::Uncertain,
         };
         Failure::new(
             class,

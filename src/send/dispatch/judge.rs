@@ -1,0 +1,307 @@
+//! Judging a relay by its recent attempts, never by one reply: over a sliding
+//! window of attempts, the share of hard refusals says whether the relay refuses
+//! the readers or the newsletter, and the share of deferrals, timeouts and lost
+//! connections whether it is sick. A hard refusal is acted on only once it is
+//! judged: when a whole window of attempts after it left the relay below the
+//! refusal share, or at the end of the run. Until then it is provisional, in
+//! memory only, so that a crash leaves that reader pending, never suppressed.
+
+use std::collections::VecDeque;
+
+use super::worker::Job;
+use crate::send::ledger::Outcome;
+
+/// Recent attempts a relay needs before it is judged sick.
+const SICK_AFTER: usize = 10;
+
+/// How a relay is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JudgeSettings {
+    /// The recent attempts a relay is judged on (the window).
+    pub window: usize,
+    /// More hard refusals than this share (in percent) of the window, counted
+    /// as at least `window` attempts, and the relay refuses the newsletter.
+    pub refusal_percent: u32,
+}
+
+impl Default for JudgeSettings {
+    fn default() -> Self {
+        JudgeSettings {
+            window: 50,
+            refusal_percent: 10,
+        }
+    }
+}
+
+/// What one attempt through a relay came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attempt {
+    Delivered,
+    /// A permanent refusal of the reader (a bad mailbox, or policy).
+    Refused,
+    /// A 4xx (at MAIL FROM too), a timeout or a connection lost mid-transaction.
+    Transient,
+    /// The connection was lost after the final dot.
+    Uncertain,
+}
+
+/// A refusal not yet acted on.
+#[derive(Debug)]
+pub(super) struct Provisional {
+    pub(super) job: Job,
+    /// `Bounced` or `Failed`, once judged.
+    pub(super) outcome: Outcome,
+    pub(super) reply: String,
+    pub(super) attempts: u32,
+    pub(super) message_id: String,
+    /// The relay's attempt count when it came.
+    seq: u64,
+}
+
+impl Provisional {
+    pub(super) fn new(
+        job: Job,
+        outcome: Outcome,
+        reply: String,
+        attempts: u32,
+        message_id: String,
+    ) -> Provisional {
+        Provisional {
+            job,
+            outcome,
+            reply,
+            attempts,
+            message_id,
+            seq: 0,
+        }
+    }
+}
+
+/// What the attempts so far say about the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    Fine,
+    /// Far more hard refusals than any real list has: the relay's, not the readers'.
+    Refusing,
+    /// Mostly deferrals, timeouts or lost connections.
+    Sick,
+}
+
+/// One relay's recent attempts and its refusals waiting for judgement.
+#[derive(Debug)]
+pub(super) struct Judge {
+    settings: JudgeSettings,
+    window: VecDeque<Attempt>,
+    refused: usize,
+    troubled: usize,
+    /// Attempts so far this run.
+    seq: u64,
+    provisional: VecDeque<Provisional>,
+    /// The last reply of a hard refusal, and of a transient failure.
+    last_refusal: String,
+    last_trouble: String,
+}
+
+impl Judge {
+    pub(super) fn new(settings: JudgeSettings) -> Judge {
+        Judge {
+            settings: JudgeSettings {
+                window: settings.window.max(1),
+                ..settings
+            },
+            window: VecDeque::new(),
+            refused: 0,
+            troubled: 0,
+            seq: 0,
+            provisional: VecDeque::new(),
+            last_refusal: String::new(),
+            last_trouble: String::new(),
+        }
+    }
+
+    /// Adds an attempt to the window; returns the verdict and the provisional
+    /// refusals it confirms (a whole window of attempts followed them).
+    pub(super) fn record(&mut self, attempt: Attempt, reply: &str) -> (Verdict, Vec<Provisional>) {
+        self.window.push_back(attempt);
+        self.count(attempt, 1);
+        match attempt {
+            Attempt::Refused => reply.clone_into(&mut self.last_refusal),
+            Attempt::Transient | Attempt::Uncertain => reply.clone_into(&mut self.last_trouble),
+            Attempt::Delivered => {}
+        }
+        if self.window.len() > self.settings.window
+            && let Some(oldest) = self.window.pop_front()
+        {
+            self.count(oldest, -1);
+        }
+        self.seq += 1;
+        if self.refusing() {
+            return (Verdict::Refusing, Vec::new());
+        }
+        let window = self.settings.window as u64;
+        let mut confirmed = Vec::new();
+        while self
+            .provisional
+            .front()
+            .is_some_and(|p| p.seq + window <= self.seq)
+        {
+            confirmed.extend(self.provisional.pop_front());
+        }
+        let verdict = if self.sick() {
+            Verdict::Sick
+        } else {
+            Verdict::Fine
+        };
+        (verdict, confirmed)
+    }
+
+    /// A hard refusal, kept until it is judged.
+    pub(super) fn refused(&mut self, mut refusal: Provisional) -> (Verdict, Vec<Provisional>) {
+        refusal.seq = self.seq;
+        let reply = refusal.reply.clone();
+        self.provisional.push_back(refusal);
+        self.record(Attempt::Refused, &reply)
+    }
+
+    fn count(&mut self, attempt: Attempt, by: isize) {
+        let counter = match attempt {
+            Attempt::Refused => &mut self.refused,
+            Attempt::Transient | Attempt::Uncertain => &mut self.troubled,
+            Attempt::Delivered => return,
+        };
+        *counter = counter.saturating_add_signed(by);
+    }
+
+    fn refusing(&self) -> bool {
+        let judged_on = self.window.len().max(self.settings.window) as u64;
+        self.refused as u64 * 100 > u64::from(self.settings.refusal_percent) * judged_on
+    }
+
+    fn sick(&self) -> bool {
+        let sample = self.window.len();
+        sample >= SICK_AFTER.min(self.settings.window) && self.troubled * 2 > sample
+    }
+
+    /// Whether the relay has shown on a whole window of this run's attempts
+    /// that it refuses no more than real lists have: a reader it refuses again
+    /// after an earlier hold is then refused for good.
+    pub(super) fn trusted(&self) -> bool {
+        self.seq >= self.settings.window as u64 && !self.refusing()
+    }
+
+    /// The refusals still waiting, taken away (the relay refuses everyone:
+    /// they are held).
+    pub(super) fn take_provisional(&mut self) -> Vec<Provisional> {
+        self.provisional.drain(..).collect()
+    }
+
+    /// The run is over: whether the relay was refusing, and the refusals
+    /// still waiting.
+    pub(super) fn finish(&mut self) -> (bool, Vec<Provisional>) {
+        (self.refusing(), self.take_provisional())
+    }
+
+    /// Starts the window again (a sick relay answered a probe).
+    pub(super) fn recovered(&mut self) {
+        self.window.clear();
+        self.refused = 0;
+        self.troubled = 0;
+    }
+
+    /// The window in words, with the last reply that counted against the relay,
+    /// addresses masked.
+    pub(super) fn describe(&self, verdict: Verdict) -> String {
+        let (count, what, reply) = match verdict {
+            Verdict::Refusing => (self.refused, "refused as bad", &self.last_refusal),
+            _ => (
+                self.troubled,
+                "deferred, timed out or cut off",
+                &self.last_trouble,
+            ),
+        };
+        format!(
+            "{count} of its last {} attempts {what}: {}",
+            self.window.len(),
+            crate::send::transport::escape_reply(&crate::send::transport::mask_addresses(reply))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::lists::Subscriber;
+
+    fn refusal(n: usize) -> Provisional {
+        let job = Job {
+            subscriber: Subscriber {
+                email: format!("r{n}@example.com"),
+                name: None,
+                subscribed_at: None,
+                consent: None,
+            },
+            held_before: false,
+        };
+        Provisional::new(
+            job,
+            Outcome::Bounced,
+            format!("550 5.1.1 <r{n}@example.com>: User unknown"),
+            1,
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn a_few_refusals_are_confirmed_once_a_window_of_attempts_followed() {
+        let mut judge = Judge::new(JudgeSettings::default());
+        assert_eq!(judge.refused(refusal(0)).0, Verdict::Fine);
+        let mut confirmed = Vec::new();
+        for i in 1..=50 {
+            let (verdict, now) = if i % 20 == 0 {
+                judge.refused(refusal(i))
+            } else {
+                judge.record(Attempt::Delivered, "250 ok")
+            };
+            assert_eq!(verdict, Verdict::Fine, "attempt {i}");
+            confirmed.extend(now);
+        }
+        assert_eq!(confirmed.len(), 1, "the first refusal, 50 attempts ago");
+        assert!(judge.trusted());
+        let (refusing, waiting) = judge.finish();
+        assert!(!refusing);
+        assert_eq!(waiting.len(), 2);
+    }
+
+    #[test]
+    fn refusals_above_the_share_are_the_relays_even_before_a_whole_window() {
+        let mut judge = Judge::new(JudgeSettings::default());
+        for i in 0..5 {
+            assert_eq!(judge.refused(refusal(i)).0, Verdict::Fine);
+        }
+        // Six of at most fifty is already more than ten percent.
+        assert_eq!(judge.refused(refusal(5)).0, Verdict::Refusing);
+        assert_eq!(judge.take_provisional().len(), 6);
+        assert!(
+            judge
+                .describe(Verdict::Refusing)
+                .contains("<…@example.com>"),
+            "{}",
+            judge.describe(Verdict::Refusing)
+        );
+    }
+
+    #[test]
+    fn mostly_deferrals_make_a_relay_sick() {
+        let mut judge = Judge::new(JudgeSettings::default());
+        for _ in 0..4 {
+            judge.record(Attempt::Delivered, "250 ok");
+        }
+        let mut verdicts = Vec::new();
+        for _ in 0..6 {
+            verdicts.push(judge.record(Attempt::Transient, "450 4.2.0 busy").0);
+        }
+        assert_eq!(verdicts.last(), Some(&Verdict::Sick));
+        judge.recovered();
+        assert_eq!(judge.record(Attempt::Delivered, "250").0, Verdict::Fine);
+    }
+}
