@@ -62,6 +62,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             theme,
             roster,
             tools: tools.clone(),
+            link_keys: Default::default(),
         }),
         (_, _, roster) => Err(roster),
     };
@@ -150,7 +151,9 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
         issue,
         mut warnings,
     } = parsed;
-    let rendered = render::render(&issue, project.context());
+    // Measured with links as long as readers' (signed by keys of the moment).
+    let keys = crate::store::tokens::Keys::ephemeral();
+    let rendered = render::render(&issue, project.context_signed_by(Some(&keys)));
     let sample = Personalisation {
         name: Some("Reader"),
         email: "reader@example.com",

@@ -89,11 +89,11 @@ pub(super) fn comparison(cx: &SiteContext<'_>, issue: &Issue, level: u8, root: &
             }
             section aria-labelledby="descriptions" {
                 h2 id="descriptions" { "The tools" }
-                @for tool in &issue.tools {
+                @for (index, tool) in issue.tools.iter().enumerate() {
                     h3 { (tool.display_name()) }
                     (markdown(&tool.description, &web))
                     p {
-                        a href=(tool.link) { "Visit " (tool.name) }
+                        a href=(cx.tool_link(issue, index)) { "Visit " (tool.name) }
                         " \u{b7} "
                         a href=(format!("{root}tools/{}.html", tool.key())) { "Every verdict on " (tool.name) }
                     }
