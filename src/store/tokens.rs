@@ -665,6 +665,38 @@ mod tests {
     }
 
     #[test]
+    fn a_click_link_names_its_issue_tool_and_place_and_nobody() {
+        let keys = Keys::new(NEW, &[]).unwrap();
+        let site = url::Url::parse("https://news.example.com/letters/").unwrap();
+        let link = keys.click_url(&site, "2026-11-26-x", 1, ClickFrom::Email);
+        let url = url::Url::parse(&link).unwrap();
+        assert_eq!(url.path(), "/letters/go");
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let keys_of: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys_of, ["i", "n", "t"], "nothing of a reader: {link}");
+        let token = &query[2].1;
+        assert!(keys.verify(
+            Purpose::Click,
+            &click_payload("2026-11-26-x", 1, ClickFrom::Email),
+            token
+        ));
+        for (issue, tool, from) in [
+            ("2026-11-26-x", 0, ClickFrom::Email),
+            ("2026-11-26-x", 1, ClickFrom::Site),
+            ("2026-12-03-y", 1, ClickFrom::Email),
+        ] {
+            assert!(!keys.verify(Purpose::Click, &click_payload(issue, tool, from), token));
+        }
+        assert!(!keys.verify(
+            Purpose::Vote,
+            &click_payload("2026-11-26-x", 1, ClickFrom::Email),
+            token
+        ));
+        let on_site = keys.click_url(&site, "2026-11-26-x", 1, ClickFrom::Site);
+        assert!(on_site.contains("&f=site&t="), "{on_site}");
+    }
+
+    #[test]
     fn links_made_before_purpose_tags_keep_working_while_their_key_is_held() {
         // The formats of earlier versions: a bare MAC of the address, and of
         // "confirm:…" and "vote:…" texts.

@@ -349,6 +349,69 @@ mod tests {
     }
 
     #[test]
+    fn tools_go_through_the_counter_only_when_counting_and_the_fingerprint_stays_the_contents() {
+        use crate::project::Project;
+        use crate::project::layout::Layout;
+        let project = Project::load(&Layout::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let path = project
+            .find_issue("2026-11-26-axolotl-vs-mistral-medium-3")
+            .unwrap();
+        let issue = project.load_issue(&path).unwrap().issue;
+        let keys = Keys::new("render-test-secret-0123456789", &[]).unwrap();
+        let other = Keys::new("another-render-secret-0123456789", &[]).unwrap();
+        let person = Personalisation {
+            name: None,
+            email: "a@example.com",
+            unsubscribe_url: "https://verdicts.example.com/unsubscribe",
+            votes: &[],
+        };
+        let counted = render(&issue, project.context_signed_by(Some(&keys)));
+        let html = counted.html.fill(&person);
+        let text = counted.text.fill(&person);
+        let go = "https://verdicts.example.com/go?i=2026-11-26-axolotl-vs-mistral-medium-3";
+        assert!(
+            html.contains(&format!("href=\"{go}&amp;n=1&amp;t={}.", keys.key_id())),
+            "{html}"
+        );
+        assert!(text.contains(&format!("Visit Mistral Medium 3: {go}&n=1&t=")));
+        assert!(!html.contains("https://mistral.ai") && !text.contains("https://mistral.ai"));
+
+        let direct = render(&issue, project.context_signed_by(None));
+        assert!(
+            direct
+                .html
+                .fill(&person)
+                .contains("href=\"https://mistral.ai\"")
+        );
+        let resigned = render(&issue, project.context_signed_by(Some(&other)));
+        assert_eq!(fingerprint(&counted), fingerprint(&direct));
+        assert_eq!(fingerprint(&counted), fingerprint(&resigned));
+        let mut moved = issue.clone();
+        moved.tools[1].link = "https://mistral.ai/news".into();
+        let moved = render(&moved, project.context_signed_by(Some(&keys)));
+        assert_ne!(
+            fingerprint(&moved),
+            fingerprint(&counted),
+            "a new link is an edit"
+        );
+
+        let mut config = project.config.clone();
+        config.community.count_clicks = false;
+        let off = Context {
+            config: &config,
+            ..project.context_signed_by(Some(&keys))
+        };
+        assert_eq!(render(&issue, off).html, direct.html);
+        config.community.count_clicks = true;
+        config.base_url = None;
+        let no_site = Context {
+            config: &config,
+            ..project.context_signed_by(Some(&keys))
+        };
+        assert!(!render(&issue, no_site).text.fill(&person).contains("/go?"));
+    }
+
+    #[test]
     fn text_that_looks_like_a_marker_without_the_nonce_stays_text() {
         let markers = Markers::new();
         let rendered = "before \u{1}0000000000000000:0\u{1} after";

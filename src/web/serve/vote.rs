@@ -147,8 +147,8 @@ fn standing(service: &Service, ballot: &Ballot, tallies: Option<&[Tally]>) -> Ma
                                 (percent) "% ship, from " (votes(tally.total()))
                             }
                             Shown::Waiting { min_votes } => {
-                                (votes(tally.total())) " so far; the figure shows from " (min_votes)
-                                ", so " (votes(min_votes - tally.total())) " more"
+                                (votes(tally.total())) " so far; the readers' figure shows from "
+                                (min_votes) " votes (" (min_votes.saturating_sub(tally.total())) " more)"
                             }
                         }
                     }

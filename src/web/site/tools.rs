@@ -61,7 +61,7 @@ pub(super) fn tool_page(
                 div { dt { "Comparisons" } dd { (tool.appearances.len()) } }
                 div { dt { "Entry" } dd { (latest.pricing) } }
                 @if let Some(all) = all_clicks {
-                    div { dt { "Readers' clicks" } dd { (all) } }
+                    div { dt { "Clicks" } dd { (all) } }
                 }
             }
             section aria-labelledby="over-time" {
