@@ -90,6 +90,13 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             // A corrupt ledger holds its issue back from every send.
             usage.push(e.to_string());
         }
+        if let Ok(parsed) = &parsed
+            && let Err(e) =
+                crate::web::clicks::read(layout, &parsed.issue.id, parsed.issue.tools.len())
+        {
+            // Damaged counts stop the archive (the tool pages show them).
+            usage.push(e.to_string());
+        }
         match parsed {
             Ok(parsed) => {
                 let same_day = dates.insert(parsed.issue.date, parsed.issue.id.clone());

@@ -70,7 +70,7 @@ pub fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<V
             if show_clicks {
                 line.push_str(&format!(
                     "; {} (email {}, site {})",
-                    plural(clicks.total(), "click"),
+                    crate::web::site::plural(clicks.total(), "click"),
                     clicks.email,
                     clicks.site
                 ));
@@ -78,13 +78,4 @@ pub fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<V
             line
         })
         .collect())
-}
-
-/// "1 click", "2 clicks".
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

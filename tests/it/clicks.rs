@@ -100,20 +100,6 @@ fn wait_for_counts(project: &TestProject, expected: &[(u64, u64)]) {
     }
 }
 
-/// Stops the service as systemd does and waits for it to finish.
-fn stop(mut serve: Serve) {
-    let pid = serve.child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = serve.child.wait().unwrap();
-    assert!(status.success(), "exit after SIGTERM: {status:?}");
-}
-
 #[test]
 fn a_click_counts_for_its_tool_and_redirects_to_the_link_the_issue_file_gives() {
     let project = project_with_secret("");
@@ -193,8 +179,16 @@ fn a_click_counts_for_its_tool_and_redirects_to_the_link_the_issue_file_gives() 
     }
     let (_, page) = get(&format!("{go}?i={DEMO_ISSUE}&n=0"));
     assert!(page.contains("This link is not valid"), "{page}");
+    // The log has each request's path, never its query.
+    let logged = serve.wait_for(" /go ", 29);
+    assert!(
+        logged
+            .iter()
+            .all(|l| !l.contains('?') && !l.contains(&token)),
+        "{logged:?}"
+    );
 
-    stop(serve);
+    serve.stop();
     assert_eq!(counts(&project), vec![(3, 0), (2, 0)]);
     // Nothing else was written: no reader, client or time, only the counts.
     let mut after = state_files(&project);
@@ -254,7 +248,7 @@ fn two_hundred_clicks_at_once_count_two_hundred_and_outlive_a_restart_with_the_s
         .unwrap()
         .replace("&amp;", "&");
     assert!(site_link.contains("&f=site&t="), "{site_link}");
-    stop(serve);
+    serve.stop();
     let serve = Serve::start(&project);
     for _ in 0..5 {
         assert_eq!(
@@ -263,7 +257,7 @@ fn two_hundred_clicks_at_once_count_two_hundred_and_outlive_a_restart_with_the_s
         );
     }
     assert_eq!(get_location(&local(&serve, &links[0])).0, 303);
-    stop(serve);
+    serve.stop();
     assert_eq!(counts(&project), vec![(101, 5), (100, 0)]);
 
     // The tool pages show them.
@@ -291,7 +285,7 @@ fn clicks_on_an_issue_not_out_yet_and_with_counting_off() {
         get_location(&local(&serve, &links[0])),
         (303, Some(AXOLOTL.to_string()))
     );
-    stop(serve);
+    serve.stop();
     assert_eq!(counts(&project), Vec::new());
 
     // Counting off: tools are linked directly everywhere, and no page counts.
@@ -329,8 +323,16 @@ fn a_damaged_counts_file_is_a_located_error_and_loses_no_click() {
     );
     let votes = project.run(&["votes", DEMO_ISSUE]);
     votes.code(1).stderr_has(&format!("{counts_file}:2:3"));
+    project
+        .run(&["check"])
+        .code(2)
+        .stderr_has(&format!("{counts_file}:2:3"));
+    project
+        .run(&["archive"])
+        .code(1)
+        .stderr_has(&format!("{counts_file}:2:3"));
     // Repaired, the clicks that waited are written.
     project.write(&counts_file, "{\"tools\": [{\"email\": 4, \"site\": 0}]}");
     wait_for_counts(&project, &[(4, 0), (2, 0)]);
-    stop(serve);
+    serve.stop();
 }

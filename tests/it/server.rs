@@ -77,6 +77,21 @@ impl Serve {
         }
     }
 
+    /// Stops the service as systemd does (SIGTERM) and waits for it to exit,
+    /// which it must do cleanly.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit after SIGTERM: {status:?}");
+    }
+
     pub fn link(&self, email: &str) -> String {
         Keys::new(SECRET, &[])
             .unwrap()
@@ -151,6 +166,13 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends the project's due issues with the link secret the service is given.
+pub fn send_with_secret(project: &TestProject) {
+    let mut send = project.command();
+    send.env("VERDICT_SECRET", SECRET).arg("send");
+    assert!(send.status().unwrap().success());
 }
 
 /// A client that never follows a redirect: a counted link leads off this

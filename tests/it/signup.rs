@@ -11,7 +11,7 @@ use verdict::store::tokens::{Keys, Purpose};
 
 use crate::browser::{Look, open};
 use crate::harness::{DEMO_ISSUE, TestProject, link_in};
-use crate::server::{SECRET, Serve, get, post};
+use crate::server::{SECRET, Serve, get, post, send_with_secret};
 
 /// The .eml files in the project's outbox, newest last.
 pub(crate) fn outbox(project: &TestProject) -> Vec<PathBuf> {
@@ -47,6 +47,15 @@ pub(crate) fn after_sign_ups(
 ) -> Vec<String> {
     serve.wait_for("sign-up: ", n);
     mail_to(project, email)
+}
+
+/// The confirmation link mailed to `email`, once the service has decided on
+/// its first sign-up.
+fn confirmation_link(serve: &Serve, project: &TestProject, email: &str) -> String {
+    link_in(
+        &text_of(&after_sign_ups(serve, 1, project, email)[0]),
+        "https://verdicts.example.com/subscribe/confirm?",
+    )
 }
 
 pub(crate) fn text_of(raw: &str) -> String {
@@ -164,10 +173,7 @@ fn an_unsubscribed_reader_comes_back_only_through_a_confirmed_sign_up() {
     assert!(project.run(&["subscribers", "add", "ops@example.org"]).code == 2);
     let serve = Serve::start(&project);
     sign_up(&serve, "ops@example.org", "");
-    let link = link_in(
-        &text_of(&after_sign_ups(&serve, 1, &project, "ops@example.org")[0]),
-        "https://verdicts.example.com/subscribe/confirm?",
-    );
+    let link = confirmation_link(&serve, &project, "ops@example.org");
     assert_eq!(post(&local(&serve, &link), "").0, 200);
     let history = project.rows("subscribers/suppressed.csv");
     let unsubscribed = history.find("ops@example.org,unsubscribed").unwrap();
@@ -219,10 +225,7 @@ fn the_unsubscribe_page_offers_the_way_back_through_a_confirmed_sign_up() {
             .collect::<Vec<_>>()
     };
     assert_eq!(suppressed(&project), ["unsubscribed"]);
-    let link = link_in(
-        &text_of(&after_sign_ups(&serve, 1, &project, email)[0]),
-        "https://verdicts.example.com/subscribe/confirm?",
-    );
+    let link = confirmation_link(&serve, &project, email);
     assert_eq!(get(&local(&serve, &link)).0, 200);
     assert_eq!(
         suppressed(&project),
@@ -343,10 +346,7 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
     sign_up(&serve, "careful@example.com", "");
     let link = local(
         &serve,
-        &link_in(
-            &text_of(&after_sign_ups(&serve, 1, &project, "careful@example.com")[0]),
-            "https://verdicts.example.com/subscribe/confirm?",
-        ),
+        &confirmation_link(&serve, &project, "careful@example.com"),
     );
     let before = project.rows("subscribers/subscribers.csv");
     let altered_id = link.replacen("p=", "p=0", 1);
@@ -411,9 +411,7 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
             project.read("verdict.toml")
         ),
     );
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     let ml = vote_links(&project, "ml-team@example.com");
     assert_eq!(ml.len(), 2, "a ship and a skip link per tool");
@@ -446,9 +444,9 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
     votes.stdout_has(
         "Mistral Medium 3 (72B Instruct): 0 ship, 0 skip: community \u{2014} (shown from 3 votes)",
     );
-    project
-        .run(&["status", DEMO_ISSUE])
-        .stdout_has("vote: Axolotl v0.16: 2 ship, 1 skip: community 67%");
+    project.run(&["status", DEMO_ISSUE]).stdout_has(
+        "readers: Axolotl v0.16: 2 ship, 1 skip: community 67%; 0 clicks (email 0, site 0)",
+    );
     project.run(&["archive"]).success();
     let page = project.read(&format!("public/issues/{DEMO_ISSUE}.html"));
     assert!(
@@ -489,9 +487,7 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
 #[test]
 fn the_vote_page_shows_the_tally_and_leads_to_the_issue_and_the_other_tool() {
     let project = project_with("[community]\nmin_votes = 2");
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     let ml = vote_links(&project, "ml-team@example.com");
     let (status, page) = get(&local(&serve, &ml[0].0));
@@ -555,10 +551,7 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
             .eval("return document.querySelector('h1').textContent"),
     );
     assert_eq!(page.eval(0), "Check your inbox");
-    let link = link_in(
-        &text_of(&after_sign_ups(&serve, 1, &project, "browser.reader@example.com")[0]),
-        "https://verdicts.example.com/subscribe/confirm?",
-    );
+    let link = confirmation_link(&serve, &project, "browser.reader@example.com");
     let before = project.rows("subscribers/subscribers.csv");
     // A mail scanner opens the link in a browser: it confirms nothing.
     let scanned = open(
@@ -589,17 +582,12 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
 #[test]
 fn in_a_real_browser_the_services_pages_wear_the_theme_and_pass_axe_light_and_dark() {
     let project = TestProject::demo();
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     sign_up(&serve, "browser.page@example.com", "");
     let confirm = local(
         &serve,
-        &link_in(
-            &text_of(&after_sign_ups(&serve, 1, &project, "browser.page@example.com")[0]),
-            "https://verdicts.example.com/subscribe/confirm?",
-        ),
+        &confirmation_link(&serve, &project, "browser.page@example.com"),
     );
     let vote = vote_links(&project, "ml-team@example.com");
     let submit = Some("form button[type=submit]");
@@ -814,9 +802,7 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
 #[test]
 fn votes_repeat_once_expire_and_are_rate_limited_per_link() {
     let project = project_with("[community]\nmin_votes = 1");
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     let links = vote_links(&project, "ml-team@example.com");
     let (ship, skip) = (local(&serve, &links[0].0), local(&serve, &links[0].1));
@@ -840,9 +826,7 @@ fn votes_repeat_once_expire_and_are_rate_limited_per_link() {
 
     // Vote links close vote_link_days after the issue went out (two days ago).
     let closed = project_with("[community]\nvote_link_days = 1");
-    let mut send = closed.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&closed);
     let serve = Serve::start(&closed);
     let links = vote_links(&closed, "ml-team@example.com");
     assert_eq!(get(&local(&serve, &links[0].0)).0, 410);

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::Service;
 use crate::author::issue::{Issue, Verdict};
 use crate::store::tokens::{Purpose, decode_address};
+use crate::web::site::plural;
 use crate::web::votes::{Shown, Tally};
 
 /// The query of a vote link.
@@ -144,10 +145,10 @@ fn standing(service: &Service, ballot: &Ballot, tallies: Option<&[Tally]>) -> Ma
                         @match crate::web::votes::shown(tool, *tally, min_votes) {
                             Shown::Set(_) => { (tool.community_label()) " ship (the editors' figure)" }
                             Shown::Tally(percent) => {
-                                (percent) "% ship, from " (votes(tally.total()))
+                                (percent) "% ship, from " (plural(tally.total(), "vote"))
                             }
                             Shown::Waiting { min_votes } => {
-                                (votes(tally.total())) " so far; the readers' figure shows from "
+                                (plural(tally.total(), "vote")) " so far; the readers' figure shows from "
                                 (min_votes) " votes (" (min_votes.saturating_sub(tally.total())) " more)"
                             }
                         }
@@ -167,14 +168,6 @@ fn standing(service: &Service, ballot: &Ballot, tallies: Option<&[Tally]>) -> Ma
             }
         }
         p { a href=(service.base_join(&format!("issues/{}.html", issue.id))) { "Back to the comparison: " (issue.title()) } }
-    }
-}
-
-/// "1 vote", "3 votes".
-fn votes(n: u32) -> String {
-    match n {
-        1 => "1 vote".to_string(),
-        n => format!("{n} votes"),
     }
 }
 

@@ -33,6 +33,7 @@ use crate::store::tokens::{ClickFrom, Keys};
 use card::{CardStyle, Painter};
 use output::Output;
 use page::Neighbours;
+pub(crate) use page::plural;
 use shell::{Frame, Head, SocialImage};
 use standings::Standings;
 

@@ -336,8 +336,11 @@ fn community_cell(tool: &ToolStanding<'_>) -> Markup {
 }
 
 /// "1 review", "3 reviews".
-pub(super) fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
+pub(crate) fn plural<N>(count: N, noun: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    if count == N::from(1) {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
