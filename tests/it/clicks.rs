@@ -336,3 +336,13 @@ fn a_damaged_counts_file_is_a_located_error_and_loses_no_click() {
     wait_for_counts(&project, &[(4, 0), (2, 0)]);
     serve.stop();
 }
+
+#[test]
+fn a_setting_that_is_not_true_or_false_is_a_located_error() {
+    let project = project_with_secret("[community]\ncount_clicks = \"yes\"");
+    let check = project.run(&["check"]);
+    check.code(2).stderr_has("count_clicks");
+    check.stderr_has("expected true or false");
+    let line = project.read("verdict.toml").lines().count();
+    check.stderr_has(&format!("verdict.toml:{line}:16"));
+}

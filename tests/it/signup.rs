@@ -349,6 +349,15 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
         &confirmation_link(&serve, &project, "careful@example.com"),
     );
     let before = project.rows("subscribers/subscribers.csv");
+    // Garbled links get the same themed answer as forged ones.
+    for garbled in [
+        format!("{}/subscribe/confirm?p=x&e=soon&t=y", serve.base),
+        format!("{}/vote?i=x&n=many&v=ship", serve.base),
+    ] {
+        let (status, page) = get(&garbled);
+        assert_eq!(status, 403, "{garbled}");
+        assert!(page.contains("<h1>This link is not valid</h1>"), "{page}");
+    }
     let altered_id = link.replacen("p=", "p=0", 1);
     let forged = format!(
         "{}/subscribe/confirm?p={}&e=9999999999&t=AAAA",

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -173,8 +174,12 @@ fn standing(service: &Service, ballot: &Ballot, tallies: Option<&[Tally]>) -> Ma
 
 pub(super) async fn vote_page(
     State(service): State<Arc<Service>>,
-    Query(query): Query<VoteQuery>,
+    query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return refused(&service, Refusal::Invalid);
+    };
     let ballot = match ballot(&service, &query) {
         Ok(ballot) => ballot,
         Err(refusal) => return refused(&service, refusal),
@@ -202,8 +207,12 @@ pub(super) async fn vote_page(
 
 pub(super) async fn vote(
     State(service): State<Arc<Service>>,
-    Query(query): Query<VoteQuery>,
+    query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return refused(&service, Refusal::Invalid);
+    };
     let ballot = match ballot(&service, &query) {
         Ok(ballot) => ballot,
         Err(refusal) => return refused(&service, refusal),

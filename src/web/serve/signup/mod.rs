@@ -13,6 +13,7 @@ mod store;
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -423,8 +424,12 @@ fn link_problem(service: &Service, problem: LinkProblem) -> Response {
 
 pub(super) async fn confirm_page(
     State(service): State<Arc<Service>>,
-    Query(query): Query<ConfirmQuery>,
+    query: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Response {
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return link_problem(&service, LinkProblem::Forged);
+    };
     let newsletter = &service.project.config.name;
     if let Err(problem) = check_link(&service, &query) {
         return link_problem(&service, problem);
@@ -453,8 +458,12 @@ pub(super) async fn confirm_page(
 
 pub(super) async fn confirm(
     State(service): State<Arc<Service>>,
-    Query(query): Query<ConfirmQuery>,
+    query: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Response {
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return link_problem(&service, LinkProblem::Forged);
+    };
     if let Err(problem) = check_link(&service, &query) {
         return link_problem(&service, problem);
     }
