@@ -334,6 +334,15 @@ fn a_damaged_counts_file_is_a_located_error_and_loses_no_click() {
     // Repaired, the clicks that waited are written.
     project.write(&counts_file, "{\"tools\": [{\"email\": 4, \"site\": 0}]}");
     wait_for_counts(&project, &[(4, 0), (2, 0)]);
+    let errors = serve.wait_for_error("the click counts are written again");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|l| l.contains("cannot write the click counts"))
+            .count(),
+        1,
+        "said once, not every few seconds: {errors:?}"
+    );
     serve.stop();
 }
 

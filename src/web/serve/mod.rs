@@ -252,9 +252,19 @@ pub async fn run(
     let clicks = tokio::spawn(async move {
         let mut every = tokio::time::interval(CLICKS_WRITTEN_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A problem is logged when it starts and when it ends, not every time.
+        let mut problem: Option<String> = None;
         loop {
             every.tick().await;
-            write_clicks(&writer).await;
+            let now = write_clicks(&writer).await.err();
+            match (&problem, &now) {
+                (_, Some(error)) if problem.as_ref() != Some(error) => {
+                    eprintln!("error: cannot write the click counts (kept in memory): {error}");
+                }
+                (Some(_), None) => eprintln!("note: the click counts are written again"),
+                _ => {}
+            }
+            problem = now;
         }
     });
     let app = router(service.clone(), limits);
@@ -320,17 +330,18 @@ pub async fn run(
         );
     }
     clicks.abort();
-    write_clicks(&service).await;
+    if let Err(error) = write_clicks(&service).await {
+        eprintln!("error: cannot write the click counts; they are lost: {error}");
+    }
     Ok(())
 }
 
 /// Writes the clicks counted so far; what cannot be written waits in memory
-/// for the next time (and the problem is logged).
-async fn write_clicks(service: &Arc<Service>) {
+/// for the next time.
+async fn write_clicks(service: &Arc<Service>) -> Result<(), String> {
     let writer = service.clone();
     match tokio::task::spawn_blocking(move || writer.clicks.write()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => eprintln!("error: cannot write the click counts: {error}"),
-        Err(error) => eprintln!("error: cannot write the click counts: {error}"),
+        Ok(written) => written.map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
     }
 }
