@@ -143,6 +143,16 @@ impl From<crate::send::relay_book::BookError> for Error {
     }
 }
 
+impl From<crate::web::clicks::ClicksError> for Error {
+    fn from(error: crate::web::clicks::ClicksError) -> Self {
+        use crate::web::clicks::ClicksError;
+        match error {
+            ClicksError::Fs(e) => Error::Fs(e),
+            damaged @ ClicksError::Damaged { .. } => Error::failed(damaged),
+        }
+    }
+}
+
 impl From<crate::send::ledger::LedgerError> for Error {
     fn from(error: crate::send::ledger::LedgerError) -> Self {
         Error::failed(error)

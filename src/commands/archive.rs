@@ -39,6 +39,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         SiteError::NoBaseUrl => Error::usage(e),
         SiteError::Fs(e) => Error::Fs(e),
         SiteError::Card { .. } | SiteError::Manifest(_) => Error::failed(e),
+        SiteError::Clicks(e) => e.into(),
     })?;
     for path in &built.written {
         crate::say!("wrote {}", layout.display(path));

@@ -62,6 +62,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             theme,
             roster,
             tools: tools.clone(),
+            link_keys: Default::default(),
         }),
         (_, _, roster) => Err(roster),
     };
@@ -86,6 +87,13 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
             && let Err(e) = crate::send::ledger::load(&layout.ledger(&parsed.issue.id))
         {
             // A corrupt ledger holds its issue back from every send.
+            usage.push(e.to_string());
+        }
+        if let Ok(parsed) = &parsed
+            && let Err(e) =
+                crate::web::clicks::read(layout, &parsed.issue.id, parsed.issue.tools.len())
+        {
+            // Damaged counts stop the archive (the tool pages show them).
             usage.push(e.to_string());
         }
         match parsed {
@@ -149,7 +157,9 @@ fn lint_issue(project: &Project, parsed: ParsedIssue, now: DateTime<Utc>) -> Fil
         issue,
         mut warnings,
     } = parsed;
-    let rendered = render::render(&issue, project.context());
+    // Measured with links as long as readers' (signed by keys of the moment).
+    let keys = crate::store::tokens::Keys::ephemeral();
+    let rendered = render::render(&issue, project.context_signed_by(Some(&keys)));
     let sample = Personalisation {
         name: Some("Reader"),
         email: "reader@example.com",

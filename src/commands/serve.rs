@@ -1,5 +1,5 @@
-//! `verdict serve`: the one-click unsubscribe service, meant to sit behind the
-//! user's TLS reverse proxy.
+//! `verdict serve`: the newsletter's web side (unsubscribes, sign-ups, votes,
+//! counted links, the site), meant to sit behind the user's TLS reverse proxy.
 
 use std::net::SocketAddr;
 
@@ -9,8 +9,9 @@ use crate::project::layout::Layout;
 use crate::web::serve::{Limits, Lists, Service, Signups};
 
 /// Serve the newsletter's web side behind your TLS reverse proxy: one-click
-/// unsubscribes (RFC 8058), sign-ups with double opt-in, readers' votes, and the
-/// site `verdict archive` writes into public/. Every route is listed below.
+/// unsubscribes (RFC 8058), sign-ups with double opt-in, readers' votes, counted
+/// links to tools (per issue and tool, never per reader), and the site `verdict
+/// archive` writes into public/. Every route is listed below.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The address to listen on; keep it on loopback behind a reverse proxy.

@@ -131,7 +131,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
         }
         if index.started.is_some() {
             for line in super::votes::lines(&project, &issue)? {
-                out.line(&format!("  vote: {line}"));
+                out.line(&format!("  readers: {line}"));
             }
         }
         if args.failed {

@@ -1,12 +1,16 @@
-//! `verdict votes`: the community vote per issue and tool, and what readers see.
+//! `verdict votes`: what readers did, per issue and tool: the community vote
+//! and what readers see of it, and the clicks on the links to the tool.
 
 use crate::diagnostic::LoadError;
 use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::Layout;
 
-/// Show the readers' votes: per issue and tool, ship and skip, and the community
-/// percentage emails and pages show (once a tool has [community] min_votes).
+/// Show what readers did, per issue and tool: their votes (ship and skip, and
+/// the community percentage emails and pages show once a tool has [community]
+/// min_votes) and how often the links to the tool were followed, from the
+/// email and from the issue's page (counted by `verdict serve` in aggregate,
+/// never per reader, and written every few seconds).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Issues to show; all when none is given.
@@ -37,31 +41,41 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
     }
 }
 
-/// One line per tool: the votes and what is shown.
+/// One line per tool: the votes and what is shown, and the clicks (while
+/// links are counted, or once any was).
 pub fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<Vec<String>> {
+    use crate::web::votes::Shown;
     let min = project.config.community.min_votes;
-    let tallies = crate::web::votes::tallies(&project.layout.votes(&issue.id), issue.tools.len())?;
-    let shown = crate::web::votes::with_community(&project.layout, issue, min)?;
+    let tools = issue.tools.len();
+    let tallies = crate::web::votes::tallies(&project.layout.votes(&issue.id), tools)?;
+    let clicks = crate::web::clicks::read(&project.layout, &issue.id, tools)?;
+    let show_clicks = project.config.community.count_clicks || clicks.iter().any(|c| c.total() > 0);
     Ok(issue
         .tools
         .iter()
         .zip(tallies)
-        .zip(&shown.tools)
-        .map(|((tool, tally), shown)| {
-            let source = if tool.community_vote.is_some() {
-                " (set in the issue file)".to_string()
-            } else if tally.total() < min {
-                format!(" (shown from {min} votes)")
-            } else {
-                String::new()
+        .zip(clicks)
+        .map(|((tool, tally), clicks)| {
+            let shown = match crate::web::votes::shown(tool, tally, min) {
+                Shown::Set(_) => format!("{} (set in the issue file)", tool.community_label()),
+                Shown::Tally(percent) => format!("{percent}%"),
+                Shown::Waiting { min_votes } => format!("\u{2014} (shown from {min_votes} votes)"),
             };
-            format!(
-                "{}: {} ship, {} skip: community {}{source}",
+            let mut line = format!(
+                "{}: {} ship, {} skip: community {shown}",
                 tool.display_name(),
                 tally.ship,
                 tally.skip,
-                shown.community_label()
-            )
+            );
+            if show_clicks {
+                line.push_str(&format!(
+                    "; {} (email {}, site {})",
+                    crate::web::site::plural(clicks.total(), "click"),
+                    clicks.email,
+                    clicks.site
+                ));
+            }
+            line
         })
         .collect())
 }

@@ -45,6 +45,8 @@ pub enum Kind {
     Domain,
     /// A list of IP addresses or networks (`10.0.0.0/8`).
     Networks,
+    /// `true` or `false`.
+    Boolean,
     /// A sub-table, `[key]`.
     Table(&'static Table),
     /// An array of tables, `[[key]]`, with at least `min` and at most `max` entries.
@@ -240,6 +242,7 @@ impl Kind {
             Kind::Id => "an id: lowercase letters, digits and `-`".into(),
             Kind::Domain => "a domain name".into(),
             Kind::Networks => "a list of IP addresses or networks".into(),
+            Kind::Boolean => "true or false".into(),
             Kind::Table(_) => "a table".into(),
             Kind::Tables { min, max, .. } => match (min, max) {
                 (0, None) => "tables, any number".into(),

@@ -126,6 +126,13 @@ impl Layout {
             .join(format!("{issue_id}.log"))
     }
 
+    /// How often the links to each tool of one issue were followed.
+    pub fn clicks(&self, issue_id: &str) -> PathBuf {
+        self.state_dir()
+            .join("clicks")
+            .join(format!("{issue_id}.json"))
+    }
+
     /// What the relays did today, and which was found down.
     pub fn relay_book(&self) -> PathBuf {
         self.state_dir().join("relays.json")

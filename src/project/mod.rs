@@ -17,6 +17,7 @@ use crate::author::render::Context;
 use crate::diagnostic::{FileDiagnostics, LoadError};
 use crate::project::config::Config;
 use crate::project::layout::Layout;
+use crate::store::tokens::Keys;
 use templates::{Roster, Theme};
 
 /// The issues out by a moment, read whole, and the issue files that could not
@@ -44,6 +45,8 @@ pub struct Project {
     pub roster: Roster,
     /// The tool profiles in `tools/`, those with problems kept aside.
     pub tools: ToolProfiles,
+    /// The link secrets, once read (see [`Project::link_keys`]).
+    pub(crate) link_keys: std::sync::OnceLock<Keys>,
 }
 
 /// Why a project or one of its issues cannot be used.
@@ -79,14 +82,47 @@ impl Project {
             theme,
             roster,
             tools,
+            link_keys: std::sync::OnceLock::new(),
         })
     }
 
+    /// What rendering needs, with counted links to the tools signed by the
+    /// newsletter's link secret (when it has one: see [`Project::link_keys`]).
     pub fn context(&self) -> Context<'_> {
+        self.context_signed_by(self.link_keys())
+    }
+
+    /// What rendering needs, with counted links signed by `clicks` (keys of a
+    /// preview or a test), or tools linked directly.
+    pub fn context_signed_by<'a>(&'a self, clicks: Option<&'a Keys>) -> Context<'a> {
         Context {
             config: &self.config,
             theme: &self.theme,
             roster: &self.roster,
+            clicks,
+        }
+    }
+
+    /// The newsletter's link secrets (`VERDICT_SECRET` or `state/secret`),
+    /// read on first use, when it has them: never made here, so that reading
+    /// a project (check, archive, a test of the demo) leaves `state/` alone;
+    /// `send` makes them before it renders. A secret that cannot be read
+    /// signs nothing here (the command that needs it says why).
+    pub fn link_keys(&self) -> Option<&Keys> {
+        if let Some(keys) = self.link_keys.get() {
+            return Some(keys);
+        }
+        let held = std::env::var_os(crate::store::tokens::SECRET_ENV).is_some()
+            || self.layout.secret().is_file();
+        if !held {
+            return None;
+        }
+        match Keys::load(&self.layout) {
+            Ok(keys) => Some(self.link_keys.get_or_init(|| keys)),
+            Err(error) => {
+                crate::debug!("links to tools are not counted: {error}");
+                None
+            }
         }
     }
 

@@ -247,6 +247,7 @@ fn kind_schema(kind: Kind) -> Value {
         Kind::Id => text(Some("^[a-z0-9-]+$")),
         Kind::Domain => text(Some("^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$")),
         Kind::Networks => json!({ "type": "array", "items": { "type": "string" } }),
+        Kind::Boolean => json!({ "type": "boolean" }),
         Kind::Integer { min, max } if max == u64::MAX => {
             json!({ "type": "integer", "minimum": min })
         }

@@ -16,6 +16,8 @@ pub const SUBSCRIBE: &str = "/subscribe";
 pub const CONFIRM: &str = "/subscribe/confirm";
 /// The per-tool vote links every email carries.
 pub const VOTE: &str = "/vote";
+/// The counted links to tools, in emails and on issue pages.
+pub const GO: &str = "/go";
 /// Liveness, for a supervisor or a proxy.
 pub const HEALTH: &str = "/healthz";
 /// The Atom feed, served with its content type.
@@ -38,6 +40,11 @@ pub const FIXED: &[Route] = &[
         path: VOTE,
         methods: "GET, POST",
         what: "a reader's vote on a tool: GET shows a page, its POST records the vote",
+    },
+    Route {
+        path: GO,
+        methods: "GET, HEAD",
+        what: "a counted link to a tool: counts the GET per issue and tool (never per reader) and redirects (303) to the tool's link in the issue file",
     },
     Route {
         path: HEALTH,

@@ -1,6 +1,6 @@
 //! Every value keyed by this newsletter's secrets, in one place: tokens
 //! (HMAC-SHA256 with a purpose tag and the id of the key that made them) for
-//! unsubscribe, confirmation, vote and bounce links; the keyed digests that
+//! unsubscribe, confirmation, vote, click and bounce links; the keyed digests that
 //! identify a reader without revealing or letting anyone recompute the address
 //! (Message-ID, vote pseudonym); the key files, their race-free creation,
 //! rotation, and the live reload a long-running service needs.
@@ -46,6 +46,9 @@ pub enum Purpose {
     Vote,
     /// A signed return path (VERP): signs the address a bounce is about.
     Bounce,
+    /// Follow a counted link to a tool: signs the issue, the tool and where the
+    /// link is (never a reader).
+    Click,
 }
 
 impl Purpose {
@@ -55,6 +58,7 @@ impl Purpose {
             Purpose::Confirm => "confirm",
             Purpose::Vote => "vote",
             Purpose::Bounce => "bounce",
+            Purpose::Click => "click",
         }
     }
 
@@ -65,7 +69,7 @@ impl Purpose {
             Purpose::Unsubscribe => Some(payload.to_string()),
             Purpose::Confirm => Some(format!("confirm:{payload}")),
             Purpose::Vote => Some(format!("vote:{payload}")),
-            Purpose::Bounce => None,
+            Purpose::Bounce | Purpose::Click => None,
         }
     }
 }
@@ -423,6 +427,36 @@ impl Keys {
         )
     }
 
+    /// The counted link to tool `tool` (its place, from 0) of an issue, as the
+    /// email or the issue's page carries it: the same for every reader, so
+    /// that following it tells nobody who followed it. `site` is the site's
+    /// root, ending with `/`.
+    pub fn click_url(
+        &self,
+        site: &url::Url,
+        issue_id: &str,
+        tool: usize,
+        from: ClickFrom,
+    ) -> String {
+        let mut url = site
+            .join(crate::project::routes::GO.trim_start_matches('/'))
+            .unwrap_or_else(|_| site.clone());
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("i", issue_id)
+                .append_pair("n", &tool.to_string());
+            if from == ClickFrom::Site {
+                query.append_pair("f", ClickFrom::Site.word());
+            }
+            query.append_pair(
+                "t",
+                &self.sign(Purpose::Click, &click_payload(issue_id, tool, from)),
+            );
+        }
+        url.to_string()
+    }
+
     /// The address and its unsubscribe token as two words, for the subject of
     /// an unsubscribe request by mail (`%20` between them, as in a mailto URL).
     pub fn unsubscribe_words(&self, email: &str) -> String {
@@ -432,6 +466,30 @@ impl Keys {
             self.sign(Purpose::Unsubscribe, email)
         )
     }
+}
+
+/// Where a counted link to a tool is: clicks are counted apart for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClickFrom {
+    /// In an issue's email.
+    Email,
+    /// On an issue's page of the site.
+    Site,
+}
+
+impl ClickFrom {
+    /// The word a link and the counts file use.
+    pub fn word(self) -> &'static str {
+        match self {
+            ClickFrom::Email => "email",
+            ClickFrom::Site => "site",
+        }
+    }
+}
+
+/// What a click link's token signs: the issue, the tool and where the link is.
+pub fn click_payload(issue_id: &str, tool: usize, from: ClickFrom) -> String {
+    format!("{issue_id}:{tool}:{}", from.word())
 }
 
 /// Reads a key file, or creates it when there is none. Of two processes that
@@ -604,6 +662,38 @@ mod tests {
             ),
             Check::Forged
         );
+    }
+
+    #[test]
+    fn a_click_link_names_its_issue_tool_and_place_and_nobody() {
+        let keys = Keys::new(NEW, &[]).unwrap();
+        let site = url::Url::parse("https://news.example.com/letters/").unwrap();
+        let link = keys.click_url(&site, "2026-11-26-x", 1, ClickFrom::Email);
+        let url = url::Url::parse(&link).unwrap();
+        assert_eq!(url.path(), "/letters/go");
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let keys_of: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys_of, ["i", "n", "t"], "nothing of a reader: {link}");
+        let token = &query[2].1;
+        assert!(keys.verify(
+            Purpose::Click,
+            &click_payload("2026-11-26-x", 1, ClickFrom::Email),
+            token
+        ));
+        for (issue, tool, from) in [
+            ("2026-11-26-x", 0, ClickFrom::Email),
+            ("2026-11-26-x", 1, ClickFrom::Site),
+            ("2026-12-03-y", 1, ClickFrom::Email),
+        ] {
+            assert!(!keys.verify(Purpose::Click, &click_payload(issue, tool, from), token));
+        }
+        assert!(!keys.verify(
+            Purpose::Vote,
+            &click_payload("2026-11-26-x", 1, ClickFrom::Email),
+            token
+        ));
+        let on_site = keys.click_url(&site, "2026-11-26-x", 1, ClickFrom::Site);
+        assert!(on_site.contains("&f=site&t="), "{on_site}");
     }
 
     #[test]

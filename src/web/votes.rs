@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::author::issue::{Issue, Verdict};
+use crate::author::issue::{Issue, Tool, Verdict};
 use crate::project::layout::Layout;
 use crate::store::append_log::{AppendLog, Kind};
 use crate::store::fs::FsError;
@@ -113,6 +113,27 @@ pub fn record(
     log.commit()
 }
 
+/// The community figure of a tool as readers see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shown {
+    /// The issue file's `community_vote`, which wins.
+    Set(f64),
+    /// The readers' tally, which has enough votes.
+    Tally(u32),
+    /// Not yet: the tally shows once it has `min_votes` votes.
+    Waiting { min_votes: u32 },
+}
+
+/// What readers are shown of the vote on `tool` (one rule for emails, pages,
+/// the vote page and `verdict votes`).
+pub fn shown(tool: &Tool, tally: Tally, min_votes: u32) -> Shown {
+    match (tool.community_vote, tally.percent()) {
+        (Some(set), _) => Shown::Set(set),
+        (None, Some(percent)) if tally.total() >= min_votes => Shown::Tally(percent),
+        _ => Shown::Waiting { min_votes },
+    }
+}
+
 /// The votes as they stand, for a running service: each reader's current
 /// vote per issue and tool, read from the log once per issue, so that a vote
 /// repeated (a reader clicking twice, a scanner replaying a link) writes nothing.
@@ -138,17 +159,8 @@ impl Ballots {
         email: &str,
     ) -> Result<bool, FsError> {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if !current.contains_key(issue_id) {
-            let mut votes = HashMap::new();
-            crate::store::append_log::read_json(&layout.votes(issue_id), |record: VoteRecord| {
-                if let Some(verdict) = parse_choice(&record.vote) {
-                    votes.insert((record.reader, record.tool), verdict);
-                }
-            })?;
-            current.insert(issue_id.to_string(), votes);
-        }
+        let votes = issue_votes(&mut current, layout, issue_id)?;
         let key = (keys.pseudonym(email), tool);
-        let votes = current.entry(issue_id.to_string()).or_default();
         if votes.get(&key) == Some(&verdict) {
             return Ok(false);
         }
@@ -156,27 +168,65 @@ impl Ballots {
         votes.insert(key, verdict);
         Ok(true)
     }
+
+    /// The tally per tool of an issue with `tools` tools, as it stands.
+    /// Blocking (the first look at an issue reads its log).
+    pub fn tallies(
+        &self,
+        layout: &Layout,
+        issue_id: &str,
+        tools: usize,
+    ) -> Result<Vec<Tally>, FsError> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let votes = issue_votes(&mut current, layout, issue_id)?;
+        Ok(count(votes, tools))
+    }
+}
+
+/// The current votes of one issue, read from its log the first time.
+fn issue_votes<'m>(
+    current: &'m mut HashMap<String, IssueVotes>,
+    layout: &Layout,
+    issue_id: &str,
+) -> Result<&'m mut IssueVotes, FsError> {
+    if !current.contains_key(issue_id) {
+        let votes = last_votes(&layout.votes(issue_id))?;
+        current.insert(issue_id.to_string(), votes);
+    }
+    Ok(current.entry(issue_id.to_string()).or_default())
+}
+
+/// Each reader's last vote per tool in a votes file. Lines that cannot be
+/// read (a torn last line) are skipped.
+fn last_votes(path: &Path) -> Result<IssueVotes, FsError> {
+    let mut last = HashMap::new();
+    crate::store::append_log::read_json(path, |record: VoteRecord| {
+        if let Some(verdict) = parse_choice(&record.vote) {
+            last.insert((record.reader, record.tool), verdict);
+        }
+    })?;
+    Ok(last)
+}
+
+/// The tally per tool of the votes that count.
+fn count(votes: &IssueVotes, tools: usize) -> Vec<Tally> {
+    let mut tally = vec![Tally::default(); tools];
+    for ((_, tool), verdict) in votes {
+        let Some(tally) = tally.get_mut(*tool) else {
+            continue;
+        };
+        match verdict {
+            Verdict::Ship => tally.ship += 1,
+            Verdict::Skip => tally.skip += 1,
+        }
+    }
+    tally
 }
 
 /// The tally per tool of an issue with `tools` tools: each reader's last vote
 /// per tool. Lines that cannot be read (a torn last line) are skipped.
 pub fn tallies(path: &Path, tools: usize) -> Result<Vec<Tally>, FsError> {
-    let mut tally = vec![Tally::default(); tools];
-    let mut last: HashMap<(String, usize), Verdict> = HashMap::new();
-    crate::store::append_log::read_json(path, |record: VoteRecord| {
-        if let Some(verdict) = parse_choice(&record.vote)
-            && record.tool < tools
-        {
-            last.insert((record.reader, record.tool), verdict);
-        }
-    })?;
-    for ((_, tool), verdict) in last {
-        match verdict {
-            Verdict::Ship => tally[tool].ship += 1,
-            Verdict::Skip => tally[tool].skip += 1,
-        }
-    }
-    Ok(tally)
+    Ok(count(&last_votes(path)?, tools))
 }
 
 /// The issue as readers see it: each tool's community vote is the tally once
@@ -185,8 +235,8 @@ pub fn with_community(layout: &Layout, issue: &Issue, min_votes: u32) -> Result<
     let tally = tallies(&layout.votes(&issue.id), issue.tools.len())?;
     let mut issue = issue.clone();
     for (tool, tally) in issue.tools.iter_mut().zip(tally) {
-        if tool.community_vote.is_none() && tally.total() >= min_votes {
-            tool.community_vote = tally.percent().map(f64::from);
+        if let Shown::Tally(percent) = shown(tool, tally, min_votes) {
+            tool.community_vote = Some(f64::from(percent));
         }
     }
     Ok(issue)

@@ -50,6 +50,20 @@ impl Page {
     pub fn url(&self) -> &str {
         self.report["url"].as_str().unwrap_or_default()
     }
+
+    /// The pages of [`Look::then`], in order, seen in the same browser.
+    pub fn visits(&self) -> Vec<Page> {
+        self.report["visits"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|report| Page {
+                        report: report.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// How to look at a page.
@@ -62,6 +76,8 @@ pub struct Look {
     pub typing: Vec<(String, String)>,
     pub submit: Option<String>,
     pub screenshot: Option<PathBuf>,
+    /// More pages to load in the same browser, each with the button to press.
+    pub visits: Vec<(String, Option<String>)>,
 }
 
 impl Look {
@@ -94,6 +110,13 @@ impl Look {
 
     pub fn submit(mut self, selector: &str) -> Look {
         self.submit = Some(selector.into());
+        self
+    }
+
+    /// Then loads `url` in the same browser (much faster than another
+    /// browser), presses `submit` there if given, and looks at it alike.
+    pub fn then(mut self, url: &str, submit: Option<&str>) -> Look {
+        self.visits.push((url.into(), submit.map(str::to_string)));
         self
     }
 
@@ -132,6 +155,12 @@ pub fn open(url: &str, look: &Look) -> Page {
     }
     if let Some(selector) = &look.submit {
         command.args(["--submit", selector]);
+    }
+    for (url, submit) in &look.visits {
+        command
+            .arg("--visit")
+            .arg(url)
+            .arg(submit.as_deref().unwrap_or("-"));
     }
     if let Some(path) = &look.screenshot {
         command.arg("--screenshot").arg(path);

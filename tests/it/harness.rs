@@ -264,6 +264,21 @@ impl TestProject {
     pub fn run(&self, args: &[&str]) -> Output {
         Output::from(self.command().args(args).output().unwrap())
     }
+
+    /// Runs verdict and kills it if it is still running after `limit`: a run
+    /// that would hang ends as a failed test (killed, not the exit code asked
+    /// for) instead of hanging the suite. The limit is a bound, not a timing.
+    pub fn run_bounded(&self, args: &[&str], limit: std::time::Duration) -> Output {
+        let child = self
+            .command()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        watchdog(child.id(), limit);
+        Output::from(child.wait_with_output().unwrap())
+    }
 }
 
 /// Kills a process the tests started if it is still running after `limit`, so

@@ -6,6 +6,7 @@ mod bounces;
 mod browser;
 mod check;
 mod cli;
+mod clicks;
 mod diagnostics;
 mod dkim;
 mod dns;

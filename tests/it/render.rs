@@ -47,7 +47,7 @@ fn fill(
 #[test]
 fn demo_issue_html_and_text_are_golden() {
     let (project, issue) = demo();
-    let rendered = render::render(&issue, project.context());
+    let rendered = render::render(&issue, project.context_signed_by(Some(&test_keys())));
     let (html, text) = fill(
         &project,
         &rendered,
@@ -61,7 +61,7 @@ fn demo_issue_html_and_text_are_golden() {
 #[test]
 fn demo_issue_eml_is_golden_with_a_fixed_clock_and_boundary() {
     let (project, issue) = demo();
-    let rendered = render::render(&issue, project.context());
+    let rendered = render::render(&issue, project.context_signed_by(Some(&test_keys())));
     let composer = Composer::new(&project.config, &issue, rendered, test_keys())
         .with_date(UNIX_EPOCH + Duration::from_secs(1_795_683_600))
         .with_boundary("verdict-golden-boundary");
@@ -74,7 +74,7 @@ fn demo_issue_eml_is_golden_with_a_fixed_clock_and_boundary() {
 #[test]
 fn text_part_lines_fit_in_72_columns_except_links() {
     let (project, issue) = demo();
-    let rendered = render::render(&issue, project.context());
+    let rendered = render::render(&issue, project.context_signed_by(Some(&test_keys())));
     let (_, text) = fill(&project, &rendered, "ml-team@example.com", None);
     for line in text.lines() {
         let long = line.chars().count() > 72;
@@ -97,7 +97,7 @@ fn text_part_lines_fit_in_72_columns_except_links() {
 #[test]
 fn demo_html_meets_the_email_client_rules() {
     let (project, issue) = demo();
-    let rendered = render::render(&issue, project.context());
+    let rendered = render::render(&issue, project.context_signed_by(Some(&test_keys())));
     let (html, _) = fill(&project, &rendered, "ml-team@example.com", None);
     assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\""));
     assert!(html.contains("width=\"600\""));
@@ -164,7 +164,8 @@ quote = "{e}"
     let parsed = project
         .load_issue(&project.layout.issues_dir().join("2026-12-03-hostile.toml"))
         .unwrap();
-    let rendered = render::render(&parsed.issue, project.context());
+    // Tools linked directly: the editor's link itself is what is escaped.
+    let rendered = render::render(&parsed.issue, project.context_signed_by(None));
     let (html, text) = fill(
         &project,
         &rendered,
@@ -263,7 +264,7 @@ fn images_in_markdown_must_be_on_the_web() {
 #[test]
 fn a_version_of_several_words_reads_the_same_on_the_card_and_everywhere_else() {
     let (project, issue) = demo();
-    let rendered = render::render(&issue, project.context());
+    let rendered = render::render(&issue, project.context_signed_by(Some(&test_keys())));
     let (html, text) = fill(&project, &rendered, "ml-team@example.com", None);
     let card = "Mistral Medium 3 <span class=\"muted\" style=\"font-weight:400;color:#4b5563;\">(72B Instruct)</span>";
     assert!(html.contains(card), "the card shows the version otherwise");

@@ -157,19 +157,10 @@ fn a_hundred_concurrent_unsubscribes_are_all_recorded() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let project = TestProject::demo();
-    let mut serve = Serve::start(&project);
+    let serve = Serve::start(&project);
     let (status, _) = get(&format!("{}/healthz", serve.base));
     assert_eq!(status, 200);
-    let pid = serve.child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = serve.child.wait().unwrap();
-    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    serve.stop();
 }
 
 #[test]

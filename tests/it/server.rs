@@ -89,6 +89,21 @@ impl Serve {
         }
     }
 
+    /// Stops the service as systemd does (SIGTERM) and waits for it to exit,
+    /// which it must do cleanly.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit after SIGTERM: {status:?}");
+    }
+
     pub fn link(&self, email: &str) -> String {
         Keys::new(SECRET, &[])
             .unwrap()
@@ -165,12 +180,41 @@ impl Drop for Serve {
     }
 }
 
+/// Sends the project's due issues with the link secret the service is given.
+pub fn send_with_secret(project: &TestProject) {
+    let mut send = project.command();
+    send.env("VERDICT_SECRET", SECRET).arg("send");
+    assert!(send.status().unwrap().success());
+}
+
+/// A client that never follows a redirect: a counted link leads off this
+/// machine, where the tests never go.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .timeout_global(Some(Duration::from_secs(20)))
         .build()
         .into()
+}
+
+/// A GET's status and the redirect it answers with, if any.
+pub fn get_location(url: &str) -> (u16, Option<String>) {
+    let response = agent().get(url).call().unwrap();
+    (response.status().as_u16(), location(&response))
+}
+
+/// A HEAD's status and the redirect it answers with, if any.
+pub fn head_location(url: &str) -> (u16, Option<String>) {
+    let response = agent().head(url).call().unwrap();
+    (response.status().as_u16(), location(&response))
+}
+
+fn location(response: &ureq::http::Response<ureq::Body>) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
 }
 
 pub fn post(url: &str, body: &str) -> (u16, String) {

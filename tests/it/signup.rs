@@ -11,10 +11,10 @@ use verdict::store::tokens::{Keys, Purpose};
 
 use crate::browser::{Look, open};
 use crate::harness::{DEMO_ISSUE, TestProject, link_in};
-use crate::server::{SECRET, Serve, get, post};
+use crate::server::{SECRET, Serve, get, post, send_with_secret};
 
 /// The .eml files in the project's outbox, newest last.
-fn outbox(project: &TestProject) -> Vec<PathBuf> {
+pub(crate) fn outbox(project: &TestProject) -> Vec<PathBuf> {
     let dir = project.path().join("outbox");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -24,7 +24,7 @@ fn outbox(project: &TestProject) -> Vec<PathBuf> {
 }
 
 /// The messages in the outbox to one address.
-fn mail_to(project: &TestProject, email: &str) -> Vec<String> {
+pub(crate) fn mail_to(project: &TestProject, email: &str) -> Vec<String> {
     outbox(project)
         .iter()
         .map(|p| std::fs::read(p).unwrap())
@@ -39,17 +39,31 @@ fn mail_to(project: &TestProject, email: &str) -> Vec<String> {
 /// Waits for the service to decide on `n` sign-ups in all, then returns the
 /// messages to `email` (a confirmation decided on is in the outbox once the
 /// line "confirmation sent" is printed).
-fn after_sign_ups(serve: &Serve, n: usize, project: &TestProject, email: &str) -> Vec<String> {
+pub(crate) fn after_sign_ups(
+    serve: &Serve,
+    n: usize,
+    project: &TestProject,
+    email: &str,
+) -> Vec<String> {
     serve.wait_for("sign-up: ", n);
     mail_to(project, email)
 }
 
-fn text_of(raw: &str) -> String {
+/// The confirmation link mailed to `email`, once the service has decided on
+/// its first sign-up.
+fn confirmation_link(serve: &Serve, project: &TestProject, email: &str) -> String {
+    link_in(
+        &text_of(&after_sign_ups(serve, 1, project, email)[0]),
+        "https://verdicts.example.com/subscribe/confirm?",
+    )
+}
+
+pub(crate) fn text_of(raw: &str) -> String {
     let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
     message.body_text(0).unwrap().into_owned()
 }
 
-fn local(serve: &Serve, link: &str) -> String {
+pub(crate) fn local(serve: &Serve, link: &str) -> String {
     link.replace("https://verdicts.example.com", &serve.base)
 }
 
@@ -159,10 +173,7 @@ fn an_unsubscribed_reader_comes_back_only_through_a_confirmed_sign_up() {
     assert!(project.run(&["subscribers", "add", "ops@example.org"]).code == 2);
     let serve = Serve::start(&project);
     sign_up(&serve, "ops@example.org", "");
-    let link = link_in(
-        &text_of(&after_sign_ups(&serve, 1, &project, "ops@example.org")[0]),
-        "https://verdicts.example.com/subscribe/confirm?",
-    );
+    let link = confirmation_link(&serve, &project, "ops@example.org");
     assert_eq!(post(&local(&serve, &link), "").0, 200);
     let history = project.rows("subscribers/suppressed.csv");
     let unsubscribed = history.find("ops@example.org,unsubscribed").unwrap();
@@ -176,6 +187,55 @@ fn an_unsubscribed_reader_comes_back_only_through_a_confirmed_sign_up() {
         mail_to(&project, "ops@example.org").len() >= 2,
         "the issue reaches them again"
     );
+}
+
+#[test]
+fn the_unsubscribe_page_offers_the_way_back_through_a_confirmed_sign_up() {
+    let project = TestProject::demo();
+    let serve = Serve::start(&project);
+    let email = "ml-team@example.com";
+    let (status, page) = post(&serve.link(email), "List-Unsubscribe=One-Click");
+    assert_eq!(status, 200);
+    assert!(page.contains("You are unsubscribed"), "{page}");
+    // The undo is a form a person submits, for this address, on this host.
+    let form = &page[page.find("<form").expect("an undo form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    assert!(
+        form.contains("method=\"post\" action=\"/subscribe\""),
+        "{form}"
+    );
+    assert!(
+        form.contains(&format!("name=\"email\" value=\"{email}\"")),
+        "{form}"
+    );
+    assert!(!page.contains("<script"));
+    // Submitting it subscribes nobody: it mails a link to confirm.
+    let (status, page) = post(
+        &format!("{}/subscribe", serve.base),
+        &format!("email={}", urlencode(email)),
+    );
+    assert_eq!(status, 200);
+    assert!(page.contains("Check your inbox"), "{page}");
+    let suppressed = |project: &TestProject| {
+        project
+            .rows("subscribers/suppressed.csv")
+            .lines()
+            .filter(|l| l.starts_with(email))
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(suppressed(&project), ["unsubscribed"]);
+    let link = confirmation_link(&serve, &project, email);
+    assert_eq!(get(&local(&serve, &link)).0, 200);
+    assert_eq!(
+        suppressed(&project),
+        ["unsubscribed"],
+        "GET changes nothing"
+    );
+    let (status, page) = post(&local(&serve, &link), "");
+    assert_eq!(status, 200);
+    assert!(page.contains("You are subscribed"), "{page}");
+    assert_eq!(suppressed(&project), ["unsubscribed", "resubscribed"]);
 }
 
 #[test]
@@ -286,12 +346,18 @@ fn forged_altered_and_expired_links_subscribe_nobody() {
     sign_up(&serve, "careful@example.com", "");
     let link = local(
         &serve,
-        &link_in(
-            &text_of(&after_sign_ups(&serve, 1, &project, "careful@example.com")[0]),
-            "https://verdicts.example.com/subscribe/confirm?",
-        ),
+        &confirmation_link(&serve, &project, "careful@example.com"),
     );
     let before = project.rows("subscribers/subscribers.csv");
+    // Garbled links get the same themed answer as forged ones.
+    for garbled in [
+        format!("{}/subscribe/confirm?p=x&e=soon&t=y", serve.base),
+        format!("{}/vote?i=x&n=many&v=ship", serve.base),
+    ] {
+        let (status, page) = get(&garbled);
+        assert_eq!(status, 403, "{garbled}");
+        assert!(page.contains("<h1>This link is not valid</h1>"), "{page}");
+    }
     let altered_id = link.replacen("p=", "p=0", 1);
     let forged = format!(
         "{}/subscribe/confirm?p={}&e=9999999999&t=AAAA",
@@ -354,9 +420,7 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
             project.read("verdict.toml")
         ),
     );
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     let ml = vote_links(&project, "ml-team@example.com");
     assert_eq!(ml.len(), 2, "a ship and a skip link per tool");
@@ -389,9 +453,9 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
     votes.stdout_has(
         "Mistral Medium 3 (72B Instruct): 0 ship, 0 skip: community \u{2014} (shown from 3 votes)",
     );
-    project
-        .run(&["status", DEMO_ISSUE])
-        .stdout_has("vote: Axolotl v0.16: 2 ship, 1 skip: community 67%");
+    project.run(&["status", DEMO_ISSUE]).stdout_has(
+        "readers: Axolotl v0.16: 2 ship, 1 skip: community 67%; 0 clicks (email 0, site 0)",
+    );
     project.run(&["archive"]).success();
     let page = project.read(&format!("public/issues/{DEMO_ISSUE}.html"));
     assert!(
@@ -430,6 +494,59 @@ fn readers_vote_once_per_tool_the_last_vote_counts_and_tallies_show_from_the_min
 }
 
 #[test]
+fn the_vote_page_shows_the_tally_and_leads_to_the_issue_and_the_other_tool() {
+    let project = project_with("[community]\nmin_votes = 2");
+    send_with_secret(&project);
+    let serve = Serve::start(&project);
+    let ml = vote_links(&project, "ml-team@example.com");
+    let (status, page) = get(&local(&serve, &ml[0].0));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(
+            "<strong>Axolotl v0.16</strong>: 0 votes so far; the readers' figure shows from 2 votes (2 more)"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "href=\"https://verdicts.example.com/issues/{DEMO_ISSUE}.html\""
+    )));
+    // The reader's own links to vote on the other tool.
+    let other = link_in(&page, "https://verdicts.example.com/vote?i=").replace("&amp;", "&");
+    let other = other.split('"').next().unwrap().to_string();
+    assert_eq!(other, ml[1].0, "the email's ship link for the other tool");
+    assert!(page.contains(&ml[1].1.replace('&', "&amp;")));
+    assert!(
+        !page.contains(&ml[0].1.replace('&', "&amp;")),
+        "not this tool's"
+    );
+
+    let (status, page) = post(&local(&serve, &ml[0].0), "");
+    assert_eq!(status, 200);
+    assert!(page.contains("Your vote counts"), "{page}");
+    assert!(
+        page.contains("1 vote so far"),
+        "the vote just made counts: {page}"
+    );
+    let labs = vote_links(&project, "labs@example.org");
+    let (_, page) = post(&local(&serve, &labs[0].1), "");
+    assert!(
+        page.contains("<strong>Axolotl v0.16</strong>: 50% ship, from 2 votes"),
+        "{page}"
+    );
+    // The issue file's own figure is what readers see.
+    project.edit(
+        &format!("issues/{DEMO_ISSUE}.toml"),
+        "# No community vote yet: it renders as \"—\".",
+        "community_vote = 40",
+    );
+    let (_, page) = get(&local(&serve, &ml[1].1));
+    assert!(
+        page.contains("<strong>Axolotl v0.16</strong>: 40% ship (the editors' figure)"),
+        "{page}"
+    );
+}
+
+#[test]
 fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
     let project = TestProject::demo();
     project.run(&["archive"]).success();
@@ -443,10 +560,7 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
             .eval("return document.querySelector('h1').textContent"),
     );
     assert_eq!(page.eval(0), "Check your inbox");
-    let link = link_in(
-        &text_of(&after_sign_ups(&serve, 1, &project, "browser.reader@example.com")[0]),
-        "https://verdicts.example.com/subscribe/confirm?",
-    );
+    let link = confirmation_link(&serve, &project, "browser.reader@example.com");
     let before = project.rows("subscribers/subscribers.csv");
     // A mail scanner opens the link in a browser: it confirms nothing.
     let scanned = open(
@@ -472,6 +586,95 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
             .any(|l| l.starts_with("browser.reader@example.com,Bea,")),
         "{list}"
     );
+}
+
+#[test]
+fn in_a_real_browser_the_services_pages_wear_the_theme_and_pass_axe_light_and_dark() {
+    let project = TestProject::demo();
+    send_with_secret(&project);
+    let serve = Serve::start(&project);
+    sign_up(&serve, "browser.page@example.com", "");
+    let confirm = local(
+        &serve,
+        &confirmation_link(&serve, &project, "browser.page@example.com"),
+    );
+    let vote = vote_links(&project, "ml-team@example.com");
+    let submit = Some("form button[type=submit]");
+    let pages = [
+        (
+            local(&serve, &vote[0].0),
+            None,
+            "Your vote on Axolotl v0.16",
+        ),
+        (local(&serve, &vote[0].1), submit, "Your vote counts"),
+        (
+            confirm.clone(),
+            None,
+            "Confirm your subscription to Weekly AI Tool Verdicts",
+        ),
+        (confirm, submit, "You are subscribed"),
+        (
+            serve.link("labs@example.org"),
+            None,
+            "Unsubscribe from Weekly AI Tool Verdicts?",
+        ),
+        (serve.link("qa@example.com"), submit, "You are unsubscribed"),
+        (
+            format!("{}/unsubscribe?u=x&t=y", serve.base),
+            None,
+            "This link is not valid",
+        ),
+        (
+            format!("{}/nothing.html", serve.base),
+            None,
+            "Page not found",
+        ),
+    ];
+    let seen = "return [document.querySelector('h1').textContent, \
+                getComputedStyle(document.body).backgroundColor, \
+                document.querySelectorAll('script').length, \
+                [...document.querySelectorAll('main a')].some(a => a.href.startsWith('https://verdicts.example.com/'))]";
+    // Two browsers, light at 375 px and dark at 1280 px, each going through
+    // every page.
+    for (look, background) in [
+        (Look::at(375).axe(), "rgb(243, 244, 246)"),
+        (Look::at(1280).axe().dark(), "rgb(11, 15, 25)"),
+    ] {
+        let (first, press, _) = &pages[0];
+        let look = pages[1..]
+            .iter()
+            .fold(look.eval(seen), |look, (url, press, _)| {
+                look.then(url, *press)
+            });
+        let look = match press {
+            Some(selector) => look.submit(selector),
+            None => look,
+        };
+        let first_page = open(first, &look);
+        let shown = std::iter::once(first_page.report.clone())
+            .chain(first_page.visits().into_iter().map(|p| p.report));
+        for (report, (_, _, title)) in shown.zip(&pages) {
+            let shown = crate::browser::Page { report };
+            let what = format!(
+                "{title} at {}px{}",
+                look.width,
+                if look.dark { " dark" } else { "" }
+            );
+            assert_eq!(shown.eval(0)[0], *title, "{what}");
+            assert_eq!(shown.eval(0)[1], background, "{what}: the theme's colours");
+            assert_eq!(shown.eval(0)[2], 0, "{what}: no script");
+            assert_eq!(shown.eval(0)[3], true, "{what}: a way back to the site");
+            assert!(!shown.overflows(), "{what}: {:?}", shown.report);
+            assert_eq!(shown.violations(), Vec::<String>::new(), "{what}");
+            // An error page's own status is all Chromium may complain of.
+            let errors: Vec<String> = shown
+                .console_errors()
+                .into_iter()
+                .filter(|e| !e.contains("the server responded with a status of 40"))
+                .collect();
+            assert_eq!(errors, Vec::<String>::new(), "{what}");
+        }
+    }
 }
 
 /// The demo project with `extra` appended to its verdict.toml.
@@ -608,9 +811,7 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota() {
 #[test]
 fn votes_repeat_once_expire_and_are_rate_limited_per_link() {
     let project = project_with("[community]\nmin_votes = 1");
-    let mut send = project.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&project);
     let serve = Serve::start(&project);
     let links = vote_links(&project, "ml-team@example.com");
     let (ship, skip) = (local(&serve, &links[0].0), local(&serve, &links[0].1));
@@ -634,9 +835,7 @@ fn votes_repeat_once_expire_and_are_rate_limited_per_link() {
 
     // Vote links close vote_link_days after the issue went out (two days ago).
     let closed = project_with("[community]\nvote_link_days = 1");
-    let mut send = closed.command();
-    send.env("VERDICT_SECRET", SECRET).arg("send");
-    assert!(send.status().unwrap().success());
+    send_with_secret(&closed);
     let serve = Serve::start(&closed);
     let links = vote_links(&closed, "ml-team@example.com");
     assert_eq!(get(&local(&serve, &links[0].0)).0, 410);

@@ -33,7 +33,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
                             (masthead(issue, cx))
                             (lead(issue, cx, markers))
                             (at_a_glance(issue, cx, markers))
-                            (descriptions(issue, theme))
+                            (descriptions(issue, theme, markers))
                             (scorecard(issue, cx))
                             @if let Some(bottom_line) = &issue.bottom_line {
                                 (bottom_line_block(bottom_line, theme))
@@ -307,12 +307,12 @@ fn ship_bar(tool: &Tool, theme: &Theme) -> Markup {
     }
 }
 
-fn descriptions(issue: &Issue, theme: &Theme) -> Markup {
+fn descriptions(issue: &Issue, theme: &Theme, markers: &Markers) -> Markup {
     let c = &theme.colors;
     html! {
         tr { td class="surface pad" style=(format!("{}padding:24px 24px 10px 24px;", surface_style(theme))) {
             (section_title("The tools", theme))
-            @for tool in &issue.tools {
+            @for (i, tool) in issue.tools.iter().enumerate() {
                 p class="text" style=(format!("margin:0 0 8px 0;font-size:18px;font-weight:800;color:{};", c.text)) {
                     (tool.display_name())
                 }
@@ -320,7 +320,7 @@ fn descriptions(issue: &Issue, theme: &Theme) -> Markup {
                     (markdown(&tool.description, theme, 15))
                 }
                 p style="margin:0 0 22px 0;font-size:15px;" {
-                    a class="accent" href=(tool.link) style=(format!("color:{};font-weight:700;text-decoration:none;", c.accent)) {
+                    a class="accent" href=(PreEscaped(markers.tool_link(i))) style=(format!("color:{};font-weight:700;text-decoration:none;", c.accent)) {
                         "Visit " (tool.name) " \u{2192}"
                     }
                 }

@@ -1,5 +1,7 @@
 //! Rendering an issue once into an HTML and a text template whose per-recipient
 //! parts (greeting, unsubscribe link) are slots, filled cheaply for each reader.
+//! Links to the tools are the same for every reader: counted links through
+//! `verdict serve` (`[community] count_clicks`) or the tools' own, written in once.
 
 mod html;
 mod text;
@@ -11,6 +13,7 @@ use crate::author::pieces::{Piece, Pieces};
 use crate::author::issue::{Issue, MAX_TOOLS, Verdict};
 use crate::project::config::Config;
 use crate::project::templates::{Greeting, Roster, Theme};
+use crate::store::tokens::{ClickFrom, Keys};
 
 pub use text::WIDTH as TEXT_WIDTH;
 
@@ -98,8 +101,18 @@ impl Personalisation<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     pieces: Pieces<String, Slot>,
+    /// The same with every tool linked directly, when readers get counted
+    /// links: what the issue's content is, whatever signs the links.
+    direct: Option<Pieces<String, Slot>>,
     escape_html: bool,
     greeting: Greeting,
+}
+
+/// Where a link to one tool leads: its own address, and what readers get.
+#[derive(Debug, Clone)]
+struct ToolLink {
+    direct: String,
+    shown: String,
 }
 
 /// Marks where slots go while rendering. The nonce makes it impossible for an
@@ -119,8 +132,28 @@ impl Markers {
         format!("\u{1}{}:{}\u{1}", self.nonce, slot.index())
     }
 
-    fn split(&self, rendered: &str, escape_html: bool, greeting: &Greeting) -> Template {
-        let mut parts = Vec::new();
+    /// Where the link to the tool at `index` goes (written in when split).
+    fn tool_link(&self, index: usize) -> String {
+        format!("\u{1}{}:t{index}\u{1}", self.nonce)
+    }
+
+    fn split(
+        &self,
+        rendered: &str,
+        escape_html: bool,
+        greeting: &Greeting,
+        links: &[ToolLink],
+    ) -> Template {
+        let escaped = |text: &str| {
+            if escape_html {
+                self::escape_html(text)
+            } else {
+                text.to_string()
+            }
+        };
+        // The reader's pieces and the directly linked ones, side by side.
+        let (mut shown, mut direct) = (Vec::new(), Vec::new());
+        let (mut shown_text, mut direct_text) = (String::new(), String::new());
         let mut rest = rendered;
         let prefix = format!("\u{1}{}:", self.nonce);
         while let Some(start) = rest.find(&prefix) {
@@ -128,19 +161,32 @@ impl Markers {
             let Some(end) = after.find('\u{1}') else {
                 break;
             };
-            let slot = after[..end]
-                .parse::<usize>()
-                .ok()
-                .and_then(Slot::from_index);
-            parts.push(Piece::Literal(rest[..start].to_string()));
-            if let Some(slot) = slot {
-                parts.push(Piece::Slot(slot));
+            shown_text.push_str(&rest[..start]);
+            direct_text.push_str(&rest[..start]);
+            let tag = &after[..end];
+            let link = tag
+                .strip_prefix('t')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| links.get(n));
+            if let Some(link) = link {
+                shown_text.push_str(&escaped(&link.shown));
+                direct_text.push_str(&escaped(&link.direct));
+            } else if let Some(slot) = tag.parse::<usize>().ok().and_then(Slot::from_index) {
+                shown.push(Piece::Literal(std::mem::take(&mut shown_text)));
+                direct.push(Piece::Literal(std::mem::take(&mut direct_text)));
+                shown.push(Piece::Slot(slot));
+                direct.push(Piece::Slot(slot));
             }
             rest = &after[end + 1..];
         }
-        parts.push(Piece::Literal(rest.to_string()));
+        shown_text.push_str(rest);
+        direct_text.push_str(rest);
+        shown.push(Piece::Literal(shown_text));
+        direct.push(Piece::Literal(direct_text));
+        let (pieces, direct) = (Pieces::new(shown), Pieces::new(direct));
         Template {
-            pieces: Pieces::new(parts),
+            direct: (direct != pieces).then_some(direct),
+            pieces,
             escape_html,
             greeting: greeting.clone(),
         }
@@ -164,8 +210,17 @@ impl Template {
 
     /// The output for one recipient.
     pub fn fill(&self, person: &Personalisation<'_>) -> String {
-        let mut out = Vec::with_capacity(self.pieces.literal_len() + 256);
-        self.pieces.fill_into(&mut out, |slot, out| {
+        self.fill_pieces(&self.pieces, person)
+    }
+
+    /// The output for one recipient with every tool linked directly.
+    fn fill_direct(&self, person: &Personalisation<'_>) -> String {
+        self.fill_pieces(self.direct.as_ref().unwrap_or(&self.pieces), person)
+    }
+
+    fn fill_pieces(&self, pieces: &Pieces<String, Slot>, person: &Personalisation<'_>) -> String {
+        let mut out = Vec::with_capacity(pieces.literal_len() + 256);
+        pieces.fill_into(&mut out, |slot, out| {
             out.extend_from_slice(self.slot_value(slot, person).as_bytes());
         });
         // Literals are rendered text and slot values are strings: all UTF-8.
@@ -200,6 +255,9 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub theme: &'a Theme,
     pub roster: &'a Roster,
+    /// The keys that sign counted links to the tools; without them (or
+    /// without `count_clicks` or a site) tools are linked directly.
+    pub clicks: Option<&'a Keys>,
 }
 
 /// Renders an issue's HTML and text once.
@@ -207,14 +265,32 @@ pub fn render(issue: &Issue, context: Context<'_>) -> RenderedIssue {
     let markers = Markers::new();
     let html = html::render(issue, context, &markers);
     let text = text::render(issue, context, &markers);
+    let counted = context
+        .clicks
+        .filter(|_| context.config.community.count_clicks)
+        .zip(context.config.site_root());
+    let links: Vec<ToolLink> = issue
+        .tools
+        .iter()
+        .enumerate()
+        .map(|(index, tool)| ToolLink {
+            direct: tool.link.clone(),
+            shown: counted.as_ref().map_or_else(
+                || tool.link.clone(),
+                |(keys, site)| keys.click_url(site, &issue.id, index, ClickFrom::Email),
+            ),
+        })
+        .collect();
     RenderedIssue {
-        html: markers.split(&html, true, &context.theme.greeting),
-        text: markers.split(&text, false, &context.theme.greeting),
+        html: markers.split(&html, true, &context.theme.greeting, &links),
+        text: markers.split(&text, false, &context.theme.greeting, &links),
     }
 }
 
-/// A hash of what an issue renders to (for a fixed reader), recorded when it
-/// starts sending so that an edit made afterwards can be noticed.
+/// A hash of what an issue renders to (for a fixed reader, its tools linked
+/// directly, so that neither the setting nor the key that signs counted links
+/// changes it), recorded when it starts sending so that an edit made
+/// afterwards can be noticed.
 pub fn fingerprint(rendered: &RenderedIssue) -> String {
     use sha2::{Digest, Sha256};
     let person = Personalisation {
@@ -224,8 +300,8 @@ pub fn fingerprint(rendered: &RenderedIssue) -> String {
         votes: &[],
     };
     let digest = Sha256::new()
-        .chain_update(rendered.html.fill(&person))
-        .chain_update(rendered.text.fill(&person))
+        .chain_update(rendered.html.fill_direct(&person))
+        .chain_update(rendered.text.fill_direct(&person))
         .finalize();
     crate::store::tokens::hex(&digest[..16])
 }
@@ -254,7 +330,7 @@ mod tests {
             markers.marker(Slot::UnsubscribeUrl),
             markers.marker(Slot::Email)
         );
-        let template = markers.split(&rendered, true, &Greeting::default());
+        let template = markers.split(&rendered, true, &Greeting::default(), &[]);
         let person = Personalisation {
             name: Some("Ana <b>&"),
             email: "a@example.com",
@@ -273,10 +349,73 @@ mod tests {
     }
 
     #[test]
+    fn tools_go_through_the_counter_only_when_counting_and_the_fingerprint_stays_the_contents() {
+        use crate::project::Project;
+        use crate::project::layout::Layout;
+        let project = Project::load(&Layout::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let path = project
+            .find_issue("2026-11-26-axolotl-vs-mistral-medium-3")
+            .unwrap();
+        let issue = project.load_issue(&path).unwrap().issue;
+        let keys = Keys::new("render-test-secret-0123456789", &[]).unwrap();
+        let other = Keys::new("another-render-secret-0123456789", &[]).unwrap();
+        let person = Personalisation {
+            name: None,
+            email: "a@example.com",
+            unsubscribe_url: "https://verdicts.example.com/unsubscribe",
+            votes: &[],
+        };
+        let counted = render(&issue, project.context_signed_by(Some(&keys)));
+        let html = counted.html.fill(&person);
+        let text = counted.text.fill(&person);
+        let go = "https://verdicts.example.com/go?i=2026-11-26-axolotl-vs-mistral-medium-3";
+        assert!(
+            html.contains(&format!("href=\"{go}&amp;n=1&amp;t={}.", keys.key_id())),
+            "{html}"
+        );
+        assert!(text.contains(&format!("Visit Mistral Medium 3: {go}&n=1&t=")));
+        assert!(!html.contains("https://mistral.ai") && !text.contains("https://mistral.ai"));
+
+        let direct = render(&issue, project.context_signed_by(None));
+        assert!(
+            direct
+                .html
+                .fill(&person)
+                .contains("href=\"https://mistral.ai\"")
+        );
+        let resigned = render(&issue, project.context_signed_by(Some(&other)));
+        assert_eq!(fingerprint(&counted), fingerprint(&direct));
+        assert_eq!(fingerprint(&counted), fingerprint(&resigned));
+        let mut moved = issue.clone();
+        moved.tools[1].link = "https://mistral.ai/news".into();
+        let moved = render(&moved, project.context_signed_by(Some(&keys)));
+        assert_ne!(
+            fingerprint(&moved),
+            fingerprint(&counted),
+            "a new link is an edit"
+        );
+
+        let mut config = project.config.clone();
+        config.community.count_clicks = false;
+        let off = Context {
+            config: &config,
+            ..project.context_signed_by(Some(&keys))
+        };
+        assert_eq!(render(&issue, off).html, direct.html);
+        config.community.count_clicks = true;
+        config.base_url = None;
+        let no_site = Context {
+            config: &config,
+            ..project.context_signed_by(Some(&keys))
+        };
+        assert!(!render(&issue, no_site).text.fill(&person).contains("/go?"));
+    }
+
+    #[test]
     fn text_that_looks_like_a_marker_without_the_nonce_stays_text() {
         let markers = Markers::new();
         let rendered = "before \u{1}0000000000000000:0\u{1} after";
-        let template = markers.split(rendered, false, &Greeting::default());
+        let template = markers.split(rendered, false, &Greeting::default(), &[]);
         let person = Personalisation {
             name: Some("X"),
             email: "x@example.com",

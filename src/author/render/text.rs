@@ -49,7 +49,7 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
         );
         field(&mut out, "Community", &tool.community_label());
         field(&mut out, "Entry", &tool.pricing);
-        field(&mut out, "Link", &tool.link);
+        field(&mut out, "Link", &markers.tool_link(index));
         if cx.config.base_url.is_some() {
             let tool = u8::try_from(index).unwrap_or(u8::MAX);
             let _ = writeln!(
@@ -67,10 +67,10 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
     }
 
     heading(&mut out, "The tools");
-    for tool in &issue.tools {
+    for (index, tool) in issue.tools.iter().enumerate() {
         let _ = writeln!(out, "{}\n", tool.display_name());
         let _ = writeln!(out, "{}\n", tool.description.to_text(WIDTH, ""));
-        let _ = writeln!(out, "Visit {}: {}\n", tool.name, tool.link);
+        let _ = writeln!(out, "Visit {}: {}\n", tool.name, markers.tool_link(index));
     }
 
     heading(&mut out, "Reviewer scorecard");

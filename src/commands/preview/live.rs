@@ -88,7 +88,8 @@ impl Live {
             project.config.community.min_votes,
         )
         .map_err(|e| e.to_string())?;
-        let rendered = render::render(&issue, project.context());
+        // Tools linked directly, so that the editor can follow each link.
+        let rendered = render::render(&issue, project.context_signed_by(None));
         // Preview-only keys: no link on these pages acts on the real service.
         let keys = crate::store::tokens::Keys::ephemeral();
         let composer =
@@ -104,7 +105,7 @@ impl Live {
         Ok(Views {
             email: rendered.html.fill(&person),
             text: rendered.text.fill(&person),
-            page: crate::web::site::issue_page(&project, &issue).ok(),
+            page: crate::web::site::issue_page(&project, &issue, None).ok(),
         })
     }
 }

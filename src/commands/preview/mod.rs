@@ -15,7 +15,9 @@ use crate::store::tokens::Keys;
 
 /// Write the HTML, the text and a complete .eml of an issue, and print their
 /// paths; with --serve, show them and the issue's web page in a browser,
-/// reloaded whenever the issue file or templates/ change.
+/// reloaded whenever the issue file or templates/ change. A preview links the
+/// tools directly, so that each link can be checked; sent emails lead through
+/// the click counter while [community] count_clicks is on.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The issue: its id, a unique start of it, or its file name in issues/.
@@ -55,7 +57,9 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
         project.config.community.min_votes,
     )?;
     let email = crate::store::lists::normalize_address(&args.to)?;
-    let rendered = render::render(issue, project.context());
+    // Tools linked directly, so that the editor can follow each link; the
+    // emails sent link them through the click counter.
+    let rendered = render::render(issue, project.context_signed_by(None));
     // Preview-only keys: no link in a preview acts on the real service.
     let keys = Keys::ephemeral();
     let dkim = crate::send::message::load_dkim(&project.config, layout)?;

@@ -237,7 +237,7 @@ pub static DKIM: Table = Table {
 /// `[community]`.
 pub static COMMUNITY: Table = Table {
     name: "[community]",
-    doc: "the readers' vote on each tool",
+    doc: "what readers did: their vote on each tool, and the links they followed",
     fields: &[
         Field::defaulted(
             "min_votes",
@@ -255,6 +255,13 @@ pub static COMMUNITY: Table = Table {
             "30",
             "30",
             "days after an issue's send time that its vote links work (then they answer 410)",
+        ),
+        Field::defaulted(
+            "count_clicks",
+            Kind::Boolean,
+            "true",
+            "false",
+            "send the links to tools (in emails and on issue pages) through `verdict serve`'s /go, which counts them per issue and tool, never per reader, and redirects to the tool; needs base_url",
         ),
     ],
 };

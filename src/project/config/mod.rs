@@ -111,13 +111,15 @@ pub struct RelayConfig {
     pub password_file: Option<PathBuf>,
 }
 
-/// The readers' vote on each tool.
+/// What readers did: their vote on each tool, and the links they followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Community {
     /// Votes on a tool before its community percentage is shown (else "—").
     pub min_votes: u32,
     /// How long after an issue's send time its vote links work.
     pub vote_link_valid: chrono::Duration,
+    /// Whether links to tools go through the service's click counter.
+    pub count_clicks: bool,
 }
 
 /// How `verdict serve` meets the network.
@@ -200,6 +202,16 @@ impl Config {
     pub fn load(layout: &Layout) -> Result<Config, LoadError> {
         let source = crate::diagnostic::read_source(&layout.config(), CONFIG_FILE)?;
         Ok(Config::parse(CONFIG_FILE, &source)?)
+    }
+
+    /// The site's root (`base_url` ending with `/`, so that paths join under
+    /// it), when the newsletter has a site.
+    pub fn site_root(&self) -> Option<Url> {
+        let mut root = self.base_url.clone()?;
+        if !root.path().ends_with('/') {
+            root.set_path(&format!("{}/", root.path()));
+        }
+        Some(root)
     }
 
     /// The domain of the From address: Message-IDs and List-Id live under it.

@@ -304,10 +304,12 @@ fn read_community(
     let mut reader = TableReader::new(table, 0..0, "[community]", &fields::COMMUNITY, diagnostics);
     let min_votes = reader.defaulted::<u32>("min_votes");
     let link_days = reader.defaulted::<u32>("vote_link_days");
+    let count_clicks = reader.defaulted::<bool>("count_clicks");
     reader.finish();
     Some(Community {
         min_votes: min_votes?.value,
         vote_link_valid: chrono::Duration::days(i64::from(link_days?.value)),
+        count_clicks: count_clicks?.value,
     })
 }
 

@@ -3,12 +3,15 @@
 //! headers and for the whole request, a bounded graceful shutdown), security
 //! headers and one log line per request, and the routes: one-click unsubscribe
 //! (`unsubscribe`), sign-ups with double opt-in (`signup`), the community vote
-//! (`vote`) and the static site (`site`), on pages of one shape (`pages`).
+//! (`vote`), counted links to tools (`go`, written to disk every few seconds
+//! and at shutdown) and the static site (`site`), on pages in the newsletter's
+//! colours (`pages`).
 //! Clients are told apart by `client`. Signed links are checked with the keys
 //! as they are now (`store::tokens::LiveKeys`); both lists are followed in
 //! memory (`store::lists::Lists`), so that no request reads a whole list.
 
 mod client;
+mod go;
 mod pages;
 mod signup;
 mod site;
@@ -33,11 +36,14 @@ use crate::project::routes;
 pub use crate::store::lists::Lists;
 pub use client::Proxies;
 use client::{ClientKey, Connections, Peer};
-pub(crate) use pages::page;
 pub use signup::{Signups, last_capped};
 
 /// Request bodies are small forms; anything larger is refused.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+/// How often counted clicks are written to `state/clicks/`: at most this
+/// much counting is lost if the service is killed (a clean stop writes all).
+pub const CLICKS_WRITTEN_EVERY: Duration = Duration::from_secs(5);
 
 /// What the service needs.
 pub struct Service {
@@ -55,6 +61,8 @@ pub struct Service {
     pub ballots: crate::web::votes::Ballots,
     /// Uses of each vote link in the last hour.
     pub vote_links: client::Window<u64>,
+    /// Clicks on the links to tools, until they are written.
+    pub clicks: crate::web::clicks::Counter,
 }
 
 impl Service {
@@ -68,12 +76,13 @@ impl Service {
         Service {
             unsubscribe_path: project.config.unsubscribe_url.path().to_string(),
             proxies: Proxies(project.config.serve.trusted_proxies.clone()),
-            project: Arc::new(project),
             links,
             lists,
             signups,
             ballots: crate::web::votes::Ballots::default(),
             vote_links: client::Window::new(10, chrono::Duration::hours(1), 100_000),
+            clicks: crate::web::clicks::Counter::new(project.layout.clone()),
+            project: Arc::new(project),
         }
     }
 }
@@ -83,17 +92,20 @@ impl Service {
     fn base_join(&self, path: &str) -> String {
         self.project
             .config
-            .base_url
-            .as_ref()
-            .and_then(|base| {
-                let mut base = base.clone();
-                if !base.path().ends_with('/') {
-                    base.set_path(&format!("{}/", base.path()));
-                }
-                base.join(path).ok()
-            })
+            .site_root()
+            .and_then(|root| root.join(path).ok())
             .map(|url| url.to_string())
             .unwrap_or_default()
+    }
+
+    /// A path on the site as a form on one of the service's pages names it:
+    /// without scheme and host, so that it goes where the page came from (the
+    /// service answers the site's forms as well as its pages).
+    fn site_path(&self, path: &str) -> String {
+        let joined = self.base_join(path);
+        url::Url::parse(&joined)
+            .map(|url| url.path().to_string())
+            .unwrap_or_else(|_| format!("/{path}"))
     }
 
     /// An issue of the project by its exact id, read now.
@@ -155,6 +167,7 @@ fn router(service: Arc<Service>, limits: Limits) -> Router {
             get(signup::confirm_page).post(signup::confirm),
         )
         .route(routes::VOTE, get(vote::vote_page).post(vote::vote))
+        .route(routes::GO, get(go::go))
         .route(routes::HEALTH, get(|| async { "ok" }))
         .fallback(site::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -242,6 +255,25 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let service = Arc::new(service);
     signup::start(&service);
+    let writer = service.clone();
+    let clicks = tokio::spawn(async move {
+        let mut every = tokio::time::interval(CLICKS_WRITTEN_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A problem is logged when it starts and when it ends, not every time.
+        let mut problem: Option<String> = None;
+        loop {
+            every.tick().await;
+            let now = write_clicks(&writer).await.err();
+            match (&problem, &now) {
+                (_, Some(error)) if problem.as_ref() != Some(error) => {
+                    tracing::error!("cannot write the click counts (kept in memory): {error}");
+                }
+                (Some(_), None) => tracing::info!("note: the click counts are written again"),
+                _ => {}
+            }
+            problem = now;
+        }
+    });
     let app = router(service.clone(), limits);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
@@ -304,5 +336,19 @@ pub async fn run(
             limits.shutdown_grace.as_secs()
         );
     }
+    clicks.abort();
+    if let Err(error) = write_clicks(&service).await {
+        tracing::error!("cannot write the click counts; they are lost: {error}");
+    }
     Ok(())
+}
+
+/// Writes the clicks counted so far; what cannot be written waits in memory
+/// for the next time.
+async fn write_clicks(service: &Arc<Service>) -> Result<(), String> {
+    let writer = service.clone();
+    match tokio::task::spawn_blocking(move || writer.clicks.write()).await {
+        Ok(written) => written.map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
+    }
 }

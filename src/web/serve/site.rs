@@ -66,11 +66,22 @@ pub enum Resolved {
 /// Answers GET and HEAD for files of the site.
 pub async fn serve(State(service): State<std::sync::Arc<Service>>, request: Request) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
+        return service.problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Nothing to do here",
+            "This address only shows pages.",
+        );
     }
     let public = service.project.layout.public_dir();
+    let missing = || {
+        service.problem(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address.",
+        )
+    };
     match resolve(&public, request.uri().path()) {
-        None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        None => missing(),
         Some(Resolved::Folder(location)) => (
             StatusCode::PERMANENT_REDIRECT,
             [(header::LOCATION, location)],
@@ -83,7 +94,7 @@ pub async fn serve(State(service): State<std::sync::Arc<Service>>, request: Requ
                 .await;
             let mut response = match served {
                 Ok(response) => response.into_response(),
-                Err(_) => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
+                Err(_) => return missing(),
             };
             if atom {
                 response.headers_mut().insert(

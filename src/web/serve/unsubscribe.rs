@@ -1,7 +1,10 @@
 //! One-click unsubscribe (RFC 8058): GET shows a confirmation page and changes
 //! nothing (mail scanners follow links); a POST with a genuine signed link and
 //! the body `List-Unsubscribe=One-Click`, form-encoded or multipart as RFC 8058
-//! prefers, suppresses the address durably, once, at once.
+//! prefers, suppresses the address durably, once, at once. The page that says
+//! so offers the way back: the site's sign-up for the same address, which
+//! subscribes nobody until the reader follows the link it mails (the one path
+//! by which a suppressed address returns).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::{Service, page};
+use super::Service;
 use crate::store::lists::{Reason, Suppression};
 use crate::store::tokens::{Purpose, decode_address};
 
@@ -37,7 +40,7 @@ pub(super) async fn confirm_page(
 ) -> Response {
     let newsletter = &service.project.config.name;
     let Some(email) = verified_address(&service, &query) else {
-        return invalid_link(newsletter);
+        return invalid_link(&service);
     };
     let action = format!(
         "{}?u={}&t={}",
@@ -45,18 +48,18 @@ pub(super) async fn confirm_page(
         query.get("u").map(String::as_str).unwrap_or_default(),
         query.get("t").map(String::as_str).unwrap_or_default()
     );
-    page(
-        newsletter,
-        html! {
-            h1 { "Unsubscribe from " (newsletter) "?" }
-            p { "Press the button to stop all email to " strong { (email) } "." }
-            form method="post" action=(action) {
-                input type="hidden" name=(ONE_CLICK_KEY) value=(ONE_CLICK_VALUE);
-                button type="submit" { "Unsubscribe" }
-            }
-        },
-    )
-    .into_response()
+    service
+        .page(
+            &format!("Unsubscribe from {newsletter}?"),
+            html! {
+                p { "Press the button to stop all email to " strong { (email) } "." }
+                form method="post" action=(action) {
+                    input type="hidden" name=(ONE_CLICK_KEY) value=(ONE_CLICK_VALUE);
+                    button type="submit" { "Unsubscribe" }
+                }
+            },
+        )
+        .into_response()
 }
 
 /// Whether a body says `List-Unsubscribe=One-Click`, in either encoding.
@@ -99,9 +102,8 @@ pub(super) async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
-    let newsletter = service.project.config.name.clone();
     let Some(email) = verified_address(&service, &query) else {
-        return invalid_link(&newsletter);
+        return invalid_link(&service);
     };
     let too_large = request
         .headers()
@@ -109,46 +111,69 @@ pub(super) async fn unsubscribe(
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
         .is_some_and(|n| n > super::MAX_BODY_BYTES);
     if too_large {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "the body is too large\n").into_response();
+        return service.problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request is too large",
+            "Nothing was changed. Use the button on the unsubscribe page.",
+        );
     }
     if !is_one_click(request, &service).await {
-        return (
+        return service.problem(
             StatusCode::BAD_REQUEST,
-            format!("expected the body {ONE_CLICK_KEY}={ONE_CLICK_VALUE} (RFC 8058)\n"),
-        )
-            .into_response();
+            "Nothing was changed",
+            &format!(
+                "An unsubscribe needs the body {ONE_CLICK_KEY}={ONE_CLICK_VALUE} (RFC 8058), which the button on the unsubscribe page sends."
+            ),
+        );
     }
     let entry = Suppression::now(&email, Reason::Unsubscribed, "one-click unsubscribe");
     let recorder = service.clone();
     let written = tokio::task::spawn_blocking(move || recorder.lists.suppress(entry)).await;
     match written {
-        Ok(Ok(_)) => page(
-            &newsletter,
-            html! {
-                h1 { "You are unsubscribed" }
-                p { strong { (email) } " will get no more email from " (newsletter) "." }
-            },
-        )
-        .into_response(),
+        Ok(Ok(_)) => unsubscribed_page(&service, &email),
         Ok(Err(error)) => {
             tracing::error!("cannot record an unsubscribe: {error}");
-            (
+            service.problem(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the unsubscribe could not be saved; please try again\n",
+                "Please try again",
+                "The unsubscribe could not be saved; nothing was changed.",
             )
-                .into_response()
         }
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response(),
+        Err(_) => service.problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Please try again",
+            "Something went wrong on our side.",
+        ),
     }
 }
 
-fn invalid_link(newsletter: &str) -> Response {
-    let body = page(
-        newsletter,
-        html! {
-            h1 { "This link is not valid" }
-            p { "Use the unsubscribe link from one of our emails, or reply to it and we will remove you." }
-        },
-    );
-    (StatusCode::FORBIDDEN, body).into_response()
+/// What happened, and the way back: a sign-up for the same address, which
+/// mails a link to confirm (so nobody is subscribed by a click on this page
+/// alone, nor anyone else through it).
+fn unsubscribed_page(service: &Service, email: &str) -> Response {
+    let newsletter = &service.project.config.name;
+    service
+        .page(
+            "You are unsubscribed",
+            html! {
+                p { strong { (email) } " will get no more email from " (newsletter) "." }
+                @if service.signups.is_some() {
+                    h2 { "Unsubscribed by mistake?" }
+                    p { "Subscribe again: we email " strong { (email) } " a link to confirm, and nothing changes until you follow it." }
+                    form method="post" action=(service.site_path(crate::project::routes::SUBSCRIBE.trim_start_matches('/'))) {
+                        input type="hidden" name="email" value=(email);
+                        button type="submit" class="quiet" { "Subscribe me again" }
+                    }
+                }
+            },
+        )
+        .into_response()
+}
+
+fn invalid_link(service: &Service) -> Response {
+    service.problem(
+        StatusCode::FORBIDDEN,
+        "This link is not valid",
+        "Use the unsubscribe link from one of our emails, or reply to it and we will remove you.",
+    )
 }

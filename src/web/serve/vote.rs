@@ -3,19 +3,24 @@
 //! vote durably, once per change (the same vote again writes nothing), within a
 //! rate per link, while the issue's vote links work (`vote_link_days` after it
 //! went out). Links are signed for the reader, the issue, the tool and the
-//! choice; a forged or altered one gets 403 and records nothing.
+//! choice; a forged or altered one gets 403 and records nothing. Both pages
+//! show what readers say so far and lead to the issue's page and to the
+//! reader's vote on the other tools.
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Service, page};
+use super::Service;
 use crate::author::issue::{Issue, Verdict};
 use crate::store::tokens::{Purpose, decode_address};
+use crate::web::site::plural;
+use crate::web::votes::{Shown, Tally};
 
 /// The query of a vote link.
 #[derive(Debug, Deserialize)]
@@ -81,7 +86,7 @@ fn ballot(service: &Service, query: &VoteQuery) -> Result<Ballot, Refusal> {
     })
 }
 
-fn refused(newsletter: &str, refusal: Refusal) -> Response {
+fn refused(service: &Service, refusal: Refusal) -> Response {
     let (status, title, text) = match refusal {
         Refusal::Invalid => (
             StatusCode::FORBIDDEN,
@@ -99,11 +104,7 @@ fn refused(newsletter: &str, refusal: Refusal) -> Response {
             "This vote link was used many times in the last hour. Please try again later.",
         ),
     };
-    (
-        status,
-        page(newsletter, html! { h1 { (title) } p { (text) } }),
-    )
-        .into_response()
+    service.problem(status, title, text)
 }
 
 fn words(verdict: Verdict) -> &'static str {
@@ -113,49 +114,115 @@ fn words(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The tally of each tool of the ballot's issue as it stands.
+async fn tallies(service: &Arc<Service>, issue: &Issue) -> Option<Vec<Tally>> {
+    let worker = service.clone();
+    let (id, tools) = (issue.id.clone(), issue.tools.len());
+    tokio::task::spawn_blocking(move || worker.ballots.tallies(&worker.project.layout, &id, tools))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// What readers say so far of each tool, and the reader's way to the issue
+/// and to their vote on the other tools.
+fn standing(service: &Service, ballot: &Ballot, tallies: Option<&[Tally]>) -> Markup {
+    let issue = &ballot.issue;
+    let min_votes = service.project.config.community.min_votes;
+    let keys = service.links.get();
+    let base = service.project.config.base_url.as_ref();
+    let vote_link = |tool: usize, verdict: Verdict| {
+        base.map(|base| {
+            crate::web::votes::link(&keys, base, &issue.id, tool, verdict, &ballot.email)
+        })
+    };
+    html! {
+        @if let Some(tallies) = tallies {
+            h2 { "What readers say so far" }
+            ul class="figures" {
+                @for (tool, tally) in issue.tools.iter().zip(tallies) {
+                    li {
+                        strong { (tool.display_name()) } ": "
+                        @match crate::web::votes::shown(tool, *tally, min_votes) {
+                            Shown::Set(_) => { (tool.community_label()) " ship (the editors' figure)" }
+                            Shown::Tally(percent) => {
+                                (percent) "% ship, from " (plural(tally.total(), "vote"))
+                            }
+                            Shown::Waiting { min_votes } => {
+                                (plural(tally.total(), "vote")) " so far; the readers' figure shows from "
+                                (min_votes) " votes (" (min_votes.saturating_sub(tally.total())) " more)"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if issue.tools.len() > 1 {
+            h2 { "Your vote on the other tool" @if issue.tools.len() > 2 { "s" } }
+            @for (index, tool) in issue.tools.iter().enumerate().filter(|(i, _)| *i != ballot.tool) {
+                @if let (Some(ship), Some(skip)) = (vote_link(index, Verdict::Ship), vote_link(index, Verdict::Skip)) {
+                    p {
+                        (tool.display_name()) ": "
+                        a href=(ship) { "Ship it" } " \u{b7} " a href=(skip) { "Skip it" }
+                    }
+                }
+            }
+        }
+        p { a href=(service.base_join(&format!("issues/{}.html", issue.id))) { "Back to the comparison: " (issue.title()) } }
+    }
+}
+
 pub(super) async fn vote_page(
     State(service): State<Arc<Service>>,
-    Query(query): Query<VoteQuery>,
+    query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
-    let newsletter = &service.project.config.name;
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return refused(&service, Refusal::Invalid);
+    };
     let ballot = match ballot(&service, &query) {
         Ok(ballot) => ballot,
-        Err(refusal) => return refused(newsletter, refusal),
+        Err(refusal) => return refused(&service, refusal),
     };
     let tool = &ballot.issue.tools[ballot.tool];
     let action = format!(
         "?i={}&n={}&v={}&u={}&t={}",
         query.i, query.n, query.v, query.u, query.t
     );
-    page(
-        newsletter,
-        html! {
-            h1 { "Your vote on " (tool.display_name()) }
-            p { "You say: " strong { (words(ballot.verdict)) } ", in " (ballot.issue.title()) "." }
-            // A person clicks: a link scanner that opens the page votes nothing.
-            form method="post" action=(action) {
-                button type="submit" { "Count my vote" }
-            }
-        },
-    )
-    .into_response()
+    let tallies = tallies(&service, &ballot.issue).await;
+    service
+        .page(
+            &format!("Your vote on {}", tool.display_name()),
+            html! {
+                p { "You say: " strong { (words(ballot.verdict)) } ", in " (ballot.issue.title()) "." }
+                // A person clicks: a link scanner that opens the page votes nothing.
+                form method="post" action=(action) {
+                    button type="submit" { "Count my vote" }
+                }
+                (standing(&service, &ballot, tallies.as_deref()))
+            },
+        )
+        .into_response()
 }
 
 pub(super) async fn vote(
     State(service): State<Arc<Service>>,
-    Query(query): Query<VoteQuery>,
+    query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
-    let newsletter = service.project.config.name.clone();
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return refused(&service, Refusal::Invalid);
+    };
     let ballot = match ballot(&service, &query) {
         Ok(ballot) => ballot,
-        Err(refusal) => return refused(&newsletter, refusal),
+        Err(refusal) => return refused(&service, refusal),
     };
     let link = crate::send::ledger::address_key(&format!(
         "{}\0{}\0{}",
         ballot.issue.id, ballot.tool, ballot.email
     ));
     if !service.vote_links.allow(&link, chrono::Utc::now()) {
-        return refused(&newsletter, Refusal::TooOften);
+        return refused(&service, Refusal::TooOften);
     }
     let keys = service.links.get();
     let worker = service.clone();
@@ -177,17 +244,22 @@ pub(super) async fn vote(
     })
     .await;
     match recorded {
-        Ok(Ok(_)) => page(
-            &newsletter,
-            html! {
-                h1 { "Your vote counts" }
-                p { "You say " strong { (words(ballot.verdict)) } " for " (ballot.issue.tools[ballot.tool].display_name()) ". Change your mind with the other link in the email: your last vote is the one that counts." }
-            },
-        )
-        .into_response(),
-        _ => {
-            let body = page(&newsletter, html! { h1 { "Please try again" } p { "The vote could not be saved." } });
-            (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+        Ok(Ok(_)) => {
+            let tallies = tallies(&service, &ballot.issue).await;
+            service
+                .page(
+                    "Your vote counts",
+                    html! {
+                        p { "You say " strong { (words(ballot.verdict)) } " for " (ballot.issue.tools[ballot.tool].display_name()) ". Change your mind with the other link in the email: your last vote is the one that counts." }
+                        (standing(&service, &ballot, tallies.as_deref()))
+                    },
+                )
+                .into_response()
         }
+        _ => service.problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "The vote could not be saved.",
+        ),
     }
 }

@@ -29,9 +29,11 @@ use crate::diagnostic::FileDiagnostics;
 use crate::project::Project;
 use crate::project::templates::Roster;
 use crate::store::fs::FsError;
+use crate::store::tokens::{ClickFrom, Keys};
 use card::{CardStyle, Painter};
 use output::Output;
 use page::Neighbours;
+pub(crate) use page::plural;
 use shell::{Frame, Head, SocialImage};
 use standings::Standings;
 
@@ -43,29 +45,43 @@ pub struct SiteContext<'a> {
     pub base: Url,
     /// Whether issue pages have social cards.
     pub cards: bool,
+    /// The keys that sign the issue pages' counted links to tools, when
+    /// links are counted (`[community] count_clicks`); else tools are linked
+    /// directly.
+    pub clicks: Option<&'a Keys>,
 }
 
 impl<'a> SiteContext<'a> {
-    /// The site of a project; it needs `base_url`.
-    pub fn new(project: &'a Project, cards: bool) -> Result<SiteContext<'a>, SiteError> {
-        let mut base = project
-            .config
-            .base_url
-            .clone()
-            .ok_or(SiteError::NoBaseUrl)?;
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
+    /// The site of a project, its links to tools signed by `clicks`; it needs
+    /// `base_url`.
+    pub fn new(
+        project: &'a Project,
+        cards: bool,
+        clicks: Option<&'a Keys>,
+    ) -> Result<SiteContext<'a>, SiteError> {
+        let base = project.config.site_root().ok_or(SiteError::NoBaseUrl)?;
         Ok(SiteContext {
             frame: Frame {
                 config: &project.config,
                 theme: &project.theme,
+                site: true,
                 about: project.layout.about().is_file(),
             },
             roster: &project.roster,
             base,
             cards,
+            clicks: clicks.filter(|_| project.config.community.count_clicks),
         })
+    }
+
+    /// Where a page's link to tool `index` of an issue leads: through the
+    /// counter, or to the tool itself.
+    pub fn tool_link(&self, issue: &Issue, index: usize) -> String {
+        match (self.clicks, issue.tools.get(index)) {
+            (Some(keys), Some(_)) => keys.click_url(&self.base, &issue.id, index, ClickFrom::Site),
+            (None, Some(tool)) => tool.link.clone(),
+            (_, None) => String::new(),
+        }
     }
 
     /// The absolute address of a path on the site.
@@ -108,6 +124,32 @@ pub enum SiteError {
         issue: String,
         error: card::CardError,
     },
+    #[error(transparent)]
+    Clicks(#[from] crate::web::clicks::ClicksError),
+}
+
+/// The clicks counted on each published issue's links to its tools, which
+/// the tool pages show.
+#[derive(Debug, Default)]
+struct Clicked(std::collections::HashMap<String, Vec<crate::web::clicks::ToolClicks>>);
+
+impl Clicked {
+    fn read(project: &Project, issues: &[&Issue]) -> Result<Clicked, SiteError> {
+        let mut clicked = Clicked::default();
+        for issue in issues {
+            let counts = crate::web::clicks::read(&project.layout, &issue.id, issue.tools.len())?;
+            clicked.0.insert(issue.id.clone(), counts);
+        }
+        Ok(clicked)
+    }
+
+    /// The clicks on one tool in one issue, wherever its links were.
+    fn on(&self, issue: &Issue, index: usize) -> u64 {
+        self.0
+            .get(&issue.id)
+            .and_then(|counts| counts.get(index))
+            .map_or(0, |c| c.total())
+    }
 }
 
 /// How to build the site.
@@ -172,9 +214,14 @@ fn description(issue: &Issue) -> String {
     }
 }
 
-/// The comparison page of one issue, for `preview --serve`.
-pub fn issue_page(project: &Project, issue: &Issue) -> Result<String, SiteError> {
-    let cx = SiteContext::new(project, false)?;
+/// The comparison page of one issue, for `preview --serve`, its links to
+/// tools signed by `clicks` (a preview's own keys).
+pub fn issue_page(
+    project: &Project,
+    issue: &Issue,
+    clicks: Option<&Keys>,
+) -> Result<String, SiteError> {
+    let cx = SiteContext::new(project, false, clicks)?;
     Ok(page::issue_page(
         &cx,
         issue,
@@ -196,8 +243,11 @@ pub fn build(
     now: DateTime<Utc>,
     options: Options,
 ) -> Result<Built, SiteError> {
-    let cx = SiteContext::new(project, options.cards)?;
+    // Pages link through the counter only with the service's own secret:
+    // never made here (a site built elsewhere links tools directly).
+    let cx = SiteContext::new(project, options.cards, project.link_keys())?;
     let layout = &project.layout;
+    let signer = cx.clicks.map(|keys| keys.key_id().to_string());
     let mut built = Built::default();
     let output = Output::default();
     let about = std::fs::read_to_string(layout.about()).ok();
@@ -214,6 +264,8 @@ pub fn build(
         &std::fs::read(layout.panel()).unwrap_or_default(),
         // The navigation links the about page.
         &[u8::from(about.is_some()), u8::from(options.cards)],
+        // Counted links are signed by this key.
+        signer.unwrap_or_default().as_bytes(),
     ]);
     let manifest_path = out.join(MANIFEST);
     let old: Manifest = std::fs::read(&manifest_path)
@@ -252,6 +304,13 @@ pub fn build(
     let oldest_first: Vec<&Issue> = entries.iter().map(|e| &e.issue).collect();
     let newest_first: Vec<&Issue> = oldest_first.iter().rev().copied().collect();
     let standings = Standings::of(&oldest_first, &project.tools);
+    // Shown on the tool pages while links are counted.
+    let clicked = project
+        .config
+        .community
+        .count_clicks
+        .then(|| Clicked::read(project, &oldest_first))
+        .transpose()?;
 
     // Issue pages, each with the titles of its neighbours.
     let pages = out.join("issues");
@@ -314,7 +373,7 @@ pub fn build(
     for tool in &standings.tools {
         files.push((
             format!("tools/{}.html", tool.key),
-            tools::tool_page(&cx, tool).into_bytes(),
+            tools::tool_page(&cx, tool, clicked.as_ref()).into_bytes(),
         ));
     }
     for category in &standings.categories {

@@ -89,11 +89,11 @@ pub(super) fn comparison(cx: &SiteContext<'_>, issue: &Issue, level: u8, root: &
             }
             section aria-labelledby="descriptions" {
                 h2 id="descriptions" { "The tools" }
-                @for tool in &issue.tools {
+                @for (index, tool) in issue.tools.iter().enumerate() {
                     h3 { (tool.display_name()) }
                     (markdown(&tool.description, &web))
                     p {
-                        a href=(tool.link) { "Visit " (tool.name) }
+                        a href=(cx.tool_link(issue, index)) { "Visit " (tool.name) }
                         " \u{b7} "
                         a href=(format!("{root}tools/{}.html", tool.key())) { "Every verdict on " (tool.name) }
                     }
@@ -336,8 +336,11 @@ fn community_cell(tool: &ToolStanding<'_>) -> Markup {
 }
 
 /// "1 review", "3 reviews".
-pub(super) fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
+pub(crate) fn plural<N>(count: N, noun: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    if count == N::from(1) {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")

@@ -13,6 +13,9 @@ use crate::project::templates::{Palette, Theme};
 pub struct Frame<'a> {
     pub config: &'a Config,
     pub theme: &'a Theme,
+    /// Whether there is a site to link to (a newsletter without `base_url`
+    /// has only the service's pages).
+    pub site: bool,
     /// Whether the site has an about page.
     pub about: bool,
 }
@@ -81,7 +84,9 @@ pub fn page(frame: Frame<'_>, head: &Head, main: Markup) -> Markup {
                     link rel="canonical" href=(canonical);
                     meta property="og:url" content=(canonical);
                 }
-                link rel="alternate" type="application/atom+xml" title=(name) href=(format!("{root}feed.xml"));
+                @if frame.site {
+                    link rel="alternate" type="application/atom+xml" title=(name) href=(format!("{root}feed.xml"));
+                }
                 meta property="og:type" content=(head.kind);
                 meta property="og:site_name" content=(name);
                 meta property="og:title" content=(head.title);
@@ -114,16 +119,20 @@ pub fn page(frame: Frame<'_>, head: &Head, main: Markup) -> Markup {
                         @if let Some(logo) = &theme.logo {
                             img src=(logo.url) alt=(logo.alt) width=(logo.width);
                         }
-                        nav aria-label="Site" {
-                            a class="name" href=(format!("{root}index.html")) { (name) }
-                            " "
-                            a href=(format!("{root}tools.html")) { "Tools" }
-                            @if frame.about {
+                        @if frame.site {
+                            nav aria-label="Site" {
+                                a class="name" href=(format!("{root}index.html")) { (name) }
                                 " "
-                                a href=(format!("{root}about.html")) { "About" }
+                                a href=(format!("{root}tools.html")) { "Tools" }
+                                @if frame.about {
+                                    " "
+                                    a href=(format!("{root}about.html")) { "About" }
+                                }
+                                " "
+                                a href=(format!("{root}feed.xml")) { "Feed" }
                             }
-                            " "
-                            a href=(format!("{root}feed.xml")) { "Feed" }
+                        } @else {
+                            p class="name" { (name) }
                         }
                     }
                 }
@@ -167,7 +176,7 @@ a{{color:var(--accent)}}\
 .skip-link{{position:absolute;left:-100vw}}.skip-link:focus{{left:1rem;top:1rem;background:var(--surface);padding:.5rem}}\
 header.site{{border-bottom:1px solid var(--border);padding:.75rem 0}}\
 header.site nav{{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}}\
-header.site .name{{font-weight:800;color:var(--text);text-decoration:none;font-size:1.15rem}}\
+header.site .name{{font-weight:800;color:var(--text);text-decoration:none;font-size:1.15rem;margin:0}}\
 header.site img{{display:block;height:auto;max-width:100%}}\
 main.wrap{{padding-top:1.5rem;padding-bottom:2rem}}\
 .kicker{{color:var(--accent);text-transform:uppercase;letter-spacing:.08em;font-weight:700;font-size:.8rem;margin:0}}\
@@ -223,6 +232,10 @@ td.rank,th.rank{{text-align:right;width:2.25rem;padding-right:.75rem;color:var(-
 .pager .label{{display:block;color:var(--muted);font-size:.8rem;text-transform:uppercase;letter-spacing:.05em}}\
 .chips{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}}\
 .chips a{{display:inline-block;padding:.2rem .7rem;border:1px solid var(--border);border-radius:1rem;background:var(--surface);text-decoration:none}}\
+.notice{{max-width:38rem;margin:0 auto}}.notice form{{margin:1.5rem 0}}\
+.notice .figures{{list-style:none;padding:0;margin:.5rem 0 0}}.notice .figures li{{border-top:1px solid var(--border);padding:.6rem 0}}\
+.notice .back{{border-top:1px solid var(--border);padding-top:1rem;margin-top:2rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}}\
+button.quiet{{background:transparent;color:var(--accent);border:1px solid var(--accent)}}\
 footer.site{{border-top:1px solid var(--border);color:var(--muted);padding:1rem 0 2rem;font-size:.9rem}}\
 img{{max-width:100%;height:auto}}pre{{overflow-x:auto}}",
         light = vars(&theme.colors),

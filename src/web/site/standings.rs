@@ -11,6 +11,8 @@ use crate::author::issue::{Issue, Tool, ToolProfiles, slugify};
 pub(super) struct Appearance<'a> {
     pub issue: &'a Issue,
     pub tool: &'a Tool,
+    /// The tool's place in the issue.
+    pub index: usize,
 }
 
 /// A tool and its record across every published issue.
@@ -94,7 +96,7 @@ impl<'a> Standings<'a> {
         let mut tools: Vec<ToolStanding<'a>> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for issue in issues {
-            for tool in &issue.tools {
+            for (index, tool) in issue.tools.iter().enumerate() {
                 let key = tool.key();
                 let at = *by_key.entry(key.clone()).or_insert_with(|| {
                     tools.push(ToolStanding {
@@ -109,7 +111,7 @@ impl<'a> Standings<'a> {
                 });
                 let standing = &mut tools[at];
                 standing.face = tool.clone();
-                standing.appearances.push(Appearance { issue, tool });
+                standing.appearances.push(Appearance { issue, tool, index });
                 standing.ships += tool.ship_count();
                 standing.reviews += tool.reviews.len();
                 standing.votes.extend(tool.community_vote);

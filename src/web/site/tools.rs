@@ -4,17 +4,25 @@
 
 use maud::html;
 
-use super::SiteContext;
 use super::chart::record_chart;
 use super::page::{
     RankBy, call_to_action, community_label, date, leaderboard, plural, ship_bar, verdict_badge,
 };
 use super::shell::{Head, page};
 use super::standings::{CategoryStanding, Standings, ToolStanding};
+use super::{Clicked, SiteContext};
 use crate::author::issue::Issue;
 
-/// The page of one tool.
-pub(super) fn tool_page(cx: &SiteContext<'_>, tool: &ToolStanding<'_>) -> String {
+/// The page of one tool, with the clicks on its links when they are counted.
+pub(super) fn tool_page(
+    cx: &SiteContext<'_>,
+    tool: &ToolStanding<'_>,
+    clicked: Option<&Clicked>,
+) -> String {
+    let clicks = |appearance: &super::standings::Appearance<'_>| {
+        clicked.map(|c| c.on(appearance.issue, appearance.index))
+    };
+    let all_clicks: Option<u64> = clicked.map(|_| tool.appearances.iter().filter_map(clicks).sum());
     let latest = &tool.face;
     let head = Head {
         title: format!(
@@ -52,6 +60,9 @@ pub(super) fn tool_page(cx: &SiteContext<'_>, tool: &ToolStanding<'_>) -> String
                 div { dt { "Community" } dd { (community_label(tool.community())) } }
                 div { dt { "Comparisons" } dd { (tool.appearances.len()) } }
                 div { dt { "Entry" } dd { (latest.pricing) } }
+                @if let Some(all) = all_clicks {
+                    div { dt { "Clicks" } dd { (all) } }
+                }
             }
             section aria-labelledby="over-time" {
                 h2 id="over-time" { "Over time" }
@@ -64,6 +75,9 @@ pub(super) fn tool_page(cx: &SiteContext<'_>, tool: &ToolStanding<'_>) -> String
                         th scope="col" { "Comparison" }
                         th scope="col" class="num" { "Panel ship" }
                         th scope="col" class="num" { "Community" }
+                        @if clicked.is_some() {
+                            th scope="col" class="num" { "Clicks" }
+                        }
                     } }
                     tbody {
                         @for appearance in tool.appearances.iter().rev() {
@@ -77,6 +91,9 @@ pub(super) fn tool_page(cx: &SiteContext<'_>, tool: &ToolStanding<'_>) -> String
                                     span class="count" { (appearance.tool.ship_count()) " ship / " (appearance.tool.skip_count()) " skip" }
                                 }
                                 td class="num" { (appearance.tool.community_label()) }
+                                @if let Some(clicks) = clicks(appearance) {
+                                    td class="num" { (clicks) }
+                                }
                             }
                         }
                     }

@@ -13,6 +13,7 @@ mod store;
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -23,8 +24,8 @@ use tokio::sync::mpsc;
 
 pub use store::last_capped;
 
+use super::Service;
 use super::client::{ClientKey, Peer};
-use super::{Service, page};
 use crate::project::config::Signup as SignupConfig;
 use crate::project::templates::{EmailText, Emails};
 use crate::send::message::{OneOff, one_off};
@@ -156,11 +157,11 @@ fn clean_name(raw: &str) -> Result<Option<String>, &'static str> {
 }
 
 /// The one answer every accepted sign-up gets, whatever the address's standing.
-fn check_your_inbox(newsletter: &str) -> Response {
-    page(
-        newsletter,
+fn check_your_inbox(service: &Service) -> Response {
+    let newsletter = &service.project.config.name;
+    service.page(
+        "Check your inbox",
         html! {
-            h1 { "Check your inbox" }
             p { "If the address can get " (newsletter) ", a link to confirm is on its way. The subscription starts when you follow it." }
             p { "Nothing arrived? Look in the spam folder, or try again in an hour." }
         },
@@ -174,34 +175,29 @@ pub(super) async fn subscribe(
     headers: axum::http::HeaderMap,
     Form(form): Form<SignupForm>,
 ) -> Response {
-    let newsletter = service.project.config.name.clone();
     let Some(signups) = &service.signups else {
-        return (StatusCode::NOT_FOUND, "sign-ups are not open here\n").into_response();
+        return not_open(&service);
     };
     let now = Utc::now();
     let client = ClientKey::of(service.proxies.client(peer.0, &headers));
     if !signups.limits.client_may_ask(client, now) {
-        let body = page(
-            &newsletter,
-            html! { h1 { "Too many sign-ups" } p { "Too many sign-ups came from your network in the last hour. Please try again later." } },
+        return service.problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-ups",
+            "Too many sign-ups came from your network in the last hour. Please try again later.",
         );
-        return (StatusCode::TOO_MANY_REQUESTS, body).into_response();
     }
     let Ok(email) = crate::store::lists::normalize_address(&form.email) else {
-        let body = page(
-            &newsletter,
-            html! { h1 { "That is not an email address" } p { "Go back and check the address." } },
+        return service.problem(
+            StatusCode::BAD_REQUEST,
+            "That is not an email address",
+            "Go back and check the address.",
         );
-        return (StatusCode::BAD_REQUEST, body).into_response();
     };
     let name = match clean_name(&form.name) {
         Ok(name) => name,
         Err(advice) => {
-            let body = page(
-                &newsletter,
-                html! { h1 { "That name cannot be used" } p { (advice) } },
-            );
-            return (StatusCode::BAD_REQUEST, body).into_response();
+            return service.problem(StatusCode::BAD_REQUEST, "That name cannot be used", advice);
         }
     };
     if form.website.is_empty()
@@ -216,7 +212,15 @@ pub(super) async fn subscribe(
     {
         tracing::warn!("the sign-up queue is full; a request was dropped");
     }
-    check_your_inbox(&newsletter)
+    check_your_inbox(&service)
+}
+
+fn not_open(service: &Service) -> Response {
+    service.problem(
+        StatusCode::NOT_FOUND,
+        "Sign-ups are not open here",
+        "This newsletter takes no sign-ups through this address.",
+    )
 }
 
 /// The worker's part of a request: whether a confirmation goes out, and
@@ -422,28 +426,32 @@ fn check_link(service: &Service, query: &ConfirmQuery) -> Result<(), LinkProblem
     Ok(())
 }
 
-fn link_problem(newsletter: &str, problem: LinkProblem) -> Response {
+fn link_problem(service: &Service, problem: LinkProblem) -> Response {
     match problem {
-        LinkProblem::Forged => (
+        LinkProblem::Forged => service.problem(
             StatusCode::FORBIDDEN,
-            page(newsletter, html! { h1 { "This link is not valid" } p { "Use the link from the confirmation email, or sign up again." } }),
-        )
-            .into_response(),
-        LinkProblem::Expired => (
+            "This link is not valid",
+            "Use the link from the confirmation email, or sign up again.",
+        ),
+        LinkProblem::Expired => service.problem(
             StatusCode::GONE,
-            page(newsletter, html! { h1 { "This link has expired" } p { "Sign up again to get a new one." } }),
-        )
-            .into_response(),
+            "This link has expired",
+            "Sign up again to get a new one.",
+        ),
     }
 }
 
 pub(super) async fn confirm_page(
     State(service): State<Arc<Service>>,
-    Query(query): Query<ConfirmQuery>,
+    query: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Response {
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return link_problem(&service, LinkProblem::Forged);
+    };
     let newsletter = &service.project.config.name;
     if let Err(problem) = check_link(&service, &query) {
-        return link_problem(newsletter, problem);
+        return link_problem(&service, problem);
     }
     let name = service
         .signups
@@ -452,31 +460,34 @@ pub(super) async fn confirm_page(
         .and_then(|pending| pending.name);
     let action = format!("?p={}&e={}&t={}", query.p, query.e, query.t);
     // A person clicks: a link scanner that opens the page confirms nothing.
-    page(
-        newsletter,
-        html! {
-            h1 { "Confirm your subscription to " (newsletter) }
-            @if let Some(name) = name {
-                p { "You asked to subscribe as " strong { (name) } "." }
-            }
-            form method="post" action=(action) {
-                button type="submit" { "Yes, subscribe me" }
-            }
-        },
-    )
-    .into_response()
+    service
+        .page(
+            &format!("Confirm your subscription to {newsletter}"),
+            html! {
+                @if let Some(name) = name {
+                    p { "You asked to subscribe as " strong { (name) } "." }
+                }
+                form method="post" action=(action) {
+                    button type="submit" { "Yes, subscribe me" }
+                }
+            },
+        )
+        .into_response()
 }
 
 pub(super) async fn confirm(
     State(service): State<Arc<Service>>,
-    Query(query): Query<ConfirmQuery>,
+    query: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Response {
-    let newsletter = service.project.config.name.clone();
+    // A garbled link is as invalid as a forged one.
+    let Ok(Query(query)) = query else {
+        return link_problem(&service, LinkProblem::Forged);
+    };
     if let Err(problem) = check_link(&service, &query) {
-        return link_problem(&newsletter, problem);
+        return link_problem(&service, problem);
     }
     let Some(signups) = &service.signups else {
-        return (StatusCode::NOT_FOUND, "sign-ups are not open here\n").into_response();
+        return not_open(&service);
     };
     let Some(pending) = signups.store.get(&query.p) else {
         // Confirmed already (a second click), or the service lost it: either way
@@ -514,7 +525,11 @@ pub(super) async fn confirm(
             }
             subscribed_page(&service)
         }
-        _ => unavailable(&newsletter),
+        _ => service.problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again",
+            "Something went wrong on our side; nothing was recorded.",
+        ),
     }
 }
 
@@ -549,25 +564,14 @@ async fn welcome(service: &Arc<Service>, signups: &Signups, email: &str) -> Resu
 
 fn subscribed_page(service: &Service) -> Response {
     let newsletter = &service.project.config.name;
-    page(
-        newsletter,
-        html! {
-            h1 { "You are subscribed" }
-            p { "The next comparison of " (newsletter) " comes to your inbox." }
-            @if let Some(latest) = service.latest_issue_url() {
-                p { a href=(latest) { "Read the latest one now" } }
-            }
-        },
-    )
-    .into_response()
-}
-
-fn unavailable(newsletter: &str) -> Response {
-    let body = page(
-        newsletter,
-        html! { h1 { "Please try again" } p { "Something went wrong on our side; nothing was recorded." } },
-    );
-    (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    service
+        .page(
+            "You are subscribed",
+            html! {
+                p { "The next comparison of " (newsletter) " comes to your inbox." }
+            },
+        )
+        .into_response()
 }
 
 #[cfg(test)]
