@@ -158,15 +158,7 @@ pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
 /// The key links are signed with, and what the service noted about sign-ups.
 fn service_lines(project: &Project, out: &mut Output) -> Result<()> {
     let keys = crate::store::tokens::Keys::load(&project.layout)?;
-    let origin = if std::env::var(crate::store::tokens::SECRET_ENV).is_ok() {
-        crate::store::tokens::SECRET_ENV.to_string()
-    } else {
-        crate::project::layout::SECRET_FILE.to_string()
-    };
-    out.line(&format!(
-        "links: signed with key {} (from {origin})",
-        keys.key_id()
-    ));
+    out.line(&keys.in_use());
     if let Some(at) = crate::web::serve::last_capped(&project.layout.pending_signups())? {
         out.line(&format!(
             "sign-ups: the hourly cap of confirmation emails was reached at {} (raise [signup] per_hour if real readers wait)",

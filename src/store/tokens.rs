@@ -323,6 +323,17 @@ impl Keys {
         self.current.id
     }
 
+    /// "links: signed with key ID (from WHERE)", as `send` and `status` say it,
+    /// so that an operator can match it with what `serve` prints.
+    pub fn in_use(&self) -> String {
+        let origin = if std::env::var(SECRET_ENV).is_ok() {
+            SECRET_ENV
+        } else {
+            crate::project::layout::SECRET_FILE
+        };
+        format!("links: signed with key {} (from {origin})", self.key_id())
+    }
+
     /// A token for `payload`: `KEYID.MAC`.
     pub fn sign(&self, purpose: Purpose, payload: &str) -> String {
         let mac = self.current.secret.tagged(purpose, payload).finalize();

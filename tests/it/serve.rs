@@ -8,7 +8,7 @@ use mail_parser::MessageParser;
 use verdict::project::layout::Layout;
 use verdict::store::tokens::Keys;
 
-use crate::harness::{DEMO_ISSUE, TestProject};
+use crate::harness::{DEMO_ISSUE, Output, TestProject};
 use crate::server::{SECRET, Serve, get, post};
 use crate::smtp::SmtpServer;
 
@@ -645,4 +645,43 @@ fn a_link_signed_with_another_key_is_refused_and_both_keys_are_named_once() {
         "{}",
         serve.first
     );
+}
+
+#[test]
+fn send_status_and_serve_name_the_key_that_signs_links() {
+    let project = TestProject::demo();
+    let server = crate::smtp::SmtpServer::start();
+    let sent = project.run(&["send", "--transport", &server.url()]);
+    sent.success();
+    // The run made the project's secret; its id is what every command names.
+    let keys = Keys::load(&Layout::new(project.path())).unwrap();
+    let line = format!(
+        "links: signed with key {} (from state/secret)",
+        keys.key_id()
+    );
+    sent.stdout_has(&line);
+    project.run(&["status"]).stdout_has(&line);
+    let serve = Serve::launch(&project, None, &[]);
+    assert!(
+        serve
+            .first
+            .contains(&format!("signed with key {}", keys.key_id())),
+        "{}",
+        serve.first
+    );
+    // A secret from the environment is named as such.
+    let from_env = Keys::new(SECRET, &[]).unwrap();
+    let output = Output::from(
+        project
+            .command()
+            .env("VERDICT_SECRET", SECRET)
+            .arg("status")
+            .output()
+            .unwrap(),
+    );
+    output.stdout_has(&format!(
+        "links: signed with key {} (from VERDICT_SECRET)",
+        from_env.key_id()
+    ));
+    assert_ne!(from_env.key_id(), keys.key_id());
 }

@@ -187,6 +187,7 @@ fn send(
         let options = options(sending, args, retry_failed, clock, &relays);
         if !args.quiet {
             relays::announce(&relays, now);
+            crate::say!("{}", keys.in_use());
         }
         let interrupt = Interrupt::default();
         watch_signals(interrupt.clone());

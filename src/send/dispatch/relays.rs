@@ -276,7 +276,7 @@ impl Relay {
             self.take_down(format!(
                 "{} looks down ({streak} failed connections in a row): {}",
                 self.settings.name,
-                crate::send::transport::escape_reply(reply)
+                crate::send::transport::mask_addresses(reply)
             ));
         }
         self.is_down()

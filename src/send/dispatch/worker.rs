@@ -519,8 +519,9 @@ async fn deliver<T: Transport>(
         match failure.class {
             Class::Unusable => {
                 relay.take_down(format!(
-                    "{} refused the newsletter: {failure}",
-                    relay.settings.name
+                    "{} refused the newsletter: {}",
+                    relay.settings.name,
+                    crate::send::transport::mask_addresses(&failure.to_string())
                 ));
                 shared.relays.wake();
                 return Delivery::GiveBack;
