@@ -15,7 +15,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFi
 use tracing_subscriber::registry::LookupSpan;
 
 /// The environment variable that picks the format of the diagnostics.
-pub const FORMAT_ENV: &str = "VERDICT_LOG_FORMAT";
+pub(crate) const FORMAT_ENV: &str = "VERDICT_LOG_FORMAT";
 
 /// How diagnostics are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -29,7 +29,7 @@ pub enum LogFormat {
 
 /// Installs the diagnostics writer for this process: debug lines when
 /// `verbose`, a timestamp on every human line when `timed` (the service).
-pub fn init(verbose: bool, format: LogFormat, timed: bool) {
+pub(crate) fn init(verbose: bool, format: LogFormat, timed: bool) {
     let level = if verbose { Level::DEBUG } else { Level::INFO };
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
@@ -98,7 +98,7 @@ static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Writes a line to standard output. When the reader has gone away
 /// (`verdict status --failed | head -1`), the rest is dropped quietly instead of
 /// ending the command with a panic.
-pub fn say(line: fmt::Arguments<'_>) {
+pub(crate) fn say(line: fmt::Arguments<'_>) {
     use std::io::Write;
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
@@ -111,7 +111,7 @@ pub fn say(line: fmt::Arguments<'_>) {
 }
 
 /// Writes bytes to standard output, as [`say`] does lines.
-pub fn say_bytes(bytes: &[u8]) {
+pub(crate) fn say_bytes(bytes: &[u8]) {
     use std::io::Write;
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
@@ -125,7 +125,7 @@ pub fn say_bytes(bytes: &[u8]) {
 
 /// Writes text to standard error as it is (located problems, rendered); a
 /// closed standard error drops it instead of ending the command with a panic.
-pub fn to_stderr(text: fmt::Arguments<'_>) {
+pub(crate) fn to_stderr(text: fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = std::io::stderr().lock().write_fmt(text);
 }

@@ -25,7 +25,7 @@ pub struct Args {
     pub no_cards: bool,
 }
 
-pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let project = Project::load(layout)?;
     let out = match args.out {
         Some(dir) if dir.is_absolute() => dir,

@@ -39,7 +39,7 @@ pub enum Action {
     },
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let Action::Import {
         paths,

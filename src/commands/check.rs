@@ -26,7 +26,7 @@ pub struct Args {
     pub issues: Vec<String>,
 }
 
-pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     if !layout.config().is_file() {
         return Err(ProjectError::NotAProject(layout.root().display().to_string()).into());
     }

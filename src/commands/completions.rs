@@ -281,7 +281,7 @@ fn routes_text() -> String {
 
 /// The derived command line with what `--help` adds: examples, the routes of
 /// `serve`, the environment and exit codes, and issue-id completion.
-pub fn decorate(command: Command) -> Command {
+pub(crate) fn decorate(command: Command) -> Command {
     let environment = table_text(
         "Environment",
         ENVIRONMENT
@@ -351,7 +351,7 @@ fn issue_ids(current: &OsStr) -> Vec<CompletionCandidate> {
     ids.into_iter().map(CompletionCandidate::new).collect()
 }
 
-pub fn completions(args: CompletionsArgs) -> Result<()> {
+pub(crate) fn completions(args: CompletionsArgs) -> Result<()> {
     use clap_complete::env::{Bash, Elvish, Fish, Powershell, Zsh};
     let shell: &dyn EnvCompleter = match args.shell {
         clap_complete::Shell::Bash => &Bash,
@@ -429,7 +429,7 @@ fn manual_page(page: Command, title: &str, examples: Option<&[(&str, &str)]>) ->
 
 /// Writes the manual pages of `command`, the whole command line (given by the
 /// caller, so that this module needs nothing of `cli`).
-pub fn man(args: ManArgs, command: clap::Command) -> Result<()> {
+pub(crate) fn man(args: ManArgs, command: clap::Command) -> Result<()> {
     let examples_of = |name: &str| {
         EXAMPLES
             .iter()

@@ -42,7 +42,7 @@ pub struct KeygenArgs {
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {}
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     match args.command {
         Command::Keygen(args) => keygen(layout, args),
         Command::Show(_) => show(layout),

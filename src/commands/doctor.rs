@@ -34,7 +34,7 @@ pub struct Args {
     pub timeout: u64,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     if !(1..=60).contains(&args.timeout) {
         return Err(Error::usage("--timeout must be from 1 to 60 seconds"));

@@ -1,18 +1,18 @@
 //! One module per command, each with its clap `Args` (whose doc comment is its
 //! `--help`) and an `execute` function.
 
-pub mod archive;
-pub mod bounces;
-pub mod check;
-pub mod completions;
-pub mod dkim;
-pub mod doctor;
-pub mod init;
-pub mod new;
-pub mod preview;
-pub mod rotate_secret;
-pub mod send;
-pub mod serve;
-pub mod status;
-pub mod subscribers;
-pub mod votes;
+pub(crate) mod archive;
+pub(crate) mod bounces;
+pub(crate) mod check;
+pub(crate) mod completions;
+pub(crate) mod dkim;
+pub(crate) mod doctor;
+pub(crate) mod init;
+pub(crate) mod new;
+pub(crate) mod preview;
+pub(crate) mod rotate_secret;
+pub(crate) mod send;
+pub(crate) mod serve;
+pub(crate) mod status;
+pub(crate) mod subscribers;
+pub(crate) mod votes;

@@ -28,7 +28,7 @@ pub struct Args {
     pub date: Option<NaiveDate>,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let today = chrono::Local::now().date_naive();
     let date = match args.date {

@@ -10,7 +10,7 @@ use crate::store::tokens::{Keys, OLD_SECRETS_ENV, SECRET_ENV};
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn execute(layout: &Layout, _args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, _args: Args) -> Result<()> {
     Project::load(layout)?;
     if std::env::var(SECRET_ENV).is_ok() {
         return Err(Error::Usage(format!(

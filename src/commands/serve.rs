@@ -31,7 +31,7 @@ pub struct Args {
     pub request_timeout: u64,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     // The configuration refuses an unsubscribe_url that clashes with a route.
     let project = Project::load(layout)?;
     let limits = [

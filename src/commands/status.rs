@@ -26,7 +26,7 @@ pub struct Args {
     pub failed: bool,
 }
 
-pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let project = Project::load(layout)?;
     let paths = project.select_issues(&args.issues)?;
     let mut out = Output::new();

@@ -86,7 +86,7 @@ impl Lift {
     }
 }
 
-pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     Project::load(layout)?;
     let list_path = layout.list();
     match args.action {

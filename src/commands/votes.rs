@@ -17,7 +17,7 @@ pub struct Args {
     pub issues: Vec<String>,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     let project = Project::load(layout)?;
     let mut invalid = Vec::new();
     for path in project.select_issues(&args.issues)? {
@@ -43,7 +43,7 @@ pub fn execute(layout: &Layout, args: Args) -> Result<()> {
 
 /// One line per tool: the votes and what is shown, and the clicks (while
 /// links are counted, or once any was).
-pub fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<Vec<String>> {
+pub(crate) fn lines(project: &Project, issue: &crate::author::issue::Issue) -> Result<Vec<String>> {
     use crate::web::votes::Shown;
     let min = project.config.community.min_votes;
     let tools = issue.tools.len();

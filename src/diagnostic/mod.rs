@@ -2,9 +2,9 @@
 //! source line and a caret. `table_reader` reads TOML so that every problem
 //! is found in one pass; `text` checks what must fit on one line.
 
-pub mod syntax;
-pub mod table_reader;
-pub mod text;
+pub(crate) mod syntax;
+pub(crate) mod table_reader;
+pub(crate) mod text;
 
 use std::fmt;
 use std::ops::Range;
@@ -203,7 +203,7 @@ pub enum LoadError {
 
 /// Reads a file an editor writes. A file that is not UTF-8 text is a located
 /// error at its first bad byte (line and column), not a failure to read.
-pub fn read_source(path: &std::path::Path, shown: &str) -> Result<String, LoadError> {
+pub(crate) fn read_source(path: &std::path::Path, shown: &str) -> Result<String, LoadError> {
     let bytes =
         std::fs::read(path).map_err(|e| crate::store::fs::FsError::new("cannot read", path, e))?;
     String::from_utf8(bytes).map_err(|error| {
@@ -262,7 +262,7 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 
 /// The place of `needle` inside the text at `span` (a string as written in the
 /// file), or the whole span when it is not there as written (escaped).
-pub fn narrow(source: &str, span: Range<usize>, needle: &str) -> Range<usize> {
+pub(crate) fn narrow(source: &str, span: Range<usize>, needle: &str) -> Range<usize> {
     match source.get(span.clone()).and_then(|raw| raw.find(needle)) {
         Some(at) if !needle.is_empty() => span.start + at..span.start + at + needle.len(),
         _ => span,
@@ -270,7 +270,10 @@ pub fn narrow(source: &str, span: Range<usize>, needle: &str) -> Range<usize> {
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))

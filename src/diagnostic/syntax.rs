@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
 /// The document, or `None` with its syntax errors in `report`; `help` says
 /// where the format is described.
-pub fn document<'i>(
+pub(crate) fn document<'i>(
     source: &'i str,
     help: &str,
     report: &mut FileDiagnostics,
@@ -29,7 +29,7 @@ pub fn document<'i>(
 /// Reads a whole file with `read`: its syntax first, then its fields, every
 /// problem sorted into file order. The value is `None` when anything is wrong
 /// (the report says what); the report also holds the warnings.
-pub fn read<T>(
+pub(crate) fn read<T>(
     path: &str,
     source: &str,
     help: &str,

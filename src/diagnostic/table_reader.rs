@@ -22,7 +22,7 @@ pub struct Located<T> {
 /// Reads the fields of one table, recording which keys were asked for so that
 /// [`TableReader::finish`] can report the rest as unknown. What each key expects,
 /// its range and its default come from the table's [`Table`] definition.
-pub struct TableReader<'t, 'd, 'i> {
+pub(crate) struct TableReader<'t, 'd, 'i> {
     table: &'t DeTable<'i>,
     /// Where a missing field is reported: the table's header.
     span: Range<usize>,
@@ -41,7 +41,7 @@ pub struct TableReader<'t, 'd, 'i> {
 static UNDEFINED: Field = Field::optional("", Kind::Text, "\"…\"", "see README.md");
 
 impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
-    pub fn new(
+    pub(crate) fn new(
         table: &'t DeTable<'i>,
         span: Range<usize>,
         what: impl Into<String>,
@@ -60,7 +60,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     }
 
     /// Records a problem found while reading this table.
-    pub fn report(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 
@@ -69,13 +69,16 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     }
 
     /// A field that must be present.
-    pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+    pub(crate) fn required<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Located<T>> {
         self.required_unless(key, false, "")
     }
 
     /// A field that must be present unless `given` (something else, such as a
     /// tool profile, gives it); `note` is added to the advice when it is missing.
-    pub fn required_unless<T: DeserializeOwned>(
+    pub(crate) fn required_unless<T: DeserializeOwned>(
         &mut self,
         key: &'static str,
         given: bool,
@@ -89,7 +92,10 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     }
 
     /// A field whose absence reads as its definition's default (at an empty span).
-    pub fn defaulted<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+    pub(crate) fn defaulted<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Located<T>> {
         if self.table.contains_key(key) {
             return self.optional(key);
         }
@@ -108,7 +114,10 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
 
     /// A field that may be absent; present with the wrong type, or out of its
     /// definition's range, is an error.
-    pub fn optional<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Located<T>> {
+    pub(crate) fn optional<T: DeserializeOwned>(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Located<T>> {
         let value = self.raw(key)?;
         let span = value.span();
         let field = self.field(key);
@@ -148,7 +157,10 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
 
     /// An array of tables (`[[key]]`), each with its header span. The caller
     /// says what an absent or short array means.
-    pub fn tables(&mut self, key: &'static str) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
+    pub(crate) fn tables(
+        &mut self,
+        key: &'static str,
+    ) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
         let expected = self.field(key).expected();
         let value = self.raw(key)?;
         let mut tables = Vec::new();
@@ -174,7 +186,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
 
     /// An array of tables (`[[key]]`) or one table (`[key]`, as files of
     /// earlier versions have it), each with its span.
-    pub fn tables_or_table(
+    pub(crate) fn tables_or_table(
         &mut self,
         key: &'static str,
     ) -> Option<Vec<(Range<usize>, &'t DeTable<'i>)>> {
@@ -189,7 +201,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     }
 
     /// A sub-table (`[key]`), with its span; a required one missing is reported.
-    pub fn table(&mut self, key: &'static str) -> Option<(Range<usize>, &'t DeTable<'i>)> {
+    pub(crate) fn table(&mut self, key: &'static str) -> Option<(Range<usize>, &'t DeTable<'i>)> {
         let expected = self.field(key).expected();
         let found = self.raw(key);
         if found.is_none() && self.field(key).is_required() {
@@ -229,7 +241,7 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
     /// Reports every key that no reader asked for, with the nearest known name,
     /// and every required key still missing. A misspelt required key is reported
     /// once, as the misspelling.
-    pub fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         for (key, _) in self.table.iter() {
             let name: &str = key.get_ref();
             if self.known.contains(&name) {

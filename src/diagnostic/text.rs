@@ -6,20 +6,20 @@ use std::ops::Range;
 use crate::diagnostic::Diagnostic;
 
 /// Where the first control character (line breaks included) is, if any.
-pub fn control_char_offset(text: &str) -> Option<usize> {
+pub(crate) fn control_char_offset(text: &str) -> Option<usize> {
     text.char_indices()
         .find(|(_, c)| c.is_control())
         .map(|(i, _)| i)
 }
 
 /// Whether `text` holds a character that would break a header line.
-pub fn has_control_char(text: &str) -> bool {
+pub(crate) fn has_control_char(text: &str) -> bool {
     control_char_offset(text).is_some()
 }
 
 /// Where the first Unicode bidirectional control is (U+202A–U+202E,
 /// U+2066–U+2069, U+200E/F, U+061C): they can make a subject read other than it is.
-pub fn bidi_control_offset(text: &str) -> Option<usize> {
+pub(crate) fn bidi_control_offset(text: &str) -> Option<usize> {
     text.char_indices()
         .find(|(_, c)| {
             matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
@@ -43,7 +43,7 @@ pub fn is_dns_name(text: &str) -> bool {
         })
 }
 
-pub fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {
+pub(crate) fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {
     match control_char_offset(text) {
         None => Ok(()),
         Some(_) => Err(Diagnostic::error(

@@ -10,7 +10,7 @@ use mail_parser::mailbox::mbox;
 use crate::store::fs::FsError;
 
 /// One message and where it is, for notes: a file, or an mbox and line.
-pub struct Mail {
+pub(super) struct Mail {
     pub origin: String,
     pub bytes: Vec<u8>,
 }
@@ -19,7 +19,7 @@ pub struct Mail {
 /// notes name it. A message file that cannot be read, or a symlink (which may
 /// lead anywhere), is noted in `notes` with its path and skipped: one bad file
 /// never stops a mailbox. Only an unreadable `path` itself is an error.
-pub fn read(
+pub(super) fn read(
     path: &Path,
     shown: &str,
     each: &mut dyn FnMut(Mail),

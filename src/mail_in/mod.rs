@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-pub use report::{Finding, Kind};
+pub(crate) use report::{Finding, Kind};
 
 use crate::project::layout::{LIST_FILE, Layout, SUPPRESSED_FILE};
 use crate::store::append_log::{self, AppendLog};
@@ -39,7 +39,7 @@ pub enum BounceError {
 
 /// How this newsletter's mail is recognised in a report.
 #[derive(Debug, Clone, Copy)]
-pub struct Newsletter<'a> {
+pub(crate) struct Newsletter<'a> {
     /// The domain of its Message-IDs.
     pub domain: &'a str,
     /// Its List-Id without the name and brackets: `label.domain`.
@@ -51,7 +51,7 @@ pub struct Newsletter<'a> {
 
 /// What one category of reports came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Acted {
+pub(crate) struct Acted {
     pub found: usize,
     /// Readers newly suppressed (or that would be, in a dry run).
     pub suppressed: usize,
@@ -61,7 +61,7 @@ pub struct Acted {
 
 /// What an import found and did, per category.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub messages: usize,
     pub already_read: usize,
     pub hard_bounces: Acted,
@@ -90,7 +90,7 @@ pub struct Summary {
 
 /// Reads every message under `paths` (shown as given) and, unless `dry_run`,
 /// suppresses the readers that hard-bounced, complained or asked to leave.
-pub fn import(
+pub(crate) fn import(
     layout: &Layout,
     newsletter: Newsletter<'_>,
     keys: &Keys,
@@ -188,7 +188,7 @@ fn append_seen(layout: &Layout, keys: &[String]) -> Result<(), FsError> {
 
 /// How an import runs.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Show what would change; write nothing.
     pub dry_run: bool,
     /// Act on reports without proof too, by the recipient they name (after the

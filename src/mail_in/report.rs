@@ -10,7 +10,7 @@ use crate::send::transport::{Class, EnhancedCode, Stage, classify};
 
 /// What a message is, for the newsletter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The mailbox or its domain does not exist (5.1.1, 5.1.2, 5.1.3, 5.1.6, 5.1.10).
     HardBounce,
     /// A permanent failure about something else: policy, content, a full
@@ -37,7 +37,7 @@ pub enum Kind {
 
 /// One finding of a message: a DSN has one per recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub kind: Kind,
     /// The report's own Message-ID (to read each report once).
     pub report_id: Option<String>,
@@ -62,10 +62,10 @@ pub struct Finding {
 /// A message that claims to be a report but cannot be read as one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Malformed(pub String);
+pub(super) struct Malformed(pub String);
 
 /// Reads one message.
-pub fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
+pub(super) fn read(bytes: &[u8]) -> Result<Vec<Finding>, Malformed> {
     let message = MessageParser::default()
         .parse(bytes)
         .filter(|m| m.from().is_some() || m.date().is_some())

@@ -13,13 +13,13 @@ use crate::smtp::python;
 
 /// What loading a page in Chromium showed.
 #[derive(Debug)]
-pub struct Page {
+pub(crate) struct Page {
     pub report: Value,
 }
 
 impl Page {
     /// Problems axe-core found (WCAG 2.1 A and AA), one line each.
-    pub fn violations(&self) -> Vec<String> {
+    pub(crate) fn violations(&self) -> Vec<String> {
         self.report["axe"]
             .as_array()
             .map(|all| {
@@ -30,7 +30,7 @@ impl Page {
             .unwrap_or_default()
     }
 
-    pub fn console_errors(&self) -> Vec<String> {
+    pub(crate) fn console_errors(&self) -> Vec<String> {
         self.report["console_errors"]
             .as_array()
             .map(|all| all.iter().map(|e| e.to_string()).collect())
@@ -38,21 +38,21 @@ impl Page {
     }
 
     /// Whether the page is wider than the window (a horizontal scroll bar).
-    pub fn overflows(&self) -> bool {
+    pub(crate) fn overflows(&self) -> bool {
         self.report["scroll_width"].as_i64() > self.report["client_width"].as_i64()
     }
 
     /// The value of the `n`th `--eval` script.
-    pub fn eval(&self, n: usize) -> &Value {
+    pub(crate) fn eval(&self, n: usize) -> &Value {
         &self.report["eval"][n]
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.report["url"].as_str().unwrap_or_default()
     }
 
     /// The pages of [`Look::then`], in order, seen in the same browser.
-    pub fn visits(&self) -> Vec<Page> {
+    pub(crate) fn visits(&self) -> Vec<Page> {
         self.report["visits"]
             .as_array()
             .map(|all| {
@@ -68,7 +68,7 @@ impl Page {
 
 /// How to look at a page.
 #[derive(Debug, Clone, Default)]
-pub struct Look {
+pub(crate) struct Look {
     pub width: u32,
     pub dark: bool,
     pub axe: bool,
@@ -81,46 +81,46 @@ pub struct Look {
 }
 
 impl Look {
-    pub fn at(width: u32) -> Look {
+    pub(crate) fn at(width: u32) -> Look {
         Look {
             width,
             ..Look::default()
         }
     }
 
-    pub fn dark(mut self) -> Look {
+    pub(crate) fn dark(mut self) -> Look {
         self.dark = true;
         self
     }
 
-    pub fn axe(mut self) -> Look {
+    pub(crate) fn axe(mut self) -> Look {
         self.axe = true;
         self
     }
 
-    pub fn eval(mut self, script: &str) -> Look {
+    pub(crate) fn eval(mut self, script: &str) -> Look {
         self.eval.push(script.to_string());
         self
     }
 
-    pub fn type_into(mut self, selector: &str, text: &str) -> Look {
+    pub(crate) fn type_into(mut self, selector: &str, text: &str) -> Look {
         self.typing.push((selector.into(), text.into()));
         self
     }
 
-    pub fn submit(mut self, selector: &str) -> Look {
+    pub(crate) fn submit(mut self, selector: &str) -> Look {
         self.submit = Some(selector.into());
         self
     }
 
     /// Then loads `url` in the same browser (much faster than another
     /// browser), presses `submit` there if given, and looks at it alike.
-    pub fn then(mut self, url: &str, submit: Option<&str>) -> Look {
+    pub(crate) fn then(mut self, url: &str, submit: Option<&str>) -> Look {
         self.visits.push((url.into(), submit.map(str::to_string)));
         self
     }
 
-    pub fn screenshot(mut self, path: &Path) -> Look {
+    pub(crate) fn screenshot(mut self, path: &Path) -> Look {
         self.screenshot = Some(path.to_path_buf());
         self
     }
@@ -135,7 +135,7 @@ fn axe_js() -> PathBuf {
 }
 
 /// Loads `url` (a file:// or http://127.0.0.1 address) in Chromium and reports.
-pub fn open(url: &str, look: &Look) -> Page {
+pub(crate) fn open(url: &str, look: &Look) -> Page {
     let mut command = Command::new(python());
     command
         .arg(repo_root().join("tests/browser.py"))
@@ -179,6 +179,6 @@ pub fn open(url: &str, look: &Look) -> Page {
 }
 
 /// A file:// address.
-pub fn file_url(path: &Path) -> String {
+pub(crate) fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }

@@ -12,18 +12,18 @@ use crate::harness::watchdog;
 
 /// The records a test publishes.
 #[derive(Debug, Clone, Default)]
-pub struct Zone {
+pub(crate) struct Zone {
     lines: Vec<String>,
 }
 
 impl Zone {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Zone::default()
     }
 
     /// A TXT record; a value over 255 bytes is cut into strings as DNS
     /// providers do.
-    pub fn txt(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn txt(mut self, name: &str, value: &str) -> Self {
         let strings: Vec<String> = value
             .as_bytes()
             .chunks(255)
@@ -35,20 +35,20 @@ impl Zone {
     }
 
     /// An MX record.
-    pub fn mx(mut self, domain: &str, exchange: &str, preference: u16) -> Self {
+    pub(crate) fn mx(mut self, domain: &str, exchange: &str, preference: u16) -> Self {
         self.lines
             .push(format!("mx-host={domain},{exchange},{preference}"));
         self
     }
 
     /// An A record and the PTR record pointing back.
-    pub fn host(mut self, name: &str, address: &str) -> Self {
+    pub(crate) fn host(mut self, name: &str, address: &str) -> Self {
         self.lines.push(format!("host-record={name},{address}"));
         self
     }
 
     /// Removes every record at `name`.
-    pub fn without(mut self, name: &str) -> Self {
+    pub(crate) fn without(mut self, name: &str) -> Self {
         self.lines.retain(|line| {
             line.split_once('=').map(|(_, r)| r.split(',').next()) != Some(Some(name))
         });
@@ -57,14 +57,14 @@ impl Zone {
 }
 
 /// A running dnsmasq.
-pub struct DnsServer {
+pub(crate) struct DnsServer {
     child: Child,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl DnsServer {
-    pub fn start(zone: &Zone) -> Self {
+    pub(crate) fn start(zone: &Zone) -> Self {
         for _ in 0..5 {
             if let Some(server) = Self::try_start(zone) {
                 return server;
@@ -137,7 +137,7 @@ impl DnsServer {
     }
 
     /// `--resolver` for verdict.
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }

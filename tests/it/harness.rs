@@ -10,34 +10,34 @@ use verdict::author::issue::ToolProfiles;
 use verdict::project::templates::Roster;
 
 /// The repository root, which is itself the demo project.
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The demo issue's file name.
-pub const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
+pub(crate) const DEMO_ISSUE: &str = "2026-11-26-axolotl-vs-mistral-medium-3";
 
 /// The demo issue's send time as written in the repository.
-pub const DEMO_SEND_AT: &str = "send_at = 2026-11-26T09:00:00+00:00";
+pub(crate) const DEMO_SEND_AT: &str = "send_at = 2026-11-26T09:00:00+00:00";
 
-pub fn demo_roster() -> Roster {
+pub(crate) fn demo_roster() -> Roster {
     let source = std::fs::read_to_string(repo_root().join("templates/panel.toml")).unwrap();
     Roster::parse("templates/panel.toml", &source).unwrap()
 }
 
 /// The demo project's tool profiles.
-pub fn demo_tools() -> ToolProfiles {
+pub(crate) fn demo_tools() -> ToolProfiles {
     ToolProfiles::load(&repo_root().join("tools")).unwrap()
 }
 
 /// A project in a temporary folder.
-pub struct TestProject {
+pub(crate) struct TestProject {
     dir: tempfile::TempDir,
 }
 
 /// What a run of the binary printed and returned.
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -55,7 +55,7 @@ impl From<std::process::Output> for Output {
 
 impl Output {
     #[track_caller]
-    pub fn success(&self) -> &Self {
+    pub(crate) fn success(&self) -> &Self {
         assert_eq!(
             self.code, 0,
             "expected success\nstdout:\n{}\nstderr:\n{}",
@@ -65,7 +65,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stdout_has(&self, needle: &str) -> &Self {
         assert!(
             self.stdout.contains(needle),
             "no {needle:?} in stdout:\n{}\nstderr:\n{}",
@@ -76,7 +76,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, needle: &str) -> &Self {
+    pub(crate) fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
             "no {needle:?} in stderr:\n{}",
@@ -86,7 +86,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn code(&self, code: i32) -> &Self {
+    pub(crate) fn code(&self, code: i32) -> &Self {
         assert_eq!(
             self.code, code,
             "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
@@ -112,7 +112,7 @@ fn copy_dir(from: &Path, to: &Path) {
 impl TestProject {
     /// A copy of the demo newsletter (config, templates, tool profiles, issues,
     /// subscribers, schemas).
-    pub fn demo() -> Self {
+    pub(crate) fn demo() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = repo_root();
         std::fs::copy(root.join("verdict.toml"), dir.path().join("verdict.toml")).unwrap();
@@ -131,25 +131,25 @@ impl TestProject {
         project
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn write(&self, relative: &str, content: &str) -> &Self {
+    pub(crate) fn write(&self, relative: &str, content: &str) -> &Self {
         let path = self.dir.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
         self
     }
 
-    pub fn read(&self, relative: &str) -> String {
+    pub(crate) fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(relative))
             .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
     }
 
     /// A CSV file's rows with their fields joined by commas, unquoted (verdict
     /// quotes the fields of the rows it appends), one per line.
-    pub fn rows(&self, relative: &str) -> String {
+    pub(crate) fn rows(&self, relative: &str) -> String {
         let text = self.read(relative);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -163,7 +163,7 @@ impl TestProject {
 
     /// The suppression list's (address, reason) rows after the demo's own one,
     /// sorted.
-    pub fn added_suppressions(&self) -> Vec<(String, String)> {
+    pub(crate) fn added_suppressions(&self) -> Vec<(String, String)> {
         let mut rows: Vec<(String, String)> = self
             .rows("subscribers/suppressed.csv")
             .lines()
@@ -181,23 +181,23 @@ impl TestProject {
     }
 
     /// The demo issue's ledger as text (empty when there is none yet).
-    pub fn ledger(&self) -> String {
+    pub(crate) fn ledger(&self) -> String {
         std::fs::read_to_string(self.path().join(format!("state/ledger/{DEMO_ISSUE}.log")))
             .unwrap_or_default()
     }
 
     /// How many outcomes the demo issue's ledger holds.
-    pub fn ledger_outcomes(&self) -> usize {
+    pub(crate) fn ledger_outcomes(&self) -> usize {
         self.ledger().matches("\"kind\":\"outcome\"").count()
     }
 
-    pub fn remove(&self, relative: &str) -> &Self {
+    pub(crate) fn remove(&self, relative: &str) -> &Self {
         std::fs::remove_file(self.dir.path().join(relative)).unwrap();
         self
     }
 
     /// Sets the demo issue's send_at line (`None`: a draft).
-    pub fn set_demo_send_at(&self, value: Option<&str>) -> &Self {
+    pub(crate) fn set_demo_send_at(&self, value: Option<&str>) -> &Self {
         let path = format!("issues/{DEMO_ISSUE}.toml");
         let text = self.read(&path);
         let line = text
@@ -210,7 +210,7 @@ impl TestProject {
 
     /// Runs `verdict preview ISSUE --out DIR` with `extra` arguments and returns
     /// the folder holding the .html, .txt and .eml.
-    pub fn preview(&self, issue: &str, extra: &[&str]) -> PathBuf {
+    pub(crate) fn preview(&self, issue: &str, extra: &[&str]) -> PathBuf {
         let out = self.path().join("preview-out");
         let mut args = vec!["preview", issue, "--out", out.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -220,7 +220,7 @@ impl TestProject {
 
     /// Starts `verdict send` through `url` at `rate` messages a second over
     /// `concurrency` connections, its output piped.
-    pub fn send_in_background(
+    pub(crate) fn send_in_background(
         &self,
         url: &str,
         rate: &str,
@@ -243,14 +243,14 @@ impl TestProject {
     }
 
     /// Replaces text in a project file.
-    pub fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
+    pub(crate) fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
         let text = self.read(relative);
         assert!(text.contains(from), "{relative} does not contain {from:?}");
         self.write(relative, &text.replacen(from, to, 1))
     }
 
     /// The binary, pointed at this project, with no VERDICT_* from the caller.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_verdict"));
         for (key, _) in std::env::vars() {
             if key.starts_with("VERDICT_") {
@@ -261,14 +261,14 @@ impl TestProject {
         command
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         Output::from(self.command().args(args).output().unwrap())
     }
 
     /// Runs verdict and kills it if it is still running after `limit`: a run
     /// that would hang ends as a failed test (killed, not the exit code asked
     /// for) instead of hanging the suite. The limit is a bound, not a timing.
-    pub fn run_bounded(&self, args: &[&str], limit: std::time::Duration) -> Output {
+    pub(crate) fn run_bounded(&self, args: &[&str], limit: std::time::Duration) -> Output {
         let child = self
             .command()
             .args(args)
@@ -283,7 +283,7 @@ impl TestProject {
 
 /// Kills a process the tests started if it is still running after `limit`, so
 /// that no server outlives its test however the test ends.
-pub fn watchdog(pid: u32, limit: std::time::Duration) {
+pub(crate) fn watchdog(pid: u32, limit: std::time::Duration) {
     // A pidfd names this process itself, never one that reuses its number
     // after it ended: the watchdog cannot kill a stranger.
     let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
@@ -299,7 +299,7 @@ pub fn watchdog(pid: u32, limit: std::time::Duration) {
 }
 
 /// The first link in `text` that starts with `prefix`.
-pub fn link_in(text: &str, prefix: &str) -> String {
+pub(crate) fn link_in(text: &str, prefix: &str) -> String {
     let at = text
         .find(prefix)
         .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"));

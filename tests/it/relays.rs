@@ -13,12 +13,12 @@ use crate::smtp::SmtpServer;
 const READERS: usize = 24;
 
 /// The demo project with short retries and these `[[relay]]` tables appended.
-pub fn project_with_relays(relays: &str) -> TestProject {
+pub(crate) fn project_with_relays(relays: &str) -> TestProject {
     project_with(&[], relays)
 }
 
 /// The same, with top-level keys put before the first table.
-pub fn project_with(top: &[&str], relays: &str) -> TestProject {
+pub(crate) fn project_with(top: &[&str], relays: &str) -> TestProject {
     let project = TestProject::demo();
     project.edit(
         "verdict.toml",
@@ -31,12 +31,12 @@ pub fn project_with(top: &[&str], relays: &str) -> TestProject {
     project
 }
 
-pub fn relay(name: &str, url: &str, extra: &str) -> String {
+pub(crate) fn relay(name: &str, url: &str, extra: &str) -> String {
     format!("[[relay]]\nname = \"{name}\"\ntransport = \"{url}\"\nrate = 0\n{extra}\n")
 }
 
 /// A loopback port with nothing listening on it.
-pub fn closed_port_url() -> String {
+pub(crate) fn closed_port_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -44,7 +44,7 @@ pub fn closed_port_url() -> String {
 }
 
 /// `verdict ARGS` as if it were `now`.
-pub fn run_at(project: &TestProject, now: chrono::DateTime<Utc>, args: &[&str]) -> Output {
+pub(crate) fn run_at(project: &TestProject, now: chrono::DateTime<Utc>, args: &[&str]) -> Output {
     let output = project
         .command()
         .env("VERDICT_NOW", now.to_rfc3339())

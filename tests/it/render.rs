@@ -11,7 +11,7 @@ use verdict::store::tokens::Keys;
 
 use crate::harness::{DEMO_ISSUE, TestProject, repo_root};
 
-pub fn test_keys() -> Keys {
+pub(crate) fn test_keys() -> Keys {
     Keys::new("test-secret-for-golden-files", &[]).unwrap()
 }
 

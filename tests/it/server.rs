@@ -12,10 +12,10 @@ use verdict::store::tokens::Keys;
 use crate::harness::TestProject;
 
 /// The link secret the tests give the service.
-pub const SECRET: &str = "serve-test-secret-0123456789";
+pub(crate) const SECRET: &str = "serve-test-secret-0123456789";
 
 /// A running `verdict serve`, stopped on drop; its output is collected.
-pub struct Serve {
+pub(crate) struct Serve {
     pub child: Child,
     pub base: String,
     /// The line the service printed first: where it listens, the key in use.
@@ -25,18 +25,18 @@ pub struct Serve {
 }
 
 impl Serve {
-    pub fn start(project: &TestProject) -> Serve {
+    pub(crate) fn start(project: &TestProject) -> Serve {
         Serve::launch(project, Some(SECRET), &[])
     }
 
     /// With no secret given, the service uses the project's `state/secret`.
-    pub fn launch(project: &TestProject, secret: Option<&str>, extra: &[&str]) -> Serve {
+    pub(crate) fn launch(project: &TestProject, secret: Option<&str>, extra: &[&str]) -> Serve {
         Serve::launch_with(project, secret, extra, &[])
     }
 
     /// With environment variables set (failures injected through
     /// `VERDICT_FAULTS`, say).
-    pub fn launch_with(
+    pub(crate) fn launch_with(
         project: &TestProject,
         secret: Option<&str>,
         extra: &[&str],
@@ -91,7 +91,7 @@ impl Serve {
 
     /// Stops the service as systemd does (SIGTERM) and waits for it to exit,
     /// which it must do cleanly.
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let pid = self.child.id().to_string();
         assert!(
             std::process::Command::new("kill")
@@ -104,7 +104,7 @@ impl Serve {
         assert!(status.success(), "exit after SIGTERM: {status:?}");
     }
 
-    pub fn link(&self, email: &str) -> String {
+    pub(crate) fn link(&self, email: &str) -> String {
         Keys::new(SECRET, &[])
             .unwrap()
             .unsubscribe_url(&format!("{}/unsubscribe", self.base), email)
@@ -112,7 +112,7 @@ impl Serve {
 
     /// Waits until the service has printed a line containing `text` on
     /// standard error, and returns every line it printed there.
-    pub fn wait_for_error(&self, text: &str) -> Vec<String> {
+    pub(crate) fn wait_for_error(&self, text: &str) -> Vec<String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let errors = self.errors();
@@ -128,18 +128,18 @@ impl Serve {
     }
 
     /// What the service printed on standard error, so far.
-    pub fn errors(&self) -> Vec<String> {
+    pub(crate) fn errors(&self) -> Vec<String> {
         self.errors.lock().unwrap().clone()
     }
 
     /// What the service printed after its first line, so far.
-    pub fn output(&self) -> Vec<String> {
+    pub(crate) fn output(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
 
     /// Waits until the service has logged (on standard error) `n` lines
     /// containing `text`, and returns them.
-    pub fn wait_for(&self, text: &str, n: usize) -> Vec<String> {
+    pub(crate) fn wait_for(&self, text: &str, n: usize) -> Vec<String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let found: Vec<String> = self
@@ -161,7 +161,7 @@ impl Serve {
     }
 
     /// Waits for the service to print `n` lines after its first.
-    pub fn wait_for_lines(&self, n: usize) -> Vec<String> {
+    pub(crate) fn wait_for_lines(&self, n: usize) -> Vec<String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let lines = self.output();
@@ -181,7 +181,7 @@ impl Drop for Serve {
 }
 
 /// Sends the project's due issues with the link secret the service is given.
-pub fn send_with_secret(project: &TestProject) {
+pub(crate) fn send_with_secret(project: &TestProject) {
     let mut send = project.command();
     send.env("VERDICT_SECRET", SECRET).arg("send");
     assert!(send.status().unwrap().success());
@@ -189,7 +189,7 @@ pub fn send_with_secret(project: &TestProject) {
 
 /// A client that never follows a redirect: a counted link leads off this
 /// machine, where the tests never go.
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -199,13 +199,13 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// A GET's status and the redirect it answers with, if any.
-pub fn get_location(url: &str) -> (u16, Option<String>) {
+pub(crate) fn get_location(url: &str) -> (u16, Option<String>) {
     let response = agent().get(url).call().unwrap();
     (response.status().as_u16(), location(&response))
 }
 
 /// A HEAD's status and the redirect it answers with, if any.
-pub fn head_location(url: &str) -> (u16, Option<String>) {
+pub(crate) fn head_location(url: &str) -> (u16, Option<String>) {
     let response = agent().head(url).call().unwrap();
     (response.status().as_u16(), location(&response))
 }
@@ -217,7 +217,7 @@ fn location(response: &ureq::http::Response<ureq::Body>) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_string())
 }
 
-pub fn post(url: &str, body: &str) -> (u16, String) {
+pub(crate) fn post(url: &str, body: &str) -> (u16, String) {
     let mut response = agent()
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -229,7 +229,7 @@ pub fn post(url: &str, body: &str) -> (u16, String) {
     )
 }
 
-pub fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     let mut response = agent().get(url).call().unwrap();
     (
         response.status().as_u16(),
@@ -238,7 +238,7 @@ pub fn get(url: &str) -> (u16, String) {
 }
 
 /// A POST with another content type.
-pub fn post_as(url: &str, content_type: &str, body: &str) -> (u16, String) {
+pub(crate) fn post_as(url: &str, content_type: &str, body: &str) -> (u16, String) {
     let mut response = agent()
         .post(url)
         .header("content-type", content_type)
@@ -252,7 +252,7 @@ pub fn post_as(url: &str, content_type: &str, body: &str) -> (u16, String) {
 
 /// A connection to `address` from `source` (another loopback address, such
 /// as 127.0.0.2: another client as far as the service can tell).
-pub fn connect_from(source: &str, address: &str) -> std::net::TcpStream {
+pub(crate) fn connect_from(source: &str, address: &str) -> std::net::TcpStream {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     let source: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
     socket.bind(&source.into()).unwrap();
@@ -263,7 +263,7 @@ pub fn connect_from(source: &str, address: &str) -> std::net::TcpStream {
 
 /// Sends one whole request on a fresh connection from `source`, reads the
 /// answer to its end, and returns its status and body.
-pub fn request_from(source: &str, base: &str, request: &str) -> (u16, String) {
+pub(crate) fn request_from(source: &str, base: &str, request: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = connect_from(source, base.trim_start_matches("http://"));
     stream

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running smtp-sink.
-pub struct Sink {
+pub(crate) struct Sink {
     child: Child,
     pub port: u16,
     dumps: tempfile::TempDir,
@@ -19,7 +19,7 @@ pub struct Sink {
 
 impl Sink {
     /// smtp-sink with these options (besides the dump and the address).
-    pub fn start(options: &[&str]) -> Sink {
+    pub(crate) fn start(options: &[&str]) -> Sink {
         let dumps = tempfile::tempdir().unwrap();
         // As root, smtp-sink runs as an unprivileged user, who must write the dumps.
         std::fs::set_permissions(
@@ -58,7 +58,7 @@ impl Sink {
         sink
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
@@ -74,7 +74,7 @@ impl Sink {
     }
 
     /// The recipients of every message it took (its X-Rcpt-Args lines).
-    pub fn recipients(&self) -> Vec<String> {
+    pub(crate) fn recipients(&self) -> Vec<String> {
         let mut files = Vec::new();
         Sink::files(self.dumps.path(), &mut files);
         files
@@ -90,7 +90,7 @@ impl Sink {
     }
 
     /// How many messages it took.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.recipients().len()
     }
 }

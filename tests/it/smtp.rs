@@ -13,14 +13,14 @@ use mail_parser::{Message, MessageParser};
 use crate::harness::repo_root;
 
 /// A running server.
-pub struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     pub port: u16,
     spool: tempfile::TempDir,
 }
 
 /// One accepted message with its envelope.
-pub struct Received {
+pub(crate) struct Received {
     /// The envelope sender (MAIL FROM).
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
@@ -28,60 +28,60 @@ pub struct Received {
 }
 
 impl Received {
-    pub fn parse(&self) -> Message<'_> {
+    pub(crate) fn parse(&self) -> Message<'_> {
         MessageParser::default()
             .parse(&self.raw)
             .expect("a MIME message")
     }
 
-    pub fn to(&self) -> &str {
+    pub(crate) fn to(&self) -> &str {
         &self.rcpt_tos[0]
     }
 }
 
 /// The Python with aiosmtpd: scripts/test.sh sets VERDICT_TEST_PYTHON to its venv.
-pub fn python() -> String {
+pub(crate) fn python() -> String {
     std::env::var("VERDICT_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// What faults to inject: (address, stage, reply, times).
-pub type Fault<'a> = (&'a str, &'a str, &'a str, Option<u32>);
+pub(crate) type Fault<'a> = (&'a str, &'a str, &'a str, Option<u32>);
 
 impl SmtpServer {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[], None)
     }
 
-    pub fn with_faults(faults: &[Fault<'_>]) -> Self {
+    pub(crate) fn with_faults(faults: &[Fault<'_>]) -> Self {
         Self::start_with(faults, None)
     }
 
     /// A server that announces PIPELINING, so that verdict pipelines the envelope.
-    pub fn pipelining_with_faults(faults: &[Fault<'_>]) -> Self {
+    pub(crate) fn pipelining_with_faults(faults: &[Fault<'_>]) -> Self {
         Self::launch(faults, None, true, false)
     }
 
-    pub fn start_with(faults: &[Fault<'_>], auth: Option<&str>) -> Self {
+    pub(crate) fn start_with(faults: &[Fault<'_>], auth: Option<&str>) -> Self {
         Self::launch(faults, auth, false, false)
     }
 
     /// A server that requires STARTTLS, with a self-signed certificate.
-    pub fn with_self_signed_tls() -> Self {
+    pub(crate) fn with_self_signed_tls() -> Self {
         Self::launch(&[], None, false, true)
     }
 
     /// A server started with these faults and extra options of tests/smtp_server.py.
-    pub fn with_options(faults: &[Fault<'_>], extra: &[&str]) -> Self {
+    pub(crate) fn with_options(faults: &[Fault<'_>], extra: &[&str]) -> Self {
         Self::launch_with(faults, extra)
     }
 
     /// A relay that answers every connection with `greeting` and hangs up.
-    pub fn greeting_with(greeting: &str) -> Self {
+    pub(crate) fn greeting_with(greeting: &str) -> Self {
         Self::launch_with(&[], &["--greeting", greeting])
     }
 
     /// A relay that offers SMTPUTF8 (RFC 6531).
-    pub fn with_smtputf8() -> Self {
+    pub(crate) fn with_smtputf8() -> Self {
         Self::launch_with(&[], &["--smtputf8"])
     }
 
@@ -116,7 +116,7 @@ impl SmtpServer {
 
     /// A server with fault rules as tests/smtp_server.py reads them (to use
     /// keys the tuple form lacks, such as "encoding"), and extra options.
-    pub fn with_rules(rules: &[serde_json::Value], extra: &[&str]) -> Self {
+    pub(crate) fn with_rules(rules: &[serde_json::Value], extra: &[&str]) -> Self {
         let spool = tempfile::tempdir().unwrap();
         let faults_file = spool.path().join("faults.json");
         std::fs::write(&faults_file, serde_json::to_vec(&rules).unwrap()).unwrap();
@@ -148,7 +148,7 @@ impl SmtpServer {
     }
 
     /// The transport URL for verdict.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
@@ -163,12 +163,12 @@ impl SmtpServer {
     }
 
     /// How many messages were accepted so far.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.spool_files("eml").len()
     }
 
     /// Every accepted message, in order.
-    pub fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.spool_files("eml")
             .into_iter()
             .map(|eml| {
@@ -193,7 +193,7 @@ impl SmtpServer {
     }
 
     /// How many faults were injected so far, for any address.
-    pub fn faults(&self) -> usize {
+    pub(crate) fn faults(&self) -> usize {
         std::fs::read_to_string(self.spool.path().join("faults.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -201,7 +201,7 @@ impl SmtpServer {
     }
 
     /// Waits until at least `n` faults were injected.
-    pub fn wait_for_faults(&self, n: usize, timeout: Duration) {
+    pub(crate) fn wait_for_faults(&self, n: usize, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while self.faults() < n {
             assert!(
@@ -214,7 +214,7 @@ impl SmtpServer {
     }
 
     /// How many faults were injected for an address.
-    pub fn faults_for(&self, address: &str) -> usize {
+    pub(crate) fn faults_for(&self, address: &str) -> usize {
         std::fs::read_to_string(self.spool.path().join("faults.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -223,7 +223,7 @@ impl SmtpServer {
     }
 
     /// Waits until at least `n` messages were accepted.
-    pub fn wait_for(&self, n: usize, timeout: Duration) {
+    pub(crate) fn wait_for(&self, n: usize, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while self.count() < n {
             assert!(

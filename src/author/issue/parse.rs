@@ -15,7 +15,7 @@ use crate::project::layout::TOOLS_DIR;
 use crate::project::templates::Roster;
 
 /// Longest subject that most inboxes show whole, and RFC 5322's line advice.
-pub const SUBJECT_MAX_CHARS: usize = 78;
+pub(super) const SUBJECT_MAX_CHARS: usize = 78;
 
 /// An issue and the warnings its file raised.
 #[derive(Debug, Clone)]

@@ -256,7 +256,7 @@ pub(super) struct Shared {
 
 impl Shared {
     /// What a profile gives.
-    pub fn of(profile: &ToolProfile) -> Shared {
+    pub(super) fn of(profile: &ToolProfile) -> Shared {
         Shared {
             name: Some(profile.name.clone()),
             link: profile.link.clone(),
@@ -268,7 +268,7 @@ impl Shared {
     }
 
     /// Whether the field `key` has a value.
-    pub fn gives(&self, key: &str) -> bool {
+    pub(super) fn gives(&self, key: &str) -> bool {
         match key {
             "name" => self.name.is_some(),
             "link" => self.link.is_some(),
@@ -281,7 +281,7 @@ impl Shared {
     }
 
     /// Each field of `self`, or else of `base`.
-    pub fn over(self, base: Shared) -> Shared {
+    pub(super) fn over(self, base: Shared) -> Shared {
         Shared {
             name: self.name.or(base.name),
             link: self.link.or(base.link),
@@ -299,7 +299,7 @@ impl SharedFields {
     /// Reads the fields: those for which `optional` says so may be absent (in
     /// an issue, the fields its profile gives), the others are required; `hint`
     /// ends the help of a missing one.
-    pub fn read(
+    pub(super) fn read(
         reader: &mut TableReader<'_, '_, '_>,
         optional: &dyn Fn(&str) -> bool,
         hint: &str,
@@ -321,7 +321,7 @@ impl SharedFields {
     }
 
     /// Each field checked; `None` when one is wrong (and reported).
-    pub fn check(
+    pub(super) fn check(
         self,
         files: &BTreeSet<String>,
         diagnostics: &mut Vec<Diagnostic>,

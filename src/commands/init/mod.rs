@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 /// What `.gitignore` keeps out of version control: what verdict writes.
-pub const IGNORED: &[&str] = &["/state/", "/outbox/", "/public/", "/preview/"];
+pub(crate) const IGNORED: &[&str] = &["/state/", "/outbox/", "/public/", "/preview/"];
 
 /// The starter files, written as they are but for `{name}` and `{id}`.
 const CONFIG: &str = include_str!("verdict.toml");
@@ -45,7 +45,7 @@ const PROFILE: &str = include_str!("profile.toml");
 /// The example issue's slug; its date is today's.
 const ISSUE_SLUG: &str = "quill-vs-ledger";
 
-pub fn execute(layout: &Layout, args: Args, today: chrono::NaiveDate) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, today: chrono::NaiveDate) -> Result<()> {
     let layout = match &args.dir {
         Some(dir) => Layout::new(layout.resolve(dir)),
         None => layout.clone(),

@@ -44,7 +44,7 @@ pub struct Args {
     pub listen: SocketAddr,
 }
 
-pub fn execute(layout: &Layout, args: Args) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
     if args.serve {
         return live::serve(layout, args);
     }

@@ -81,7 +81,7 @@ pub struct Args {
     pub dangerous_accept_invalid_certs: bool,
 }
 
-pub fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result<()> {
     let project = Project::load(layout)?;
     if let Some(rate) = args.rate
         && !bounds::rate_ok(rate)

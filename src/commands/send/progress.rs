@@ -12,7 +12,7 @@ use crate::send::ledger::Outcome;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressStyle {
+pub(super) enum ProgressStyle {
     /// A progress bar (a terminal).
     Bar,
     /// A plain line every few seconds (cron, logs).
@@ -21,7 +21,7 @@ pub enum ProgressStyle {
 }
 
 impl ProgressStyle {
-    pub fn pick(quiet: bool) -> ProgressStyle {
+    pub(super) fn pick(quiet: bool) -> ProgressStyle {
         if quiet {
             ProgressStyle::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -33,7 +33,7 @@ impl ProgressStyle {
 }
 
 /// Progress of the issue being sent.
-pub struct Progress {
+pub(super) struct Progress {
     style: ProgressStyle,
     bar: Mutex<Option<indicatif::ProgressBar>>,
     total: AtomicU64,
@@ -42,7 +42,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(style: ProgressStyle) -> Progress {
+    pub(super) fn new(style: ProgressStyle) -> Progress {
         Progress {
             style,
             bar: Mutex::new(None),
@@ -53,7 +53,7 @@ impl Progress {
     }
 
     /// Starts showing an issue; returns the ticker of plain lines, if any.
-    pub fn start(
+    pub(super) fn start(
         self: &std::sync::Arc<Self>,
         issue_id: &str,
     ) -> Option<tokio::task::JoinHandle<()>> {
@@ -87,8 +87,10 @@ impl Progress {
         }))
     }
 
-    pub fn finish(&self, ticker: Option<tokio::task::JoinHandle<()>>) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    pub(super) fn finish(&self, ticker: Option<tokio::task::JoinHandle<()>>) {
+        // Taken out first: clearing draws, and the ticker locks the bar to draw too.
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(bar) = bar {
             bar.finish_and_clear();
         }
         if let Some(ticker) = ticker {
@@ -132,7 +134,7 @@ fn bar_style() -> indicatif::ProgressStyle {
 }
 
 /// One line on what a run did for an issue.
-pub fn summary(report: &Report) -> String {
+pub(super) fn summary(report: &Report) -> String {
     let seconds = report.elapsed.as_secs_f64();
     let rate = if seconds > 0.0 {
         (report.delivered as f64 / seconds).round()

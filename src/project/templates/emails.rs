@@ -22,7 +22,7 @@ pub static EMAILS: Table = Table {
 };
 
 /// `[confirm]`.
-pub static CONFIRM: Table = Table {
+pub(super) static CONFIRM: Table = Table {
     name: "[confirm]",
     doc: "the email with the confirmation link; {newsletter}, {link}, {days} and {site} are filled in, and {link} must be in its text",
     fields: &[
@@ -42,7 +42,7 @@ pub static CONFIRM: Table = Table {
 };
 
 /// `[welcome]`.
-pub static WELCOME: Table = Table {
+pub(super) static WELCOME: Table = Table {
     name: "[welcome]",
     doc: "the email once the address is confirmed; {newsletter}, {latest} (the latest issue's page) and {site} are filled in",
     fields: &[
@@ -62,9 +62,9 @@ pub static WELCOME: Table = Table {
 };
 
 /// What the confirmation email may hold in braces.
-pub const CONFIRM_PLACEHOLDERS: &[&str] = &["newsletter", "link", "days", "site"];
+pub(super) const CONFIRM_PLACEHOLDERS: &[&str] = &["newsletter", "link", "days", "site"];
 /// What the welcome email may hold in braces.
-pub const WELCOME_PLACEHOLDERS: &[&str] = &["newsletter", "latest", "site"];
+pub(super) const WELCOME_PLACEHOLDERS: &[&str] = &["newsletter", "latest", "site"];
 
 /// The texts of the emails sent to readers who sign up (`templates/emails.toml`).
 #[derive(Debug, Clone)]

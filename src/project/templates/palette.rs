@@ -12,7 +12,7 @@ use crate::diagnostic::table_reader::TableReader;
 use crate::project::fields::{Field, Kind, Table};
 
 /// `[colors]` and `[dark_colors]`.
-pub static PALETTE: Table = Table {
+pub(super) static PALETTE: Table = Table {
     name: "[colors], [dark_colors]",
     doc: "the colours of one scheme: [colors] for light, [dark_colors] for clients that honour prefers-color-scheme: dark",
     fields: &[
@@ -105,7 +105,7 @@ const SHIP: Side = Side::Key("ship", |p| p.ship);
 const SKIP: Side = Side::Key("skip", |p| p.skip);
 
 /// Text and background pairs the email uses, for the contrast check.
-pub const PAIRS: &[Pair] = &[
+pub(super) const PAIRS: &[Pair] = &[
     Pair {
         place: "body text",
         text: TEXT,
@@ -144,7 +144,7 @@ pub const PAIRS: &[Pair] = &[
 ];
 
 /// WCAG AA for normal text.
-pub const MIN_CONTRAST: f64 = 4.5;
+pub(super) const MIN_CONTRAST: f64 = 4.5;
 
 impl Palette {
     /// One side of a pair.

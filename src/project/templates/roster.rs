@@ -15,7 +15,7 @@ pub static PANEL: Table = Table {
 };
 
 /// `[[panelist]]`.
-pub static PANELIST: Table = Table {
+pub(super) static PANELIST: Table = Table {
     name: "[[panelist]]",
     doc: "one per member of the panel",
     fields: &[

@@ -54,7 +54,7 @@ pub static THEME: Table = Table {
 };
 
 /// `[logo]`.
-pub static LOGO: Table = Table {
+pub(super) static LOGO: Table = Table {
     name: "[logo]",
     doc: "a logo in the header, hosted on the web (emails link images, they do not attach them)",
     fields: &[

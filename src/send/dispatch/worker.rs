@@ -23,7 +23,7 @@ use crate::store::lists::Subscriber;
 /// The wait before retry number `attempt` (1-based): exponential, with ±50 %
 /// jitter so that retries from many workers do not arrive together, capped at
 /// a minute.
-pub fn backoff(base: Duration, attempt: u32) -> Duration {
+pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
     let exponential = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let jitter = 0.5 + rand::random::<f64>();
     exponential.mul_f64(jitter).min(Duration::from_secs(60))

@@ -199,7 +199,7 @@ impl Dns {
 }
 
 /// A name as the resolver takes it, rooted so that no search domain is added.
-pub fn fqdn(name: &str) -> String {
+pub(super) fn fqdn(name: &str) -> String {
     let name = name.trim_end_matches('.');
     format!("{name}.")
 }

@@ -9,10 +9,10 @@ use crate::send::message::{Composer, DkimSigner, OneOff, one_off};
 use crate::store::tokens::Keys;
 
 /// The reader the probe is addressed to (nothing is sent to it).
-pub const PROBE_READER: &str = "reader@example.invalid";
+pub(super) const PROBE_READER: &str = "reader@example.invalid";
 
 /// A message as a reader would receive it.
-pub struct Probe {
+pub(super) struct Probe {
     pub bytes: Vec<u8>,
     /// The issue it was made from; none when no issue could be read.
     pub issue: Option<String>,
@@ -20,7 +20,7 @@ pub struct Probe {
 
 /// Composes the probe. Links are signed with throwaway keys: the probe is
 /// never sent, and the project's keys are neither read nor made.
-pub fn compose(project: &Project, dkim: Option<Arc<DkimSigner>>) -> Result<Probe, String> {
+pub(super) fn compose(project: &Project, dkim: Option<Arc<DkimSigner>>) -> Result<Probe, String> {
     let keys = Keys::ephemeral();
     let paths = project.issue_paths().map_err(|e| e.to_string())?;
     if let Some(issue) = paths

@@ -34,7 +34,7 @@ pub enum ComposeError {
 }
 
 /// The header naming the reader a redirected copy was made for.
-pub const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
+pub(crate) const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
 
 /// A reader's message filled in, before any signature.
 struct Filled {

@@ -138,7 +138,7 @@ impl fmt::Display for EnhancedCode {
 
 /// The enhanced code at the start of a reply's text, if it has one that agrees
 /// with the basic code's class (RFC 2034 section 4).
-pub fn enhanced_code(code: u16, text: &str) -> Option<EnhancedCode> {
+pub(super) fn enhanced_code(code: u16, text: &str) -> Option<EnhancedCode> {
     let enhanced = EnhancedCode::parse(text.split_ascii_whitespace().next()?)?;
     (u16::from(enhanced.class) == code / 100).then_some(enhanced)
 }

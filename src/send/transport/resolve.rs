@@ -158,7 +158,7 @@ pub fn password_for(
 }
 
 /// The SMTP password: the environment's, else the first line of `file`.
-pub fn read_password(
+pub(super) fn read_password(
     env: Option<String>,
     file: Option<&Path>,
 ) -> Result<Option<Password>, FsError> {

@@ -63,7 +63,7 @@ impl RowProblem {
 }
 
 /// An optional RFC 3339 date cell of the record at `start`.
-pub fn optional_date(
+pub(super) fn optional_date(
     start: usize,
     cell: Option<&str>,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, RowProblem> {
@@ -102,7 +102,11 @@ pub fn report(
 }
 
 /// The error for problems, if any is an error.
-pub fn into_result(path: &Path, shown: &str, problems: &[RowProblem]) -> Result<(), ListError> {
+pub(super) fn into_result(
+    path: &Path,
+    shown: &str,
+    problems: &[RowProblem],
+) -> Result<(), ListError> {
     if problems.iter().all(|p| p.severity != Severity::Error) {
         return Ok(());
     }
@@ -110,7 +114,7 @@ pub fn into_result(path: &Path, shown: &str, problems: &[RowProblem]) -> Result<
 }
 
 /// Where a field's raw text sits in the file, searching from its record's start.
-pub fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
+pub(super) fn field_span(text: &str, record_start: usize, value: &str) -> std::ops::Range<usize> {
     let record_start = floor_boundary(text, record_start);
     let line_end = text[record_start..]
         .find('\n')

@@ -15,7 +15,7 @@ use crate::store::append_log::{AppendLog, Snapshot};
 use crate::store::fs::FsError;
 
 /// The header verdict writes.
-pub const HEADER: &str = "email,name,subscribed_at,consent";
+pub(super) const HEADER: &str = "email,name,subscribed_at,consent";
 
 /// One subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::store::append_log::AppendLog;
 use crate::store::fs::FsError;
 
 /// The header verdict writes.
-pub const HEADER: &str = "email,reason,at,detail";
+pub(super) const HEADER: &str = "email,reason,at,detail";
 
 /// Why an address is suppressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

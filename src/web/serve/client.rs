@@ -13,14 +13,14 @@ use chrono::{DateTime, Duration, Utc};
 
 /// A client as limits count it: an IPv4 address, or an IPv6 /64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientKey {
+pub(super) enum ClientKey {
     V4(std::net::Ipv4Addr),
     /// The first 64 bits of the address.
     V6(u64),
 }
 
 impl ClientKey {
-    pub fn of(address: IpAddr) -> ClientKey {
+    pub(super) fn of(address: IpAddr) -> ClientKey {
         match address {
             IpAddr::V4(v4) => ClientKey::V4(v4),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -33,7 +33,7 @@ impl ClientKey {
 
 /// The peer of a connection, as the request handlers get it.
 #[derive(Debug, Clone, Copy)]
-pub struct Peer(pub IpAddr);
+pub(super) struct Peer(pub IpAddr);
 
 /// Which peers may say who the client is.
 #[derive(Debug, Clone, Default)]
@@ -71,13 +71,13 @@ impl Proxies {
 
 /// Open connections per client, within a cap.
 #[derive(Debug, Default)]
-pub struct Connections {
+pub(super) struct Connections {
     open: Mutex<HashMap<ClientKey, usize>>,
 }
 
 impl Connections {
     /// Counts a new connection of `key`, unless it has `cap` open already.
-    pub fn enter(&self, key: ClientKey, cap: usize) -> bool {
+    pub(super) fn enter(&self, key: ClientKey, cap: usize) -> bool {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(key).or_default();
         if *count >= cap {
@@ -88,7 +88,7 @@ impl Connections {
     }
 
     /// A connection of `key` ended.
-    pub fn leave(&self, key: ClientKey) {
+    pub(super) fn leave(&self, key: ClientKey) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(count) = open.get_mut(&key) {
             *count -= 1;

@@ -15,7 +15,7 @@ use super::Service;
 
 /// The file under `public` a request path names, if it is one the site may
 /// serve. `None` for anything else, which is then answered as missing.
-pub fn resolve(public: &Path, request_path: &str) -> Option<Resolved> {
+pub(super) fn resolve(public: &Path, request_path: &str) -> Option<Resolved> {
     let decoded = percent_encoding::percent_decode_str(request_path)
         .decode_utf8()
         .ok()?;
@@ -56,7 +56,7 @@ pub fn resolve(public: &Path, request_path: &str) -> Option<Resolved> {
 
 /// What a request path comes to.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Resolved {
+pub(super) enum Resolved {
     File(PathBuf),
     /// A folder named without its final slash: redirect here (a path on this
     /// host: it starts with one slash, never two).
@@ -64,7 +64,10 @@ pub enum Resolved {
 }
 
 /// Answers GET and HEAD for files of the site.
-pub async fn serve(State(service): State<std::sync::Arc<Service>>, request: Request) -> Response {
+pub(super) async fn serve(
+    State(service): State<std::sync::Arc<Service>>,
+    request: Request,
+) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return service.problem(
             StatusCode::METHOD_NOT_ALLOWED,

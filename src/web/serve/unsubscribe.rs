@@ -20,7 +20,7 @@ use crate::store::lists::{Reason, Suppression};
 use crate::store::tokens::{Purpose, decode_address};
 
 /// The RFC 8058 body of a one-click unsubscribe.
-pub const ONE_CLICK_KEY: &str = "List-Unsubscribe";
+pub(super) const ONE_CLICK_KEY: &str = "List-Unsubscribe";
 const ONE_CLICK_VALUE: &str = "One-Click";
 
 /// The address a link is for, if its token is genuine.

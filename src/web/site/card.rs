@@ -49,7 +49,7 @@ pub(super) struct Painter {
 }
 
 impl Painter {
-    pub fn new() -> Painter {
+    pub(super) fn new() -> Painter {
         let mut options = usvg::Options {
             font_family: FAMILY.into(),
             ..usvg::Options::default()
@@ -129,7 +129,7 @@ impl Painter {
     }
 
     /// The card of an issue as SVG.
-    pub fn svg(&self, issue: &Issue, style: CardStyle<'_>) -> String {
+    pub(super) fn svg(&self, issue: &Issue, style: CardStyle<'_>) -> String {
         let c = style.colors;
         let n = issue.tools.len().max(1) as f64;
         let column = (f64::from(WIDTH) - 2.0 * MARGIN - GAP * (n - 1.0)) / n;
@@ -182,7 +182,7 @@ impl Painter {
     }
 
     /// An SVG drawn into PNG bytes.
-    pub fn png(&self, svg: &str) -> Result<Vec<u8>, CardError> {
+    pub(super) fn png(&self, svg: &str) -> Result<Vec<u8>, CardError> {
         let tree = usvg::Tree::from_str(svg, &self.options)?;
         let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT)
             .ok_or_else(|| CardError::Png("no room for the picture".into()))?;

@@ -21,7 +21,7 @@ pub(super) struct Output {
 impl Output {
     /// Stages `bytes` for `path` unless the file holds them already; says
     /// whether it will be written.
-    pub fn write_if_changed(&self, path: &Path, bytes: &[u8]) -> Result<bool, FsError> {
+    pub(super) fn write_if_changed(&self, path: &Path, bytes: &[u8]) -> Result<bool, FsError> {
         if std::fs::read(path).is_ok_and(|existing| existing == bytes) {
             return Ok(false);
         }
@@ -55,7 +55,7 @@ impl Output {
 
     /// Makes every staged file durable, renames each into place, and makes
     /// the renames durable.
-    pub fn commit(self) -> Result<(), FsError> {
+    pub(super) fn commit(self) -> Result<(), FsError> {
         let staged = self.staged.into_inner().unwrap_or_default();
         let mut dirs: Vec<PathBuf> = staged
             .iter()

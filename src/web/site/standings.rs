@@ -34,22 +34,22 @@ pub(super) struct ToolStanding<'a> {
 
 impl<'a> ToolStanding<'a> {
     /// The newest issue the tool was in.
-    pub fn latest_issue(&self) -> &'a Issue {
+    pub(super) fn latest_issue(&self) -> &'a Issue {
         self.appearances[self.appearances.len() - 1].issue
     }
 
     /// Ships over all the panel's reviews of the tool, in whole percent,
     /// rounded half up.
-    pub fn ship_percent(&self) -> u32 {
+    pub(super) fn ship_percent(&self) -> u32 {
         percent(self.ships, self.reviews)
     }
 
     /// The mean of the community votes its issues show, if any.
-    pub fn community(&self) -> Option<f64> {
+    pub(super) fn community(&self) -> Option<f64> {
         (!self.votes.is_empty()).then(|| self.votes.iter().sum::<f64>() / self.votes.len() as f64)
     }
 
-    pub fn category_slug(&self) -> String {
+    pub(super) fn category_slug(&self) -> String {
         category_slug(&self.face.category)
     }
 }
@@ -92,7 +92,7 @@ pub(super) fn category_slug(category: &str) -> String {
 
 impl<'a> Standings<'a> {
     /// `issues` oldest first.
-    pub fn of(issues: &[&'a Issue], profiles: &ToolProfiles) -> Standings<'a> {
+    pub(super) fn of(issues: &[&'a Issue], profiles: &ToolProfiles) -> Standings<'a> {
         let mut tools: Vec<ToolStanding<'a>> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for issue in issues {
@@ -174,13 +174,13 @@ impl<'a> Standings<'a> {
         }
     }
 
-    pub fn tool(&self, key: &str) -> Option<&ToolStanding<'a>> {
+    pub(super) fn tool(&self, key: &str) -> Option<&ToolStanding<'a>> {
         self.by_key.get(key).map(|&i| &self.tools[i])
     }
 
     /// The tools with community votes, best voted first, then by how many
     /// issues carried a vote.
-    pub fn by_community(&self) -> Vec<&ToolStanding<'a>> {
+    pub(super) fn by_community(&self) -> Vec<&ToolStanding<'a>> {
         let mut voted: Vec<&ToolStanding<'a>> =
             self.tools.iter().filter(|t| !t.votes.is_empty()).collect();
         voted.sort_by(|a, b| {
@@ -194,7 +194,7 @@ impl<'a> Standings<'a> {
     }
 
     /// The issues with a tool in `category`, in the order given.
-    pub fn issues_in<'s>(
+    pub(super) fn issues_in<'s>(
         &'s self,
         category: &'s CategoryStanding,
         issues: &'s [&'a Issue],

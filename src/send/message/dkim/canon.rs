@@ -269,7 +269,7 @@ fn is_space(byte: u8) -> bool {
 /// around the colon, the value unfolded with runs of whitespace made one space
 /// and none at either end, then CRLF (left off when `crlf` is false: the
 /// signature's own field ends the signed data without it).
-pub fn relaxed_header(field: &[u8], crlf: bool, out: &mut Vec<u8>) {
+pub(super) fn relaxed_header(field: &[u8], crlf: bool, out: &mut Vec<u8>) {
     let (name, value) = match memchr::memchr(b':', field) {
         Some(colon) => (&field[..colon], &field[colon + 1..]),
         None => (field, &[][..]),
@@ -294,7 +294,7 @@ pub fn relaxed_header(field: &[u8], crlf: bool, out: &mut Vec<u8>) {
 }
 
 /// The header fields of a header block, each with its line ends and folds.
-pub fn header_fields(block: &[u8]) -> Vec<&[u8]> {
+pub(super) fn header_fields(block: &[u8]) -> Vec<&[u8]> {
     let mut fields: Vec<&[u8]> = Vec::new();
     let mut start = 0;
     let mut at = 0;
@@ -313,7 +313,7 @@ pub fn header_fields(block: &[u8]) -> Vec<&[u8]> {
 }
 
 /// A field's name, as written.
-pub fn field_name(field: &[u8]) -> &[u8] {
+pub(super) fn field_name(field: &[u8]) -> &[u8] {
     memchr::memchr(b':', field).map_or(field, |colon| field[..colon].trim_ascii_end())
 }
 

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A stream whose incoming bytes are made valid UTF-8 while `active` holds.
 #[derive(Debug)]
-pub struct Lossy<S> {
+pub(super) struct Lossy<S> {
     inner: S,
     active: Arc<AtomicBool>,
     /// The start of a character cut by the end of the last read.
@@ -27,7 +27,7 @@ pub struct Lossy<S> {
 
 impl<S> Lossy<S> {
     /// Wraps `inner`; the returned switch turns the repair off.
-    pub fn new(inner: S) -> (Lossy<S>, Arc<AtomicBool>) {
+    pub(super) fn new(inner: S) -> (Lossy<S>, Arc<AtomicBool>) {
         let active = Arc::new(AtomicBool::new(true));
         let stream = Lossy {
             inner,

@@ -16,7 +16,7 @@ use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
 
 /// A TLS session over our own TCP stream, usable where lettre takes a stream.
 #[derive(Debug)]
-pub struct TlsStream {
+pub(super) struct TlsStream {
     #[allow(deprecated)]
     inner: Compat<AsyncNetworkStream>,
     peer: SocketAddr,
@@ -24,7 +24,7 @@ pub struct TlsStream {
 
 /// Performs the TLS handshake on `tcp`.
 #[allow(deprecated)]
-pub async fn wrap(
+pub(super) async fn wrap(
     tcp: TcpStream,
     tls: TlsParameters,
 ) -> Result<TlsStream, lettre::transport::smtp::Error> {

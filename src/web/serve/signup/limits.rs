@@ -10,7 +10,7 @@ use crate::send::ledger::address_key;
 use crate::web::serve::client::{ClientKey, Window};
 
 /// The sign-up limits of a running service.
-pub struct Limits {
+pub(super) struct Limits {
     pub config: Signup,
     clients: Window<ClientKey>,
     mailboxes: Window<u64>,
@@ -20,7 +20,7 @@ pub struct Limits {
 
 /// Which limit stopped a confirmation email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
+pub(super) enum Refused {
     /// The mailbox got one within `resend_after`.
     Mailbox,
     Domain,
@@ -30,7 +30,7 @@ pub enum Refused {
 
 /// The mailbox an address reaches: `reader+tag@example.com` is
 /// `reader@example.com`.
-pub fn mailbox(email: &str) -> String {
+pub(super) fn mailbox(email: &str) -> String {
     match email.rsplit_once('@') {
         Some((local, domain)) => {
             let local = local.split_once('+').map_or(local, |(base, _)| base);
@@ -41,7 +41,7 @@ pub fn mailbox(email: &str) -> String {
 }
 
 impl Limits {
-    pub fn new(config: Signup) -> Limits {
+    pub(super) fn new(config: Signup) -> Limits {
         const KEYS: usize = 100_000;
         Limits {
             clients: Window::new(config.per_client_per_hour, Duration::hours(1), KEYS),
@@ -53,13 +53,13 @@ impl Limits {
     }
 
     /// Whether this client may ask (and counts the ask).
-    pub fn client_may_ask(&self, client: ClientKey, now: DateTime<Utc>) -> bool {
+    pub(super) fn client_may_ask(&self, client: ClientKey, now: DateTime<Utc>) -> bool {
         self.clients.allow(&client, now)
     }
 
     /// Whether a confirmation email may go to `email` now; if so it is counted
     /// in every limit, else in none.
-    pub fn take(&self, email: &str, now: DateTime<Utc>) -> Result<(), Refused> {
+    pub(super) fn take(&self, email: &str, now: DateTime<Utc>) -> Result<(), Refused> {
         let mailbox = address_key(&mailbox(email));
         let domain = email.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         if !self.mailboxes.allow(&mailbox, now) {
@@ -79,7 +79,7 @@ impl Limits {
 
     /// Takes back what [`take`](Limits::take) counted for an email that was
     /// not sent after all, so that the reader may ask again at once.
-    pub fn give_back(&self, email: &str) {
+    pub(super) fn give_back(&self, email: &str) {
         let domain = email.rsplit_once('@').map_or("", |(_, d)| d).to_string();
         self.mailboxes.forget_last(&address_key(&mailbox(email)));
         self.domains.forget_last(&domain);

@@ -93,7 +93,7 @@ impl Signups {
 
 /// Starts the worker that sends confirmation emails; the service calls it
 /// once, when it starts.
-pub fn start(service: &Arc<Service>) {
+pub(super) fn start(service: &Arc<Service>) {
     let Some(signups) = &service.signups else {
         return;
     };

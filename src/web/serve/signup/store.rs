@@ -36,7 +36,7 @@ enum Record {
 
 /// A sign-up waiting for its confirmation.
 #[derive(Debug, Clone)]
-pub struct Pending {
+pub(super) struct Pending {
     pub email: String,
     /// The name the requester typed, shown on the confirmation page and kept
     /// only once confirmed.
@@ -45,14 +45,14 @@ pub struct Pending {
 }
 
 /// The pending sign-ups of a running service.
-pub struct Store {
+pub(super) struct Store {
     file: PathBuf,
     pending: Mutex<HashMap<String, Pending>>,
 }
 
 impl Store {
     /// Reads the sign-ups still pending within their link's life.
-    pub fn load(file: &Path, horizon: DateTime<Utc>) -> Result<Store, FsError> {
+    pub(super) fn load(file: &Path, horizon: DateTime<Utc>) -> Result<Store, FsError> {
         let mut pending = HashMap::new();
         append_log::read_json(file, |record| match record {
             Record::Requested {
@@ -92,7 +92,7 @@ impl Store {
     }
 
     /// Records a request durably, then holds it for its confirmation.
-    pub fn request(&self, id: &str, pending: Pending) -> Result<(), FsError> {
+    pub(super) fn request(&self, id: &str, pending: Pending) -> Result<(), FsError> {
         self.append(&Record::Requested {
             id: id.to_string(),
             email: pending.email.clone(),
@@ -104,12 +104,12 @@ impl Store {
     }
 
     /// The sign-up a confirmation link names, if it is still pending.
-    pub fn get(&self, id: &str) -> Option<Pending> {
+    pub(super) fn get(&self, id: &str) -> Option<Pending> {
         self.pending().get(id).cloned()
     }
 
     /// A sign-up was confirmed: it is pending no more.
-    pub fn confirmed(&self, id: &str, at: DateTime<Utc>) -> Result<(), FsError> {
+    pub(super) fn confirmed(&self, id: &str, at: DateTime<Utc>) -> Result<(), FsError> {
         self.pending().remove(id);
         self.append(&Record::Confirmed {
             id: id.to_string(),
@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// Notes that the hourly cap was reached.
-    pub fn capped(&self, at: DateTime<Utc>) -> Result<(), FsError> {
+    pub(super) fn capped(&self, at: DateTime<Utc>) -> Result<(), FsError> {
         self.append(&Record::Capped { at })
     }
 }
