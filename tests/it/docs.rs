@@ -248,3 +248,30 @@ fn serve_help_and_readme_list_every_route() {
     }
     help.stdout_has("<unsubscribe_url's path>");
 }
+
+#[test]
+fn readmes_layout_of_the_code_names_every_folder_and_every_module_says_its_job() {
+    let readme = readme();
+    let layout = &readme[readme.find("## Layout of the code").unwrap()..];
+    let mut folders = vec![repo_root().join("src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                assert!(
+                    layout.contains(&format!("{name}/`")),
+                    "README's layout of the code does not name src/…/{name}/"
+                );
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    text.starts_with("//! "),
+                    "{} does not open with a line on its job",
+                    path.display()
+                );
+            }
+        }
+    }
+}
