@@ -120,6 +120,16 @@ pub fn write_atomic_with(
     sync_dir(parent(&target)).map_err(fail)
 }
 
+/// An empty temporary file in `dir` (`.verdict-*.tmp`, a dotfile the site never
+/// serves) on the way to `path`; 0600, tempfile's mode on Unix.
+pub(crate) fn temp_in(dir: &Path, path: &Path) -> Result<tempfile::NamedTempFile, FsError> {
+    tempfile::Builder::new()
+        .prefix(".verdict-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| FsError::new("cannot write", path, e))
+}
+
 /// A temporary file beside `target` holding what `write` wrote, created 0600
 /// (tempfile's mode on Unix) so that nothing is readable before it is meant to be.
 fn temp_beside(
@@ -130,11 +140,7 @@ fn temp_beside(
     let dir = parent(target);
     create_dir_all(dir)?;
     let fail = |e| FsError::new("cannot write", path, e);
-    let temp = tempfile::Builder::new()
-        .prefix(".verdict-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let temp = temp_in(dir, path)?;
     {
         let mut buffered = io::BufWriter::new(temp.as_file());
         write(&mut buffered).map_err(fail)?;
@@ -179,11 +185,7 @@ pub fn create_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     create_private_dir(dir)?;
     let fail = |e| FsError::new("cannot write", path, e);
     // tempfile creates its files 0600 on Unix, whatever the umask.
-    let mut temp = tempfile::Builder::new()
-        .prefix(".verdict-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
+    let mut temp = temp_in(dir, path)?;
     temp.write_all(bytes).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
     temp.persist_noclobber(path).map_err(|e| {

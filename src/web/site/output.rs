@@ -28,11 +28,7 @@ impl Output {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| FsError::new("cannot create", dir, e))?;
         let fail = |e| FsError::new("cannot write", path, e);
-        let mut temp = tempfile::Builder::new()
-            .prefix(".verdict-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(fail)?;
+        let mut temp = crate::store::fs::temp_in(dir, path)?;
         // Through the seam tests use to fill the disk mid-build.
         crate::store::faults::write(path, temp.as_file_mut(), bytes).map_err(fail)?;
         #[cfg(unix)]
