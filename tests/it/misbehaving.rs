@@ -127,6 +127,69 @@ fn a_relay_table_refusing_every_reader_by_address_suppresses_nobody() {
 }
 
 #[test]
+fn readers_held_on_a_small_list_are_settled_once_the_relay_delivers_to_others() {
+    // A list well under one judging window, hit by a storm: all held.
+    let refusing = SmtpServer::with_faults(&[("*", "rcpt", TABLE_REFUSAL, None)]);
+    let project = project_with_relays(&relay("table", &refusing.url(), "concurrency = 1"));
+    let readers = with_readers(&project, 12);
+    project.run(&["send"]).code(1);
+    let held = project.run(&["status"]);
+    held.stdout_has(", held ");
+    assert!(project.added_suppressions().is_empty());
+    // Fixed, but r000 really is gone: the others go through, and the relay's
+    // refusal of r000 beside them is believed (before, it was held for ever).
+    let fixed = SmtpServer::with_faults(&[("r000@example.com", "rcpt", TABLE_REFUSAL, None)]);
+    project.edit("verdict.toml", &refusing.url(), &fixed.url());
+    // A bounce is a delivery failure of this run (exit 3).
+    project.run(&["send"]).code(3);
+    assert_eq!(
+        project.added_suppressions(),
+        vec![("r000@example.com".to_string(), "bounced".to_string())]
+    );
+    project.run(&["status"]).stdout_has(": sent;");
+    assert_once(&readers[1..], &[aiosmtpd_recipients(&fixed)]);
+}
+
+#[test]
+fn a_reader_left_held_alone_is_judged_after_the_next_issue_in_the_same_run() {
+    let project = TestProject::demo();
+    let next = "2026-12-03-next";
+    project.write(
+        &format!("issues/{next}.toml"),
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
+    );
+    // The demo issue went to everyone but labs@, whom a storm left held.
+    let at = "2026-11-29T10:00:00Z";
+    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{at}\"}}\n");
+    let list = project.rows("subscribers/subscribers.csv");
+    for email in list.lines().skip(1).map(|l| l.split(',').next().unwrap()) {
+        let outcome = if email == "labs@example.org" {
+            "held"
+        } else {
+            "delivered"
+        };
+        ledger.push_str(&format!(
+            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"{outcome}\",\"reply\":\"250 ok\",\"attempts\":1,\"at\":\"{at}\",\"message_id\":\"x@example.com\"}}\n"
+        ));
+    }
+    project.write(&format!("state/ledger/{DEMO_ISSUE}.log"), &ledger);
+    // labs@ is really gone. Alone, its refusal could be a relay refusing
+    // everyone; tried after the new issue went through the same relay, it is
+    // believed, and the demo issue is done in this run.
+    let server = SmtpServer::with_faults(&[("labs@example.org", "rcpt", TABLE_REFUSAL, None)]);
+    project
+        .run(&["send", "--transport", &server.url()])
+        .code(3);
+    assert_eq!(
+        project.added_suppressions(),
+        vec![("labs@example.org".to_string(), "bounced".to_string())]
+    );
+    let status = project.run(&["status"]);
+    status.stdout_has(&format!("{DEMO_ISSUE}: sent;"));
+    status.stdout_has(&format!("{next}: sent;"));
+}
+
+#[test]
 fn a_sink_refusing_everyone_alike_beside_a_working_relay_costs_no_reader() {
     let refusing = Sink::start(&[
         "-f",

@@ -58,9 +58,9 @@ pub(super) fn nothing_to_send(next: Scheduled, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The issues to send, and the next one scheduled after now. An issue that
-/// started sending stays due until it is complete, whatever its send_at says;
-/// one that cannot be read is set aside.
+/// The issues to send, new ones first, and the next one scheduled after now.
+/// An issue that started sending stays due until it is complete, whatever its
+/// send_at says; one that cannot be read is set aside.
 pub(super) fn due_issues(
     project: &Project,
     args: &Args,
@@ -126,6 +126,9 @@ pub(super) fn due_issues(
             Some(_) => candidates.push(Candidate { issue }),
         }
     }
+    // New issues first: the readers a relay held in an earlier run are judged
+    // by what it does with everyone else in this one (dispatch::judge).
+    candidates.sort_by_key(|c| ledger::has_started(&layout.ledger(&c.issue.id)));
     Ok((candidates, next))
 }
 

@@ -293,12 +293,7 @@ impl<T: Transport> Run<T> {
                     waiting.len()
                 ));
             }
-            for refusal in waiting {
-                let outcome = if refusing {
-                    Outcome::Held
-                } else {
-                    refusal.outcome
-                };
+            for (outcome, refusal) in waiting {
                 let done = Done::noted(
                     &refusal.job.subscriber.email,
                     outcome,

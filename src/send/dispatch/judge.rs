@@ -5,6 +5,9 @@
 //! judged: when a whole window of attempts after it left the relay below the
 //! refusal share, or at the end of the run. Until then it is provisional, in
 //! memory only, so that a crash leaves that reader pending, never suppressed.
+//! A reader held in an earlier run is judged the same way, and at the end of a
+//! run only if the relay delivered to someone else in it: refusing one reader
+//! while accepting others is what a relay that refuses the newsletter never does.
 
 use std::collections::VecDeque;
 
@@ -96,6 +99,8 @@ pub(super) struct Judge {
     troubled: usize,
     /// Attempts so far this run.
     seq: u64,
+    /// Deliveries so far this run.
+    delivered: u64,
     provisional: VecDeque<Provisional>,
     /// The last reply of a hard refusal, and of a transient failure.
     last_refusal: String,
@@ -113,6 +118,7 @@ impl Judge {
             refused: 0,
             troubled: 0,
             seq: 0,
+            delivered: 0,
             provisional: VecDeque::new(),
             last_refusal: String::new(),
             last_trouble: String::new(),
@@ -127,7 +133,7 @@ impl Judge {
         match attempt {
             Attempt::Refused => reply.clone_into(&mut self.last_refusal),
             Attempt::Transient | Attempt::Uncertain => reply.clone_into(&mut self.last_trouble),
-            Attempt::Delivered => {}
+            Attempt::Delivered => self.delivered += 1,
         }
         if self.window.len() > self.settings.window
             && let Some(oldest) = self.window.pop_front()
@@ -182,23 +188,28 @@ impl Judge {
         sample >= SICK_AFTER.min(self.settings.window) && self.troubled * 2 > sample
     }
 
-    /// Whether the relay has shown on a whole window of this run's attempts
-    /// that it refuses no more than real lists have: a reader it refuses again
-    /// after an earlier hold is then refused for good.
-    pub(super) fn trusted(&self) -> bool {
-        self.seq >= self.settings.window as u64 && !self.refusing()
-    }
-
     /// The refusals still waiting, taken away (the relay refuses everyone:
     /// they are held).
     pub(super) fn take_provisional(&mut self) -> Vec<Provisional> {
         self.provisional.drain(..).collect()
     }
 
-    /// The run is over: whether the relay was refusing, and the refusals
-    /// still waiting.
-    pub(super) fn finish(&mut self) -> (bool, Vec<Provisional>) {
-        (self.refusing(), self.take_provisional())
+    /// The run is over: each refusal still waiting with its outcome, held when
+    /// the relay was refusing after all, or when the reader was held before
+    /// and the relay delivered to nobody else in this run (nothing then tells
+    /// a relay that still refuses everyone from a dead address).
+    pub(super) fn finish(&mut self) -> (bool, Vec<(Outcome, Provisional)>) {
+        let refusing = self.refusing();
+        let accepts = self.delivered > 0;
+        let waiting = self
+            .take_provisional()
+            .into_iter()
+            .map(|refusal| {
+                let held = refusing || refusal.job.held_before && !accepts;
+                (if held { Outcome::Held } else { refusal.outcome }, refusal)
+            })
+            .collect();
+        (refusing, waiting)
     }
 
     /// Starts the window again (a sick relay answered a probe).
@@ -266,10 +277,36 @@ mod tests {
             confirmed.extend(now);
         }
         assert_eq!(confirmed.len(), 1, "the first refusal, 50 attempts ago");
-        assert!(judge.trusted());
         let (refusing, waiting) = judge.finish();
         assert!(!refusing);
         assert_eq!(waiting.len(), 2);
+        assert!(waiting.iter().all(|(o, _)| *o == Outcome::Bounced));
+    }
+
+    #[test]
+    fn a_reader_held_before_is_refused_for_good_only_if_the_relay_delivered_to_others() {
+        let held_before = |n| {
+            let mut refusal = refusal(n);
+            refusal.job.held_before = true;
+            refusal
+        };
+        // Alone in the run: the relay may still refuse everyone.
+        let mut judge = Judge::new(JudgeSettings::default());
+        judge.refused(held_before(0));
+        let (_, waiting) = judge.finish();
+        assert_eq!(waiting[0].0, Outcome::Held);
+        // After the relay delivered to someone: its refusal is the reader's.
+        let mut judge = Judge::new(JudgeSettings::default());
+        judge.record(Attempt::Delivered, "250 ok");
+        judge.refused(held_before(0));
+        judge.refused(refusal(1));
+        let (refusing, waiting) = judge.finish();
+        assert!(!refusing);
+        assert!(waiting.iter().all(|(o, _)| *o == Outcome::Bounced));
+        // A first refusal needs no delivery beside it (a list of one).
+        let mut judge = Judge::new(JudgeSettings::default());
+        judge.refused(refusal(0));
+        assert_eq!(judge.finish().1[0].0, Outcome::Bounced);
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Pacer {
 pub(super) struct Job {
     pub(super) subscriber: Subscriber,
     /// A relay held this reader's refusal in an earlier run: a refusal now
-    /// counts only from a relay trusted in this run.
+    /// counts only from a relay that delivered to someone else in this run.
     pub(super) held_before: bool,
 }
 
@@ -544,17 +544,6 @@ async fn deliver<T: Transport>(
                 } else {
                     Outcome::Failed
                 };
-                if job.held_before {
-                    // Refused again after a hold: the relay's word counts only
-                    // once this run has shown it refuses no more than lists do.
-                    let trusted = relay
-                        .judge
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .trusted();
-                    let outcome = if trusted { outcome } else { Outcome::Held };
-                    return Delivery::Outcome(outcome, failure.reply, attempts + 1);
-                }
                 let refusal = Provisional::new(
                     job.clone(),
                     outcome,
