@@ -87,8 +87,15 @@ pub fn plan(text: &str) {
     armed::add(text);
 }
 
+/// The error a full disk gives a write (ENOSPC), and one for the rest (an
+/// fsync fails with EIO, which has no kind of its own).
 fn injected(what: &str) -> std::io::Error {
-    std::io::Error::other(format!("injected {what} failure ({ENV})"))
+    let kind = if what == "write" {
+        std::io::ErrorKind::StorageFull
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, format!("injected {what} failure ({ENV})"))
 }
 
 /// Writes all of `bytes`, or, when a write failure is due, half of them

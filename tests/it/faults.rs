@@ -43,15 +43,18 @@ fn a_failed_write_or_fsync_of_the_suppression_list_answers_503_and_the_retry_rec
 
 #[test]
 fn a_failed_write_of_the_list_or_the_sign_ups_loses_no_reader_and_blocks_nobody() {
-    // The sign-up log fails at the request: nothing is mailed, and the same
-    // address may ask again at once (it is not held for an hour).
+    for op in ["write", "fsync"] {
+        sign_up_log_fails(op);
+        list_fails_at_the_confirmation(op);
+    }
+}
+
+/// The sign-up log fails at the request: nothing is mailed, and the same
+/// address may ask again at once (it is not held for an hour).
+fn sign_up_log_fails(op: &str) {
     let project = TestProject::demo();
-    let serve = Serve::launch_with(
-        &project,
-        Some(SECRET),
-        &[],
-        &[("VERDICT_FAULTS", "write:signups.log")],
-    );
+    let faults = format!("{op}:signups.log");
+    let serve = Serve::launch_with(&project, Some(SECRET), &[], &[("VERDICT_FAULTS", &faults)]);
     let ask = |email: &str| {
         post(
             &format!("{}/subscribe", serve.base),
@@ -62,16 +65,13 @@ fn a_failed_write_of_the_list_or_the_sign_ups_loses_no_reader_and_blocks_nobody(
     serve.wait_for_error("a sign-up could not be recorded");
     assert_eq!(ask("again@example.com").0, 200);
     serve.wait_for("sign-up: confirmation sent", 1);
-    drop(serve);
+}
 
-    // The list fails at the confirmation: 503, and the link still works after.
+/// The list fails at the confirmation: 503, and the link still works after.
+fn list_fails_at_the_confirmation(op: &str) {
     let project = TestProject::demo();
-    let serve = Serve::launch_with(
-        &project,
-        Some(SECRET),
-        &[],
-        &[("VERDICT_FAULTS", "fsync:subscribers.csv")],
-    );
+    let faults = format!("{op}:subscribers.csv");
+    let serve = Serve::launch_with(&project, Some(SECRET), &[], &[("VERDICT_FAULTS", &faults)]);
     post(
         &format!("{}/subscribe", serve.base),
         "email=late%40example.com&name=&website=",
@@ -84,11 +84,11 @@ fn a_failed_write_of_the_list_or_the_sign_ups_loses_no_reader_and_blocks_nobody(
     )
     .replace("https://verdicts.example.com", &serve.base);
     let before = project.read("subscribers/subscribers.csv");
-    assert_eq!(post(&link, "").0, 503);
+    assert_eq!(post(&link, "").0, 503, "{op}");
     assert_eq!(
         project.read("subscribers/subscribers.csv"),
         before,
-        "nothing half-written"
+        "{op}: nothing half-written"
     );
     assert_eq!(post(&link, "").0, 200);
     assert!(
@@ -100,16 +100,18 @@ fn a_failed_write_of_the_list_or_the_sign_ups_loses_no_reader_and_blocks_nobody(
 
 #[test]
 fn a_failed_write_of_the_votes_answers_503_and_counts_nothing() {
+    for op in ["write", "fsync"] {
+        votes_fail(op);
+    }
+}
+
+fn votes_fail(op: &str) {
     let project = TestProject::demo();
     let mut send = project.command();
     send.env("VERDICT_SECRET", SECRET).arg("send");
     assert!(send.status().unwrap().success());
-    let serve = Serve::launch_with(
-        &project,
-        Some(SECRET),
-        &[],
-        &[("VERDICT_FAULTS", "write:votes")],
-    );
+    let faults = format!("{op}:votes");
+    let serve = Serve::launch_with(&project, Some(SECRET), &[], &[("VERDICT_FAULTS", &faults)]);
     let link = link_to(
         &project,
         "ml-team@example.com",
@@ -117,18 +119,29 @@ fn a_failed_write_of_the_votes_answers_503_and_counts_nothing() {
     )
     .replace("https://verdicts.example.com", &serve.base);
     assert_eq!(get(&link).0, 200);
-    assert_eq!(post(&link, "").0, 503);
+    assert_eq!(post(&link, "").0, 503, "{op}");
     let log = project.path().join(format!("state/votes/{DEMO_ISSUE}.log"));
     assert!(
         std::fs::read(&log).map_or(true, |b| b.is_empty()),
-        "nothing half-written"
+        "{op}: nothing half-written"
     );
-    assert_eq!(post(&link, "").0, 200, "the vote counts on the next try");
+    assert_eq!(
+        post(&link, "").0,
+        200,
+        "{op}: the vote counts on the next try"
+    );
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
 }
 
 #[test]
 fn a_failed_write_of_the_reports_read_leaves_the_import_to_run_again_with_the_same_result() {
+    for op in ["write", "fsync"] {
+        reports_read_fail(op);
+    }
+}
+
+fn reports_read_fail(op: &str) {
+    let faults = format!("{op}:bounces-seen.log");
     let project = TestProject::demo();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -138,7 +151,7 @@ fn a_failed_write_of_the_reports_read_leaves_the_import_to_run_again_with_the_sa
     .unwrap();
     let mut import = project.command();
     import
-        .env("VERDICT_FAULTS", "fsync:bounces-seen.log")
+        .env("VERDICT_FAULTS", &faults)
         .args(["bounces", "import", dir.path().to_str().unwrap()]);
     let output = crate::harness::Output::from(import.output().unwrap());
     // A report without a token is listed and not remembered: nothing to write.
@@ -151,10 +164,11 @@ fn a_failed_write_of_the_reports_read_leaves_the_import_to_run_again_with_the_sa
     .unwrap();
     let mut import = project.command();
     import
-        .env("VERDICT_FAULTS", "fsync:bounces-seen.log")
+        .env("VERDICT_FAULTS", &faults)
         .args(["bounces", "import", dir.path().to_str().unwrap()]);
     let failed = crate::harness::Output::from(import.output().unwrap());
     failed.code(1);
+    failed.stderr_has("injected");
     failed.stderr_has("bounces-seen.log");
     assert!(
         std::fs::read(project.path().join("state/bounces-seen.log")).map_or(true, |b| b.is_empty())

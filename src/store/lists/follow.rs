@@ -359,38 +359,47 @@ mod tests {
             "email,reason,at,detail\nback@example.com,unsubscribed,,\n",
         )
         .unwrap();
-        let lists = Lists::load(&layout).unwrap();
-        std::thread::scope(|scope| {
-            for worker in 0..4 {
-                let lists = &lists;
-                scope.spawn(move || {
-                    for i in 0..500 {
-                        let email = format!("r{worker}-{i}@example.com");
-                        match i % 3 {
-                            0 => {
-                                lists.standing(&email).unwrap();
-                            }
-                            1 => {
-                                lists
-                                    .subscribe(Subscriber {
-                                        email,
-                                        name: None,
-                                        subscribed_at: None,
-                                        consent: Some("test".into()),
-                                    })
-                                    .unwrap();
-                            }
-                            _ => {
-                                lists
-                                    .suppress(Suppression::now(&email, Reason::Unsubscribed, ""))
-                                    .unwrap();
-                            }
+        let lists = std::sync::Arc::new(Lists::load(&layout).unwrap());
+        // Detached workers and a bounded wait: a deadlock fails the test
+        // instead of hanging the suite.
+        let (done, finished) = std::sync::mpsc::channel();
+        for worker in 0..4 {
+            let lists = lists.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                for i in 0..500 {
+                    let email = format!("r{worker}-{i}@example.com");
+                    match i % 3 {
+                        0 => {
+                            lists.standing(&email).unwrap();
                         }
-                        lists.standing("back@example.com").unwrap();
+                        1 => {
+                            lists
+                                .subscribe(Subscriber {
+                                    email,
+                                    name: None,
+                                    subscribed_at: None,
+                                    consent: Some("test".into()),
+                                })
+                                .unwrap();
+                        }
+                        _ => {
+                            lists
+                                .suppress(Suppression::now(&email, Reason::Unsubscribed, ""))
+                                .unwrap();
+                        }
                     }
-                });
-            }
-        });
+                    lists.standing("back@example.com").unwrap();
+                }
+                let _ = done.send(worker);
+            });
+        }
+        drop(done);
+        for _ in 0..4 {
+            finished
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .expect("every worker finishes: none failed, none deadlocked");
+        }
         let standing = lists.standing("r3-499@example.com").unwrap();
         assert!(standing.subscribed, "{standing:?}");
         assert_eq!(
