@@ -77,12 +77,12 @@ fn list_fails_at_the_confirmation(op: &str) {
         "email=late%40example.com&name=&website=",
     );
     serve.wait_for("sign-up: confirmation sent", 1);
-    let link = link_to(
-        &project,
-        "late@example.com",
-        "https://verdicts.example.com/subscribe/confirm?",
-    )
-    .replace("https://verdicts.example.com", &serve.base);
+    let link = project
+        .outbox_link(
+            "late@example.com",
+            "https://verdicts.example.com/subscribe/confirm?",
+        )
+        .replace("https://verdicts.example.com", &serve.base);
     let before = project.read("subscribers/subscribers.csv");
     assert_eq!(post(&link, "").0, 503, "{op}");
     assert_eq!(
@@ -112,12 +112,9 @@ fn votes_fail(op: &str) {
     assert!(send.status().unwrap().success());
     let faults = format!("{op}:votes");
     let serve = Serve::launch_with(&project, Some(SECRET), &[], &[("VERDICT_FAULTS", &faults)]);
-    let link = link_to(
-        &project,
-        "ml-team@example.com",
-        "https://verdicts.example.com/vote?",
-    )
-    .replace("https://verdicts.example.com", &serve.base);
+    let link = project
+        .outbox_link("ml-team@example.com", "https://verdicts.example.com/vote?")
+        .replace("https://verdicts.example.com", &serve.base);
     assert_eq!(get(&link).0, 200);
     assert_eq!(post(&link, "").0, 503, "{op}");
     let log = project.path().join(format!("state/votes/{DEMO_ISSUE}.log"));
@@ -216,31 +213,6 @@ fn a_full_disk_during_archive_leaves_the_previous_site_whole() {
             .unwrap()
             .contains("Edited before a full disk.")
     );
-}
-
-/// The first link starting with `prefix` in the text of a message in the
-/// outbox to `email`.
-fn link_to(project: &TestProject, email: &str, prefix: &str) -> String {
-    for entry in std::fs::read_dir(project.path().join("outbox")).unwrap() {
-        let raw = std::fs::read(entry.unwrap().path()).unwrap();
-        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
-        let to = message
-            .to()
-            .and_then(|t| t.first())
-            .and_then(|a| a.address());
-        if to != Some(email) {
-            continue;
-        }
-        let text = message.body_text(0).unwrap().into_owned();
-        if let Some(at) = text.find(prefix) {
-            return text[at..]
-                .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
-                .next()
-                .unwrap()
-                .to_string();
-        }
-    }
-    panic!("no {prefix} link to {email}")
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -261,6 +261,31 @@ impl TestProject {
         command
     }
 
+    /// The first link starting with `prefix` in the text of a message in the
+    /// outbox to `email`.
+    pub(crate) fn outbox_link(&self, email: &str, prefix: &str) -> String {
+        for entry in std::fs::read_dir(self.path().join("outbox")).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let to = message
+                .to()
+                .and_then(|t| t.first())
+                .and_then(|a| a.address());
+            if to != Some(email) {
+                continue;
+            }
+            let text = message.body_text(0).unwrap().into_owned();
+            if let Some(at) = text.find(prefix) {
+                return text[at..]
+                    .split(|c: char| c.is_whitespace() || c == ')' || c == '>')
+                    .next()
+                    .unwrap()
+                    .to_string();
+            }
+        }
+        panic!("no {prefix} link to {email}")
+    }
+
     pub(crate) fn run(&self, args: &[&str]) -> Output {
         Output::from(self.command().args(args).output().unwrap())
     }

@@ -309,6 +309,22 @@ fn a_rotation_while_the_service_runs_is_taken_at_once() {
         "a link made before the rotation"
     );
     assert_eq!(suppressed_lines(&project, "qa@example.com"), 1);
+    // What the service makes from now on is signed with the new key.
+    let new_key = Keys::load(&Layout::new(project.path())).unwrap().key_id();
+    post(
+        &format!("{}/subscribe", serve.base),
+        "email=fresh%40example.com&name=&website=",
+    );
+    serve.wait_for("sign-up: confirmation sent", 1);
+    let confirm = project.outbox_link(
+        "fresh@example.com",
+        "https://verdicts.example.com/subscribe/confirm?",
+    );
+    assert!(
+        confirm.contains(&format!("&t={new_key}.")),
+        "{confirm} is not signed with {new_key}"
+    );
+    assert_eq!(post(&local(&confirm), "").0, 200);
 }
 
 #[test]
