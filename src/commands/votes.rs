@@ -59,7 +59,10 @@ pub(crate) fn lines(project: &Project, issue: &crate::author::issue::Issue) -> R
             let shown = match crate::web::votes::shown(tool, tally, min) {
                 Shown::Set(_) => format!("{} (set in the issue file)", tool.community_label()),
                 Shown::Tally(percent) => format!("{percent}%"),
-                Shown::Waiting { min_votes } => format!("\u{2014} (shown from {min_votes} votes)"),
+                Shown::Waiting { min_votes } => format!(
+                    "\u{2014} (shown from {min_votes} vote{})",
+                    if min_votes == 1 { "" } else { "s" }
+                ),
             };
             let mut line = format!(
                 "{}: {} ship, {} skip: community {shown}",

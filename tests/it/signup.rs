@@ -589,6 +589,58 @@ fn in_a_real_browser_a_reader_joins_from_the_page_and_ends_on_the_list() {
 }
 
 #[test]
+fn in_a_real_browser_a_scanner_that_opens_every_vote_link_casts_no_vote() {
+    let project = project_with("[community]\nmin_votes = 1");
+    send_with_secret(&project);
+    let serve = Serve::start(&project);
+    let links: Vec<String> = vote_links(&project, "ml-team@example.com")
+        .into_iter()
+        .flat_map(|(ship, skip)| [local(&serve, &ship), local(&serve, &skip)])
+        .collect();
+    assert_eq!(links.len(), 4, "ship and skip for each tool");
+    let log = project.path().join(format!("state/votes/{DEMO_ISSUE}.log"));
+    // A mail security gateway opens all four links of the email in a
+    // browser, as the reader's mail arrives: every page loads, nothing counts.
+    let heading = "return document.querySelector('h1').textContent";
+    let scanned = open(
+        &links[0],
+        &links[1..]
+            .iter()
+            .fold(Look::at(375).eval(heading), |look, url| {
+                look.then(url, None)
+            }),
+    );
+    let titles: Vec<serde_json::Value> = std::iter::once(scanned.eval(0).clone())
+        .chain(scanned.visits().iter().map(|page| page.eval(0).clone()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Your vote on Axolotl v0.16",
+            "Your vote on Axolotl v0.16",
+            "Your vote on Mistral Medium 3 (72B Instruct)",
+            "Your vote on Mistral Medium 3 (72B Instruct)",
+        ]
+    );
+    assert!(!log.exists(), "a scanner's visits were recorded as votes");
+    project
+        .run(&["votes", DEMO_ISSUE])
+        .stdout_has("Axolotl v0.16: 0 ship, 0 skip: community \u{2014} (shown from 1 vote);");
+    // The reader presses the button on one of them: that one vote counts.
+    let voted = open(
+        &links[3],
+        &Look::at(375)
+            .submit("form button[type=submit]")
+            .eval(heading),
+    );
+    assert_eq!(voted.eval(0), "Your vote counts");
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    project
+        .run(&["votes", DEMO_ISSUE])
+        .stdout_has("Mistral Medium 3 (72B Instruct): 0 ship, 1 skip");
+}
+
+#[test]
 fn in_a_real_browser_the_services_pages_wear_the_theme_and_pass_axe_light_and_dark() {
     let project = TestProject::demo();
     send_with_secret(&project);

@@ -213,6 +213,9 @@ mod tests {
             window.allow(&key, now);
         }
         assert!(window.keys() <= 100);
+        // Full: a new key is refused, one already remembered still counts.
+        assert!(!window.allow(&50_000, now));
+        assert!(window.allow(&0, now));
         // Once the others are quiet, new keys are welcome again.
         assert!(window.allow(&20_000, now + Duration::hours(3)));
         assert!(window.keys() <= 100);
