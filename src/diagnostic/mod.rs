@@ -261,12 +261,24 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 }
 
 /// The place of `needle` inside the text at `span` (a string as written in the
-/// file), or the whole span when it is not there as written (escaped).
+/// file). A needle that is not there as written (it crosses a `\` line
+/// continuation or an escape) is placed by the longest start of it that is;
+/// failing that, the whole span.
 pub(crate) fn narrow(source: &str, span: Range<usize>, needle: &str) -> Range<usize> {
-    match source.get(span.clone()).and_then(|raw| raw.find(needle)) {
-        Some(at) if !needle.is_empty() => span.start + at..span.start + at + needle.len(),
-        _ => span,
-    }
+    let Some(raw) = source.get(span.clone()) else {
+        return span;
+    };
+    let prefixes = needle
+        .char_indices()
+        .map(|(at, c)| &needle[..at + c.len_utf8()])
+        .rev();
+    prefixes
+        // One or two characters (a lone `[`) would point anywhere.
+        .take_while(|prefix| prefix.len() == needle.len() || prefix.chars().count() > 2)
+        .find_map(|prefix| raw.find(prefix).map(|at| (at, prefix.len())))
+        .map_or(span.clone(), |(at, len)| {
+            span.start + at..span.start + at + len
+        })
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
@@ -280,4 +292,32 @@ pub(crate) fn suggest<'a>(
         .filter(|(score, _)| *score > 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_needle_is_found_as_written_or_by_its_start_across_a_continuation() {
+        let source = "intro = \"\"\"\nsee [a](https://ex.com/\\\n    path first\n\"\"\"\n";
+        let span = 8..source.len() - 1;
+        let at = |range: Range<usize>| &source[range];
+        assert_eq!(
+            at(narrow(source, span.clone(), "https://ex.com")),
+            "https://ex.com"
+        );
+        // Decoded, the continuation is gone: the link is placed at its start.
+        assert_eq!(
+            at(narrow(
+                source,
+                span.clone(),
+                "[a](https://ex.com/path first"
+            )),
+            "[a](https://ex.com/"
+        );
+        // A start too short to say where is no place: the whole string.
+        assert_eq!(narrow(source, span.clone(), "[q"), span);
+        assert_eq!(narrow(source, span.clone(), ""), span);
+    }
 }

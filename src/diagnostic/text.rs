@@ -27,8 +27,6 @@ pub(crate) fn bidi_control_offset(text: &str) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// An error at `span` when `text` would put a line break or control character
-/// into an email header.
 /// Whether `text` is a DNS name (a domain, a DKIM selector): dot-separated
 /// labels of letters, digits and `-`, none empty, none over 63 characters.
 pub fn is_dns_name(text: &str) -> bool {
@@ -43,6 +41,8 @@ pub fn is_dns_name(text: &str) -> bool {
         })
 }
 
+/// An error at `span` when `text` would put a line break or control character
+/// into an email header.
 pub(crate) fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {
     match control_char_offset(text) {
         None => Ok(()),
