@@ -63,6 +63,14 @@ pub static ROOT: Table = Table {
     ],
 };
 
+/// A tool's logo, in an issue's `[[tool]]` and in its profile alike.
+const LOGO: Field = Field::optional(
+    "logo",
+    Kind::Text,
+    "\"https://axolotl.example.com/logo.svg\"",
+    "a file in tools/ (.svg, .png, .jpg, .webp or .gif) or an https:// address of an image",
+);
+
 /// `[[tool]]`.
 pub static TOOL: Table = Table {
     name: "[[tool]]",
@@ -115,12 +123,7 @@ pub static TOOL: Table = Table {
             "\"https://axolotl.example.com\"",
             "the tool's web address",
         ),
-        Field::optional(
-            "logo",
-            Kind::Text,
-            "\"https://axolotl.example.com/logo.svg\"",
-            "a file in tools/ (.svg, .png, .jpg, .webp or .gif) or an https:// address of an image",
-        ),
+        LOGO,
         Field::required(
             "description",
             Kind::Markdown,
@@ -200,11 +203,6 @@ pub static PROFILE: Table = Table {
             "\"https://axolotl.example.com\"",
             "the tool's web address",
         ),
-        Field::optional(
-            "logo",
-            Kind::Text,
-            "\"https://axolotl.example.com/logo.svg\"",
-            "a file in tools/ (.svg, .png, .jpg, .webp or .gif) or an https:// address of an image",
-        ),
+        LOGO,
     ],
 };

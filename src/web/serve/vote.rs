@@ -55,6 +55,21 @@ enum Refusal {
     TooOften,
 }
 
+/// The link's query and the ballot it casts, or why it casts none (a garbled
+/// link is as invalid as a forged one).
+fn checked(
+    service: &Service,
+    query: Result<Query<VoteQuery>, QueryRejection>,
+) -> Result<(VoteQuery, Ballot), Refusal> {
+    let Ok(Query(query)) = query else {
+        return Err(Refusal::Invalid);
+    };
+    let ballot = ballot(service, &query)?;
+    Ok((query, ballot))
+}
+
+/// The ballot of a well-formed link: signed by us, for a tool of a published
+/// issue, while its vote links are open.
 fn ballot(service: &Service, query: &VoteQuery) -> Result<Ballot, Refusal> {
     let verdict = crate::web::votes::parse_choice(&query.v).ok_or(Refusal::Invalid)?;
     let email = decode_address(&query.u)
@@ -176,12 +191,8 @@ pub(super) async fn vote_page(
     State(service): State<Arc<Service>>,
     query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
-    // A garbled link is as invalid as a forged one.
-    let Ok(Query(query)) = query else {
-        return refused(&service, Refusal::Invalid);
-    };
-    let ballot = match ballot(&service, &query) {
-        Ok(ballot) => ballot,
+    let (query, ballot) = match checked(&service, query) {
+        Ok(checked) => checked,
         Err(refusal) => return refused(&service, refusal),
     };
     let tool = &ballot.issue.tools[ballot.tool];
@@ -209,12 +220,8 @@ pub(super) async fn vote(
     State(service): State<Arc<Service>>,
     query: Result<Query<VoteQuery>, QueryRejection>,
 ) -> Response {
-    // A garbled link is as invalid as a forged one.
-    let Ok(Query(query)) = query else {
-        return refused(&service, Refusal::Invalid);
-    };
-    let ballot = match ballot(&service, &query) {
-        Ok(ballot) => ballot,
+    let ballot = match checked(&service, query) {
+        Ok((_, ballot)) => ballot,
         Err(refusal) => return refused(&service, refusal),
     };
     let link = crate::send::ledger::address_key(&format!(
