@@ -91,7 +91,7 @@ pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result
                 format!("sending (started {})", at.format("%Y-%m-%d %H:%M UTC"))
             }
             (None, None, _) => "draft".to_string(),
-            (Some(at), None, _) if !issue.is_published(now) => {
+            (Some(at), None, _) if !issue.is_due(now) => {
                 format!("scheduled for {at}")
             }
             (Some(at), None, _) => format!("due since {at}"),

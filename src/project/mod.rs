@@ -34,6 +34,8 @@ pub struct Published {
 pub struct PublishedIssue {
     pub issue: Issue,
     pub source: String,
+    /// When it went out ([`Project::out_at`]).
+    pub out_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A loaded newsletter project.
@@ -161,9 +163,26 @@ impl Project {
         self.layout.select_issues(names)
     }
 
-    /// Every issue published by `now` (see [`Issue::is_published`], the one
-    /// rule of the calendar that the site, the service and `send` share),
-    /// oldest first, and the issue files that could not be read.
+    /// When `issue` went out: its send time, or when it started sending if
+    /// that was earlier (`send ISSUE --now`), so that the page its email links
+    /// is there and its readers' clicks count.
+    pub fn out_at(&self, issue: &Issue) -> Option<chrono::DateTime<chrono::Utc>> {
+        let started = crate::send::ledger::started_at(&self.layout.ledger(&issue.id));
+        match (issue.send_time().map(|at| at.to_utc()), started) {
+            (Some(scheduled), Some(started)) => Some(scheduled.min(started)),
+            (scheduled, started) => scheduled.or(started),
+        }
+    }
+
+    /// Whether `issue` is on the site and counts as out at `now`: it went out
+    /// ([`Project::out_at`]). The one rule of what is published, which the
+    /// site, the service and `status` share.
+    pub fn is_published(&self, issue: &Issue, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.out_at(issue).is_some_and(|at| at <= now)
+    }
+
+    /// Every issue published by `now` ([`Project::is_published`]), oldest
+    /// first, and the issue files that could not be read.
     pub fn published(
         &self,
         now: chrono::DateTime<chrono::Utc>,
@@ -172,13 +191,14 @@ impl Project {
         for path in self.issue_paths()? {
             let source = crate::store::fs::read_to_string(&path)?;
             match self.parse_issue(&path, &source) {
-                Ok(parsed) if parsed.issue.is_published(now) => {
-                    published.issues.push(PublishedIssue {
+                Ok(parsed) => match self.out_at(&parsed.issue) {
+                    Some(out_at) if out_at <= now => published.issues.push(PublishedIssue {
                         issue: parsed.issue,
                         source,
-                    })
-                }
-                Ok(_) => {}
+                        out_at,
+                    }),
+                    _ => {}
+                },
                 Err(report) => published.invalid.push(report),
             }
         }
@@ -193,7 +213,7 @@ impl Project {
         let paths = self.issue_paths().ok()?;
         paths.iter().rev().find_map(|path| {
             let issue = self.load_issue(path).ok()?.issue;
-            issue.is_published(now).then_some(issue)
+            self.is_published(&issue, now).then_some(issue)
         })
     }
 }

@@ -304,6 +304,45 @@ fn clicks_on_an_issue_not_out_yet_and_with_counting_off() {
 }
 
 #[test]
+fn an_issue_sent_early_with_now_is_out_its_page_feed_and_clicks_with_it() {
+    let project = project_with_secret("");
+    project.set_demo_send_at(Some("2099-01-07T09:00:00+00:00"));
+    let page = format!("public/issues/{DEMO_ISSUE}.html");
+    project
+        .run(&["archive"])
+        .success()
+        .stdout_has("0 published issue(s)");
+    assert!(!project.path().join(&page).exists());
+    project.run(&["send", DEMO_ISSUE, "--now"]).success();
+    // Its email links its page: the page is there from the send on, dated
+    // by the send, and stays on every later run.
+    for _ in 0..2 {
+        project
+            .run(&["archive"])
+            .success()
+            .stdout_has("1 published issue(s)");
+        assert!(project.path().join(&page).exists());
+    }
+    let feed = project.read("public/feed.xml");
+    assert!(
+        feed.contains(&format!("/issues/{DEMO_ISSUE}.html")),
+        "{feed}"
+    );
+    assert!(
+        !feed.contains("2099-01-07"),
+        "dated by its schedule: {feed}"
+    );
+    // A reader's click counts.
+    let links = visit_links(&project, "ml-team@example.com");
+    let serve = Serve::start(&project);
+    assert_eq!(
+        get_location(&local(&serve, &links[0])),
+        (303, Some(AXOLOTL.to_string()))
+    );
+    wait_for_counts(&project, &[(1, 0)]);
+}
+
+#[test]
 fn a_damaged_counts_file_is_a_located_error_and_loses_no_click() {
     let project = project_with_secret("");
     send(&project);

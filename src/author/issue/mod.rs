@@ -221,9 +221,10 @@ impl Issue {
         self.kicker.as_deref().unwrap_or(DEFAULT_KICKER)
     }
 
-    /// Whether the issue is on the site and counts as out at `now`: its send
-    /// time has come. The one rule of what is published.
-    pub fn is_published(&self, now: DateTime<chrono::Utc>) -> bool {
+    /// Whether its send time has come by `now`, which makes it due to send.
+    /// (What is published is the project's to say: an issue sent early with
+    /// `--now` is out too; see `Project::is_published`.)
+    pub fn is_due(&self, now: DateTime<chrono::Utc>) -> bool {
         self.send_time().is_some_and(|at| at <= now)
     }
 

@@ -111,7 +111,7 @@ pub(super) fn due_issues(
                 )));
             }
             None => continue,
-            Some(at) if !(issue.is_published(now) || named && args.now) => {
+            Some(at) if !(issue.is_due(now) || named && args.now) => {
                 if next.as_ref().is_none_or(|(_, first)| at < *first) {
                     next = Some((issue.id.clone(), at));
                 }

@@ -285,13 +285,26 @@ pub fn has_started(path: &Path) -> bool {
 /// The content hash recorded when the issue started sending (its first line),
 /// read without loading the whole ledger.
 pub fn started_content(path: &Path) -> Option<String> {
-    let file = File::open(path).ok()?;
-    let mut first = String::new();
-    BufReader::new(file).read_line(&mut first).ok()?;
-    match serde_json::from_str(first.trim_end()).ok()? {
+    match first_record(path)? {
         Record::Start { content, .. } => content,
         _ => None,
     }
+}
+
+/// When the issue started sending (its first line), read without loading the
+/// whole ledger.
+pub fn started_at(path: &Path) -> Option<DateTime<Utc>> {
+    match first_record(path)? {
+        Record::Start { at, .. } => Some(at),
+        _ => None,
+    }
+}
+
+fn first_record(path: &Path) -> Option<Record> {
+    let file = File::open(path).ok()?;
+    let mut first = String::new();
+    BufReader::new(file).read_line(&mut first).ok()?;
+    serde_json::from_str(first.trim_end()).ok()
 }
 
 fn last_record(path: &Path) -> Option<Record> {

@@ -63,7 +63,7 @@ pub(super) async fn go(
         let link = issue.tools.get(tool).ok_or(Refusal::Gone)?.link.clone();
         let location = HeaderValue::from_str(&link).map_err(|_| Refusal::Gone)?;
         // A person following a link makes a GET; link checkers ask with HEAD.
-        if method == Method::GET && issue.is_published(chrono::Utc::now()) {
+        if method == Method::GET && service.project.is_published(&issue, chrono::Utc::now()) {
             service.clicks.count(&issue.id, tool, from);
         }
         Ok(location)

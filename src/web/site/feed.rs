@@ -1,7 +1,9 @@
 //! The Atom feed (RFC 4287) of the latest issues, each titled by its subject
 //! with the whole comparison as content, and the sitemap of every page.
 
-use chrono::{DateTime, FixedOffset};
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
 use maud::{Markup, PreEscaped, html};
 
 use super::SiteContext;
@@ -11,16 +13,24 @@ use crate::author::issue::Issue;
 /// How many issues the feed carries.
 pub(super) const FEED_ENTRIES: usize = 20;
 
-/// When an issue counts as published: its send time.
-fn published(issue: &Issue) -> DateTime<FixedOffset> {
-    issue.send_time().unwrap_or_else(|| {
-        issue
+/// When each issue went out, by id (`Project::out_at`).
+pub(super) type OutAt<'a> = HashMap<&'a str, DateTime<Utc>>;
+
+/// When an issue counts as published: when it went out, in its send time's
+/// zone (else its date).
+fn published(issue: &Issue, out_at: &OutAt<'_>) -> DateTime<FixedOffset> {
+    let scheduled = issue.send_time();
+    match (out_at.get(issue.id.as_str()), scheduled) {
+        (Some(out), Some(scheduled)) => out.with_timezone(scheduled.offset()),
+        (Some(out), None) => out.fixed_offset(),
+        (None, Some(scheduled)) => scheduled,
+        (None, None) => issue
             .date
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc()
-            .fixed_offset()
-    })
+            .fixed_offset(),
+    }
 }
 
 fn xml_declaration() -> Markup {
@@ -28,10 +38,10 @@ fn xml_declaration() -> Markup {
 }
 
 /// `issues` newest first.
-pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
+pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue], out_at: &OutAt<'_>) -> String {
     let updated = issues
         .first()
-        .map(|i| published(i).to_rfc3339())
+        .map(|i| published(i, out_at).to_rfc3339())
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     html! {
         (xml_declaration())
@@ -49,8 +59,8 @@ pub(super) fn atom(cx: &SiteContext<'_>, issues: &[&Issue]) -> String {
                     title { (issue.subject) }
                     link rel="alternate" type="text/html" href=(url) {}
                     id { (url) }
-                    published { (published(issue).to_rfc3339()) }
-                    updated { (published(issue).to_rfc3339()) }
+                    published { (published(issue, out_at).to_rfc3339()) }
+                    updated { (published(issue, out_at).to_rfc3339()) }
                     @if let Some(preheader) = &issue.preheader {
                         summary { (preheader) }
                     }

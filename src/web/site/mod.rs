@@ -234,6 +234,7 @@ pub fn issue_page(
 struct Entry {
     issue: Issue,
     inputs: String,
+    out_at: DateTime<Utc>,
 }
 
 /// Builds the site of every issue published by `now` into `out`.
@@ -280,7 +281,12 @@ pub fn build(
     let published = project.published(now)?;
     built.invalid = published.invalid;
     let mut entries: Vec<Entry> = Vec::with_capacity(published.issues.len());
-    for crate::project::PublishedIssue { issue, source } in published.issues {
+    for crate::project::PublishedIssue {
+        issue,
+        source,
+        out_at,
+    } in published.issues
+    {
         // Readers' votes count on the page once there are enough of them.
         let issue =
             crate::web::votes::with_community(layout, &issue, project.config.community.min_votes)?;
@@ -298,7 +304,11 @@ pub fn build(
             profiles.join("\0").as_bytes(),
             community.join(",").as_bytes(),
         ]);
-        entries.push(Entry { issue, inputs });
+        entries.push(Entry {
+            issue,
+            inputs,
+            out_at,
+        });
     }
     built.published = entries.len();
     let oldest_first: Vec<&Issue> = entries.iter().map(|e| &e.issue).collect();
@@ -402,7 +412,15 @@ pub fn build(
     ));
     files.push((
         "feed.xml".into(),
-        feed::atom(&cx, &newest_first).into_bytes(),
+        feed::atom(
+            &cx,
+            &newest_first,
+            &entries
+                .iter()
+                .map(|e| (e.issue.id.as_str(), e.out_at))
+                .collect(),
+        )
+        .into_bytes(),
     ));
     files.push((
         "sitemap.xml".into(),
