@@ -121,7 +121,7 @@ pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result
             ));
         }
         if index.count(Outcome::Held) > 0 {
-            out.line("  held: refusals of a relay that refused far too many readers; nobody was suppressed for them, and the next run tries them again");
+            out.line("  held: refusals of a relay that refused far too many readers or delivered to nobody; nobody was suppressed for them, and the next run tries them again");
         }
         if let Some(started) = &index.content {
             let rendered = crate::author::render::render(&issue, project.context());

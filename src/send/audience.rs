@@ -39,6 +39,8 @@ impl RetryFailed {
 pub struct Tally {
     /// Still to be sent (or retried).
     pub to_send: u64,
+    /// Of those, the readers a relay held in an earlier run.
+    pub held: u64,
     /// Pending but given up on now (deferred too long, or the window closed).
     pub to_expire: u64,
     pub already_sent: u64,
@@ -226,6 +228,9 @@ impl Audience {
                         ));
                     } else {
                         tally.to_send += 1;
+                        if pending == Some(&Outcome::Held) {
+                            tally.held += 1;
+                        }
                         each(Pick::Send(subscriber));
                     }
                 }

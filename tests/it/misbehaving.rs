@@ -151,6 +151,93 @@ fn readers_held_on_a_small_list_are_settled_once_the_relay_delivers_to_others() 
 }
 
 #[test]
+fn a_list_of_five_through_a_relay_refusing_each_by_address_is_held_not_suppressed() {
+    // Five refusals never pass the share of a window, but a relay that
+    // delivered to nobody is not believed about anyone.
+    let refusing = SmtpServer::with_faults(&[("*", "rcpt", TABLE_REFUSAL, None)]);
+    let project = project_with_relays(&relay("table", &refusing.url(), "concurrency = 1"));
+    let readers = with_readers(&project, 5);
+    project.run(&["send"]).code(3);
+    assert!(project.added_suppressions().is_empty());
+    project
+        .run(&["status"])
+        .stdout_has("bounced 0, deferred 0, expired 0, held 5");
+    // So is a warm-up of a new relay with --limit.
+    let project = project_with_relays(&relay("table", &refusing.url(), "concurrency = 1"));
+    with_readers(&project, 100);
+    project.run(&["send", "--limit", "3"]).code(3);
+    assert!(project.added_suppressions().is_empty());
+    // The first list's relay is fixed: its five get the issue, once.
+    let fixed = SmtpServer::start();
+    let project = project_with_relays(&relay("table", &refusing.url(), "concurrency = 1"));
+    assert_eq!(with_readers(&project, 5), readers);
+    project.run(&["send"]).code(3);
+    project.edit("verdict.toml", &refusing.url(), &fixed.url());
+    project.run(&["send"]).success();
+    assert_once(&readers, &[aiosmtpd_recipients(&fixed)]);
+}
+
+#[test]
+fn twenty_dead_readers_at_the_head_of_a_list_are_settled_once_the_others_get_it() {
+    let dead: Vec<String> = (0..20).map(|i| format!("r{i:03}@example.com")).collect();
+    let faults: Vec<_> = dead
+        .iter()
+        .map(|a| (a.as_str(), "rcpt", TABLE_REFUSAL, None))
+        .collect();
+    let server = SmtpServer::with_faults(&faults);
+    let project = project_with_relays(&relay("only", &server.url(), "concurrency = 1"));
+    let readers = with_readers(&project, 40);
+    // Six refusals in the first six attempts look like a relay refusing the
+    // newsletter: each early run holds six, suppresses nobody and stops.
+    for _ in 0..3 {
+        let output = project.run(&["send"]);
+        output.code(1);
+        output.stderr_has("only refuses the newsletter, not the readers");
+        assert!(project.added_suppressions().is_empty());
+    }
+    // The run that reaches the living delivers to them, and then its
+    // refusals of the held, back to back, do not take the relay out: they
+    // are the readers', bounced.
+    project.run(&["send"]).code(3);
+    let bounced: Vec<(String, String)> = dead
+        .iter()
+        .map(|a| (a.clone(), "bounced".to_string()))
+        .collect();
+    assert_eq!(project.added_suppressions(), bounced);
+    project.run(&["status"]).stdout_has(": sent;");
+    assert_once(&readers[20..], &[aiosmtpd_recipients(&server)]);
+}
+
+#[test]
+fn an_issue_half_sent_under_a_daily_cap_is_finished_before_a_new_one() {
+    let server = SmtpServer::start();
+    let project = project_with_relays(&relay("only", &server.url(), "daily_cap = 4"));
+    let readers = with_readers(&project, 8);
+    let next = "2026-12-03-next";
+    project.write(
+        &format!("issues/{next}.toml"),
+        &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
+    );
+    // The demo issue reached half the list yesterday, when the cap ran out.
+    let at = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{at}\"}}\n");
+    for email in &readers[..4] {
+        ledger.push_str(&format!(
+            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"delivered\",\"reply\":\"250 ok\",\"attempts\":1,\"at\":\"{at}\",\"message_id\":\"x@example.com\"}}\n"
+        ));
+    }
+    project.write(&format!("state/ledger/{DEMO_ISSUE}.log"), &ledger);
+    let output = project.run(&["send"]);
+    output.success();
+    output.stdout_has(&format!("{DEMO_ISSUE}: delivered 4, already sent 4"));
+    output.stdout_has("every relay's daily cap is spent");
+    project
+        .run(&["status"])
+        .stdout_has(&format!("{DEMO_ISSUE}: sent;"));
+    assert_once(&readers[4..], &[aiosmtpd_recipients(&server)]);
+}
+
+#[test]
 fn a_reader_left_held_alone_is_judged_after_the_next_issue_in_the_same_run() {
     let project = TestProject::demo();
     let next = "2026-12-03-next";

@@ -202,6 +202,16 @@ fn send(
         ));
         let book = Arc::new(std::sync::Mutex::new(book));
         let keeping = relays::keep_book(project.layout.clone(), book.clone(), run.clone(), clock);
+        // In date order, but an issue due only to readers held in an earlier
+        // run goes last: by then the relays have shown whether they deliver.
+        let mut candidates = candidates;
+        let mut only_held = std::collections::HashSet::new();
+        for candidate in &candidates {
+            if run.only_held_due(&candidate.issue.id).unwrap_or(false) {
+                only_held.insert(candidate.issue.id.clone());
+            }
+        }
+        candidates.sort_by_key(|c| only_held.contains(&c.issue.id));
         let mut reports: Vec<Report> = Vec::new();
         for candidate in &candidates {
             let (composer, fingerprint) = composer(project, &candidate.issue, &keys)?;

@@ -154,7 +154,7 @@ pub(super) fn summary(report: &Report) -> String {
     );
     if report.held > 0 {
         line.push_str(&format!(
-            ", held {} (their relay refused far too many readers: nobody suppressed; the next run tries again)",
+            ", held {} (their relay refused far too many readers or delivered to nobody: nobody suppressed; the next run tries again)",
             report.held
         ));
     }

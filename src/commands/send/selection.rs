@@ -126,9 +126,6 @@ pub(super) fn due_issues(
             Some(_) => candidates.push(Candidate { issue }),
         }
     }
-    // New issues first: the readers a relay held in an earlier run are judged
-    // by what it does with everyone else in this one (dispatch::judge).
-    candidates.sort_by_key(|c| ledger::has_started(&layout.ledger(&c.issue.id)));
     Ok((candidates, next))
 }
 

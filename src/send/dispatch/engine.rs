@@ -141,6 +141,26 @@ impl<T: Transport> Run<T> {
         self.settle(report, &plan, ran, begun)
     }
 
+    /// Whether everyone still due for `issue_id` is a reader a relay held in
+    /// an earlier run. Such an issue is best sent after the others, so that
+    /// each relay has shown whether it delivers before it is judged on them
+    /// (see `judge`); any other issue keeps its date order.
+    pub fn only_held_due(&self, issue_id: &str) -> Result<bool, DispatchError> {
+        let index = ledger::load(&self.layout.ledger(issue_id))?;
+        if index.count(Outcome::Held) == 0 {
+            return Ok(false);
+        }
+        let selection = Selection {
+            index: &index,
+            cutoff: index.started,
+            retry: &self.options.retry_failed,
+            give_up_before: Some(self.options.clock.now() - self.options.give_up_after),
+            window_closed: false,
+        };
+        let tally = Audience::open(&self.layout)?.walk(&selection, |_| {})?;
+        Ok(tally.held > 0 && tally.held == tally.to_send)
+    }
+
     /// Makes good what a crash left: a bounce on disk whose address is not on
     /// the suppression list yet.
     fn reconcile(&self, index: &Index) -> Result<(), DispatchError> {

@@ -2,12 +2,15 @@
 //! window of attempts, the share of hard refusals says whether the relay refuses
 //! the readers or the newsletter, and the share of deferrals, timeouts and lost
 //! connections whether it is sick. A hard refusal is acted on only once it is
-//! judged: when a whole window of attempts after it left the relay below the
-//! refusal share, or at the end of the run. Until then it is provisional, in
-//! memory only, so that a crash leaves that reader pending, never suppressed.
-//! A reader held in an earlier run is judged the same way, and at the end of a
-//! run only if the relay delivered to someone else in it: refusing one reader
-//! while accepting others is what a relay that refuses the newsletter never does.
+//! judged, and only if the relay delivered to someone in this run (refusing
+//! some readers while accepting others is what a relay that refuses the
+//! newsletter never does): when a whole window of attempts after it left the
+//! relay below the refusal share, or at the end of the run. Until then it is
+//! provisional, in memory only, so that a crash leaves that reader pending,
+//! never suppressed; a relay that delivered to nobody has its refusals held.
+//! The refusals of readers held in an earlier run, tried back to back at the
+//! end, do not count towards the share: they are suspects already, and judged
+//! by the deliveries alone.
 
 use std::collections::VecDeque;
 
@@ -42,6 +45,9 @@ pub(super) enum Attempt {
     Delivered,
     /// A permanent refusal of the reader (a bad mailbox, or policy).
     Refused,
+    /// A permanent refusal of a reader held in an earlier run: no evidence
+    /// against the relay.
+    RefusedAgain,
     /// A 4xx (at MAIL FROM too), a timeout or a connection lost mid-transaction.
     Transient,
     /// The connection was lost after the final dot.
@@ -134,6 +140,7 @@ impl Judge {
             Attempt::Refused => reply.clone_into(&mut self.last_refusal),
             Attempt::Transient | Attempt::Uncertain => reply.clone_into(&mut self.last_trouble),
             Attempt::Delivered => self.delivered += 1,
+            Attempt::RefusedAgain => {}
         }
         if self.window.len() > self.settings.window
             && let Some(oldest) = self.window.pop_front()
@@ -146,10 +153,11 @@ impl Judge {
         }
         let window = self.settings.window as u64;
         let mut confirmed = Vec::new();
-        while self
-            .provisional
-            .front()
-            .is_some_and(|p| p.seq + window <= self.seq)
+        while self.delivered > 0
+            && self
+                .provisional
+                .front()
+                .is_some_and(|p| p.seq + window <= self.seq)
         {
             confirmed.extend(self.provisional.pop_front());
         }
@@ -165,15 +173,20 @@ impl Judge {
     pub(super) fn refused(&mut self, mut refusal: Provisional) -> (Verdict, Vec<Provisional>) {
         refusal.seq = self.seq;
         let reply = refusal.reply.clone();
+        let attempt = if refusal.job.held_before {
+            Attempt::RefusedAgain
+        } else {
+            Attempt::Refused
+        };
         self.provisional.push_back(refusal);
-        self.record(Attempt::Refused, &reply)
+        self.record(attempt, &reply)
     }
 
     fn count(&mut self, attempt: Attempt, by: isize) {
         let counter = match attempt {
             Attempt::Refused => &mut self.refused,
             Attempt::Transient | Attempt::Uncertain => &mut self.troubled,
-            Attempt::Delivered => return,
+            Attempt::Delivered | Attempt::RefusedAgain => return,
         };
         *counter = counter.saturating_add_signed(by);
     }
@@ -194,20 +207,17 @@ impl Judge {
         self.provisional.drain(..).collect()
     }
 
-    /// The run is over: each refusal still waiting with its outcome, held when
-    /// the relay was refusing after all, or when the reader was held before
-    /// and the relay delivered to nobody else in this run (nothing then tells
-    /// a relay that still refuses everyone from a dead address).
+    /// The run is over: each refusal still waiting with its outcome,
+    /// held when the relay was refusing after all, or when it delivered to
+    /// nobody in this run (nothing then tells a relay that refuses everyone
+    /// from dead addresses: a list of five through a misconfigured relay).
     pub(super) fn finish(&mut self) -> (bool, Vec<(Outcome, Provisional)>) {
         let refusing = self.refusing();
-        let accepts = self.delivered > 0;
+        let held = refusing || self.delivered == 0;
         let waiting = self
             .take_provisional()
             .into_iter()
-            .map(|refusal| {
-                let held = refusing || refusal.job.held_before && !accepts;
-                (if held { Outcome::Held } else { refusal.outcome }, refusal)
-            })
+            .map(|refusal| (if held { Outcome::Held } else { refusal.outcome }, refusal))
             .collect();
         (refusing, waiting)
     }
@@ -262,6 +272,12 @@ mod tests {
         )
     }
 
+    fn held_before(n: usize) -> Provisional {
+        let mut refusal = refusal(n);
+        refusal.job.held_before = true;
+        refusal
+    }
+
     #[test]
     fn a_few_refusals_are_confirmed_once_a_window_of_attempts_followed() {
         let mut judge = Judge::new(JudgeSettings::default());
@@ -284,18 +300,25 @@ mod tests {
     }
 
     #[test]
-    fn a_reader_held_before_is_refused_for_good_only_if_the_relay_delivered_to_others() {
-        let held_before = |n| {
-            let mut refusal = refusal(n);
-            refusal.job.held_before = true;
-            refusal
-        };
-        // Alone in the run: the relay may still refuse everyone.
+    fn a_refusal_is_acted_on_only_if_the_relay_delivered_in_the_run() {
+        // A list of five through a relay that refuses everyone with a reply
+        // per address: too few to pass the share, and all held.
+        let mut judge = Judge::new(JudgeSettings::default());
+        for i in 0..5 {
+            assert_eq!(judge.refused(refusal(i)).0, Verdict::Fine);
+        }
+        let (refusing, waiting) = judge.finish();
+        assert!(!refusing);
+        assert_eq!(waiting.len(), 5);
+        assert!(waiting.iter().all(|(o, _)| *o == Outcome::Held));
+        // Nor is one confirmed by a window of attempts that delivered nothing.
         let mut judge = Judge::new(JudgeSettings::default());
         judge.refused(held_before(0));
-        let (_, waiting) = judge.finish();
-        assert_eq!(waiting[0].0, Outcome::Held);
-        // After the relay delivered to someone: its refusal is the reader's.
+        for _ in 0..60 {
+            assert!(judge.record(Attempt::Transient, "450 busy").1.is_empty());
+        }
+        assert_eq!(judge.finish().1[0].0, Outcome::Held);
+        // Beside a delivery, a refusal is the reader's, held before or not.
         let mut judge = Judge::new(JudgeSettings::default());
         judge.record(Attempt::Delivered, "250 ok");
         judge.refused(held_before(0));
@@ -303,10 +326,29 @@ mod tests {
         let (refusing, waiting) = judge.finish();
         assert!(!refusing);
         assert!(waiting.iter().all(|(o, _)| *o == Outcome::Bounced));
-        // A first refusal needs no delivery beside it (a list of one).
+    }
+
+    #[test]
+    fn readers_held_before_and_refused_again_never_make_the_relay_refusing() {
+        // Fifty delivered, then ten held readers that are really dead, back
+        // to back: the relay stays in the run and they are bounced.
         let mut judge = Judge::new(JudgeSettings::default());
-        judge.refused(refusal(0));
-        assert_eq!(judge.finish().1[0].0, Outcome::Bounced);
+        for _ in 0..50 {
+            judge.record(Attempt::Delivered, "250 ok");
+        }
+        for i in 0..10 {
+            assert_eq!(judge.refused(held_before(i)).0, Verdict::Fine, "{i}");
+        }
+        let (refusing, waiting) = judge.finish();
+        assert!(!refusing);
+        assert_eq!(waiting.len(), 10);
+        assert!(waiting.iter().all(|(o, _)| *o == Outcome::Bounced));
+        // Only held readers, and nobody delivered to: held again.
+        let mut judge = Judge::new(JudgeSettings::default());
+        for i in 0..10 {
+            assert_eq!(judge.refused(held_before(i)).0, Verdict::Fine);
+        }
+        assert!(judge.finish().1.iter().all(|(o, _)| *o == Outcome::Held));
     }
 
     #[test]

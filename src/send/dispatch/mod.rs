@@ -115,7 +115,8 @@ pub struct Report {
     pub bounced: u64,
     pub deferred: u64,
     pub expired: u64,
-    /// Refusals not acted on because their relay refused far too many.
+    /// Refusals not acted on: their relay refused far too many, or delivered
+    /// to nobody in the run.
     pub held: u64,
     /// Lost after the final dot: possibly delivered.
     pub uncertain: u64,
