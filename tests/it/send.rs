@@ -522,7 +522,19 @@ fn nothing_to_send_names_the_next_scheduled_issue_and_when() {
     project
         .run(&["send"])
         .success()
-        .stdout_has("nothing to send; no issue is scheduled");
+        .stdout_has("nothing to send; no later issue is scheduled");
+}
+
+#[test]
+fn an_issue_named_again_once_sent_is_said_to_be_sent_and_nothing_more() {
+    let project = TestProject::demo();
+    project.run(&["send"]).success();
+    let again = project.run(&["send", DEMO_ISSUE]);
+    again.success();
+    assert_eq!(
+        again.stdout.trim_end(),
+        format!("{DEMO_ISSUE}: already sent to everyone")
+    );
 }
 
 #[test]

@@ -111,7 +111,8 @@ pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result
     let (candidates, next) =
         selection::due_issues(&project, &args, &retry_failed, now, &mut problems)?;
     let result = if candidates.is_empty() {
-        if !args.quiet && problems.is_empty() {
+        // Issues named on the command line were each answered already.
+        if !args.quiet && problems.is_empty() && args.issues.is_empty() {
             crate::say!("{}", selection::nothing_to_send(next, now));
         }
         Ok(())

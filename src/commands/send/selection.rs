@@ -37,7 +37,9 @@ pub(super) type Scheduled = Option<(String, DateTime<chrono::FixedOffset>)>;
 /// "nothing to send", and when the next issue is due, if one is scheduled.
 pub(super) fn nothing_to_send(next: Scheduled, now: DateTime<Utc>) -> String {
     match next {
-        None => "nothing to send; no issue is scheduled (give one a send_at)".to_string(),
+        None => {
+            "nothing to send; no later issue is scheduled (give the next one a send_at)".to_string()
+        }
         Some((id, at)) => {
             let wait = at.with_timezone(&Utc) - now;
             let (days, hours, minutes) = (
@@ -58,7 +60,7 @@ pub(super) fn nothing_to_send(next: Scheduled, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The issues to send, new ones first, and the next one scheduled after now.
+/// The issues to send, in date order, and the next one scheduled after now.
 /// An issue that started sending stays due until it is complete, whatever its
 /// send_at says; one that cannot be read is set aside.
 pub(super) fn due_issues(
