@@ -342,6 +342,13 @@ fn a_silent_dns_server_fails_the_checks_in_time_and_a_bad_config_is_exit_2() {
     ]);
     output.code(1);
     output.stdout_has("could not be looked up");
+    // Said one way, with the time the editor gave.
+    output.stdout_has("no answer within 1 s");
+    assert!(
+        !output.stdout.contains("timed out") && !output.stdout.contains("1.5 s"),
+        "{}",
+        output.stdout
+    );
     assert!(
         lines_with(&output, "pass")
             .iter()

@@ -38,7 +38,10 @@ impl Dns {
     /// A resolver asking `server` only, or the system's when `None`.
     pub fn new(server: Option<SocketAddr>, deadline: Duration) -> Result<Dns, String> {
         let mut options = ResolverOpts::default();
-        options.timeout = deadline;
+        // The resolver's own timeout comes later than the deadline of each
+        // lookup, so that a silent server is always reported the same way:
+        // "no answer within" the time the editor gave.
+        options.timeout = deadline + Duration::from_millis(500);
         options.attempts = 1;
         options.cache_size = 0;
         let (config, shown) = match server {
@@ -72,17 +75,14 @@ impl Dns {
         Ok(Dns {
             authenticator: Arc::new(authenticator),
             server: shown,
-            deadline: deadline + Duration::from_millis(500),
+            deadline,
         })
     }
 
     /// Runs a lookup under the deadline and sorts its outcome.
     async fn answer<T>(&self, lookup: impl Future<Output = mail_auth::Result<T>>) -> Answer<T> {
         match tokio::time::timeout(self.deadline, lookup).await {
-            Err(_) => Answer::Failed(format!(
-                "no answer within {} s",
-                self.deadline.as_secs_f32()
-            )),
+            Err(_) => Answer::Failed(format!("no answer within {} s", self.deadline.as_secs())),
             Ok(Ok(found)) => Answer::Found(found),
             Ok(Err(error)) => sort_error(error),
         }
