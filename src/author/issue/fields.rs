@@ -25,7 +25,7 @@ pub static ROOT: Table = Table {
         Field::otherwise(
             "title",
             Kind::Line,
-            "the tools' names, \"Axolotl vs Mistral Medium 3\"",
+            "the tools' names and versions, \"Axolotl v0.16 vs Mistral Medium 3 (72B Instruct)\"",
             "\"Axolotl vs Mistral: the rematch\"",
             "the headline of the email and the page",
         ),

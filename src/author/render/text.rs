@@ -19,6 +19,12 @@ pub(super) fn render(issue: &Issue, cx: Context<'_>, markers: &Markers) -> Strin
         let _ = writeln!(out, "Read on the web: {url}");
     }
     out.push('\n');
+    // The kicker, as the HTML shows it: in capitals above the title.
+    let _ = writeln!(
+        out,
+        "{}",
+        wrap(&issue.kicker().to_uppercase(), WIDTH, "", "")
+    );
     let title = wrap(&issue.title(), WIDTH, "", "");
     let rule = title
         .lines()
