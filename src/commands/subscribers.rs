@@ -58,7 +58,8 @@ pub enum Action {
         #[arg(long)]
         skip_invalid: bool,
     },
-    /// Export the active subscribers as CSV (email, name, subscribed_at).
+    /// Export the active subscribers as CSV (email, name, subscribed_at, and consent
+    /// when any of them has it).
     Export {
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]

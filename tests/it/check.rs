@@ -146,3 +146,45 @@ fn check_reads_the_state_a_send_would_stop_on() {
     check.code(2);
     check.stderr_has("state/relays.json:1:");
 }
+
+#[test]
+fn a_list_row_with_extra_fields_or_a_dotless_domain_stops_check_and_send() {
+    const SUPPRESSED: &str = "subscribers/suppressed.csv";
+    for (file, content, place, message) in [
+        (
+            "subscribers/subscribers.csv",
+            "email,name,subscribed_at,consent\nann@example.com,Ann,,\nray@example.com,Ray,,,extra\n",
+            "subscribers/subscribers.csv:3:23",
+            "this row has 5 fields, but the header has 4",
+        ),
+        (
+            SUPPRESSED,
+            "email,reason,at,detail\nx@example.com,bounced,2026-11-02T10:15:00Z,550 no such user, gone\n",
+            "subscribers/suppressed.csv:2:61",
+            "this row has 5 fields, but the header has 4",
+        ),
+        (
+            "subscribers/subscribers.csv",
+            "email,name\nann@example.com,Ann\ndan@exmaple,Dan\n",
+            "subscribers/subscribers.csv:3:1",
+            "`dan@exmaple` has a domain without a dot",
+        ),
+    ] {
+        let project = TestProject::demo();
+        project.write(file, content);
+        let check = project.run(&["check"]);
+        check.code(2);
+        check.stderr_has(place);
+        check.stderr_has(message);
+        let send = project.run(&["send"]);
+        send.code(2);
+        send.stderr_has(place);
+        assert!(
+            !project
+                .path()
+                .join(format!("state/ledger/{}.log", crate::harness::DEMO_ISSUE))
+                .exists(),
+            "nothing is recorded"
+        );
+    }
+}

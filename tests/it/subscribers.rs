@@ -643,3 +643,132 @@ fn unsuppress_refuses_careless_input_and_waits_for_no_running_send() {
         .success()
         .stdout_has("lifting 1 suppression(s)");
 }
+
+#[test]
+fn a_row_with_more_fields_than_the_header_is_located_and_nothing_is_imported() {
+    let project = TestProject::demo();
+    let before = project.rows(LIST);
+    // A comma typed for a dot, and stray fields after the last name.
+    let csv = "Email Address,First Name,Last Name\n\
+               good@example.net,Good,Reader\n\
+               eve@example,com,Eve,Stone\n\
+               pat@example.com,Pat,Extra,Fields\n";
+    let output = import(&project, "extra.csv", csv.as_bytes(), &[]);
+    assert_rejected_unchanged(
+        &project,
+        &output,
+        &[
+            "extra.csv:3:21",
+            "extra.csv:4:27",
+            "this row has 4 fields, but the header has 3",
+            "expected 3 fields (Email Address, First Name, Last Name)",
+            "nothing was imported: 2 problem(s)",
+        ],
+        &before,
+    );
+    let skipped = import(&project, "extra.csv", csv.as_bytes(), &["--skip-invalid"]);
+    skipped.success();
+    skipped.stdout_has("imported 1 new subscriber(s)");
+    skipped.stdout_has("2 invalid row(s) skipped");
+    let list = project.rows(LIST);
+    assert!(list.contains("good@example.net,Good Reader,"), "{list}");
+    assert!(!list.contains("eve@example"), "{list}");
+    assert!(!list.contains("pat@example.com"), "{list}");
+}
+
+#[test]
+fn an_address_whose_domain_has_no_dot_is_refused_by_import_and_add() {
+    let project = TestProject::demo();
+    let before = project.rows(LIST);
+    let output = import(
+        &project,
+        "dotless.csv",
+        b"email,name\nok@example.net,Ok\ndan@exmaple,Dan\n",
+        &[],
+    );
+    assert_rejected_unchanged(
+        &project,
+        &output,
+        &[
+            "dotless.csv:3:1",
+            "`dan@exmaple` has a domain without a dot",
+            "name@example.com",
+        ],
+        &before,
+    );
+    let add = project.run(&["subscribers", "add", "eve@example"]);
+    add.code(2);
+    add.stderr_has("`eve@example` has a domain without a dot");
+    assert_eq!(project.rows(LIST), before, "the list changed");
+}
+
+#[test]
+fn a_plain_subscribed_at_date_is_midnight_utc_and_garbage_is_located() {
+    let project = TestProject::demo();
+    project.write(
+        LIST,
+        "email,name,subscribed_at\nday@example.com,Day,2026-11-29\nbad@example.com,Bad,29/11/2026\n",
+    );
+    let check = project.run(&["check"]);
+    check.code(2);
+    check.stderr_has("subscribers/subscribers.csv:3:21");
+    check.stderr_has("`29/11/2026` is not a date and time");
+    check.stderr_has("a date such as 2026-01-01 (midnight UTC)");
+    project.write(
+        LIST,
+        "email,name,subscribed_at\nday@example.com,Day,2026-11-29\n",
+    );
+    project.run(&["check"]).success();
+    let export = project.run(&["subscribers", "export"]);
+    export.success();
+    export.stdout_has("day@example.com,Day,2026-11-29T00:00:00Z");
+    // Import reads the same column the same way.
+    let output = import(
+        &project,
+        "dated.csv",
+        b"email,subscribed_at\nnew@example.net,2026-11-30\n",
+        &[],
+    );
+    output.success();
+    assert!(
+        project
+            .rows(LIST)
+            .contains("new@example.net,,2026-11-30T00:00:00Z"),
+        "{}",
+        project.rows(LIST)
+    );
+}
+
+#[test]
+fn a_typo_in_a_suppression_reason_gets_a_suggestion() {
+    let project = TestProject::demo();
+    project.write(
+        "subscribers/suppressed.csv",
+        "email,reason,at,detail\nx@example.com,unsubscibed,,\n",
+    );
+    let check = project.run(&["check"]);
+    check.code(2);
+    check.stderr_has("subscribers/suppressed.csv:2:15");
+    check.stderr_has("unknown reason `unsubscibed`: did you mean `unsubscribed`?");
+}
+
+#[test]
+fn export_and_its_help_name_the_consent_column() {
+    let project = TestProject::demo();
+    let help = project.run(&["subscribers", "--help"]);
+    help.success();
+    help.stdout_has("(email, name, subscribed_at, and consent when any of them has it)");
+    project
+        .run(&["subscribers", "add", "new@example.net"])
+        .success();
+    let export = project.run(&["subscribers", "export"]);
+    export.success();
+    assert!(
+        export
+            .stdout
+            .starts_with("email,name,subscribed_at,consent\n"),
+        "{}",
+        export.stdout
+    );
+    assert!(export.stdout.contains(",added by the editor\n"));
+}

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use super::problems::{field_range, record_start};
 use super::{Reason, Subscriber, Suppression, normalize_address};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
@@ -265,13 +266,37 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             parsed.structural += 1;
             continue;
         }
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue; // blank line
+        }
+        // More fields than the header: an unquoted comma (in a name, or typed
+        // for a dot in an address) moved the values into the wrong columns.
+        if record.len() > headers.len() {
+            let extra = record.len() - headers.len();
+            let names: Vec<&str> = headers
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}'))
+                .collect();
+            report.push(
+                Diagnostic::error(format!(
+                    "this row has {} fields, but the header has {}",
+                    record.len(),
+                    headers.len()
+                ))
+                .at(at(headers.len()).start..at(record.len() - 1).end)
+                .label(format!("{extra} field(s) more than the header names"))
+                .help(format!(
+                    "expected {} fields ({}), as the header has; put a value that holds a comma in double quotes (\"Stone, Eve\"), or import with --skip-invalid to leave the row out",
+                    headers.len(),
+                    names.join(", ")
+                )),
+            );
+            continue;
+        }
         let raw_email = unquote_formula(record.get(columns.email).unwrap_or(""));
         let email = match normalize_address(raw_email) {
             Ok(email) => email,
             Err(message) => {
-                if record.iter().all(|f| f.trim().is_empty()) {
-                    continue; // blank line
-                }
                 report.push(
                     Diagnostic::error(message.to_string())
                         .at(at(columns.email))
@@ -441,48 +466,6 @@ impl Columns {
     }
 }
 
-/// Where a record really starts: the csv reader may place it on the line end
-/// before it (`\r\n` files), which would name the line above.
-fn record_start(text: &str, position: usize) -> usize {
-    let mut start = position.min(text.len());
-    while text[start..].starts_with(['\r', '\n']) {
-        start += 1;
-    }
-    start
-}
-
-/// The bytes of field `index` of the record starting at `start`, found by
-/// reading the record's own quoting, so that a value that also appears in an
-/// earlier field (a status inside an address) is located in its column.
-fn field_range(text: &str, start: usize, index: usize) -> std::ops::Range<usize> {
-    let bytes = text.as_bytes();
-    let (mut i, mut field) = (start, 0);
-    let mut field_start = start;
-    let mut quoted = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' if quoted && bytes.get(i + 1) == Some(&b'"') => i += 1,
-            b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                if field == index {
-                    return field_start..i;
-                }
-                field += 1;
-                field_start = i + 1;
-            }
-            b'\r' | b'\n' if !quoted => break,
-            _ => {}
-        }
-        i += 1;
-    }
-    if field == index {
-        field_start..i
-    } else {
-        // Fewer fields than the header: the end of the row.
-        i..i
-    }
-}
-
 /// Dates as other tools write them.
 fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
@@ -571,6 +554,23 @@ mod tests {
         let parsed = parse("in.csv", "email\nA@example.com\na@EXAMPLE.com\n", now());
         assert_eq!(parsed.subscribers.len(), 1);
         assert_eq!(parsed.duplicates, 1);
+    }
+
+    #[test]
+    fn a_row_with_more_fields_than_the_header_is_located_and_left_out() {
+        let parsed = parse(
+            "in.csv",
+            "Email Address,First Name,Last Name\nok@example.com,Ok,Row\neve@example,com,Eve,Stone\n",
+            now(),
+        );
+        let rendered = parsed.report.render(false);
+        assert_eq!(parsed.report.error_count(), 1, "{rendered}");
+        assert!(rendered.contains("in.csv:3:21"), "{rendered}");
+        assert!(
+            rendered.contains("this row has 4 fields, but the header has 3"),
+            "{rendered}"
+        );
+        assert_eq!(parsed.subscribers.len(), 1);
     }
 
     #[test]

@@ -102,7 +102,8 @@ fn csv_line(fields: &[&str]) -> Result<Vec<u8>, csv::Error> {
 pub struct AddressError(String);
 
 /// Validates and normalises an address: trimmed and lower-cased, so that the same
-/// mailbox written in two cases is one subscriber.
+/// mailbox written in two cases is one subscriber. A domain without a dot is
+/// refused: nothing on the internet delivers to it.
 pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -123,11 +124,19 @@ pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
     lower
         .parse::<lettre::Address>()
         .map_err(|e| AddressError(format!("`{trimmed}` is not a valid email address ({e})")))?;
-    // One spelling per domain: an international one in Unicode, whether it
-    // was written so or in punycode (xn--), so that both are one reader.
     let Some((local, domain)) = lower.rsplit_once('@') else {
         return Ok(lower);
     };
+    // Mail to a domain without a dot is undeliverable on the internet (ICANN
+    // forbids MX records on top-level names): `eve@example` is a typo, or a
+    // comma typed for a dot. A literal such as [192.0.2.1] is no domain name.
+    if !domain.starts_with('[') && !domain.contains('.') {
+        return Err(AddressError(format!(
+            "`{trimmed}` has a domain without a dot, which no mail on the internet reaches; expected a full domain, as in name@example.com"
+        )));
+    }
+    // One spelling per domain: an international one in Unicode, whether it
+    // was written so or in punycode (xn--), so that both are one reader.
     if domain.is_ascii() && !domain.split('.').any(|label| label.starts_with("xn--")) {
         return Ok(lower);
     }
@@ -195,6 +204,21 @@ mod tests {
         assert!(normalize_address("").is_err());
         assert!(normalize_address("two words@example.com").is_err());
         assert!(normalize_address(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn a_domain_without_a_dot_is_refused_with_what_is_expected() {
+        for dotless in ["dan@exmaple", "eve@example", "root@localhost"] {
+            let error = normalize_address(dotless).unwrap_err().to_string();
+            assert!(error.contains("domain without a dot"), "{dotless}: {error}");
+            assert!(error.contains("name@example.com"), "{error}");
+        }
+        assert_eq!(
+            normalize_address("eve@mail.example").unwrap(),
+            "eve@mail.example"
+        );
+        // A literal is no domain name: the rule is not about it.
+        assert!(normalize_address("ops@[2001:db8::1]").is_ok());
     }
 
     #[test]

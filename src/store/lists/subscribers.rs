@@ -10,7 +10,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::normalize_address;
-use super::problems::{ListError, RowProblem, into_result, optional_date};
+use super::problems::{ListError, RowProblem, extra_fields, into_result, optional_date};
 use crate::store::append_log::{AppendLog, Snapshot};
 use crate::store::fs::FsError;
 
@@ -64,6 +64,8 @@ const HEADER_HELP: &str = "the first row names the columns: email, and optionall
 pub struct ListReader {
     reader: csv::Reader<BufReader<Take<File>>>,
     columns: Columns,
+    /// The header row: no row may have more fields than it names.
+    header: csv::StringRecord,
     record: csv::StringRecord,
     /// The header's names that no column of the model reads.
     unread: Vec<String>,
@@ -121,6 +123,7 @@ impl ListReader {
         Ok(ListReader {
             reader,
             columns,
+            header: headers,
             record: csv::StringRecord::new(),
             unread,
         })
@@ -148,12 +151,15 @@ impl ListReader {
                         start,
                         "",
                         format!("unreadable row: {error}"),
-                        "each row is email,name,subscribed_at in CSV, UTF-8",
+                        "each row is email,name,subscribed_at,consent in CSV, UTF-8",
                     )));
                 }
             }
             if self.record.iter().all(|f| f.trim().is_empty()) {
                 continue;
+            }
+            if let Some(problem) = extra_fields(&self.record, &self.header) {
+                return Some(Err(problem));
             }
             return Some(parse_row(&self.record, self.columns));
         }

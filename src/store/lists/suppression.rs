@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::normalize_address;
-use super::problems::{ListError, RowProblem, into_result, optional_date};
+use super::problems::{ListError, RowProblem, extra_fields, into_result, optional_date};
 use crate::store::append_log::AppendLog;
 use crate::store::fs::FsError;
 
@@ -31,6 +31,15 @@ pub enum Reason {
     /// lifts the rows before it.
     Unsuppressed,
 }
+
+/// Every reason, in the order help lists them.
+const REASONS: [Reason; 5] = [
+    Reason::Unsubscribed,
+    Reason::Bounced,
+    Reason::Complained,
+    Reason::Resubscribed,
+    Reason::Unsuppressed,
+];
 
 impl Reason {
     pub fn label(self) -> &'static str {
@@ -91,6 +100,9 @@ pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, L
         return Ok(Vec::new());
     };
     let mut reader = super::csv_rows(&snapshot, path)?;
+    // A header that cannot be read sets no width: the rows are still checked
+    // field by field.
+    let header = reader.headers().cloned().unwrap_or_default();
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -112,6 +124,10 @@ pub fn read_suppressions(path: &Path, shown: &str) -> Result<Vec<Suppression>, L
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        if let Some(problem) = extra_fields(&record, &header) {
+            problems.push(problem);
+            continue;
+        }
         match parse_row(&record) {
             Ok(entry) => entries.push(entry),
             Err(problem) => problems.push(problem),
@@ -131,10 +147,15 @@ pub fn parse_row(record: &csv::StringRecord) -> Result<Suppression, RowProblem> 
         .map_err(|e| RowProblem::error(start, raw_email, e.to_string(), ROW_HELP))?;
     let raw_reason = record.get(1).unwrap_or("");
     let reason = Reason::parse(raw_reason).ok_or_else(|| {
+        let typed = raw_reason.trim().to_ascii_lowercase();
+        let labels = REASONS.map(Reason::label);
         RowProblem::error(
             start,
             raw_reason,
-            format!("unknown reason `{raw_reason}`"),
+            match crate::diagnostic::suggest(&typed, labels) {
+                Some(near) => format!("unknown reason `{raw_reason}`: did you mean `{near}`?"),
+                None => format!("unknown reason `{raw_reason}`"),
+            },
             "expected unsubscribed, bounced, complained, resubscribed or unsuppressed",
         )
     })?;
