@@ -374,7 +374,6 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool, now: DateTime<U
     let parsed = import::parse(&shown, &text, now);
     let invalid = parsed.report.error_count();
     if invalid > 0 {
-        let styled = std::io::stderr().is_terminal();
         let nothing_left = parsed.subscribers.is_empty() && parsed.opted_out.is_empty();
         if !skip_invalid || nothing_left || parsed.structural > 0 {
             let mut report = parsed.report;
@@ -389,6 +388,10 @@ fn import_file(layout: &Layout, file: &Path, skip_invalid: bool, now: DateTime<U
             }));
             return Err(Error::invalid(report));
         }
+    }
+    // The rows skipped, and warnings (a date that could not be read).
+    if !parsed.report.diagnostics.is_empty() {
+        let styled = std::io::stderr().is_terminal();
         crate::log::to_stderr(format_args!("{}", parsed.report.render(styled)));
     }
     // Opt-outs first: a crash between the two writes leaves nobody mailed who

@@ -331,7 +331,18 @@ pub fn parse(path: &str, text: &str, now: DateTime<Utc>) -> Parsed {
             );
             continue;
         }
-        let subscribed_at = field(columns.date).and_then(parse_date).unwrap_or(now);
+        let subscribed_at = match field(columns.date) {
+            None => now,
+            Some(text) => parse_date(text).unwrap_or_else(|| {
+                report.push(
+                    Diagnostic::warning(format!("the date `{text}` could not be read"))
+                        .at(columns.date.map_or(start..start, at))
+                        .label("taken as the time of this import")
+                        .help("write it as 2026-11-29, 2026-11-29 10:03:12, 2026-11-29T10:03:12Z or 11/29/2026 to keep it"),
+                );
+                now
+            }),
+        };
         // The standing the row's columns give; the first column that says
         // nothing verdict knows, if any.
         let (standing, unknown) = match &columns.standing {
@@ -554,6 +565,22 @@ mod tests {
         let parsed = parse("in.csv", "email\nA@example.com\na@EXAMPLE.com\n", now());
         assert_eq!(parsed.subscribers.len(), 1);
         assert_eq!(parsed.duplicates, 1);
+    }
+
+    #[test]
+    fn a_date_that_cannot_be_read_is_a_located_warning_and_the_import_time() {
+        let parsed = parse(
+            "in.csv",
+            "email,name,created\na@example.com,A,yesterday\nb@example.com,B,2026-01-02\n",
+            now(),
+        );
+        let rendered = parsed.report.render(false);
+        assert_eq!(parsed.report.error_count(), 0, "{rendered}");
+        assert_eq!(parsed.report.warning_count(), 1, "{rendered}");
+        assert!(rendered.contains("in.csv:2:17"), "{rendered}");
+        assert!(rendered.contains("the date `yesterday` could not be read"));
+        assert_eq!(parsed.subscribers[0].subscribed_at, Some(now()));
+        assert_ne!(parsed.subscribers[1].subscribed_at, Some(now()));
     }
 
     #[test]
