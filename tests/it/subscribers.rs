@@ -772,3 +772,14 @@ fn export_and_its_help_name_the_consent_column() {
     );
     assert!(export.stdout.contains(",added by the editor\n"));
 }
+
+#[test]
+fn an_import_with_a_date_it_cannot_read_warns_at_it_and_imports_the_reader() {
+    let project = TestProject::demo();
+    let csv = "email,name,created\nwhen@example.net,When,last tuesday\n";
+    let output = import(&project, "dates.csv", csv.as_bytes(), &[]);
+    output.success();
+    output.stderr_has("the date `last tuesday` could not be read");
+    output.stderr_has("dates.csv:2:23");
+    assert!(project.read(LIST).contains("when@example.net,When,"));
+}
