@@ -311,9 +311,15 @@ impl Markdown {
         images
     }
 
-    /// Whether the editor wrote raw HTML, which is shown as text, never as markup.
-    pub fn has_raw_html(&self) -> bool {
-        parser(&self.0).any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)))
+    /// The first raw HTML the editor wrote (its first line), if any: it is
+    /// shown as text, never as markup.
+    pub fn raw_html(&self) -> Option<String> {
+        parser(&self.0).find_map(|e| match e {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                Some(html.lines().next().unwrap_or_default().trim().to_string())
+            }
+            _ => None,
+        })
     }
 
     /// Email-safe HTML: every text escaped, raw HTML shown as text.

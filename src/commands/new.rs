@@ -50,6 +50,16 @@ pub(crate) fn execute(layout: &Layout, args: Args) -> Result<()> {
             }
         })
         .collect();
+    for (i, tool) in tools.iter().enumerate() {
+        if let Some(earlier) = tools[..i].iter().position(|other| other.is_same(tool)) {
+            return Err(Error::Usage(format!(
+                "`{}` and `{}` are the same tool ({}): a comparison needs different tools",
+                args.tools[earlier],
+                args.tools[i],
+                tool.name()
+            )));
+        }
+    }
     let names: Vec<&str> = tools.iter().map(NewTool::name).collect();
     let slug = slugify(&names.join(" vs "));
     if slug.is_empty() {
@@ -111,6 +121,16 @@ impl NewTool<'_> {
             NewTool::Profile(profile) => &profile.name,
             NewTool::Named(name) => name,
         }
+    }
+
+    /// The same profile, or the same name in any case, as `check` sees it.
+    fn is_same(&self, other: &NewTool<'_>) -> bool {
+        if let (NewTool::Profile(a), NewTool::Profile(b)) = (self, other)
+            && a.id == b.id
+        {
+            return true;
+        }
+        self.name().trim().to_lowercase() == other.name().trim().to_lowercase()
     }
 }
 

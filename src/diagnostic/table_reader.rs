@@ -112,8 +112,8 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
             .map(|value| Located { value, span: 0..0 })
     }
 
-    /// A field that may be absent; present with the wrong type, or out of its
-    /// definition's range, is an error.
+    /// A field that may be absent; present with the wrong type, out of its
+    /// definition's range, or blank where it must say something, is an error.
     pub(crate) fn optional<T: DeserializeOwned>(
         &mut self,
         key: &'static str,
@@ -126,6 +126,15 @@ impl<'t, 'd, 'i> TableReader<'t, 'd, 'i> {
                 Diagnostic::error(format!("`{key}` {problem} is out of range"))
                     .at(span)
                     .label(format!("not {}", field.kind.describe()))
+                    .help(format!("expected {}", field.expected())),
+            );
+            return None;
+        }
+        if blank(field, value) {
+            self.diagnostics.push(
+                Diagnostic::error(format!("`{key}` is empty"))
+                    .at(span)
+                    .label("nothing to show here")
                     .help(format!("expected {}", field.expected())),
             );
             return None;
@@ -290,6 +299,12 @@ fn out_of_range(field: &Field, value: &Spanned<DeValue<'_>>) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Whether a key that must say something holds only whitespace.
+fn blank(field: &Field, value: &Spanned<DeValue<'_>>) -> bool {
+    matches!(field.kind, Kind::FilledLine)
+        && matches!(value.get_ref(), DeValue::String(text) if text.trim().is_empty())
 }
 
 fn article(type_name: &str) -> String {

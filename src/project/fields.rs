@@ -10,6 +10,8 @@ pub enum Kind {
     Text,
     /// Text on one line (it may reach a header or a heading).
     Line,
+    /// Text on one line that must say something: empty or blank is an error.
+    FilledLine,
     /// Markdown text.
     Markdown,
     /// An `http://` or `https://` address.
@@ -29,7 +31,7 @@ pub enum Kind {
         options: &'static [&'static str],
         any_case: bool,
     },
-    /// A CSS colour.
+    /// An opaque CSS colour.
     Colour,
     /// A path, relative to the project or absolute.
     Path,
@@ -211,6 +213,7 @@ impl Kind {
         match *self {
             Kind::Text => "a string".into(),
             Kind::Line => "a string on one line".into(),
+            Kind::FilledLine => "a non-blank string on one line".into(),
             Kind::Markdown => {
                 "Markdown (a string; \"\"\"triple quotes\"\"\" for several paragraphs)".into()
             }
@@ -234,7 +237,9 @@ impl Kind {
                     _ => quoted.join(""),
                 }
             }
-            Kind::Colour => "a CSS colour (\"#4f46e5\", \"rgb(79, 70, 229)\", \"indigo\")".into(),
+            Kind::Colour => {
+                "an opaque CSS colour (\"#4f46e5\", \"rgb(79, 70, 229)\", \"indigo\")".into()
+            }
             Kind::Path => "a path (relative to the project, or absolute)".into(),
             Kind::TimeZone => "an IANA time zone name".into(),
             Kind::Language => "a language tag".into(),

@@ -238,6 +238,7 @@ fn kind_schema(kind: Kind) -> Value {
         | Kind::Path
         | Kind::TimeZone => text(None),
         Kind::Line => text(Some("^[^\\r\\n]*$")),
+        Kind::FilledLine => text(Some("^[^\\r\\n]*[^\\s][^\\r\\n]*$")),
         Kind::WebUrl => text(Some("^https?://")),
         Kind::SiteUrl => text(Some(
             "^(https://|http://(localhost|127\\.[0-9.]+|\\[::1\\])(:[0-9]+)?(/|$))",
@@ -340,13 +341,22 @@ mod tests {
             .unwrap_err(),
             _ => {
                 let roster = roster();
-                // The profile the example `tool = "axolotl"` names.
+                // The profiles the example `tool = "axolotl"` names, and a
+                // second tool for the second [[tool]], which may not be the first again.
                 let dir = tempfile::tempdir().unwrap();
                 std::fs::write(dir.path().join("axolotl.toml"), "name = \"Axolotl\"\n").unwrap();
+                std::fs::write(dir.path().join("mistral.toml"), "name = \"Mistral\"\n").unwrap();
                 let tools = crate::author::issue::ToolProfiles::load(dir.path()).unwrap();
+                let mut tables: Vec<String> =
+                    source.split("[[tool]]").map(str::to_string).collect();
+                if let Some(second) = tables.get_mut(2) {
+                    *second = second
+                        .replace("axolotl", "mistral")
+                        .replace("Axolotl", "Mistral");
+                }
                 crate::author::issue::Issue::parse(
                     "issues/2026-11-26-example.toml",
-                    source,
+                    &tables.join("[[tool]]"),
                     crate::author::issue::Catalog {
                         roster: &roster,
                         tools: &tools,

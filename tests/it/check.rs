@@ -188,3 +188,148 @@ fn a_list_row_with_extra_fields_or_a_dotless_domain_stops_check_and_send() {
         );
     }
 }
+
+/// Careless edits check refuses: (file, from, to, what it says, where it
+/// points: a piece of the edited line, whose first character is the column).
+const CARELESS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "templates/panel.toml",
+        "name = \"The Builder\"",
+        "name = \"\"",
+        "`name` is empty",
+        "\"\"",
+    ),
+    (
+        "templates/panel.toml",
+        "name = \"The Skeptic\"",
+        "name = \"   \"",
+        "`name` is empty",
+        "\"   \"",
+    ),
+    (
+        "templates/panel.toml",
+        "role = \"Developer experience\"",
+        "role = \"\"",
+        "`role` is empty",
+        "\"\"",
+    ),
+    (
+        "templates/theme.toml",
+        "header_text = \"Side-by-side AI tool comparisons\"",
+        "header_text = \"\"",
+        "`header_text` is empty",
+        "\"\"",
+    ),
+    (
+        "templates/theme.toml",
+        "text = \"#111827\"",
+        "text = \"rgba(0, 0, 0, 0.1)\"",
+        "`rgba(0, 0, 0, 0.1)` is see-through: the colour must be opaque",
+        "\"rgba",
+    ),
+    (
+        "templates/theme.toml",
+        "ship = \"#047857\"\nskip = \"#b91c1c\"\nbar_track = \"#e5e7eb\"",
+        "ship = \"transparent\"\nskip = \"#b91c1c\"\nbar_track = \"#e5e7eb\"",
+        "`transparent` is see-through: the colour must be opaque",
+        "\"transparent\"",
+    ),
+    (
+        "verdict.toml",
+        "from = \"Weekly AI Tool Verdicts <verdicts@example.com>\"",
+        "from = \"hello@@promptcirc\"",
+        "`hello@@promptcirc` is not a valid email address: it has 2 `@` where an address has one",
+        "\"hello",
+    ),
+    (
+        "issues/2026-11-26-axolotl-vs-mistral-medium-3.toml",
+        "tool = \"mistral-medium-3\"",
+        "tool = \"axolotl\"",
+        "tool 2 is tool 1 again: the profile `axolotl` is compared with itself",
+        "\"axolotl\"",
+    ),
+    (
+        "issues/2026-11-26-axolotl-vs-mistral-medium-3.toml",
+        "tool = \"mistral-medium-3\"",
+        "tool = \"mistral-medium-3\"\nname = \"AXOLOTL\"",
+        "tool 2 is tool 1 again: `AXOLOTL` is compared with itself",
+        "\"AXOLOTL\"",
+    ),
+];
+
+#[test]
+fn careless_edits_are_errors_at_their_line_and_column() {
+    for (file, from, to, message, at) in CARELESS {
+        let project = TestProject::demo();
+        let before = project.read(file);
+        let edited_at = before
+            .find(from)
+            .unwrap_or_else(|| panic!("{file} has no {from:?}"));
+        project.edit(file, from, to);
+        let edited = project.read(file);
+        let point = edited_at + to.find(at).unwrap();
+        let line = edited[..point].matches('\n').count() + 1;
+        let column = point - edited[..point].rfind('\n').map_or(0, |n| n + 1) + 1;
+        let check = project.run(&["check"]);
+        check.code(2);
+        check.stderr_has(message);
+        check.stderr_has(&format!("{file}:{line}:{column}"));
+        check.stderr_has(": 1 error(s)");
+    }
+}
+
+#[test]
+fn a_colour_too_dark_for_both_its_backgrounds_gets_one_warning_that_can_work() {
+    let project = TestProject::demo();
+    project.edit(
+        "templates/theme.toml",
+        "text = \"#e5e7eb\"",
+        "text = \"#1a1a1a\"",
+    );
+    let line = project
+        .read("templates/theme.toml")
+        .lines()
+        .position(|l| l == "text = \"#1a1a1a\"")
+        .unwrap()
+        + 1;
+    let check = project.run(&["check"]);
+    check.success();
+    let at_the_line = format!("templates/theme.toml:{line}:8");
+    assert_eq!(
+        check.stderr.matches(&at_the_line).count(),
+        1,
+        "{}",
+        check.stderr
+    );
+    // Body text on the surface and the header on the background both fail,
+    // and only lighter text can reach 4.5:1 on either dark colour.
+    check.stderr_has(
+        "dark: text on surface (body text: #1a1a1a on #151b2b) is 1.01:1 and text on background",
+    );
+    check.stderr_has("lighten `text` in [dark_colors] until the ratio reaches 4.5:1");
+    check.stderr_has("lighten this colour");
+    assert!(!check.stderr.contains("darken"), "{}", check.stderr);
+}
+
+#[test]
+fn a_colour_between_a_light_and_a_dark_background_is_told_to_move_them() {
+    let project = TestProject::demo();
+    // Light cards on a dark page: no text colour reads on both.
+    project.edit(
+        "templates/theme.toml",
+        "background = \"#f3f4f6\"",
+        "background = \"#333333\"",
+    );
+    let check = project.run(&["check"]);
+    check.success();
+    check.stderr_has(
+        "no single change of `text` reaches 4.5:1 on all of `surface` and `background` in [colors]",
+    );
+    check.stderr_has("no shade of this colour passes on all of them");
+    assert_eq!(
+        check.stderr.matches("light: text on").count(),
+        1,
+        "{}",
+        check.stderr
+    );
+}

@@ -322,3 +322,52 @@ fn check_warns_of_a_list_column_it_does_not_read_and_of_a_torn_last_row() {
     output.stderr_has("subscribers/subscribers.csv:3:1");
     output.stderr_has("taken as a row torn by a crash");
 }
+
+#[test]
+fn an_image_without_alt_text_and_raw_html_are_located_where_they_are_written() {
+    let project = TestProject::demo();
+    let issue = format!("issues/{}.toml", crate::harness::DEMO_ISSUE);
+    project
+        .edit(
+            &issue,
+            "Pick **Axolotl v0.16** if",
+            "Pick <b>Axolotl v0.16</b> if",
+        )
+        .edit(
+            &issue,
+            "hardware; pick **Mistral Medium 3**",
+            "hardware ![](https://example.com/chart.png); pick **Mistral Medium 3**",
+        );
+    let source = project.read(&issue);
+    // Each at its own line and column inside the multi-line bottom_line.
+    let place = |needle: &str| {
+        let at = source.find(needle).unwrap();
+        let line = source[..at].matches('\n').count() + 1;
+        let column = at - source[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        format!("{issue}:{line}:{column}")
+    };
+    let output = project.run(&["check"]);
+    output.success();
+    let warning = |message: &str| {
+        let start = output
+            .stderr
+            .find(message)
+            .unwrap_or_else(|| panic!("no {message:?} in\n{}", output.stderr));
+        output.stderr[start..]
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        warning("has no alt text").ends_with(&place("https://example.com/chart.png")),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        warning("this text contains HTML").ends_with(&place("<b>")),
+        "{}",
+        output.stderr
+    );
+    output.stderr_has("^^^ HTML here");
+}

@@ -63,10 +63,18 @@ fn dark_mode_darkens_the_vote_bar_track_and_the_scorecard_dividers() {
 fn three_tools_keep_their_labels_apart_and_their_split_on_one_line() {
     let project = TestProject::demo();
     let demo = project.read(&format!("issues/{DEMO_ISSUE}.toml"));
-    let third = demo.split("[[tool]]").nth(1).unwrap().replace(
-        "tool = \"axolotl\"",
-        "tool = \"axolotl\"\nname = \"Third Tool\"",
+    // A third tool of its own (the same tool twice is refused), like Axolotl.
+    project.write(
+        "tools/third-tool.toml",
+        &project
+            .read("tools/axolotl.toml")
+            .replace("name = \"Axolotl\"", "name = \"Third Tool\""),
     );
+    let third = demo
+        .split("[[tool]]")
+        .nth(1)
+        .unwrap()
+        .replace("tool = \"axolotl\"", "tool = \"third-tool\"");
     project.write(
         "issues/2026-12-03-three.toml",
         &format!("{demo}\n[[tool]]{third}"),

@@ -423,3 +423,15 @@ fn on_one_machine_a_reader_signs_up_votes_and_unsubscribes_without_rewriting_a_l
     );
     drop(service);
 }
+
+#[test]
+fn an_empty_name_is_refused_as_empty() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    for name in ["", "   "] {
+        let output = verdict(dir, &["init", "a", "--name", name]);
+        output.code(2).stderr_has("--name must not be empty");
+        assert!(!output.stderr.contains("one line"), "{}", output.stderr);
+        assert!(!dir.join("a").exists());
+    }
+}

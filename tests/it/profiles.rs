@@ -305,3 +305,22 @@ fn new_says_which_profile_a_misspelt_id_may_mean() {
     output.success();
     output.stdout_has("no profile `axolotol` in tools/ (did you mean `axolotl`?)");
 }
+
+#[test]
+fn new_refuses_to_compare_a_tool_with_itself() {
+    let project = TestProject::demo();
+    for tools in [
+        ["axolotl", "axolotl"],
+        ["axolotl", "Axolotl"],
+        ["Brand New", "brand new"],
+    ] {
+        let output = project.run(&["new", tools[0], tools[1], "--date", "2026-12-03"]);
+        output.code(2);
+        output.stderr_has("are the same tool");
+        output.stderr_has("a comparison needs different tools");
+    }
+    let issues = std::fs::read_dir(project.path().join("issues"))
+        .unwrap()
+        .count();
+    assert_eq!(issues, 1, "new wrote a file");
+}

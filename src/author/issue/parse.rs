@@ -170,6 +170,7 @@ fn read_issue(
                 .help(format!("a comparison has 2 to {MAX_TOOLS} [[tool]] tables")),
         );
     }
+    same_tool_twice(&tool_tables, catalog, diagnostics);
     let tools: Vec<Option<Tool>> = tool_tables
         .iter()
         .enumerate()
@@ -392,6 +393,70 @@ fn read_review(
     ))
 }
 
+/// An error at each `[[tool]]` that is an earlier one again: the same profile,
+/// or the same name in any case (written, or given by its profile). A
+/// comparison of a tool with itself says nothing.
+fn same_tool_twice(
+    tool_tables: &[(Range<usize>, &DeTable<'_>)],
+    catalog: Catalog<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let text = |table: &DeTable<'_>, key: &str| {
+        table.get(key).and_then(|value| {
+            let text = value.get_ref().as_str()?.trim().to_string();
+            (!text.is_empty()).then(|| (text, value.span()))
+        })
+    };
+    // Each tool's profile id and name as compared, with the name's place.
+    let mut seen: Vec<(Option<String>, Option<String>)> = Vec::new();
+    for (i, (span, table)) in tool_tables.iter().enumerate() {
+        let id = text(table, "tool");
+        let profile_name = id
+            .as_ref()
+            .and_then(|(id, _)| match catalog.tools.lookup(id) {
+                Lookup::Found(profile) => Some(profile.name.clone()),
+                _ => None,
+            });
+        let written = text(table, "name");
+        let name = written
+            .as_ref()
+            .map(|(name, _)| name.clone())
+            .or(profile_name);
+        let folded = name.as_ref().map(|n| n.to_lowercase());
+        let id_value = id.as_ref().map(|(id, _)| id.clone());
+        let earlier = seen.iter().position(|(seen_id, seen_name)| {
+            (id_value.is_some() && *seen_id == id_value)
+                || (folded.is_some() && *seen_name == folded)
+        });
+        if let Some(earlier) = earlier {
+            let same_profile = id_value.is_some() && seen[earlier].0 == id_value;
+            // The line that makes it the same tool: the profile named, else the name.
+            let place = match (&id, &written) {
+                (Some((_, at)), _) if same_profile => at.clone(),
+                (_, Some((_, at))) => at.clone(),
+                (Some((_, at)), None) => at.clone(),
+                (None, None) => span.clone(),
+            };
+            let what = match (&id_value, &name) {
+                (Some(id), _) if same_profile => format!("the profile `{id}`"),
+                (_, Some(name)) => format!("`{name}`"),
+                _ => "the same tool".to_string(),
+            };
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "tool {} is tool {} again: {what} is compared with itself",
+                    i + 1,
+                    earlier + 1
+                ))
+                .at(place)
+                .label("the same tool as an earlier [[tool]]")
+                .help("a comparison needs different tools: name another tool here, or remove this [[tool]]"),
+            );
+        }
+        seen.push((id_value, folded));
+    }
+}
+
 /// The words `verdict new` leaves for the editor to replace: a warning in a
 /// draft, an error once the issue has a send time, so that none reaches readers.
 fn unfinished(table: &DeTable<'_>, scheduled: bool, diagnostics: &mut Vec<Diagnostic>) {
@@ -609,16 +674,17 @@ fn markdown(field: Located<String>, source: &str, diagnostics: &mut Vec<Diagnost
         if image.alt.trim().is_empty() {
             diagnostics.push(
                 Diagnostic::warning(format!("the image {} has no alt text", image.url))
-                    .at(field.span.clone())
-                    .label("in this text")
+                    .at(narrow(source, field.span.clone(), &image.url))
+                    .label("this image has no alt text")
                     .help("write ![what the image shows](url): readers with images off or a screen reader see only the alt text"),
             );
         }
     }
-    if text.has_raw_html() {
+    if let Some(html) = text.raw_html() {
         diagnostics.push(
             Diagnostic::warning("this text contains HTML, which the email shows as text")
-                .at(field.span)
+                .at(narrow(source, field.span, &html))
+                .label("HTML here")
                 .help("use Markdown for formatting: *emphasis*, **strong**, [links](https://…)"),
         );
     }

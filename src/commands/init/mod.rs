@@ -64,7 +64,12 @@ pub(crate) fn execute(layout: &Layout, args: Args, today: chrono::NaiveDate) -> 
         return Ok(());
     }
     let name = args.name.trim();
-    if name.is_empty() || crate::diagnostic::text::has_control_char(name) {
+    if name.is_empty() {
+        return Err(Error::usage(
+            "--name must not be empty: it is the newsletter's name, e.g. --name \"Weekly AI Tool Verdicts\"",
+        ));
+    }
+    if crate::diagnostic::text::has_control_char(name) {
         return Err(Error::usage(
             "--name must be one line of text, e.g. --name \"Weekly AI Tool Verdicts\"",
         ));

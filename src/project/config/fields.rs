@@ -14,7 +14,7 @@ pub static ROOT: Table = Table {
     fields: &[
         Field::required(
             "name",
-            Kind::Line,
+            Kind::FilledLine,
             "\"Weekly AI Tool Verdicts\"",
             "the newsletter's name: in the header, as the From name and in List-Id",
         ),
@@ -32,7 +32,7 @@ pub static ROOT: Table = Table {
         ),
         Field::required(
             "postal_address",
-            Kind::Line,
+            Kind::FilledLine,
             "\"Weekly AI Tool Verdicts, 1 Example Plaza, Example City 00000\"",
             "the sender's postal address, printed in every footer (the law, CAN-SPAM, wants one)",
         ),

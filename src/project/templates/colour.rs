@@ -14,6 +14,12 @@ impl Colour {
             .map(|c| Colour(c.to_rgba8()))
     }
 
+    /// Whether nothing shows through it: email clients ignore alpha, so the
+    /// theme's colours must be opaque.
+    pub fn is_opaque(self) -> bool {
+        self.0[3] == 255
+    }
+
     /// WCAG 2.1 relative luminance.
     pub fn luminance(self) -> f64 {
         let channel = |c: u8| {

@@ -155,55 +155,167 @@ impl Palette {
         }
     }
 
-    /// Warnings for the pairs below WCAG AA, each at the colour to change,
-    /// saying which way to change it. `scheme` is "light" or "dark".
+    /// Warnings for the pairs below WCAG AA, one per colour to change (the
+    /// text colour, or the badge's own colour under its fixed white text), at
+    /// that colour, with advice that can work for every pair it is in.
+    /// `scheme` is "light" or "dark".
     pub fn low_contrast(&self, scheme: &str, table: &str) -> Vec<Diagnostic> {
-        let mut found = Vec::new();
+        // Each colour to change with the colours it must stand out against.
+        let mut colours: Vec<(Side, Vec<(&Pair, Side)>)> = Vec::new();
         for pair in PAIRS {
-            let (text, background) = (self.get(pair.text), self.get(pair.background));
-            let ratio = text.contrast(background);
-            if ratio >= MIN_CONTRAST {
-                continue;
-            }
-            let name = |side: Side| match side {
-                Side::Key(key, _) => key,
-                Side::White => "white",
-            };
             // The side to change: the text colour, unless the text is the fixed white.
             let (change, against) = match pair.text {
                 Side::White => (pair.background, pair.text),
                 Side::Key(..) => (pair.text, pair.background),
             };
-            let lighter = self.get(change).luminance() > self.get(against).luminance();
-            let way = if lighter { "lighten" } else { "darken" };
-            let other_way = if lighter { "darken" } else { "lighten" };
-            let help = match pair.text {
-                Side::White => format!(
-                    "{way} `{}` in [{table}]: the badge text is always white",
-                    name(change)
-                ),
-                Side::Key(..) => format!(
-                    "{way} `{}` or {other_way} `{}` in [{table}] until the ratio reaches {MIN_CONTRAST}:1",
-                    name(change),
-                    name(against)
+            match colours
+                .iter_mut()
+                .find(|(side, _)| side_name(*side) == side_name(change))
+            {
+                Some((_, pairs)) => pairs.push((pair, against)),
+                None => colours.push((change, vec![(pair, against)])),
+            }
+        }
+        let mut found = Vec::new();
+        for (change, pairs) in colours {
+            let failing: Vec<&(&Pair, Side)> = pairs
+                .iter()
+                .filter(|(pair, _)| {
+                    self.get(pair.text).contrast(self.get(pair.background)) < MIN_CONTRAST
+                })
+                .collect();
+            if failing.is_empty() {
+                continue;
+            }
+            let key = side_name(change);
+            let current = self.get(change).luminance();
+            // Every pair of the colour counts: a change that mends one pair must
+            // not break another.
+            let againsts: Vec<f64> = pairs
+                .iter()
+                .map(|(_, against)| self.get(*against).luminance())
+                .collect();
+            let shown: Vec<String> = failing
+                .iter()
+                .map(|(pair, _)| {
+                    let (text, background) = (self.get(pair.text), self.get(pair.background));
+                    format!(
+                        "{} on {} ({}: {text} on {background}) is {:.2}:1",
+                        side_name(pair.text),
+                        side_name(pair.background),
+                        pair.place,
+                        text.contrast(background),
+                    )
+                })
+                .collect();
+            let mut failing_againsts: Vec<&str> = Vec::new();
+            for (_, against) in &failing {
+                if !failing_againsts.contains(&side_name(*against)) {
+                    failing_againsts.push(side_name(*against));
+                }
+            }
+            let quoted = |names: &[&str]| {
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            let (label, help) = match nearest_passing(current, &againsts) {
+                Some(target) => {
+                    let lighten = target > current;
+                    let way = if lighten { "lighten" } else { "darken" };
+                    let help = match change {
+                        Side::Key(..) if matches!(failing[0].0.text, Side::White) => {
+                            format!("{way} `{key}` in [{table}]: the badge text is always white")
+                        }
+                        _ => {
+                            // Moving the other colours instead works only if each
+                            // can get far enough from this one on its own.
+                            let others_can = failing.iter().all(|(_, against)| {
+                                let extreme = if lighten { 0.0 } else { 1.0 };
+                                ratio(extreme, current) >= MIN_CONTRAST
+                                    && matches!(against, Side::Key(..))
+                            });
+                            let other_way = if lighten { "darken" } else { "lighten" };
+                            let alternative = if others_can {
+                                format!(" or {other_way} {}", quoted(&failing_againsts))
+                            } else {
+                                String::new()
+                            };
+                            format!(
+                                "{way} `{key}`{alternative} in [{table}] until the ratio reaches {MIN_CONTRAST}:1"
+                            )
+                        }
+                    };
+                    (format!("{way} this colour"), help)
+                }
+                None => (
+                    "no shade of this colour passes on all of them".to_string(),
+                    format!(
+                        "no single change of `{key}` reaches {MIN_CONTRAST}:1 on all of {} in [{table}]: they differ too much in lightness for one colour to stand out on each; change {} so that they are all light or all dark",
+                        quoted(&pairs_againsts(&pairs)),
+                        quoted(&failing_againsts),
+                    ),
                 ),
             };
             let mut warning = Diagnostic::warning(format!(
-                "{scheme}: {} on {} ({}: {text} on {background}) is {ratio:.2}:1, below WCAG AA ({MIN_CONTRAST}:1)",
-                name(pair.text),
-                name(pair.background),
-                pair.place,
+                "{scheme}: {}, below WCAG AA ({MIN_CONTRAST}:1)",
+                shown.join(" and ")
             ))
             .help(help);
-            if let Side::Key(key, _) = change
-                && let Some(span) = self.places.get(key)
-            {
-                warning = warning.at(span.clone()).label(format!("{way} this colour"));
+            if let Some(span) = self.places.get(key) {
+                warning = warning.at(span.clone()).label(label);
             }
             found.push(warning);
         }
         found
     }
+}
+
+/// A colour's key, or "white" for the badges' fixed text.
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Key(key, _) => key,
+        Side::White => "white",
+    }
+}
+
+/// The distinct colours a colour is set against, in order.
+fn pairs_againsts(pairs: &[(&Pair, Side)]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for (_, against) in pairs {
+        if !names.contains(&side_name(*against)) {
+            names.push(side_name(*against));
+        }
+    }
+    names
+}
+
+/// The WCAG contrast ratio of two relative luminances.
+fn ratio(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+/// The luminance nearest to `current` at which a colour reaches the minimum
+/// contrast on every one of `againsts`, if there is one. The colours that pass
+/// form intervals whose ends are black, white, or exactly the minimum ratio on
+/// one of them, so the nearest is one of those ends.
+fn nearest_passing(current: f64, againsts: &[f64]) -> Option<f64> {
+    let mut candidates = vec![0.0, 1.0];
+    for &against in againsts {
+        candidates.push(MIN_CONTRAST * (against + 0.05) - 0.05);
+        candidates.push((against + 0.05) / MIN_CONTRAST - 0.05);
+    }
+    candidates
+        .into_iter()
+        .filter(|l| (0.0..=1.0).contains(l))
+        .filter(|&l| {
+            againsts
+                .iter()
+                .all(|&against| ratio(l, against) >= MIN_CONTRAST - 1e-9)
+        })
+        .min_by(|a, b| (a - current).abs().total_cmp(&(b - current).abs()))
 }
 
 /// Reads one `[colors]` or `[dark_colors]` table; every colour that is not a
@@ -229,6 +341,18 @@ pub(super) fn read(
             continue;
         };
         match Colour::parse(&value.value) {
+            Some(colour) if !colour.is_opaque() => {
+                complete = false;
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` is see-through: the colour must be opaque",
+                        value.value
+                    ))
+                    .at(value.span)
+                    .label("this colour has transparency")
+                    .help("many email clients ignore alpha, and contrast cannot be judged through it: expected an opaque colour, `#rrggbb` such as \"#4f46e5\", or \"rgb(79, 70, 229)\""),
+                );
+            }
             Some(colour) => {
                 colours.insert(key, colour);
                 places.insert(key, value.span);
@@ -259,4 +383,27 @@ pub(super) fn read(
         bar_track: colour("bar_track")?,
         places,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_passing_lightness_passes_on_every_background() {
+        let dark = [
+            Colour::parse("#151b2b").unwrap().luminance(),
+            Colour::parse("#0b0f19").unwrap().luminance(),
+        ];
+        let from = Colour::parse("#1a1a1a").unwrap().luminance();
+        let target = nearest_passing(from, &dark).unwrap();
+        assert!(target > from);
+        assert!(
+            dark.iter()
+                .all(|&b| ratio(target, b) >= MIN_CONTRAST - 1e-9)
+        );
+        // Nothing reads on both white and a dark grey.
+        let apart = [1.0, Colour::parse("#333333").unwrap().luminance()];
+        assert_eq!(nearest_passing(0.5, &apart), None);
+    }
 }

@@ -27,13 +27,13 @@ pub(super) static PANELIST: Table = Table {
         ),
         Field::required(
             "name",
-            Kind::Line,
+            Kind::FilledLine,
             "\"The Skeptic\"",
             "the name the scorecard shows",
         ),
         Field::required(
             "role",
-            Kind::Line,
+            Kind::FilledLine,
             "\"Benchmarks and claims\"",
             "what the panelist looks at, shown under the name",
         ),

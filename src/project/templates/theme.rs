@@ -23,13 +23,13 @@ pub static THEME: Table = Table {
         ),
         Field::required(
             "header_text",
-            Kind::Line,
+            Kind::FilledLine,
             "\"Side-by-side AI tool comparisons\"",
             "the line under the newsletter's name in the header",
         ),
         Field::required(
             "footer_text",
-            Kind::Line,
+            Kind::FilledLine,
             "\"New AI tools ship daily. We compare them before you waste an afternoon.\"",
             "why the newsletter exists, in the footer",
         ),
@@ -305,10 +305,49 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert!(
-            rendered.contains("lighten `muted` or darken `surface` in [dark_colors]"),
+            rendered.contains("lighten `muted` in [dark_colors]"),
             "{rendered}"
         );
         assert!(!rendered.contains("[colors]"), "{rendered}");
+        // No black is dark enough for that grey: the surface is not to darken.
+        assert!(!rendered.contains("darken"), "{rendered}");
+        // Mid-grey text on a light surface: the surface can go no lighter than
+        // white, so only the text is to change.
+        let source = demo_theme().replacen("text = \"#111827\"", "text = \"#9ca3af\"", 1);
+        let warnings = Theme::parse(THEME_FILE, &source).unwrap().low_contrast();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(
+            warnings[0].help.as_deref(),
+            Some("darken `text` in [colors] until the ratio reaches 4.5:1")
+        );
+        // Grey text that white cards and page would also carry: either way works.
+        let source = demo_theme()
+            .replacen("muted = \"#4b5563\"", "muted = \"#6b7280\"", 1)
+            .replacen("surface = \"#ffffff\"", "surface = \"#e5e7eb\"", 1);
+        let warnings = Theme::parse(THEME_FILE, &source).unwrap().low_contrast();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(
+            warnings[0].help.as_deref(),
+            Some(
+                "darken `muted` or lighten `surface` and `background` in [colors] until the ratio reaches 4.5:1"
+            )
+        );
+    }
+
+    #[test]
+    fn one_colour_on_two_backgrounds_gets_one_warning_whose_advice_can_work() {
+        // Dark text on the dark scheme: darkening can never reach 4.5:1 on
+        // #151b2b, so the only advice is to lighten it, once.
+        let source = demo_theme().replacen("text = \"#e5e7eb\"", "text = \"#1a1a1a\"", 1);
+        let warnings = Theme::parse(THEME_FILE, &source).unwrap().low_contrast();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let help = warnings[0].help.clone().unwrap();
+        assert_eq!(
+            help,
+            "lighten `text` in [dark_colors] until the ratio reaches 4.5:1"
+        );
+        assert!(warnings[0].message.contains("text on surface"));
+        assert!(warnings[0].message.contains("text on background"));
     }
 
     #[test]
