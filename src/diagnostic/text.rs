@@ -41,6 +41,37 @@ pub fn is_dns_name(text: &str) -> bool {
         })
 }
 
+/// What is wrong with an address the mail library refused, in an editor's
+/// words (the library says only "Invalid input").
+pub(crate) fn address_problem(text: &str) -> String {
+    let text = text.trim();
+    let address = match text.rsplit_once('<') {
+        Some((_, rest)) => match rest.strip_suffix('>') {
+            Some(address) => address.trim(),
+            None => return "the `<` before the address is not closed with `>`".into(),
+        },
+        None if text.contains('>') => return "a `>` without its `<`".into(),
+        None => text,
+    };
+    match address.matches('@').count() {
+        0 => return "it has no `@`".into(),
+        1 => {}
+        n => return format!("it has {n} `@` where an address has one"),
+    }
+    let (local, domain) = address.rsplit_once('@').unwrap_or_default();
+    if local.is_empty() {
+        "nothing comes before the `@`".into()
+    } else if domain.is_empty() {
+        "no domain comes after the `@`".into()
+    } else if address.contains(char::is_whitespace) {
+        "it contains a space".into()
+    } else if !is_dns_name(domain) {
+        format!("`{domain}` is not a domain name")
+    } else {
+        format!("`{local}` is not a valid name before the `@`")
+    }
+}
+
 /// An error at `span` when `text` would put a line break or control character
 /// into an email header.
 pub(crate) fn header_safe(text: &str, span: Range<usize>) -> Result<(), Diagnostic> {

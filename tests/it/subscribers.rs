@@ -146,9 +146,19 @@ fn the_same_address_in_two_cases_is_added_once() {
     again.success();
     assert!(again.stdout.contains("already subscribed"));
     assert_eq!(project.rows(LIST).matches("case@example.net").count(), 1);
-    let bad = project.run(&["subscribers", "add", "nobody"]);
-    bad.code(2);
-    bad.stderr_has("not a valid email address");
+    // What is wrong is said in an editor's words, with what is expected.
+    for (typo, what) in [
+        ("nobody", "it has no `@`"),
+        ("eve@@example.com", "it has 2 `@` where an address has one"),
+        ("@example.com", "nothing comes before the `@`"),
+        ("eve@.example.com", "`.example.com` is not a domain name"),
+    ] {
+        let bad = project.run(&["subscribers", "add", typo]);
+        bad.code(2);
+        bad.stderr_has(&format!(
+            "`{typo}` is not a valid email address: {what}; expected one such as name@example.com"
+        ));
+    }
 }
 
 #[test]

@@ -121,9 +121,12 @@ pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
         )));
     }
     let lower = trimmed.to_lowercase();
-    lower
-        .parse::<lettre::Address>()
-        .map_err(|e| AddressError(format!("`{trimmed}` is not a valid email address ({e})")))?;
+    lower.parse::<lettre::Address>().map_err(|_| {
+        AddressError(format!(
+            "`{trimmed}` is not a valid email address: {}; expected one such as name@example.com",
+            crate::diagnostic::text::address_problem(trimmed)
+        ))
+    })?;
     let Some((local, domain)) = lower.rsplit_once('@') else {
         return Ok(lower);
     };
