@@ -322,6 +322,40 @@ impl Markdown {
         })
     }
 
+    /// The first `**` left unpaired, with the word it starts, which readers
+    /// would see as two asterisks instead of bold text (`Pick **Aider if`).
+    pub fn unpaired_strong(&self) -> Option<String> {
+        let mut run = String::new();
+        let mut in_code_block = false;
+        let found = |run: &str| {
+            let at = run.find("**")?;
+            let word = run[at + 2..]
+                .split(char::is_whitespace)
+                .next()
+                .unwrap_or_default();
+            Some(format!("**{word}"))
+        };
+        for (event, range) in parser(&self.0).into_offset_iter() {
+            match event {
+                Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+                Event::End(TagEnd::CodeBlock) => in_code_block = false,
+                // Pieces of one text run come as several events; their text
+                // as written, so that escaped asterisks (\*\*) are not taken.
+                Event::Text(_) if !in_code_block => {
+                    let escaped = self.0[..range.start].ends_with('\\');
+                    run.push_str(&self.0[range.start - usize::from(escaped)..range.end]);
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(needle) = found(&run) {
+                return Some(needle);
+            }
+            run.clear();
+        }
+        found(&run)
+    }
+
     /// Email-safe HTML: every text escaped, raw HTML shown as text.
     pub fn to_html(&self, style: &HtmlStyle) -> String {
         self.html_with_headings(style, 3)
@@ -614,6 +648,17 @@ fn escape(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unpaired_strong_marker_is_found_and_paired_or_escaped_ones_are_not() {
+        let found = |text: &str| Markdown(text.into()).unpaired_strong();
+        assert_eq!(found("Pick **Aider if you can."), Some("**Aider".into()));
+        assert_eq!(found("Pick **Aider** today."), None);
+        assert_eq!(found("First\n\nthen *one* and ** alone"), Some("**".into()));
+        assert_eq!(found("Write \\*\\* for two asterisks."), None);
+        assert_eq!(found("`a ** b` in code"), None);
+        assert_eq!(found("```\nx ** y\n```"), None);
+    }
 
     #[test]
     fn the_text_keeps_emphasis_and_code_blocks() {

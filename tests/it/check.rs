@@ -2,7 +2,7 @@
 //! `send` refuse nothing that check passed: the sign-up emails, the addresses
 //! of the service, a transport that would leak the password.
 
-use crate::harness::TestProject;
+use crate::harness::{DEMO_ISSUE, TestProject};
 
 /// Each mistake (file, from, to), what check says about it, and a piece of the
 /// line it points at (the mistake's own line when empty).
@@ -332,4 +332,18 @@ fn a_colour_between_a_light_and_a_dark_background_is_told_to_move_them() {
         "{}",
         check.stderr
     );
+}
+
+#[test]
+fn an_unclosed_strong_marker_is_a_warning_at_it() {
+    let project = TestProject::demo();
+    project.edit(
+        &format!("issues/{DEMO_ISSUE}.toml"),
+        "Pick **Axolotl v0.16** if",
+        "Pick **Axolotl v0.16 if",
+    );
+    let check = project.run(&["check"]);
+    check.success();
+    check.stderr_has("this `**` is not closed: readers would see the asterisks");
+    check.stderr_has(&format!("issues/{DEMO_ISSUE}.toml:13:6"));
 }

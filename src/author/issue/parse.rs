@@ -680,6 +680,14 @@ fn markdown(field: Located<String>, source: &str, diagnostics: &mut Vec<Diagnost
             );
         }
     }
+    if let Some(strong) = text.unpaired_strong() {
+        diagnostics.push(
+            Diagnostic::warning("this `**` is not closed: readers would see the asterisks")
+                .at(narrow(source, field.span.clone(), &strong))
+                .label("opened here, never closed")
+                .help("close it, as in **strong**, or write the asterisks as \\*\\*"),
+        );
+    }
     if let Some(html) = text.raw_html() {
         diagnostics.push(
             Diagnostic::warning("this text contains HTML, which the email shows as text")
