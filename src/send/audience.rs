@@ -212,7 +212,7 @@ impl Audience {
                     tally.failed_before += 1
                 }
                 pending => {
-                    let stale = pending == Some(&Outcome::Deferred)
+                    let stale = matches!(pending, Some(Outcome::Deferred | Outcome::Held))
                         && matches!(
                             (selection.give_up_before, selection.index.deferred_since.get(&key)),
                             (Some(limit), Some(since)) if *since < limit
@@ -224,7 +224,7 @@ impl Audience {
                         tally.to_expire += 1;
                         each(Pick::Expire(
                             subscriber,
-                            "deferred for longer than give_up_after_hours",
+                            "deferred or held for longer than give_up_after_hours",
                         ));
                     } else {
                         tally.to_send += 1;

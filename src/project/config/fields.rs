@@ -159,7 +159,7 @@ pub static SENDING: Table = Table {
             Kind::Integer { min: 1, max: 8760 },
             "72",
             "72",
-            "hours after which a deferred reader is given up on (expired)",
+            "hours after which a deferred or held reader is given up on (expired)",
         ),
         Field::defaulted(
             "judge_window",

@@ -115,6 +115,15 @@ impl DailyCap {
         count.delivered += 1;
     }
 
+    /// Delivered on the cap's day so far (at the start of a run: by earlier
+    /// runs that day, as the relay book says).
+    pub fn delivered_so_far(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .delivered
+    }
+
     /// Whether the cap is spent for the day of `now`.
     pub fn is_spent(&self, now: DateTime<Utc>) -> bool {
         self.limit

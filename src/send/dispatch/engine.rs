@@ -382,15 +382,23 @@ impl<T: Transport> Run<T> {
                     {
                         held.push(subscriber);
                     }
-                    Pick::Send(subscriber) => dispatch(Job {
-                        subscriber,
-                        held_before: false,
-                    }),
+                    Pick::Send(subscriber) => {
+                        let retried = matches!(
+                            index.get(&subscriber.email),
+                            Some(Outcome::Failed | Outcome::Bounced)
+                        );
+                        dispatch(Job {
+                            subscriber,
+                            held_before: false,
+                            retried,
+                        })
+                    }
                 })?;
                 for subscriber in held {
                     dispatch(Job {
                         subscriber,
                         held_before: true,
+                        retried: false,
                     });
                 }
                 Ok(tally)

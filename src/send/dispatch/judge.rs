@@ -1,16 +1,18 @@
-//! Judging a relay by its recent attempts, never by one reply: over a sliding
-//! window of attempts, the share of hard refusals says whether the relay refuses
-//! the readers or the newsletter, and the share of deferrals, timeouts and lost
+//! Judging a relay by its attempts, never by one reply: over a sliding window
+//! of attempts, the share of hard refusals says whether the relay refuses the
+//! readers or the newsletter, and the share of deferrals, timeouts and lost
 //! connections whether it is sick. A hard refusal is acted on only once it is
-//! judged, and only if the relay delivered to someone in this run (refusing
-//! some readers while accepting others is what a relay that refuses the
-//! newsletter never does): when a whole window of attempts after it left the
-//! relay below the refusal share, or at the end of the run. Until then it is
-//! provisional, in memory only, so that a crash leaves that reader pending,
-//! never suppressed; a relay that delivered to nobody has its refusals held.
-//! The refusals of readers held in an earlier run, tried back to back at the
-//! end, do not count towards the share: they are suspects already, and judged
-//! by the deliveries alone.
+//! judged, and only if the relay is known to deliver (to someone in this run,
+//! or earlier the same day by the relay book: refusing some readers while
+//! accepting others is what a relay that refuses the newsletter never does):
+//! when a whole window of attempts after it left the relay below the refusal
+//! share, or at the end of the run. Until then it is provisional, in
+//! memory only, so that a crash leaves that reader pending, never suppressed.
+//! Readers held in an earlier run are tried back to back after everyone else:
+//! their refusals do not trip the window (dead addresses in a row are no
+//! evidence against the relay), and are judged at the end against the share of
+//! refusals over the whole run, so that a relay refusing part of the list
+//! still suppresses nobody.
 
 use std::collections::VecDeque;
 
@@ -107,6 +109,10 @@ pub(super) struct Judge {
     seq: u64,
     /// Deliveries so far this run.
     delivered: u64,
+    /// Deliveries earlier the same day, by the relay book.
+    delivered_before: u64,
+    /// Hard refusals this run, of readers held before too.
+    refused_in_run: u64,
     provisional: VecDeque<Provisional>,
     /// The last reply of a hard refusal, and of a transient failure.
     last_refusal: String,
@@ -114,7 +120,7 @@ pub(super) struct Judge {
 }
 
 impl Judge {
-    pub(super) fn new(settings: JudgeSettings) -> Judge {
+    pub(super) fn new(settings: JudgeSettings, delivered_before: u64) -> Judge {
         Judge {
             settings: JudgeSettings {
                 window: settings.window.max(1),
@@ -125,6 +131,8 @@ impl Judge {
             troubled: 0,
             seq: 0,
             delivered: 0,
+            delivered_before,
+            refused_in_run: 0,
             provisional: VecDeque::new(),
             last_refusal: String::new(),
             last_trouble: String::new(),
@@ -137,10 +145,12 @@ impl Judge {
         self.window.push_back(attempt);
         self.count(attempt, 1);
         match attempt {
-            Attempt::Refused => reply.clone_into(&mut self.last_refusal),
+            Attempt::Refused | Attempt::RefusedAgain => {
+                reply.clone_into(&mut self.last_refusal);
+                self.refused_in_run += 1;
+            }
             Attempt::Transient | Attempt::Uncertain => reply.clone_into(&mut self.last_trouble),
             Attempt::Delivered => self.delivered += 1,
-            Attempt::RefusedAgain => {}
         }
         if self.window.len() > self.settings.window
             && let Some(oldest) = self.window.pop_front()
@@ -153,11 +163,12 @@ impl Judge {
         }
         let window = self.settings.window as u64;
         let mut confirmed = Vec::new();
-        while self.delivered > 0
+        // Readers held before wait for the end of the run (they come last).
+        while self.delivers()
             && self
                 .provisional
                 .front()
-                .is_some_and(|p| p.seq + window <= self.seq)
+                .is_some_and(|p| !p.job.held_before && p.seq + window <= self.seq)
         {
             confirmed.extend(self.provisional.pop_front());
         }
@@ -196,6 +207,18 @@ impl Judge {
         self.refused as u64 * 100 > u64::from(self.settings.refusal_percent) * judged_on
     }
 
+    /// The refusal share over the whole run, repeated refusals of readers
+    /// held before included, counted as at least a window of attempts.
+    fn refusing_in_run(&self) -> bool {
+        let judged_on = self.seq.max(self.settings.window as u64);
+        self.refused_in_run * 100 > u64::from(self.settings.refusal_percent) * judged_on
+    }
+
+    /// Whether the relay is known to deliver: in this run, or earlier today.
+    fn delivers(&self) -> bool {
+        self.delivered + self.delivered_before > 0
+    }
+
     fn sick(&self) -> bool {
         let sample = self.window.len();
         sample >= SICK_AFTER.min(self.settings.window) && self.troubled * 2 > sample
@@ -208,16 +231,26 @@ impl Judge {
     }
 
     /// The run is over: each refusal still waiting with its outcome,
-    /// held when the relay was refusing after all, or when it delivered to
-    /// nobody in this run (nothing then tells a relay that refuses everyone
-    /// from dead addresses: a list of five through a misconfigured relay).
+    /// held when the relay refused too many after all (in its window, or over
+    /// the run), or when it is not known to deliver (nothing then tells a
+    /// relay that refuses everyone from dead addresses: a list of five through
+    /// a misconfigured relay). A reader retried with `--retry-failed` and
+    /// refused again keeps its outcome unless the relay refused too many.
     pub(super) fn finish(&mut self) -> (bool, Vec<(Outcome, Provisional)>) {
-        let refusing = self.refusing();
-        let held = refusing || self.delivered == 0;
+        let refusing = self.refusing() || self.refusing_in_run();
+        let delivers = self.delivers();
         let waiting = self
             .take_provisional()
             .into_iter()
-            .map(|refusal| (if held { Outcome::Held } else { refusal.outcome }, refusal))
+            .map(|refusal| {
+                let believed = !refusing && (delivers || refusal.job.retried);
+                let outcome = if believed {
+                    refusal.outcome
+                } else {
+                    Outcome::Held
+                };
+                (outcome, refusal)
+            })
             .collect();
         (refusing, waiting)
     }
@@ -262,6 +295,7 @@ mod tests {
                 consent: None,
             },
             held_before: false,
+            retried: false,
         };
         Provisional::new(
             job,
@@ -280,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_few_refusals_are_confirmed_once_a_window_of_attempts_followed() {
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         assert_eq!(judge.refused(refusal(0)).0, Verdict::Fine);
         let mut confirmed = Vec::new();
         for i in 1..=50 {
@@ -303,7 +337,7 @@ mod tests {
     fn a_refusal_is_acted_on_only_if_the_relay_delivered_in_the_run() {
         // A list of five through a relay that refuses everyone with a reply
         // per address: too few to pass the share, and all held.
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         for i in 0..5 {
             assert_eq!(judge.refused(refusal(i)).0, Verdict::Fine);
         }
@@ -312,14 +346,14 @@ mod tests {
         assert_eq!(waiting.len(), 5);
         assert!(waiting.iter().all(|(o, _)| *o == Outcome::Held));
         // Nor is one confirmed by a window of attempts that delivered nothing.
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         judge.refused(held_before(0));
         for _ in 0..60 {
             assert!(judge.record(Attempt::Transient, "450 busy").1.is_empty());
         }
         assert_eq!(judge.finish().1[0].0, Outcome::Held);
         // Beside a delivery, a refusal is the reader's, held before or not.
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         judge.record(Attempt::Delivered, "250 ok");
         judge.refused(held_before(0));
         judge.refused(refusal(1));
@@ -329,31 +363,63 @@ mod tests {
     }
 
     #[test]
-    fn readers_held_before_and_refused_again_never_make_the_relay_refusing() {
-        // Fifty delivered, then ten held readers that are really dead, back
-        // to back: the relay stays in the run and they are bounced.
-        let mut judge = Judge::new(JudgeSettings::default());
-        for _ in 0..50 {
+    fn readers_held_before_are_judged_on_the_share_of_the_whole_run() {
+        // Two hundred delivered, then ten held readers that are really dead,
+        // back to back: the relay stays in the run and they are bounced.
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
+        for _ in 0..200 {
             judge.record(Attempt::Delivered, "250 ok");
         }
         for i in 0..10 {
             assert_eq!(judge.refused(held_before(i)).0, Verdict::Fine, "{i}");
+            assert!(judge.record(Attempt::Delivered, "250 ok").1.is_empty());
         }
         let (refusing, waiting) = judge.finish();
         assert!(!refusing);
         assert_eq!(waiting.len(), 10);
         assert!(waiting.iter().all(|(o, _)| *o == Outcome::Bounced));
-        // Only held readers, and nobody delivered to: held again.
-        let mut judge = Judge::new(JudgeSettings::default());
-        for i in 0..10 {
-            assert_eq!(judge.refused(held_before(i)).0, Verdict::Fine);
+        // A relay that refuses a quarter of the list (a table that misses
+        // some domains): twelve delivered, three new refusals and twelve held
+        // readers refused again is far too many over the run: all held.
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
+        for i in 0..12 {
+            judge.record(Attempt::Delivered, "250 ok");
+            if i % 4 == 0 {
+                assert_eq!(judge.refused(refusal(i)).0, Verdict::Fine);
+            }
         }
+        for i in 100..112 {
+            assert_eq!(judge.refused(held_before(i)).0, Verdict::Fine, "{i}");
+        }
+        let (refusing, waiting) = judge.finish();
+        assert!(refusing);
+        assert_eq!(waiting.len(), 15);
+        assert!(waiting.iter().all(|(o, _)| *o == Outcome::Held));
+        // Only held readers, and nobody delivered to: held again.
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
+        judge.refused(held_before(0));
         assert!(judge.finish().1.iter().all(|(o, _)| *o == Outcome::Held));
     }
 
     #[test]
+    fn a_relay_that_delivered_earlier_today_or_a_retried_failure_is_believed() {
+        // A deferred reader whose mailbox is gone, alone in a later run of a
+        // relay that delivered to the others earlier today.
+        let mut judge = Judge::new(JudgeSettings::default(), 2);
+        judge.refused(refusal(0));
+        assert_eq!(judge.finish().1[0].0, Outcome::Bounced);
+        // A failure retried with --retry-failed and refused again stays one.
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
+        let mut retried = refusal(1);
+        retried.job.retried = true;
+        retried.outcome = Outcome::Failed;
+        judge.refused(retried);
+        assert_eq!(judge.finish().1[0].0, Outcome::Failed);
+    }
+
+    #[test]
     fn refusals_above_the_share_are_the_relays_even_before_a_whole_window() {
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         for i in 0..5 {
             assert_eq!(judge.refused(refusal(i)).0, Verdict::Fine);
         }
@@ -371,7 +437,7 @@ mod tests {
 
     #[test]
     fn mostly_deferrals_make_a_relay_sick() {
-        let mut judge = Judge::new(JudgeSettings::default());
+        let mut judge = Judge::new(JudgeSettings::default(), 0);
         for _ in 0..4 {
             judge.record(Attempt::Delivered, "250 ok");
         }

@@ -117,6 +117,7 @@ impl Relay {
     fn new(settings: RelaySettings, judge: JudgeSettings, stall: Duration) -> Relay {
         let first = (stall / 10).clamp(Duration::from_secs(1), Duration::from_secs(30));
         let longest = (stall / 3).max(first);
+        let delivered_before = settings.cap.delivered_so_far();
         Relay {
             settings,
             health: Mutex::new(Health::Healthy),
@@ -133,7 +134,7 @@ impl Relay {
             delivered: AtomicU64::new(0),
             working: AtomicU64::new(0),
             unreachable: AtomicU64::new(0),
-            judge: Mutex::new(Judge::new(judge)),
+            judge: Mutex::new(Judge::new(judge, delivered_before)),
             deferred: Mutex::new(Vec::new()),
         }
     }

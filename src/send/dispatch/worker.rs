@@ -61,9 +61,12 @@ impl Pacer {
 #[derive(Debug, Clone)]
 pub(super) struct Job {
     pub(super) subscriber: Subscriber,
-    /// A relay held this reader's refusal in an earlier run: a refusal now
-    /// counts only from a relay that delivered to someone else in this run.
+    /// A relay held this reader's refusal in an earlier run: tried after
+    /// everyone else, and a refusal now is judged at the end of the run.
     pub(super) held_before: bool,
+    /// The reader failed or bounced before and `--retry-failed` tries again:
+    /// a refusal now confirms what was judged then.
+    pub(super) retried: bool,
 }
 
 /// What the workers of one issue share.

@@ -134,7 +134,7 @@ pub struct Index {
     pub complete: bool,
     /// The last outcome per hashed address.
     pub outcomes: HashMap<u64, Outcome>,
-    /// When each still-deferred address was first deferred.
+    /// When each address still deferred or held was first deferred or held.
     pub deferred_since: HashMap<u64, DateTime<Utc>>,
     /// Addresses whose last outcome is a bounce (few): reconciled with the
     /// suppression list in case a crash came between the two.
@@ -167,7 +167,7 @@ impl Index {
             } => {
                 self.complete = false;
                 let key = address_key(&email);
-                if outcome == Outcome::Deferred {
+                if matches!(outcome, Outcome::Deferred | Outcome::Held) {
                     self.deferred_since.entry(key).or_insert(at);
                 } else {
                     self.deferred_since.remove(&key);
