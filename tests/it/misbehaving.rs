@@ -240,7 +240,11 @@ fn a_relay_refusing_part_of_the_list_by_address_suppresses_nobody_run_after_run(
         .cloned()
         .collect();
     assert_once(&good, &[aiosmtpd_recipients(&server)]);
-    project.run(&["status"]).stdout_has("held 15");
+    let status = project.run(&["status"]);
+    status.stdout_has("held 15");
+    status.stdout_has(
+        "too large a share of the run to tell them from a relay that refuses the newsletter",
+    );
 }
 
 #[test]

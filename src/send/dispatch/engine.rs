@@ -308,7 +308,7 @@ impl<T: Transport> Run<T> {
                 .finish();
             if refusing && !waiting.is_empty() {
                 relay.refuse_all(format!(
-                    "{} refused {} reader(s) in a run too short to tell them from a relay that refuses everyone; held, nobody suppressed",
+                    "{} refused {} reader(s), too large a share of the run to tell them from a relay that refuses the newsletter; held, nobody suppressed",
                     relay.settings.name,
                     waiting.len()
                 ));
