@@ -113,7 +113,13 @@ fn from_an_empty_folder_init_then_check_preview_and_new_work() {
         "email,name,subscribed_at,consent\n"
     );
     let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
-    for folder in ["/state/", "/outbox/", "/public/", "/preview/"] {
+    for folder in [
+        "/state/",
+        "/outbox/",
+        "/public/",
+        "/preview/",
+        "/subscribers/.lock",
+    ] {
         assert!(ignore.lines().any(|l| l == folder), "{folder}: {ignore}");
     }
     // Every file an editor writes points at its schema, and Taplo finds it valid.
@@ -180,7 +186,7 @@ fn init_refuses_to_overwrite_and_adds_to_an_existing_gitignore() {
     verdict(dir, &["init"]).success();
     assert_eq!(
         std::fs::read_to_string(dir.join(".gitignore")).unwrap(),
-        "target/\n/state/\n/outbox/\n/public/\n/preview/\n",
+        "target/\n/state/\n/outbox/\n/public/\n/preview/\n/subscribers/.lock\n",
         "kept, and only the missing lines added"
     );
     let config = std::fs::read_to_string(dir.join("verdict.toml")).unwrap();

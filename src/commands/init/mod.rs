@@ -33,7 +33,13 @@ pub struct Args {
 }
 
 /// What `.gitignore` keeps out of version control: what verdict writes.
-pub(crate) const IGNORED: &[&str] = &["/state/", "/outbox/", "/public/", "/preview/"];
+pub(crate) const IGNORED: &[&str] = &[
+    "/state/",
+    "/outbox/",
+    "/public/",
+    "/preview/",
+    "/subscribers/.lock",
+];
 
 /// The starter files, written as they are but for `{name}` and `{id}`.
 const CONFIG: &str = include_str!("verdict.toml");
@@ -196,7 +202,7 @@ fn ignore_written_folders(layout: &Layout) -> Result<()> {
         text.push('\n');
     }
     if text.is_empty() {
-        text.push_str("# What verdict writes: sending state (the secret for signed links among it),\n# the outbox, the site and previews.\n");
+        text.push_str("# What verdict writes: sending state (the secret for signed links among it),\n# the outbox, the site, previews and the subscriber lists' lock.\n");
     }
     for line in missing {
         text.push_str(line);
