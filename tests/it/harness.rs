@@ -8,6 +8,7 @@ use std::process::Command;
 
 use verdict::author::issue::ToolProfiles;
 use verdict::project::templates::Roster;
+use verdict::send::ledger::{self, Outcome, Record};
 
 /// The repository root, which is itself the demo project.
 pub(crate) fn repo_root() -> PathBuf {
@@ -145,6 +146,52 @@ impl TestProject {
     pub(crate) fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(relative))
             .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+    }
+
+    /// The addresses on the subscriber list, in its order.
+    pub(crate) fn readers(&self) -> Vec<String> {
+        self.rows("subscribers/subscribers.csv")
+            .lines()
+            .skip(1)
+            .filter_map(|row| row.split(',').next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Writes an issue's ledger with verdict's own writer, as runs would have
+    /// left it: started at `at`, each reader's outcome then, and complete if
+    /// asked.
+    pub(crate) fn write_ledger(
+        &self,
+        issue: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        outcomes: &[(String, Outcome)],
+        complete: bool,
+    ) {
+        let path = self.path().join(format!("state/ledger/{issue}.log"));
+        let mut writer = ledger::Writer::open(&path, None).unwrap();
+        let mut records = vec![Record::Start { at, content: None }];
+        records.extend(outcomes.iter().map(|(email, outcome)| Record::Outcome {
+            email: email.clone(),
+            outcome: *outcome,
+            reply: match outcome {
+                Outcome::Delivered => "250 2.0.0 Ok".into(),
+                Outcome::Bounced => {
+                    format!("550 5.1.1 <{email}>: User unknown in relay recipient table")
+                }
+                _ => "451 4.3.0 Try again later".into(),
+            },
+            attempts: 1,
+            at,
+            message_id: "x@example.com".into(),
+        }));
+        if complete {
+            records.push(Record::Complete { at });
+        }
+        for record in &records {
+            writer.append(record).unwrap();
+        }
+        writer.commit().unwrap();
     }
 
     /// A CSV file's rows with their fields joined by commas, unquoted (verdict

@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use verdict::send::ledger::Outcome;
+
 use crate::harness::{DEMO_ISSUE, Output, TestProject};
 use crate::relays::{project_with_relays, relay};
 use crate::sink::Sink;
@@ -35,6 +37,23 @@ fn two_relays(first: String, second: String, n: usize) -> (TestProject, Vec<Stri
     project.edit("verdict.toml", "timeout_secs = 2", "timeout_secs = 1");
     let readers = with_readers(&project, n);
     (project, readers)
+}
+
+/// The demo list's outcomes after a storm: everyone delivered but labs@,
+/// whose refusal was held.
+fn all_delivered_but_labs_held(project: &TestProject) -> Vec<(String, Outcome)> {
+    project
+        .readers()
+        .into_iter()
+        .map(|email| {
+            let outcome = if email == "labs@example.org" {
+                Outcome::Held
+            } else {
+                Outcome::Delivered
+            };
+            (email, outcome)
+        })
+        .collect()
 }
 
 /// Sets a key of [sending].
@@ -294,20 +313,13 @@ fn a_failure_retried_and_refused_again_stays_a_failure_and_the_issue_complete() 
 #[test]
 fn a_reader_held_longer_than_give_up_after_hours_expires_and_the_issue_completes() {
     let project = TestProject::demo();
-    let at = (chrono::Utc::now() - chrono::Duration::hours(80)).to_rfc3339();
-    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{at}\"}}\n");
-    let list = project.rows("subscribers/subscribers.csv");
-    for email in list.lines().skip(1).map(|l| l.split(',').next().unwrap()) {
-        let outcome = if email == "labs@example.org" {
-            "held"
-        } else {
-            "delivered"
-        };
-        ledger.push_str(&format!(
-            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"{outcome}\",\"reply\":\"250 ok\",\"attempts\":1,\"at\":\"{at}\",\"message_id\":\"x@example.com\"}}\n"
-        ));
-    }
-    project.write(&format!("state/ledger/{DEMO_ISSUE}.log"), &ledger);
+    let at = chrono::Utc::now() - chrono::Duration::hours(80);
+    project.write_ledger(
+        DEMO_ISSUE,
+        at,
+        &all_delivered_but_labs_held(&project),
+        false,
+    );
     let server = SmtpServer::start();
     project
         .run(&["send", "--transport", &server.url()])
@@ -331,14 +343,12 @@ fn an_issue_half_sent_under_a_daily_cap_is_finished_before_a_new_one() {
         &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
     );
     // The demo issue reached half the list yesterday, when the cap ran out.
-    let at = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{at}\"}}\n");
-    for email in &readers[..4] {
-        ledger.push_str(&format!(
-            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"delivered\",\"reply\":\"250 ok\",\"attempts\":1,\"at\":\"{at}\",\"message_id\":\"x@example.com\"}}\n"
-        ));
-    }
-    project.write(&format!("state/ledger/{DEMO_ISSUE}.log"), &ledger);
+    let delivered: Vec<(String, Outcome)> = readers[..4]
+        .iter()
+        .map(|email| (email.clone(), Outcome::Delivered))
+        .collect();
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    project.write_ledger(DEMO_ISSUE, yesterday, &delivered, false);
     let output = project.run(&["send"]);
     output.success();
     output.stdout_has(&format!("{DEMO_ISSUE}: delivered 4, already sent 4"));
@@ -358,20 +368,13 @@ fn a_reader_left_held_alone_is_judged_after_the_next_issue_in_the_same_run() {
         &project.read(&format!("issues/{DEMO_ISSUE}.toml")),
     );
     // The demo issue went to everyone but labs@, whom a storm left held.
-    let at = "2026-11-29T10:00:00Z";
-    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{at}\"}}\n");
-    let list = project.rows("subscribers/subscribers.csv");
-    for email in list.lines().skip(1).map(|l| l.split(',').next().unwrap()) {
-        let outcome = if email == "labs@example.org" {
-            "held"
-        } else {
-            "delivered"
-        };
-        ledger.push_str(&format!(
-            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"{outcome}\",\"reply\":\"250 ok\",\"attempts\":1,\"at\":\"{at}\",\"message_id\":\"x@example.com\"}}\n"
-        ));
-    }
-    project.write(&format!("state/ledger/{DEMO_ISSUE}.log"), &ledger);
+    let at = chrono::Utc::now() - chrono::Duration::hours(1);
+    project.write_ledger(
+        DEMO_ISSUE,
+        at,
+        &all_delivered_but_labs_held(&project),
+        false,
+    );
     // labs@ is really gone. Alone, its refusal could be a relay refusing
     // everyone; tried after the new issue went through the same relay, it is
     // believed, and the demo issue is done in this run.

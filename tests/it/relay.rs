@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use verdict::send::ledger::Outcome;
+
 use crate::harness::{DEMO_ISSUE, TestProject};
 use crate::smtp::SmtpServer;
 
@@ -246,13 +248,12 @@ fn a_reader_deferred_for_too_long_is_given_up_on_and_cron_goes_quiet() {
         "give_up_after_hours = 72",
         "give_up_after_hours = 1",
     );
-    std::fs::create_dir_all(project.path().join("state/ledger")).unwrap();
-    let long_ago = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
-    project.write(
-        &format!("state/ledger/{DEMO_ISSUE}.log"),
-        &format!(
-            "{{\"kind\":\"start\",\"at\":\"{long_ago}\"}}\n{{\"kind\":\"outcome\",\"email\":\"labs@example.org\",\"outcome\":\"deferred\",\"reply\":\"451 4.3.0\",\"attempts\":4,\"at\":\"{long_ago}\",\"message_id\":\"x@example.com\"}}\n"
-        ),
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(3);
+    project.write_ledger(
+        DEMO_ISSUE,
+        long_ago,
+        &[("labs@example.org".into(), Outcome::Deferred)],
+        false,
     );
     let server = SmtpServer::start();
     let output = project.run(&["send", "--transport", &server.url()]);

@@ -1,6 +1,8 @@
 //! `verdict subscribers …`: imports from other tools, bad input that changes
 //! nothing, and the suppression list that always wins.
 
+use verdict::send::ledger::Outcome;
+
 use crate::harness::TestProject;
 
 const LIST: &str = "subscribers/subscribers.csv";
@@ -477,24 +479,23 @@ fn finished_ledger(
     bounced: &[&str],
     skipped: &[&str],
 ) {
-    let mut ledger = format!("{{\"kind\":\"start\",\"at\":\"{started}\"}}\n");
-    let list = project.rows(LIST);
-    for line in list.lines().skip(1) {
-        let email = line.split(',').next().unwrap();
-        if email == "ops@example.org" || skipped.contains(&email) {
-            continue;
-        }
-        let outcome = if bounced.contains(&email) {
-            "bounced"
-        } else {
-            "delivered"
-        };
-        ledger.push_str(&format!(
-            "{{\"kind\":\"outcome\",\"email\":\"{email}\",\"outcome\":\"{outcome}\",\"reply\":\"550 5.1.1 <{email}>: User unknown in relay recipient table\",\"attempts\":1,\"at\":\"{started}\",\"message_id\":\"x@example.com\"}}\n"
-        ));
-    }
-    ledger.push_str(&format!("{{\"kind\":\"complete\",\"at\":\"{started}\"}}\n"));
-    project.write(&format!("state/ledger/{issue}.log"), &ledger);
+    let outcomes: Vec<(String, Outcome)> = project
+        .readers()
+        .into_iter()
+        .filter(|email| email != "ops@example.org" && !skipped.contains(&email.as_str()))
+        .map(|email| {
+            let outcome = if bounced.contains(&email.as_str()) {
+                Outcome::Bounced
+            } else {
+                Outcome::Delivered
+            };
+            (email, outcome)
+        })
+        .collect();
+    let started = chrono::DateTime::parse_from_rfc3339(started)
+        .unwrap()
+        .to_utc();
+    project.write_ledger(issue, started, &outcomes, true);
 }
 
 #[test]
