@@ -205,14 +205,9 @@ fn send(
         let keeping = relays::keep_book(project.layout.clone(), book.clone(), run.clone(), clock);
         // In date order, but an issue due only to readers held in an earlier
         // run goes last: by then the relays have shown whether they deliver.
+        // (A ledger that cannot be read keeps its place; sending it says why.)
         let mut candidates = candidates;
-        let mut only_held = std::collections::HashSet::new();
-        for candidate in &candidates {
-            if run.only_held_due(&candidate.issue.id).unwrap_or(false) {
-                only_held.insert(candidate.issue.id.clone());
-            }
-        }
-        candidates.sort_by_key(|c| only_held.contains(&c.issue.id));
+        candidates.sort_by_cached_key(|c| run.only_held_due(&c.issue.id).unwrap_or(false));
         let mut reports: Vec<Report> = Vec::new();
         for candidate in &candidates {
             let (composer, fingerprint) = composer(project, &candidate.issue, &keys)?;
