@@ -1,6 +1,7 @@
 //! Builds each recipient's message from one rendering of an issue: the shared
 //! headers and encoded bodies made once, the per-recipient lines and slots filled.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -39,6 +40,9 @@ pub(crate) const REDIRECT_HEADER: &str = "X-Verdict-Intended-Recipient";
 /// A reader's message filled in, before any signature.
 struct Filled {
     outgoing: Outgoing,
+    /// Room left before the header for the signature fields, so that joining
+    /// them does not copy the message (see [`Composer::signature_len`]).
+    headroom: usize,
     /// Where the body starts in the bytes.
     body_start: usize,
     /// The ranges of the body the reader's slots took (DKIM hashes the rest
@@ -48,12 +52,29 @@ struct Filled {
 }
 
 impl Filled {
-    /// The message with its signature fields first.
-    fn signed(mut self, signatures: Vec<u8>) -> Outgoing {
-        let mut bytes = Vec::with_capacity(signatures.len() + self.outgoing.bytes.len());
-        bytes.extend_from_slice(&signatures);
-        bytes.extend_from_slice(&self.outgoing.bytes);
-        self.outgoing.bytes = bytes;
+    /// The header fields as filled, without the headroom.
+    fn header(&self) -> &[u8] {
+        &self.outgoing.bytes[self.headroom..self.body_start]
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.outgoing.bytes[self.body_start..]
+    }
+
+    /// The message with its signature fields first, written into the
+    /// headroom: in place when they fill it exactly, as they do once the
+    /// composer has seen one signed message (their length only changes with
+    /// the keys).
+    fn signed(mut self, signatures: &[u8]) -> Outgoing {
+        self.outgoing
+            .bytes
+            .splice(..self.headroom, signatures.iter().copied());
+        self.outgoing
+    }
+
+    /// The message as filled, unsigned.
+    fn unsigned(mut self) -> Outgoing {
+        self.outgoing.bytes.drain(..self.headroom);
         self.outgoing
     }
 }
@@ -89,6 +110,9 @@ pub struct Composer {
     /// RSA signing runs on blocking threads, at most one per core, so that the
     /// tasks driving SMTP connections never wait for a signature.
     signing: Arc<tokio::sync::Semaphore>,
+    /// The length of the last signature fields made: the headroom left before
+    /// the next message, so that its signatures join it without a copy.
+    signature_len: AtomicUsize,
     /// The site's root, where vote links point; none without a site.
     vote_base: Option<url::Url>,
     tools: usize,
@@ -125,6 +149,7 @@ impl Composer {
             signing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            signature_len: AtomicUsize::new(0),
             vote_base: config.base_url.clone(),
             tools: issue.tools.len(),
         }
@@ -254,7 +279,7 @@ impl Composer {
         })
         .await
         .map_err(|e| ComposeError::Pool(e.to_string()))?;
-        Ok(filled.signed(signatures?))
+        Ok(filled.signed(&signatures?))
     }
 
     /// A test copy: the same message under a Message-ID of its own, so that the
@@ -307,10 +332,10 @@ impl Composer {
     ) -> Result<Outgoing, ComposeError> {
         let filled = self.fill(email, name, message_id)?;
         if self.dkim.is_none() {
-            return Ok(filled.outgoing);
+            return Ok(filled.unsigned());
         }
         let signatures = self.signatures(&filled)?;
-        Ok(filled.signed(signatures))
+        Ok(filled.signed(&signatures))
     }
 
     /// A reader's message, filled in and not signed.
@@ -339,13 +364,20 @@ impl Composer {
         let list_unsubscribe = self.list_unsubscribe(email, &unsubscribe_url);
         let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
         let lines = RecipientLines::new(&to, &message_id, date, &list_unsubscribe);
+        let headroom = if self.dkim.is_some() {
+            self.signature_len.load(Ordering::Relaxed)
+        } else {
+            0
+        };
         let mut bytes = Vec::with_capacity(
-            skeleton.header.literal_len()
+            headroom
+                + skeleton.header.literal_len()
                 + skeleton.body.literal_len()
                 + self.text_body.literal_len()
                 + self.html_body.literal_len()
                 + 2048,
         );
+        bytes.resize(headroom, 0);
         let line = |hole, out: &mut Vec<u8>| {
             out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes());
         };
@@ -381,6 +413,7 @@ impl Composer {
                 envelope,
                 bytes,
             },
+            headroom,
             body_start,
             slots,
             date,
@@ -396,13 +429,15 @@ impl Composer {
         };
         let skeleton = self.skeleton().as_ref().map_err(Clone::clone)?;
         let plan = self.body_plan.get_or_init(|| self.plan(skeleton));
-        let bytes = &filled.outgoing.bytes;
-        let body_hash = plan.hash(&bytes[filled.body_start..], &filled.slots);
+        let body_hash = plan.hash(filled.body(), &filled.slots);
         let time = filled
             .date
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        Ok(dkim.sign(&bytes[..filled.body_start], &body_hash, time)?)
+        let signatures = dkim.sign(filled.header(), &body_hash, time)?;
+        self.signature_len
+            .store(signatures.len(), Ordering::Relaxed);
+        Ok(signatures)
     }
 
     /// The body as DKIM hashes it: the skeleton's body with each body's
@@ -663,6 +698,16 @@ pub(crate) mod tests {
             use base64::Engine as _;
             let bh = base64::prelude::BASE64_STANDARD.encode(whole.hash());
             assert_eq!(signatures.matches(&format!("bh={bh};")).count(), 2);
+        }
+        // However much room was left before the header, the message is the same.
+        let reference = signed.compose("readers@example.com", None).unwrap().bytes;
+        for headroom in [0, 1, 10_000] {
+            signed.signature_len.store(headroom, Ordering::Relaxed);
+            let message = signed.compose("readers@example.com", None).unwrap().bytes;
+            assert_eq!(
+                String::from_utf8_lossy(&message),
+                String::from_utf8_lossy(&reference)
+            );
         }
     }
 

@@ -96,21 +96,31 @@ impl<S: Sink> RelaxedBody<S> {
 
     /// Canonicalises raw bytes.
     pub fn raw(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+        let mut at = 0;
+        while let Some(&byte) = bytes.get(at) {
             if self.state.cr {
                 self.state.cr = false;
                 if byte == b'\n' {
                     self.line_end();
+                    at += 1;
                     continue;
                 }
-                self.content(b'\r');
+                self.content(b"\r");
             }
             match byte {
                 b' ' | b'\t' => self.state.space = true,
                 b'\r' => self.state.cr = true,
                 b'\n' => self.line_end(),
-                other => self.content(other),
+                _ => {
+                    // Bytes other than whitespace pass as they are: a run at once.
+                    let rest = &bytes[at..];
+                    let run = rest.iter().position(|&b| is_space(b)).unwrap_or(rest.len());
+                    self.content(&rest[..run]);
+                    at += run;
+                    continue;
+                }
             }
+            at += 1;
         }
         self.flush();
     }
@@ -144,7 +154,7 @@ impl<S: Sink> RelaxedBody<S> {
         self.state.space = false;
     }
 
-    fn content(&mut self, byte: u8) {
+    fn content(&mut self, run: &[u8]) {
         if self.state.line_ends > 0 {
             for _ in 0..self.state.line_ends {
                 self.buffer.extend_from_slice(b"\r\n");
@@ -155,7 +165,7 @@ impl<S: Sink> RelaxedBody<S> {
             self.buffer.push(b' ');
             self.state.space = false;
         }
-        self.buffer.push(byte);
+        self.buffer.extend_from_slice(run);
         self.state.mid_line = true;
         self.state.wrote = true;
     }
@@ -178,7 +188,7 @@ impl<S: Sink> RelaxedBody<S> {
     pub fn finish(&mut self) {
         if self.state.cr {
             self.state.cr = false;
-            self.content(b'\r');
+            self.content(b"\r");
         }
         self.flush();
         if self.state.wrote {
@@ -276,16 +286,12 @@ pub(super) fn relaxed_header(field: &[u8], crlf: bool, out: &mut Vec<u8>) {
     };
     out.extend(name.trim_ascii_end().iter().map(u8::to_ascii_lowercase));
     out.push(b':');
-    let mut space = false;
-    for &byte in value.trim_ascii() {
-        if is_space(byte) {
-            space = true;
-        } else {
-            if space {
-                out.push(b' ');
-                space = false;
-            }
-            out.push(byte);
+    let mut words = value.split(|&b| is_space(b)).filter(|w| !w.is_empty());
+    if let Some(first) = words.next() {
+        out.extend_from_slice(first);
+        for word in words {
+            out.push(b' ');
+            out.extend_from_slice(word);
         }
     }
     if crlf {
@@ -343,8 +349,12 @@ mod tests {
     #[test]
     fn pieces_canonicalised_apart_join_into_the_whole() {
         let body: &[u8] =
-            b"Hi  there,\r\n\r\n \t\r\n.dot line\r\n  indented   text\t\r\nend\r\n\r\n";
+            b"Hi  there,\r\n\r\n \t\r\n.dot line\r\n  indented   text\t\r\na\rlone\r\r\nend\r\n\r\n";
         let whole = canonical(&[body]);
+        assert_eq!(
+            String::from_utf8_lossy(&whole),
+            "Hi there,\r\n\r\n\r\n.dot line\r\n indented text\r\na\rlone\r\r\nend\r\n"
+        );
         for cut in 0..=body.len() {
             for second in cut..=body.len() {
                 let parts = [&body[..cut], &body[cut..second], &body[second..]];

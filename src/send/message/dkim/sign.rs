@@ -83,20 +83,19 @@ impl DkimSigner {
         time: u64,
     ) -> Result<Vec<u8>, KeyError> {
         let fields = header_fields(header);
-        let mut names = Vec::new();
+        let mut names = Vec::with_capacity(2 * SIGNED_HEADERS.len());
         let mut signed = Vec::with_capacity(header.len());
         for name in SIGNED_HEADERS {
-            let mut present: Vec<&[u8]> = fields
-                .iter()
-                .filter(|f| field_name(f).eq_ignore_ascii_case(name.as_bytes()))
-                .copied()
-                .collect();
             // RFC 6376 5.4.2: repeated fields are signed from the last one up.
-            while let Some(field) = present.pop() {
+            for field in fields
+                .iter()
+                .rev()
+                .filter(|f| field_name(f).eq_ignore_ascii_case(name.as_bytes()))
+            {
                 relaxed_header(field, true, &mut signed);
-                names.push(name.to_ascii_lowercase());
+                names.push(name);
             }
-            names.push(name.to_ascii_lowercase());
+            names.push(name);
         }
         let body_hash = BASE64_STANDARD.encode(body_hash);
         let mut out = Vec::with_capacity(self.keys.len() * 700);
@@ -146,7 +145,7 @@ pub fn split(message: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// The signature field up to its empty `b=`, folded.
-fn unsigned_field(key: &DkimKey, time: u64, names: &[String], body_hash: &str) -> String {
+fn unsigned_field(key: &DkimKey, time: u64, names: &[&str], body_hash: &str) -> String {
     let mut field = Folded::new("DKIM-Signature:");
     field.word(&format!("v=1; a={};", key.tag()));
     field.word("c=relaxed/relaxed;");
@@ -155,12 +154,12 @@ fn unsigned_field(key: &DkimKey, time: u64, names: &[String], body_hash: &str) -
     field.word(&format!("t={time};"));
     let last = names.len().saturating_sub(1);
     for (i, name) in names.iter().enumerate() {
-        let word = match (i, i == last) {
-            (0, true) => format!("h={name};"),
-            (0, false) => format!("h={name}:"),
-            (_, true) => format!("{name};"),
-            (_, false) => format!("{name}:"),
-        };
+        let mut word = String::with_capacity(name.len() + 3);
+        if i == 0 {
+            word.push_str("h=");
+        }
+        word.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+        word.push(if i == last { ';' } else { ':' });
         // The list folds after a colon (RFC 6376 3.5 allows FWS there).
         field.glued(&word, i > 0);
     }
