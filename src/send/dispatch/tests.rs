@@ -48,6 +48,9 @@ struct Scripted {
     always: Option<Step>,
     attempts: Mutex<Vec<(String, tokio::time::Instant)>>,
     together: Arc<tokio::sync::Barrier>,
+    /// A ledger to read at each attempt: how many outcomes it held then.
+    ledger: Option<std::path::PathBuf>,
+    on_disk: Mutex<Vec<usize>>,
 }
 
 impl Default for Scripted {
@@ -57,6 +60,8 @@ impl Default for Scripted {
             always: None,
             attempts: Mutex::default(),
             together: Arc::new(tokio::sync::Barrier::new(2)),
+            ledger: None,
+            on_disk: Mutex::default(),
         }
     }
 }
@@ -98,6 +103,11 @@ impl Scripted {
 impl Transport for Scripted {
     async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
         let to = message.envelope.to()[0].to_string();
+        if let Some(ledger) = &self.ledger {
+            let text = std::fs::read_to_string(ledger).unwrap_or_default();
+            let outcomes = text.lines().filter(|l| l.contains(r#""kind":"outcome""#));
+            self.on_disk.lock().unwrap().push(outcomes.count());
+        }
         self.attempts
             .lock()
             .unwrap()
@@ -447,6 +457,37 @@ async fn a_limit_leaves_the_rest_for_the_next_run() {
     assert_eq!(report.stopped, None, "a limit is not a stop");
     let report = fixture.send(&transport, 2).await;
     assert_eq!((report.delivered, report.tally.already_sent), (7, 3));
+}
+
+#[tokio::test]
+async fn a_connection_sends_its_next_message_only_once_the_last_outcome_is_on_disk() {
+    // The next reader's message is made while the last outcome is written
+    // (docs/BENCHMARKS.md), never sent before it is durable: a crash repeats
+    // at most one delivery per connection.
+    let fixture = Fixture::new(40);
+    let transport = Arc::new(Scripted {
+        ledger: Some(fixture.layout().ledger(ISSUE)),
+        ..Scripted::default()
+    });
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!(report.delivered, 40);
+    let on_disk = transport.on_disk.lock().unwrap().clone();
+    assert_eq!(on_disk, (0..40).collect::<Vec<_>>());
+    // With four connections, each attempt finds at least every outcome but
+    // the three others' in flight.
+    let fixture = Fixture::new(40);
+    let transport = Arc::new(Scripted {
+        ledger: Some(fixture.layout().ledger(ISSUE)),
+        ..Scripted::default()
+    });
+    assert_eq!(fixture.send(&transport, 4).await.delivered, 40);
+    let on_disk = transport.on_disk.lock().unwrap().clone();
+    for (attempt, found) in on_disk.iter().enumerate() {
+        assert!(
+            *found + 3 >= attempt,
+            "attempt {attempt} found {found} outcomes"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

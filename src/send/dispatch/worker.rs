@@ -1,7 +1,7 @@
 //! One worker: takes a reader, composes the message, delivers it through its
-//! relay (paced, retried with backoff on transient failures), and waits for the
-//! outcome to be on disk before taking the next, so that a crash repeats at most
-//! one delivery per worker. Every attempt is shown to the relay's judge: a hard
+//! relay (paced, retried with backoff on transient failures), and sends nothing
+//! more until the outcome is on disk, so that a crash repeats at most one
+//! delivery per worker (the next reader's message is made meanwhile). Every attempt is shown to the relay's judge: a hard
 //! refusal waits for its judgement, a relay found refusing has those refusals
 //! held, and a sick one hands its readers to the others.
 
@@ -171,22 +171,32 @@ impl<T: Transport> Shared<T> {
                     }
                 }
             };
-            if let Some(job) = job.or_else(|| self.take_returned()) {
+            if let Some(job) = job {
+                self.in_hand.fetch_add(1, Ordering::SeqCst);
+                return Some(job);
+            }
+            // Waits for a change, registered before looking so that none is
+            // missed: a reader given back, or one settled (every waiter looks
+            // again). No timer: a worker polling would add nothing, and under a
+            // paused clock (the tests) it would run the clock on.
+            let changed = self.returned_one.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(job) = self.take_returned() {
                 self.in_hand.fetch_add(1, Ordering::SeqCst);
                 return Some(job);
             }
             if self.in_hand.load(Ordering::SeqCst) == 0 {
                 return None;
             }
-            let _ =
-                tokio::time::timeout(Duration::from_millis(50), self.returned_one.notified()).await;
+            changed.await;
         }
     }
 
     /// A reader taken is recorded, given back or waiting for judgement.
     fn settled(&self) {
         self.in_hand.fetch_sub(1, Ordering::SeqCst);
-        self.returned_one.notify_one();
+        self.returned_one.notify_waiters();
     }
 
     /// Queues a reader for the other relays (or a later probe).
@@ -213,10 +223,28 @@ impl<T: Transport> Shared<T> {
 
     /// Sends an outcome to the writer and waits until it is durable.
     async fn record(&self, done: Done, committed: oneshot::Receiver<bool>) -> bool {
+        self.submit(done).await && self.durable(Some(committed)).await
+    }
+
+    /// Sends an outcome to the writer; [`Shared::durable`] waits for it.
+    async fn submit(&self, done: Done) -> bool {
         let _ours = self.ours();
         let sent = self.done.send(done).await.is_ok();
         self.settled();
-        if !sent || !committed.await.unwrap_or(false) {
+        if !sent {
+            self.ledger_failed.store(true, Ordering::SeqCst);
+        }
+        sent
+    }
+
+    /// Waits until a submitted outcome is on disk (at once without one);
+    /// false, and the run stops, when it never will be.
+    async fn durable(&self, committed: Option<oneshot::Receiver<bool>>) -> bool {
+        let Some(committed) = committed else {
+            return true;
+        };
+        let _ours = self.ours();
+        if !committed.await.unwrap_or(false) {
             self.ledger_failed.store(true, Ordering::SeqCst);
             return false;
         }
@@ -342,6 +370,20 @@ enum Delivery {
 
 /// A worker of relay `r`.
 pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _working: Working) {
+    let mut writing = None;
+    work(&shared, r, &mut writing).await;
+    shared.durable(writing).await;
+}
+
+/// The worker's loop. `writing` is its last delivery's outcome on the way to
+/// disk: meanwhile the next reader is taken and their message made (and
+/// signed), and sent only once that outcome is durable, so that a crash
+/// repeats at most one delivery per worker.
+async fn work<T: Transport>(
+    shared: &Arc<Shared<T>>,
+    r: usize,
+    writing: &mut Option<oneshot::Receiver<bool>>,
+) {
     let relay = &shared.relays.all[r];
     loop {
         let leave = || shared.stopping() || shared.exhausted();
@@ -416,7 +458,15 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
                 continue;
             }
         };
-        let delivery = deliver(&shared, r, &job, &message, probe).await;
+        if !shared.durable(writing.take()).await {
+            relay.release();
+            if probe {
+                relay.probe_failed();
+            }
+            shared.give_back(job);
+            return;
+        }
+        let delivery = deliver(shared, r, &job, &message, probe).await;
         let (outcome, reply, attempts) = match delivery {
             Delivery::Outcome(outcome, reply, attempts) => (outcome, reply, attempts),
             Delivery::Judged => {
@@ -468,9 +518,10 @@ pub(super) async fn worker<T: Transport>(shared: Arc<Shared<T>>, r: usize, _work
             shared.options.clock.now(),
             committed,
         );
-        if !shared.record(done, wait).await {
+        if !shared.submit(done).await {
             return;
         }
+        *writing = Some(wait);
     }
 }
 
