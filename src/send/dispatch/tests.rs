@@ -38,6 +38,8 @@ enum Step {
     Together(Duration),
     /// Accepts after a while (virtual time).
     Slow(Duration),
+    /// Fails after a while (virtual time).
+    Late(Duration, Class, &'static str),
 }
 
 /// A transport that answers from a script per address (accepting by default),
@@ -130,6 +132,10 @@ impl Transport for Scripted {
                 self.together.wait().await;
                 tokio::time::sleep(delay).await;
                 Ok("250 2.0.0 Ok, together".into())
+            }
+            Step::Late(delay, class, reply) => {
+                tokio::time::sleep(delay).await;
+                Err(Failure::new(class, Stage::MailFrom, reply))
             }
             Step::Fail(class, reply) => {
                 let stage = match class {
@@ -488,6 +494,37 @@ async fn a_connection_sends_its_next_message_only_once_the_last_outcome_is_on_di
             "attempt {attempt} found {found} outcomes"
         );
     }
+}
+
+#[tokio::test]
+async fn a_reader_given_back_after_the_list_ran_dry_wakes_a_waiting_worker() {
+    // The steady relay is done with its reader and waits with nothing left in
+    // the list; the other relay then refuses the sender and gives its reader
+    // back. The waiting worker must wake and deliver it (a lost wake-up would
+    // leave the run waiting until the timeout). Real time: under a paused
+    // clock the timeout would fire while the run waits on its own threads.
+    let fixture = Fixture::new(2);
+    let steady = Arc::new(Scripted::always(Step::Slow(Duration::from_millis(100))));
+    let failing = Arc::new(Scripted::always(Step::Late(
+        Duration::from_secs(1),
+        Class::Unusable,
+        "550 5.7.1 sender refused",
+    )));
+    let run = fixture.run(
+        vec![
+            (relay("steady", 1), steady.clone()),
+            (relay("failing", 1), failing.clone()),
+        ],
+        options(),
+    );
+    let report = tokio::time::timeout(Duration::from_secs(30), run.send_issue(fixture.issue()))
+        .await
+        .expect("the run ends")
+        .unwrap();
+    assert_eq!(report.delivered, 2);
+    assert_eq!((steady.total(), failing.total()), (2, 1));
+    let given_back = &failing.attempts.lock().unwrap()[0].0;
+    assert_eq!(steady.attempts_for(given_back), 1);
 }
 
 #[tokio::test(start_paused = true)]

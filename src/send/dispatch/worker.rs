@@ -129,21 +129,22 @@ impl<T: Transport> Shared<T> {
     /// Whether there is nothing left to try: the list is walked, its queue
     /// taken, and nobody holds or gave back a reader.
     pub(super) fn exhausted(&self) -> bool {
-        self.produced_all.load(Ordering::SeqCst)
-            && self.queued.load(Ordering::SeqCst) == 0
-            && self.in_hand.load(Ordering::SeqCst) == 0
-            && self
-                .returned
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty()
+        self.produced_all.load(Ordering::SeqCst) && self.queued.load(Ordering::SeqCst) == 0 && {
+            // Read together under the lock a taker holds while it raises `in_hand`.
+            let returned = self.returned.lock().unwrap_or_else(|e| e.into_inner());
+            returned.is_empty() && self.in_hand.load(Ordering::SeqCst) == 0
+        }
     }
 
+    /// A reader given back, counted in hand before the lock is let go (see
+    /// [`Shared::exhausted`]).
     fn take_returned(&self) -> Option<Job> {
-        self.returned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
+        let mut returned = self.returned.lock().unwrap_or_else(|e| e.into_inner());
+        let job = returned.pop_front();
+        if job.is_some() {
+            self.in_hand.fetch_add(1, Ordering::SeqCst);
+        }
+        job
     }
 
     /// The next reader: one given back, else the next from the producer;
@@ -151,39 +152,33 @@ impl<T: Transport> Shared<T> {
     /// come back.
     async fn next_job(&self) -> Option<Job> {
         loop {
-            let job = match self.take_returned() {
-                Some(job) => Some(job),
-                None => {
-                    let mut jobs = self.jobs.lock().await;
-                    match jobs.as_mut() {
-                        Some(queue) => {
-                            let _ours = self.ours();
-                            let job = tokio::select! {
-                                job = queue.recv() => job,
-                                () = self.returned_one.notified() => continue,
-                            };
-                            if job.is_some() {
-                                self.queued.fetch_sub(1, Ordering::SeqCst);
-                            }
-                            job
-                        }
-                        None => None,
-                    }
-                }
-            };
-            if let Some(job) = job {
-                self.in_hand.fetch_add(1, Ordering::SeqCst);
+            if let Some(job) = self.take_returned() {
                 return Some(job);
             }
+            let mut jobs = self.jobs.lock().await;
+            if let Some(queue) = jobs.as_mut() {
+                let _ours = self.ours();
+                let job = tokio::select! {
+                    job = queue.recv() => job,
+                    () = self.returned_one.notified() => continue,
+                };
+                if let Some(job) = job {
+                    // In hand before it leaves the queue's count, so that
+                    // nobody finds the run exhausted in between.
+                    self.in_hand.fetch_add(1, Ordering::SeqCst);
+                    self.queued.fetch_sub(1, Ordering::SeqCst);
+                    return Some(job);
+                }
+            }
+            drop(jobs);
             // Waits for a change, registered before looking so that none is
-            // missed: a reader given back, or one settled (every waiter looks
-            // again). No timer: a worker polling would add nothing, and under a
+            // missed: a reader given back, or the last one in hand settled
+            // (every waiter looks again). No timer: a worker polling would add nothing, and under a
             // paused clock (the tests) it would run the clock on.
             let changed = self.returned_one.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
             if let Some(job) = self.take_returned() {
-                self.in_hand.fetch_add(1, Ordering::SeqCst);
                 return Some(job);
             }
             if self.in_hand.load(Ordering::SeqCst) == 0 {
@@ -195,8 +190,9 @@ impl<T: Transport> Shared<T> {
 
     /// A reader taken is recorded, given back or waiting for judgement.
     fn settled(&self) {
-        self.in_hand.fetch_sub(1, Ordering::SeqCst);
-        self.returned_one.notify_waiters();
+        if self.in_hand.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.returned_one.notify_waiters();
+        }
     }
 
     /// Queues a reader for the other relays (or a later probe).
@@ -458,19 +454,28 @@ async fn work<T: Transport>(
                 continue;
             }
         };
-        if !shared.durable(writing.take()).await {
+        let durable = shared.durable(writing.take()).await;
+        // The relay may have turned sick or been taken out meanwhile.
+        if !durable || shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe) {
             relay.release();
             if probe {
                 relay.probe_failed();
             }
             shared.give_back(job);
-            return;
+            if !durable || relay.is_out() || shared.stopping() {
+                return;
+            }
+            continue;
         }
         let delivery = deliver(shared, r, &job, &message, probe).await;
         let (outcome, reply, attempts) = match delivery {
             Delivery::Outcome(outcome, reply, attempts) => (outcome, reply, attempts),
             Delivery::Judged => {
                 relay.release();
+                // The refusal says nothing of the relay's health: probed again later.
+                if probe {
+                    relay.probe_failed();
+                }
                 shared.settled();
                 shared.relays.wake();
                 continue;
