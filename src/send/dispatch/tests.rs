@@ -197,6 +197,20 @@ impl Fixture {
         )
     }
 
+    /// A run through `relays` with the default options that must end within
+    /// `limit` (real time: a lost wake-up would leave it waiting).
+    async fn send_within<T: Transport>(
+        &self,
+        relays: Vec<(RelaySettings, Arc<T>)>,
+        limit: Duration,
+    ) -> Report {
+        let run = self.run(relays, options());
+        tokio::time::timeout(limit, run.send_issue(self.issue()))
+            .await
+            .expect("the run ends")
+            .unwrap()
+    }
+
     /// One run through one relay with the default options.
     async fn send<T: Transport>(&self, transport: &Arc<T>, concurrency: usize) -> Report {
         self.run(one(transport, concurrency), options())
@@ -510,17 +524,11 @@ async fn a_reader_given_back_after_the_list_ran_dry_wakes_a_waiting_worker() {
         Class::Unusable,
         "550 5.7.1 sender refused",
     )));
-    let run = fixture.run(
-        vec![
-            (relay("steady", 1), steady.clone()),
-            (relay("failing", 1), failing.clone()),
-        ],
-        options(),
-    );
-    let report = tokio::time::timeout(Duration::from_secs(30), run.send_issue(fixture.issue()))
-        .await
-        .expect("the run ends")
-        .unwrap();
+    let relays = vec![
+        (relay("steady", 1), steady.clone()),
+        (relay("failing", 1), failing.clone()),
+    ];
+    let report = fixture.send_within(relays, Duration::from_secs(30)).await;
     assert_eq!(report.delivered, 2);
     assert_eq!((steady.total(), failing.total()), (2, 1));
     let given_back = &failing.attempts.lock().unwrap()[0].0;
@@ -756,17 +764,11 @@ async fn a_relay_ahead_of_its_share_finishes_when_the_other_has_nothing_left() {
         let fixture = Fixture::new(readers);
         let fast = Arc::new(Scripted::default());
         let slow = Arc::new(Scripted::always(Step::Slow(Duration::from_millis(30))));
-        let run = fixture.run(
-            vec![
-                (relay("fast", 2), fast.clone()),
-                (relay("slow", 1), slow.clone()),
-            ],
-            options(),
-        );
-        let report = tokio::time::timeout(Duration::from_secs(20), run.send_issue(fixture.issue()))
-            .await
-            .expect("the run ends")
-            .unwrap();
+        let relays = vec![
+            (relay("fast", 2), fast.clone()),
+            (relay("slow", 1), slow.clone()),
+        ];
+        let report = fixture.send_within(relays, Duration::from_secs(20)).await;
         assert_eq!(report.delivered, readers as u64);
         assert!(report.complete);
         assert_eq!(fast.total() + slow.total(), readers);
@@ -904,6 +906,29 @@ async fn a_sick_relay_that_answers_a_probe_is_back_in_the_rotation() {
     assert_eq!(report.delivered, 40, "{report:?}");
     assert!(report.complete);
     assert_eq!(report.relays[0].health, Health::Healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_refused_for_its_reader_is_followed_by_another_probe() {
+    // The relay turns sick; the reader its first probe takes has no mailbox.
+    // That refusal says nothing of the relay: it is probed again, answers, and
+    // takes the rest.
+    let fixture = Fixture::new(40);
+    let busy = Step::Fail(Class::Transient, "421 4.7.0 busy, try later");
+    let gone = Step::Fail(Class::BadMailbox, "550 5.1.1 no such user");
+    let sick = [busy.clone(), busy.clone(), busy.clone(), busy.clone()];
+    let transport = Arc::new(Scripted::with(&[
+        (
+            "r000@example.com",
+            &[busy.clone(), busy.clone(), busy.clone(), busy, gone][..],
+        ),
+        ("r001@example.com", &sick[..]),
+        ("r002@example.com", &sick[..]),
+    ]));
+    let report = fixture.send(&transport, 1).await;
+    assert_eq!(report.relays[0].health, Health::Healthy, "{report:?}");
+    assert_eq!(report.delivered + report.bounced, 40, "{report:?}");
+    assert!(report.bounced >= 1, "{report:?}");
 }
 
 #[tokio::test(start_paused = true)]

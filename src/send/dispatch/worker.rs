@@ -412,13 +412,20 @@ async fn work<T: Transport>(
             shared.relays.wake();
             return;
         };
-        if shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe) {
+        // Whether this relay may not send now: the run stops, or the relay is
+        // out or sick (but for its probe).
+        let barred = || shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe);
+        // Gives the reader back; whether the worker then leaves.
+        let hand_back = |job: Job| {
             relay.release();
             shared.give_back(job);
             if probe {
                 relay.probe_failed();
             }
-            if relay.is_out() || shared.stopping() {
+            relay.is_out() || shared.stopping()
+        };
+        if barred() {
+            if hand_back(job) {
                 return;
             }
             continue;
@@ -454,15 +461,9 @@ async fn work<T: Transport>(
                 continue;
             }
         };
-        let durable = shared.durable(writing.take()).await;
         // The relay may have turned sick or been taken out meanwhile.
-        if !durable || shared.stopping() || relay.is_out() || (relay.is_degraded() && !probe) {
-            relay.release();
-            if probe {
-                relay.probe_failed();
-            }
-            shared.give_back(job);
-            if !durable || relay.is_out() || shared.stopping() {
+        if !shared.durable(writing.take()).await || barred() {
+            if hand_back(job) {
                 return;
             }
             continue;
@@ -481,11 +482,8 @@ async fn work<T: Transport>(
                 continue;
             }
             Delivery::GiveBack => {
-                relay.release();
-                shared.give_back(job);
-                if probe {
-                    relay.probe_failed();
-                }
+                // The next turn of the loop leaves if the relay is out.
+                hand_back(job);
                 continue;
             }
         };
