@@ -121,14 +121,19 @@ def wait_for_port(port, what):
     raise SystemExit(what + " did not start")
 
 
+def send_command(project, port, concurrency, scheme="smtp", binary=VERDICT):
+    """`verdict send` of the project to the sink, as fast as it goes."""
+    extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
+    return [binary, "--project", project, "send", "--quiet",
+            "--transport", "%s://127.0.0.1:%d" % (scheme, port),
+            "--concurrency", str(concurrency), "--rate", "0"] + extra
+
+
 def run_verdict(project, port, concurrency, scheme="smtp", binary=VERDICT):
     RESET(project)
     start = time.monotonic()
-    extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
     result = subprocess.run(
-        ["/usr/bin/time", "-v", binary, "--project", project, "send", "--quiet",
-         "--transport", "%s://127.0.0.1:%d" % (scheme, port),
-         "--concurrency", str(concurrency), "--rate", "0"] + extra,
+        ["/usr/bin/time", "-v"] + send_command(project, port, concurrency, scheme, binary),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.monotonic() - start
     if result.returncode != 0:
@@ -151,11 +156,8 @@ def run_sampled(project, port, concurrency):
     mapped from disk. Returns (seconds, peak RSS kB, peak anonymous kB)."""
     RESET(project)
     start = time.monotonic()
-    process = subprocess.Popen(
-        [VERDICT, "--project", project, "send", "--quiet",
-         "--transport", "smtp://127.0.0.1:%d" % port,
-         "--concurrency", str(concurrency), "--rate", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(send_command(project, port, concurrency),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = {"Rss": 0, "Anonymous": 0}
     while process.poll() is None:
         try:
