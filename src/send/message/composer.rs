@@ -113,6 +113,11 @@ pub struct Composer {
     /// The length of the last signature fields made: the headroom left before
     /// the next message, so that its signatures join it without a copy.
     signature_len: AtomicUsize,
+    /// The length of the last message filled, less its headroom: the next
+    /// one's buffer is made that long and some, so that it does not grow
+    /// (by a copy into twice the room) while filling, as it did when sized by
+    /// the literals alone; a reader's slots take several kilobytes.
+    message_len: AtomicUsize,
     /// The site's root, where vote links point; none without a site.
     vote_base: Option<url::Url>,
     tools: usize,
@@ -150,6 +155,7 @@ impl Composer {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             signature_len: AtomicUsize::new(0),
+            message_len: AtomicUsize::new(0),
             vote_base: config.base_url.clone(),
             tools: issue.tools.len(),
         }
@@ -369,14 +375,13 @@ impl Composer {
         } else {
             0
         };
-        let mut bytes = Vec::with_capacity(
-            headroom
-                + skeleton.header.literal_len()
-                + skeleton.body.literal_len()
-                + self.text_body.literal_len()
-                + self.html_body.literal_len()
-                + 2048,
-        );
+        let literals = skeleton.header.literal_len()
+            + skeleton.body.literal_len()
+            + self.text_body.literal_len()
+            + self.html_body.literal_len();
+        // Another reader's slots may be longer (a longer address in every link).
+        let expected = literals.max(self.message_len.load(Ordering::Relaxed)) + 2048;
+        let mut bytes = Vec::with_capacity(headroom + expected);
         bytes.resize(headroom, 0);
         let line = |hole, out: &mut Vec<u8>| {
             out.extend_from_slice(lines.get(hole).unwrap_or_default().as_bytes());
@@ -405,6 +410,8 @@ impl Composer {
         for slot in &mut slots {
             *slot = slot.start - body_start..slot.end - body_start;
         }
+        self.message_len
+            .store(bytes.len() - headroom, Ordering::Relaxed);
         let envelope = Envelope::new(Some(self.return_path(email)), vec![address])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         Ok(Filled {
@@ -708,6 +715,33 @@ pub(crate) mod tests {
                 String::from_utf8_lossy(&message),
                 String::from_utf8_lossy(&reference)
             );
+        }
+    }
+
+    #[test]
+    fn a_message_is_filled_into_a_buffer_made_big_enough_for_it() {
+        let (project, issue, rendered) = demo_rendering();
+        let unsigned = composer_for(&project, &issue, rendered.clone());
+        let signed = composer_for(&project, &issue, rendered).with_dkim(Some(fixture_signer()));
+        for composer in [&unsigned, &signed] {
+            // The first message of a run learns how long readers' slots are.
+            composer.compose("first@example.com", None).unwrap();
+            for (email, name) in [
+                ("a@example.com", None),
+                (
+                    "a.much.longer.address.in.every.link@subdomain.example.org",
+                    Some("A Reader With A Long Name"),
+                ),
+            ] {
+                let message = composer.compose(email, name).unwrap().bytes;
+                // A buffer that grew while filling has twice the room it needed.
+                assert!(
+                    message.capacity() <= message.len() + 8192,
+                    "{} bytes in room for {}",
+                    message.len(),
+                    message.capacity()
+                );
+            }
         }
     }
 
