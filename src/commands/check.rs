@@ -42,7 +42,7 @@ pub(crate) fn execute(layout: &Layout, args: Args, now: DateTime<Utc>) -> Result
         reports.push(config_report(layout, config));
         // The state send reads: a damaged relay book stops a send, so check says so.
         if !config.relays.is_empty()
-            && let Err(e) = crate::send::relay_book::RelayBook::load(layout, now, config.time_zone)
+            && let Err(e) = crate::send::relay_book::RelayBook::load(layout, now, &config.time_zone)
         {
             usage.push(e.to_string());
         }

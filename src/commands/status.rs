@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed, Selection};
-use crate::send::dispatch::caps::next_day;
 use crate::send::ledger::{self, Outcome, Record};
 use crate::send::relay_book::RelayBook;
 
@@ -171,7 +170,7 @@ fn service_lines(project: &Project, out: &mut Output) -> Result<()> {
 /// Today's count of each `[[relay]]` against its cap, and the relays the last
 /// run found down.
 fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Result<()> {
-    let zone = project.config.time_zone;
+    let zone = &project.config.time_zone;
     let book = RelayBook::load(&project.layout, now, zone)?;
     // Without [[relay]] tables, the transport is the one relay; a note about
     // a transport no longer configured is history, not news.
@@ -198,9 +197,7 @@ fn relay_lines(project: &Project, now: DateTime<Utc>, out: &mut Output) -> Resul
             Some(cap) if delivered >= cap => {
                 format!(
                     "{delivered} of {cap} delivered today (cap spent; resumes {})",
-                    next_day(now, zone)
-                        .with_timezone(&zone)
-                        .format("%Y-%m-%d %H:%M %Z")
+                    zone.local_minute(zone.next_day(now))
                 )
             }
             Some(cap) => format!("{delivered} of {cap} delivered today"),

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::project::config::Zone;
 use crate::project::layout::Layout;
-use crate::send::dispatch::caps::{DailyCap, day_of};
+use crate::send::dispatch::caps::DailyCap;
 use crate::send::dispatch::{Health, RelayStatus};
 use crate::store::fs::FsError;
 
@@ -59,11 +60,7 @@ pub enum BookError {
 
 impl RelayBook {
     /// The book as of `now`: yesterday's counts are gone.
-    pub fn load(
-        layout: &Layout,
-        now: DateTime<Utc>,
-        zone: chrono_tz::Tz,
-    ) -> Result<RelayBook, BookError> {
+    pub fn load(layout: &Layout, now: DateTime<Utc>, zone: &Zone) -> Result<RelayBook, BookError> {
         let path = layout.relay_book();
         let mut book: RelayBook = match crate::store::fs::read_optional(&path)? {
             None => RelayBook::default(),
@@ -82,7 +79,7 @@ impl RelayBook {
                 reason,
             });
         }
-        let today = day_of(now, zone);
+        let today = zone.day_of(now);
         if book.day != Some(today) {
             book.day = Some(today);
             book.delivered.clear();
@@ -102,16 +99,10 @@ impl RelayBook {
 
     /// The daily cap of relay `name` as of the book's day: what it delivered
     /// earlier that day counts against `limit`.
-    pub fn cap(
-        &self,
-        name: &str,
-        limit: Option<u64>,
-        zone: chrono_tz::Tz,
-        now: DateTime<Utc>,
-    ) -> DailyCap {
-        let day = self.day.unwrap_or_else(|| day_of(now, zone));
+    pub fn cap(&self, name: &str, limit: Option<u64>, zone: &Zone, now: DateTime<Utc>) -> DailyCap {
+        let day = self.day.unwrap_or_else(|| zone.day_of(now));
         let delivered = self.delivered.get(name).copied().unwrap_or(0);
-        DailyCap::new(limit, zone, day, delivered)
+        DailyCap::new(limit, zone.clone(), day, delivered)
     }
 
     /// Notes how the relays fared so far in a run: each one's count for its
@@ -155,7 +146,7 @@ mod tests {
     fn counts_are_per_calendar_day_and_a_damaged_book_is_located() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Layout::new(dir.path());
-        let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let zone = &Zone::named("Europe/Berlin").unwrap();
         let late: DateTime<Utc> = "2026-11-28T23:30:00Z".parse().unwrap();
         let mut book = RelayBook::load(&layout, late, zone).unwrap();
         book.delivered.insert("primary".into(), 40);
@@ -184,10 +175,10 @@ mod tests {
 
     #[test]
     fn a_new_day_in_the_run_replaces_the_counts_of_the_old_one() {
-        let zone = chrono_tz::Tz::UTC;
+        let zone = Zone::utc();
         let evening: DateTime<Utc> = "2026-11-28T23:59:00Z".parse().unwrap();
         let mut book = RelayBook {
-            day: Some(day_of(evening, zone)),
+            day: Some(zone.day_of(evening)),
             delivered: [("primary".to_string(), 30), ("other".to_string(), 3)].into(),
             ..RelayBook::default()
         };
@@ -198,15 +189,15 @@ mod tests {
             health: Health::Healthy,
             capped: false,
         };
-        book.note(&[status(day_of(evening, zone), 35)], evening);
+        book.note(&[status(zone.day_of(evening), 35)], evening);
         assert_eq!(book.delivered["primary"], 35);
         let night = evening + chrono::Duration::minutes(2);
-        book.note(&[status(day_of(night, zone), 2)], night);
-        assert_eq!(book.day, Some(day_of(night, zone)));
+        book.note(&[status(zone.day_of(night), 2)], night);
+        assert_eq!(book.day, Some(zone.day_of(night)));
         assert_eq!(book.delivered, [("primary".to_string(), 2)].into());
         let down = RelayStatus {
             health: Health::Down("primary looks down".into()),
-            ..status(day_of(night, zone), 2)
+            ..status(zone.day_of(night), 2)
         };
         book.note(std::slice::from_ref(&down), night);
         book.note(&[down], night + chrono::Duration::minutes(5));

@@ -230,10 +230,18 @@ fn caps_spent_end_the_run_cleanly_and_the_next_day_continues() {
     let output = run_at(&project, today, &["send"]);
     output.success();
     output.stdout_has("every relay's daily cap is spent; 9 reader(s) left");
-    output.stdout_has("sending resumes with the next run from");
+    // Berlin's next midnight, in Berlin's time (CET or CEST).
+    let midnight = format!("{} 00:00 CE", today.date_naive().succ_opt().unwrap());
+    output.stdout_has(&format!(
+        "sending resumes with the next run from {midnight}"
+    ));
     assert_eq!((first.count(), second.count()), (10, 5));
     let status = run_at(&project, today, &["status"]);
-    status.stdout_has("first: 10 of 10 delivered today (cap spent; resumes");
+    status.stdout_has(&format!(
+        "first: 10 of 10 delivered today (cap spent; resumes {midnight}"
+    ));
+    status.stdout_has("relays on ");
+    status.stdout_has("(Europe/Berlin):");
     status.stdout_has("remaining 9");
 
     // Later the same day: nothing more goes out, and that is not an error.

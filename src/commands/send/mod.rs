@@ -19,10 +19,10 @@ use crate::author::render;
 use crate::diagnostic::FileDiagnostics;
 use crate::error::{Error, Result, exit};
 use crate::project::Project;
+use crate::project::config::Zone;
 use crate::project::config::{Sending, bounds};
 use crate::project::layout::Layout;
 use crate::send::audience::{Audience, RetryFailed};
-use crate::send::dispatch::caps::next_day;
 use crate::send::dispatch::{
     Interrupt, IssueToSend, JudgeSettings, Options, RelaySettings, Report, Run, RunClock, Signal,
     Stopped,
@@ -178,7 +178,7 @@ fn send(
     }
     let keys = Keys::load(&project.layout)?;
     let sending = &project.config.sending;
-    let zone = project.config.time_zone;
+    let zone = &project.config.time_zone;
     let book = RelayBook::load(&project.layout, now, zone)?;
     let style = ProgressStyle::pick(args.quiet);
     let runtime = runtime()?;
@@ -249,7 +249,7 @@ fn send(
             transport.close().await;
         }
         let saved = relays::note_book(&project.layout, &book, &run, clock);
-        let result = outcome(&reports, next_day(clock.now(), zone), zone);
+        let result = outcome(&reports, zone.next_day(clock.now()), zone);
         match saved {
             Ok(()) => result,
             Err(error) => {
@@ -289,7 +289,7 @@ fn options(
 }
 
 /// The exit of a run, from what its issues' reports say.
-fn outcome(reports: &[Report], resumes: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<()> {
+fn outcome(reports: &[Report], resumes: DateTime<Utc>, zone: &Zone) -> Result<()> {
     let Some(last) = reports.last() else {
         return Ok(());
     };
@@ -330,7 +330,7 @@ fn outcome(reports: &[Report], resumes: DateTime<Utc>, zone: chrono_tz::Tz) -> R
                 "{}: every relay's daily cap is spent; {} reader(s) left; sending resumes with the next run from {}",
                 last.issue_id,
                 last.not_attempted,
-                resumes.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")
+                zone.local_minute(resumes)
             );
         }
         None => {}
@@ -400,7 +400,11 @@ fn composer(project: &Project, issue: &Issue, keys: &Keys) -> Result<(Composer, 
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
+    // A send's blocking work (RSA signatures, outbox files) is CPU- or
+    // disk-bound: more threads than cores only add stacks and allocator arenas.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(cores)
         .enable_all()
         .build()
         .map_err(Error::failed)

@@ -70,7 +70,7 @@ pub(super) fn open_relays(
                 name: relay.name.clone(),
                 concurrency: concurrency as usize,
                 rate: args.rate.or(relay.rate).unwrap_or(sending.rate),
-                cap: Arc::new(book.cap(&relay.name, relay.daily_cap, config.time_zone, now)),
+                cap: Arc::new(book.cap(&relay.name, relay.daily_cap, &config.time_zone, now)),
                 weight: relay.weight,
             };
             Ok((settings, Arc::new(transport)))

@@ -140,7 +140,7 @@ pub(super) fn dry_run(
 ) -> Result<()> {
     let forced = transport::forced(args.transport.as_deref())?;
     if forced.is_none() && !project.config.relays.is_empty() {
-        let zone = project.config.time_zone;
+        let zone = &project.config.time_zone;
         let book = RelayBook::load(&project.layout, now, zone)?;
         for relay in &project.config.relays {
             let cap = match book

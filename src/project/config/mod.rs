@@ -4,6 +4,7 @@
 pub mod fields;
 mod read;
 pub mod transport;
+mod zone;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::diagnostic::table_reader::Located;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, LoadError};
 use crate::project::layout::{CONFIG_FILE, Layout};
 use transport::TransportSpec;
+pub use zone::Zone;
 
 /// The newsletter configuration, checked.
 #[derive(Debug, Clone)]
@@ -52,7 +54,7 @@ pub struct Config {
     pub signup: Signup,
     pub serve: Serve,
     /// The newsletter's time zone: daily caps count per calendar day in it.
-    pub time_zone: chrono_tz::Tz,
+    pub time_zone: Zone,
     /// Relays that share the sending (`[[relay]]`); empty: `transport` alone.
     pub relays: Vec<RelayConfig>,
     /// The file as read, to locate problems found after reading (a DKIM key that

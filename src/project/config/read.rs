@@ -11,8 +11,8 @@ use url::Url;
 
 use super::transport::TransportSpec;
 use super::{
-    Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Serve, Signup, bounds,
-    fields,
+    Community, Config, DkimAlgorithm, DkimSettings, RelayConfig, Sending, Serve, Signup, Zone,
+    bounds, fields,
 };
 use crate::diagnostic::table_reader::{Located, TableReader};
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
@@ -140,9 +140,9 @@ fn read_config(
             );
         }
     }
-    let time_zone = time_zone.and_then(|zone| match zone.value.parse::<chrono_tz::Tz>() {
-        Ok(tz) => Some(tz),
-        Err(_) => {
+    let time_zone = time_zone.and_then(|zone| match Zone::named(&zone.value) {
+        Some(tz) => Some(tz),
+        None => {
             diagnostics.push(
                 Diagnostic::error(format!("`{}` is not a time zone", zone.value))
                     .at(zone.span)
@@ -608,7 +608,7 @@ unsubscribe_url = "https://news.example.com/unsubscribe"
         );
         assert_eq!(config.community.min_votes, 10);
         assert_eq!(config.signup.link_valid, chrono::Duration::days(7));
-        assert_eq!(config.time_zone, chrono_tz::Tz::UTC);
+        assert_eq!(config.time_zone, Zone::utc());
         assert_eq!(config.language, "en");
         assert_eq!(
             config.transport,

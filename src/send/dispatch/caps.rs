@@ -6,28 +6,16 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-/// The calendar day of `now` in `zone`.
-pub fn day_of(now: DateTime<Utc>, zone: chrono_tz::Tz) -> NaiveDate {
-    now.with_timezone(&zone).date_naive()
-}
-
-/// When the next calendar day starts in `zone`, after `now`.
-pub fn next_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
-    let tomorrow = day_of(now, zone).succ_opt().unwrap_or(NaiveDate::MAX);
-    let midnight = tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default();
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        .map_or(now + chrono::Duration::days(1), |t| t.with_timezone(&Utc))
-}
+use crate::project::config::Zone;
 
 /// One relay's daily cap during a run.
 #[derive(Debug)]
 pub struct DailyCap {
     /// Messages a day; `None` for no cap.
     limit: Option<u64>,
-    zone: chrono_tz::Tz,
+    zone: Zone,
     state: Mutex<Count>,
 }
 
@@ -52,12 +40,7 @@ pub enum Reservation {
 
 impl DailyCap {
     /// A cap of `limit` a day, of which `delivered` were used on `day`.
-    pub fn new(
-        limit: Option<u64>,
-        zone: chrono_tz::Tz,
-        day: NaiveDate,
-        delivered: u64,
-    ) -> DailyCap {
+    pub fn new(limit: Option<u64>, zone: Zone, day: NaiveDate, delivered: u64) -> DailyCap {
         DailyCap {
             limit,
             zone,
@@ -71,12 +54,12 @@ impl DailyCap {
 
     /// No cap at all.
     pub fn unlimited() -> DailyCap {
-        DailyCap::new(None, chrono_tz::Tz::UTC, NaiveDate::MIN, 0)
+        DailyCap::new(None, Zone::utc(), NaiveDate::MIN, 0)
     }
 
     fn count(&self, now: DateTime<Utc>) -> std::sync::MutexGuard<'_, Count> {
         let mut count = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let today = day_of(now, self.zone);
+        let today = self.zone.day_of(now);
         if count.day < today {
             count.day = today;
             count.delivered = 0;
@@ -149,26 +132,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn days_are_calendar_days_in_the_newsletters_zone() {
-        let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
-        // 23:30 UTC on the 28th is already the 29th in Berlin.
-        let late: DateTime<Utc> = "2026-11-28T23:30:00Z".parse().unwrap();
-        assert_eq!(day_of(late, zone).to_string(), "2026-11-29");
-        assert_eq!(
-            next_day(late, zone).to_rfc3339(),
-            "2026-11-29T23:00:00+00:00"
-        );
-    }
-
-    #[test]
     fn a_place_is_counted_when_delivered_and_given_back_otherwise() {
         let now: DateTime<Utc> = "2026-11-28T12:00:00Z".parse().unwrap();
-        let cap = DailyCap::new(
-            Some(3),
-            chrono_tz::Tz::UTC,
-            day_of(now, chrono_tz::Tz::UTC),
-            1,
-        );
+        let cap = DailyCap::new(Some(3), Zone::utc(), Zone::utc().day_of(now), 1);
         assert_eq!(cap.reserve(now), Reservation::Reserved);
         assert_eq!(cap.reserve(now), Reservation::Reserved);
         assert_eq!(cap.reserve(now), Reservation::Full, "two in flight");
@@ -185,16 +151,16 @@ mod tests {
 
     #[test]
     fn a_run_past_midnight_counts_what_follows_on_the_new_day() {
-        let zone = chrono_tz::Tz::UTC;
+        let zone = Zone::utc();
         let evening: DateTime<Utc> = "2026-11-28T23:59:00Z".parse().unwrap();
-        let cap = DailyCap::new(Some(40), zone, day_of(evening, zone), 39);
+        let cap = DailyCap::new(Some(40), zone.clone(), zone.day_of(evening), 39);
         assert_eq!(cap.reserve(evening), Reservation::Reserved);
         let night = evening + chrono::Duration::minutes(2);
         // Delivered after midnight: it counts on the new day.
         cap.delivered(night);
         assert_eq!(
             cap.delivered_on(night),
-            (day_of(night, zone), 1),
+            (zone.day_of(night), 1),
             "the new day starts from zero"
         );
         assert_eq!(cap.remaining(night), Some(39));

@@ -257,8 +257,13 @@ fn relay(name: &str, concurrency: usize) -> RelaySettings {
 
 /// A daily cap of `n` with nothing delivered today.
 fn capped_at(n: u64) -> Arc<DailyCap> {
-    let today = caps::day_of(Utc::now(), chrono_tz::Tz::UTC);
-    Arc::new(DailyCap::new(Some(n), chrono_tz::Tz::UTC, today, 0))
+    let zone = crate::project::config::Zone::utc();
+    Arc::new(DailyCap::new(
+        Some(n),
+        zone.clone(),
+        zone.day_of(Utc::now()),
+        0,
+    ))
 }
 
 fn one<T>(transport: &Arc<T>, concurrency: usize) -> Vec<(RelaySettings, Arc<T>)> {
