@@ -332,7 +332,7 @@ def dkim_main(args):
         return statistics.median(r[0] for r in rows), max(r[1] for r in rows)
 
     names = ["smtp-source"] + (["unsigned before"] if baseline else []) + ["unsigned", "rsa", "ed25519", "rsa+ed25519"]
-    heads = {"smtp-source": "smtp-source msg/s", "unsigned before": "unsigned, before", "unsigned": "unsigned",
+    heads = {"smtp-source": "smtp-source", "unsigned before": "unsigned, before", "unsigned": "unsigned",
              "rsa": "RSA-2048", "ed25519": "Ed25519", "rsa+ed25519": "both"}
     lines = ["%s subscribers, messages of %s bytes unsigned and %s with both signatures; msg/s, median of %d runs per row:" % (f"{n:,}", f"{size:,}", f"{signed_size:,}", repeat), "",
              "| concurrency | " + " | ".join(heads[name] for name in names) + " | peak RSS (both) |",
