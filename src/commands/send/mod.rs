@@ -400,11 +400,7 @@ fn composer(project: &Project, issue: &Issue, keys: &Keys) -> Result<(Composer, 
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    // A send's blocking work (RSA signatures, outbox files) is CPU- or
-    // disk-bound: more threads than cores only add stacks and allocator arenas.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
-        .max_blocking_threads(cores)
         .enable_all()
         .build()
         .map_err(Error::failed)

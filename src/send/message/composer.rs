@@ -12,6 +12,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::body::EncodedBody;
 use super::dkim::{BodyPlan, DkimSigner};
+use super::signing_pool::SigningPool;
 use super::skeleton::{Hole, RecipientLines, Skeleton, SkeletonError, raw_header};
 use super::{Outgoing, list_id};
 use crate::author::issue::Issue;
@@ -30,7 +31,7 @@ pub enum ComposeError {
     Skeleton(#[from] SkeletonError),
     #[error("cannot sign the message: the DKIM key {0}")]
     Sign(#[from] super::dkim::KeyError),
-    #[error("the signing pool stopped: {0}")]
+    #[error("cannot sign the message: {0}")]
     Pool(String),
 }
 
@@ -107,9 +108,8 @@ pub struct Composer {
     skeleton: OnceLock<Result<Skeleton, SkeletonError>>,
     /// The body's shape for DKIM's body hash, made with the skeleton.
     body_plan: OnceLock<BodyPlan>,
-    /// RSA signing runs on blocking threads, at most one per core, so that the
-    /// tasks driving SMTP connections never wait for a signature.
-    signing: Arc<tokio::sync::Semaphore>,
+    /// RSA signatures are made on threads of their own, one per core.
+    signing: SigningPool,
     /// The length of the last signature fields made: the headroom left before
     /// the next message, so that its signatures join it without a copy.
     signature_len: AtomicUsize,
@@ -151,9 +151,7 @@ impl Composer {
             dkim: None,
             skeleton: OnceLock::new(),
             body_plan: OnceLock::new(),
-            signing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
+            signing: SigningPool::default(),
             signature_len: AtomicUsize::new(0),
             message_len: AtomicUsize::new(0),
             vote_base: config.base_url.clone(),
@@ -253,7 +251,7 @@ impl Composer {
     }
 
     /// [`Composer::compose`] for a task that drives a connection: a message to
-    /// sign with RSA is made on a blocking thread of the signing pool, so that
+    /// sign with RSA is signed on a thread of the signing pool, so that
     /// the connections keep moving while signatures are computed. Unsigned and
     /// Ed25519-only messages are made in place: handing them to another thread
     /// costs more than making them (docs/BENCHMARKS.md).
@@ -270,21 +268,18 @@ impl Composer {
             name,
             self.keys.message_id(&self.issue_id, email, &self.domain),
         )?;
-        let permit = Arc::clone(&self.signing)
-            .acquire_owned()
-            .await
-            .map_err(|e| ComposeError::Pool(e.to_string()))?;
         let composer = Arc::clone(self);
         // Only hashing and signing move: the message is filled and joined to
         // its signatures here, so that its buffers are made and freed on the
         // same threads (the allocator then keeps no memory for the pool).
-        let (filled, signatures) = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let signatures = composer.signatures(&filled);
-            (filled, signatures)
-        })
-        .await
-        .map_err(|e| ComposeError::Pool(e.to_string()))?;
+        let (filled, signatures) = self
+            .signing
+            .run(move || {
+                let signatures = composer.signatures(&filled);
+                (filled, signatures)
+            })
+            .await
+            .map_err(|_| ComposeError::Pool("a signature ended in a panic".into()))?;
         Ok(filled.signed(&signatures?))
     }
 

@@ -7,6 +7,7 @@ pub(crate) mod composer;
 pub mod dkim;
 #[cfg(test)]
 mod properties;
+mod signing_pool;
 mod skeleton;
 mod transactional;
 
