@@ -6,7 +6,7 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jiff::tz::TimeZone;
+use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, civil};
 
 /// An IANA time zone.
@@ -18,10 +18,17 @@ impl Zone {
         Zone(TimeZone::UTC)
     }
 
-    /// The zone of an IANA name such as "Europe/Berlin"; none for a name the
-    /// database does not know.
+    /// The zone of an IANA name such as "Europe/Berlin" (in any case); none
+    /// for a name the database does not know, and for the two it knows that
+    /// are no place's: "Etc/Unknown" (jiff's own) and "Factory".
     pub fn named(name: &str) -> Option<Zone> {
-        TimeZone::get(name).ok().map(Zone)
+        // The bundled database by name, so that no feature turned on elsewhere
+        // makes this read the system's copy or the environment.
+        let zone = TimeZoneDatabase::bundled().get(name).ok()?;
+        match zone.iana_name() {
+            Some(canonical) if !canonical.eq_ignore_ascii_case("Factory") => Some(Zone(zone)),
+            _ => None,
+        }
     }
 
     /// The calendar day of `now` here.
@@ -58,9 +65,11 @@ impl fmt::Display for Zone {
     }
 }
 
-/// chrono's instant as jiff's, held to jiff's range (years -9999 to 9999).
+/// chrono's instant as jiff's, held to jiff's range (years -9999 to 9999). A
+/// leap second (chrono counts it as a second billion nanoseconds) is the last
+/// instant of the second before.
 fn timestamp(at: DateTime<Utc>) -> Timestamp {
-    let nanos = i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0);
+    let nanos = i32::try_from(at.timestamp_subsec_nanos().min(999_999_999)).unwrap_or(0);
     Timestamp::new(at.timestamp(), nanos).unwrap_or(if at.timestamp() < 0 {
         Timestamp::MIN
     } else {
@@ -121,9 +130,37 @@ mod tests {
 
     #[test]
     fn names_are_the_databases_and_nothing_else() {
-        assert!(Zone::named("Europe/Berlni").is_none());
-        assert!(Zone::named("").is_none());
-        assert!(Zone::named("../../etc/passwd").is_none());
-        assert!(Zone::named("America/New_York").is_some());
+        for name in [
+            "Europe/Berlni",
+            "",
+            "../../etc/passwd",
+            "/usr/share/zoneinfo/Europe/Berlin",
+            "Etc/Unknown",
+            "Factory",
+            "CET-1CEST,M3.5.0,M10.5.0/3",
+        ] {
+            assert!(Zone::named(name).is_none(), "{name}");
+        }
+        assert_eq!(
+            Zone::named("america/new_york").unwrap().to_string(),
+            "America/New_York"
+        );
+        assert_eq!(Zone::named("utc").unwrap(), Zone::utc());
+    }
+
+    #[test]
+    fn a_leap_second_is_in_its_own_day() {
+        let berlin = Zone::named("Europe/Berlin").unwrap();
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap()
+            .and_utc();
+        assert_eq!(Zone::utc().day_of(leap).to_string(), "2016-12-31");
+        assert_eq!(berlin.day_of(leap).to_string(), "2017-01-01");
+        assert_eq!(
+            Zone::utc().next_day(leap).to_rfc3339(),
+            "2017-01-01T00:00:00+00:00"
+        );
     }
 }

@@ -31,15 +31,23 @@ impl SigningPool {
             let _ = done.send(work());
         });
         match self.jobs.get_or_init(start) {
-            Some(jobs) => match jobs.send(job) {
-                Ok(()) => {}
-                // No thread is left to take it.
-                Err(mpsc::SendError(job)) => job(),
-            },
-            None => job(),
+            Some(jobs) => {
+                if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                    // No thread is left to take it.
+                    run_caught(job);
+                }
+            }
+            // No thread could be started.
+            None => run_caught(job),
         }
         made.await.map_err(|_| Stopped)
     }
+}
+
+/// Runs a job; one that panics has its caller told (its result never comes),
+/// and the thread goes on.
+fn run_caught(job: Job) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
 }
 
 fn start() -> Option<mpsc::Sender<Job>> {
@@ -56,9 +64,7 @@ fn start() -> Option<mpsc::Sender<Job>> {
                         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         // The pool was dropped: no more work.
                         let Ok(job) = next else { return };
-                        // A job that panics has its caller told (its result
-                        // never comes); the thread stays for the next.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        run_caught(job);
                     }
                 })
                 .is_ok()
