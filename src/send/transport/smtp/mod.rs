@@ -345,7 +345,7 @@ impl Smtp {
         }
         // From here on the relay may have the message whatever goes wrong.
         match std::str::from_utf8(&message.bytes) {
-            Ok(text) if ascii => step(deadline, Stage::EndOfData, smtp.command(Content::new(text)))
+            Ok(text) if ascii => step(deadline, Stage::EndOfData, smtp.command(Content(text)))
                 .await
                 .map_err(usable),
             _ => step(deadline, Stage::EndOfData, smtp.message(&message.bytes))
@@ -420,31 +420,25 @@ fn reply_text(response: &Response) -> String {
 }
 
 /// Message content as SMTP sends it after DATA: a line starting with "." gets
-/// another "." (RFC 5321 4.5.2), and "\r\n.\r\n" ends it. Built in one buffer of
-/// the right size, so that lettre's `to_string` copies it once.
-struct Content(String);
+/// another "." (RFC 5321 4.5.2), and "\r\n.\r\n" ends it. Written straight from
+/// the message into the one copy lettre's `command` makes, so that no stuffed
+/// copy of the message is kept while the relay's answer is awaited.
+struct Content<'a>(&'a str);
 
-impl Content {
-    fn new(text: &str) -> Content {
-        let mut out = String::with_capacity(text.len() + text.len() / 64 + 8);
-        let mut start = 0;
+impl fmt::Display for Content<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
         if text.starts_with('.') {
-            out.push('.');
+            f.write_str(".")?;
         }
+        let mut start = 0;
         for newline in memchr::memmem::find_iter(text.as_bytes(), b"\n.") {
-            out.push_str(&text[start..=newline]);
-            out.push('.');
+            f.write_str(&text[start..=newline])?;
+            f.write_str(".")?;
             start = newline + 1;
         }
-        out.push_str(&text[start..]);
-        out.push_str("\r\n.\r\n");
-        Content(out)
-    }
-}
-
-impl fmt::Display for Content {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&text[start..])?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -477,9 +471,9 @@ mod tests {
 
     #[test]
     fn content_is_dot_stuffed_and_terminated() {
-        let stuffed = Content::new(".first\r\nplain\r\n..two\r\nend.\r\n.").to_string();
+        let stuffed = Content(".first\r\nplain\r\n..two\r\nend.\r\n.").to_string();
         assert_eq!(stuffed, "..first\r\nplain\r\n...two\r\nend.\r\n..\r\n.\r\n");
-        assert_eq!(Content::new("a").to_string(), "a\r\n.\r\n");
+        assert_eq!(Content("a").to_string(), "a\r\n.\r\n");
     }
 
     /// A connection that never answers: every step ends at its deadline.
