@@ -105,10 +105,15 @@ impl Scripted {
 impl Transport for Scripted {
     async fn send(&self, message: &Outgoing) -> Result<String, Failure> {
         let to = message.envelope.to()[0].to_string();
-        if let Some(ledger) = &self.ledger {
-            let text = std::fs::read_to_string(ledger).unwrap_or_default();
-            let outcomes = text.lines().filter(|l| l.contains(r#""kind":"outcome""#));
-            self.on_disk.lock().unwrap().push(outcomes.count());
+        if let Some(path) = &self.ledger {
+            let mut outcomes = 0;
+            if path.exists() {
+                ledger::read(path, |record| {
+                    outcomes += usize::from(matches!(record, Record::Outcome { .. }));
+                })
+                .unwrap();
+            }
+            self.on_disk.lock().unwrap().push(outcomes);
         }
         self.attempts
             .lock()
