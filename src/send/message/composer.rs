@@ -31,8 +31,10 @@ pub enum ComposeError {
     Skeleton(#[from] SkeletonError),
     #[error("cannot sign the message: the DKIM key {0}")]
     Sign(#[from] super::dkim::KeyError),
-    #[error("cannot sign the message: {0}")]
-    Pool(String),
+    #[error(
+        "cannot sign the message: signing stopped with a crash (a bug in verdict; please report it). `verdict send --retry-failed` tries this reader again"
+    )]
+    SigningCrashed,
 }
 
 /// The header naming the reader a redirected copy was made for.
@@ -280,7 +282,7 @@ impl Composer {
                 (filled, signatures)
             })
             .await
-            .map_err(|_| ComposeError::Pool("a signature ended in a panic".into()))?;
+            .map_err(|_| ComposeError::SigningCrashed)?;
         Ok(filled.signed(&signatures?))
     }
 
