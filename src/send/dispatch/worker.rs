@@ -1,9 +1,10 @@
 //! One worker: takes a reader, composes the message, delivers it through its
 //! relay (paced, retried with backoff on transient failures), and sends nothing
 //! more until the outcome is on disk, so that a crash repeats at most one
-//! delivery per worker (the next reader's message is made meanwhile). Every attempt is shown to the relay's judge: a hard
-//! refusal waits for its judgement, a relay found refusing has those refusals
-//! held, and a sick one hands its readers to the others.
+//! delivery per worker (the next reader's message is made meanwhile). Every
+//! attempt is shown to the relay's judge: a hard refusal waits for its
+//! judgement, a relay found refusing has those refusals held, and a sick one
+//! hands its readers to the others.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -173,8 +174,9 @@ impl<T: Transport> Shared<T> {
             drop(jobs);
             // Waits for a change, registered before looking so that none is
             // missed: a reader given back, or the last one in hand settled
-            // (every waiter looks again). No timer: a worker polling would add nothing, and under a
-            // paused clock (the tests) it would run the clock on.
+            // (every waiter looks again). No timer: a worker polling would add
+            // nothing, and under a paused clock (the tests) it would run the
+            // clock on.
             let changed = self.returned_one.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
