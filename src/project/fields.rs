@@ -241,7 +241,7 @@ impl Kind {
                 "an opaque CSS colour (\"#4f46e5\", \"rgb(79, 70, 229)\", \"indigo\")".into()
             }
             Kind::Path => "a path (relative to the project, or absolute)".into(),
-            Kind::TimeZone => "an IANA time zone name".into(),
+            Kind::TimeZone => "an IANA time zone name, in any case".into(),
             Kind::Language => "a language tag".into(),
             Kind::Transport => "outbox:DIR or an SMTP URL".into(),
             Kind::Id => "an id: lowercase letters, digits and `-`".into(),
