@@ -12,6 +12,9 @@
 #                                         # beside smtp-source and openssl speed
 #                                         # (N = 10,000; BIG readers signed for memory)
 #   bash scripts/bench.sh expiry [N]      # a closed send window, N = 500,000: memory and state/
+#   bash scripts/bench.sh order [--check] # rewrites link/symbol-order.txt from what
+#                                         # sends run under callgrind (or says how
+#                                         # much of it this build has)
 #
 # Results are printed and written to target/bench/results.md (results-dkim.md).
 set -euo pipefail
@@ -27,10 +30,18 @@ fi
 postfix stop >/dev/null 2>&1 || true
 pkill -x master >/dev/null 2>&1 || true
 
+if [ "${1:-}" = order ] && ! command -v valgrind >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq valgrind >/dev/null
+fi
+
 cargo build --release --quiet
 if [ "${1:-}" = relays ]; then
   shift
   exec python3 scripts/bench_relays.py "$@"
+fi
+if [ "${1:-}" = order ]; then
+  shift
+  exec python3 scripts/symbol_order.py "$@"
 fi
 if [ "${1:-}" = expiry ]; then
   shift

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Writes link/symbol-order.txt: the functions a send runs, for the linker to lay
+out together (see build.rs and docs/BENCHMARKS.md, "Code laid out by use").
+
+Run through `bash scripts/bench.sh order` (it builds the release binary and
+installs valgrind). Each run below goes under callgrind, which records every
+function executed, with its linker name:
+
+- `verdict check` of the demo issue;
+- `verdict send` of a small list to smtp-sink at 4 connections, unsigned, with
+  RSA-2048, with Ed25519 and with both; unsigned through TLS (stunnel); and to
+  the outbox.
+
+The file lists those functions that are in the release binary, grouped by the
+runs that use them: first those every run uses, then those of most runs, and so
+on, so that one kind of send finds its code in few stretches of the binary;
+sorted by name within a group, so that a new run changes only the lines that
+changed. A function missing from it (new,
+or renamed by a new dependency) still links, only outside the group.
+`bash scripts/bench.sh order --check` says how much of the list this binary has.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+ORDER = os.path.join(bench.ROOT, "link", "symbol-order.txt")
+HEADER = """\
+# The functions `verdict send` and `verdict check` run, by linker name, for
+# lld's --symbol-ordering-file (passed by build.rs in release builds): laid out
+# together, they are a few hundred pages of the binary instead of scattered over
+# all of it, so a send keeps less of it resident. Written by
+# `bash scripts/bench.sh order`; a name this build does not have is skipped.
+"""
+
+
+def binary_functions(binary):
+    """The names of the functions defined in the binary."""
+    out = subprocess.run(["nm", "--defined-only", binary], check=True,
+                         capture_output=True, text=True).stdout
+    return {parts[2] for parts in (line.split() for line in out.splitlines())
+            if len(parts) == 3 and parts[1] in "tTwW"}
+
+
+def executed(command, out):
+    """The linker names of the functions `command` runs, under callgrind."""
+    subprocess.run(["valgrind", "--quiet", "--tool=callgrind", "--demangle=no",
+                    "--callgrind-out-file=" + out] + command,
+                   check=True, stdout=subprocess.DEVNULL)
+    names = set()
+    with open(out, errors="replace") as f:
+        for line in f:
+            # A name is written once, after its number; "'2" marks a recursion level.
+            found = re.match(r"^c?fn=\(\d+\) (\S+?)(?:'\d+)?$", line)
+            if found:
+                names.add(found.group(1))
+    return names
+
+
+def runs(project, base, sink, tls):
+    """The commands to profile, each after setting up the project for it."""
+    yield (lambda: None), [bench.VERDICT, "--project", project, "check", bench.ISSUE]
+    for name, keys in bench.DKIM_SETS.items():
+        def setup(keys=keys):
+            bench.configure_dkim(project, base, keys)
+            bench.reset_keeping_keys(project)
+        yield setup, bench.send_command(project, sink.port, 4)
+    def unsigned():
+        bench.configure_dkim(project, base, [])
+        bench.reset_keeping_keys(project)
+    yield unsigned, bench.send_command(project, tls.port, 4, scheme="smtps")
+    yield unsigned, [bench.VERDICT, "--project", project, "send", "--quiet", "--transport", "outbox:outbox"]
+
+
+def check():
+    listed = [line.strip() for line in open(ORDER) if line.strip() and not line.startswith("#")]
+    have = binary_functions(bench.VERDICT)
+    found = sum(1 for name in listed if name in have)
+    print("%d of the %d functions in %s are in %s (%.0f %%)"
+          % (found, len(listed), os.path.relpath(ORDER, bench.ROOT),
+             os.path.relpath(bench.VERDICT, bench.ROOT), 100 * found / max(len(listed), 1)))
+
+
+def main():
+    if sys.argv[1:] == ["--check"]:
+        return check()
+    os.makedirs(bench.WORK, exist_ok=True)
+    project = bench.make_project(300)
+    base = bench.dkim_keys(project)
+    sink = bench.Sink()
+    tls = bench.Stunnel(sink.port)
+    used_by = {}
+    try:
+        for i, (setup, command) in enumerate(runs(project, base, sink, tls)):
+            setup()
+            for name in executed(command, os.path.join(bench.WORK, "callgrind.%d.out" % i)):
+                used_by.setdefault(name, []).append(i)
+    finally:
+        tls.stop()
+        sink.stop()
+    have = binary_functions(bench.VERDICT)
+    listed = sorted((name for name in used_by if name in have),
+                    key=lambda name: (-len(used_by[name]), used_by[name], name))
+    os.makedirs(os.path.dirname(ORDER), exist_ok=True)
+    temporary = ORDER + ".tmp"
+    with open(temporary, "w") as f:
+        f.write(HEADER + "".join(name + "\n" for name in listed))
+    os.replace(temporary, ORDER)
+    print("%d functions written to %s" % (len(listed), os.path.relpath(ORDER, bench.ROOT)))
+
+
+if __name__ == "__main__":
+    main()
