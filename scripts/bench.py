@@ -156,19 +156,23 @@ LAST_CPU = [0.0]
 
 
 def run_sampled(project, port, concurrency):
-    """A send whose memory is read from /proc every 10 ms: the peak resident set,
-    and the peak of its anonymous part (what the send allocates, and the pages of
-    the binary that relocation wrote); the rest is the binary's code and data
-    mapped from disk. Returns (seconds, peak RSS kB, peak anonymous kB)."""
+    """A send whose memory is read from /proc every 10 ms: the peak resident set
+    (the kernel's own high-water mark, VmHWM, so that no peak between two reads is
+    missed; wait4's ru_maxrss would count the Python process forked before the
+    exec), and the peak of its anonymous part (what the send allocates, and the
+    pages of the binary that relocation wrote); the rest is the binary's code and
+    data mapped from disk. Returns (seconds, peak RSS kB, peak anonymous kB)."""
     RESET(project)
     start = time.monotonic()
     process = subprocess.Popen(send_command(project, port, concurrency),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = {"Rss": 0, "Anonymous": 0}
+    peak = {"VmHWM": 0, "Anonymous": 0}
     while process.poll() is None:
         try:
-            with open("/proc/%d/smaps_rollup" % process.pid) as f:
+            with open("/proc/%d/status" % process.pid) as f:
                 text = f.read()
+            with open("/proc/%d/smaps_rollup" % process.pid) as f:
+                text += f.read()
         except OSError:
             break
         for key in peak:
@@ -180,7 +184,7 @@ def run_sampled(project, port, concurrency):
     elapsed = time.monotonic() - start
     if process.returncode != 0:
         raise SystemExit("verdict send failed:\n" + errors)
-    return elapsed, peak["Rss"], peak["Anonymous"]
+    return elapsed, peak["VmHWM"], peak["Anonymous"]
 
 
 def run_source(port, n, concurrency, size):
