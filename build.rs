@@ -10,7 +10,8 @@
 //!   functions a send runs (`link/symbol-order.txt`) are laid out together. A name
 //!   the build does not have is skipped without a word: a stale list costs memory,
 //!   never a failed link. With another linker (one set in RUSTFLAGS or Cargo's
-//!   config) the option is left out, since GNU ld does not know it.
+//!   config) the option is left out, since GNU ld does not know it, and so it is
+//!   without the list.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -28,8 +29,8 @@ fn main() {
         && !["linker", "fuse-ld", "link-self-contained"]
             .iter()
             .any(|flag| flags.contains(flag));
-    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" && own_linker {
-        let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link/symbol-order.txt");
+    let order = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("link/symbol-order.txt");
+    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" && own_linker && order.is_file() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
             order.display()

@@ -221,10 +221,33 @@ def openssl_rsa2048_signs(multi):
     raise SystemExit("cannot read openssl speed's output:\n" + result.stdout)
 
 
+def binary_functions(binary):
+    """The names of the functions defined in the binary."""
+    out = subprocess.run(["nm", "--defined-only", binary], check=True,
+                         capture_output=True, text=True).stdout
+    return {parts[2] for parts in (line.split() for line in out.splitlines())
+            if len(parts) == 3 and parts[1] in "tTwW"}
+
+
+SYMBOL_ORDER = os.path.join(ROOT, "link", "symbol-order.txt")
+
+
+def symbol_order_coverage(binary=VERDICT):
+    """How many of the functions link/symbol-order.txt lists the binary has (see
+    scripts/symbol_order.py): (found, listed)."""
+    with open(SYMBOL_ORDER) as f:
+        listed = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    have = binary_functions(binary)
+    return sum(1 for name in listed if name in have), len(listed)
+
+
 def write_report(lines, name):
-    """Prints the report and writes it to target/bench/NAME, with the machine."""
+    """Prints the report and writes it to target/bench/NAME, with the machine and
+    how much of the code layout list the binary has."""
     machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
-    report = "\n".join(lines + ["", "Machine: " + machine]) + "\n"
+    found, listed = symbol_order_coverage()
+    layout = "%d of the %d functions of link/symbol-order.txt are in the binary" % (found, listed)
+    report = "\n".join(lines + ["", "Machine: " + machine, "Code layout: " + layout]) + "\n"
     with open(os.path.join(WORK, name), "w") as f:
         f.write(report)
     print()

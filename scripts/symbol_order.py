@@ -28,7 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
-ORDER = os.path.join(bench.ROOT, "link", "symbol-order.txt")
+ORDER = bench.SYMBOL_ORDER
 HEADER = """\
 # The functions `verdict send` and `verdict check` run, by linker name, for
 # lld's --symbol-ordering-file (passed by build.rs in release builds): laid out
@@ -36,14 +36,6 @@ HEADER = """\
 # all of it, so a send keeps less of it resident. Written by
 # `bash scripts/bench.sh order`; a name this build does not have is skipped.
 """
-
-
-def binary_functions(binary):
-    """The names of the functions defined in the binary."""
-    out = subprocess.run(["nm", "--defined-only", binary], check=True,
-                         capture_output=True, text=True).stdout
-    return {parts[2] for parts in (line.split() for line in out.splitlines())
-            if len(parts) == 3 and parts[1] in "tTwW"}
 
 
 def executed(command, out):
@@ -77,12 +69,10 @@ def runs(project, base, sink, tls):
 
 
 def check():
-    listed = [line.strip() for line in open(ORDER) if line.strip() and not line.startswith("#")]
-    have = binary_functions(bench.VERDICT)
-    found = sum(1 for name in listed if name in have)
+    found, listed = bench.symbol_order_coverage()
     print("%d of the %d functions in %s are in %s (%.0f %%)"
-          % (found, len(listed), os.path.relpath(ORDER, bench.ROOT),
-             os.path.relpath(bench.VERDICT, bench.ROOT), 100 * found / max(len(listed), 1)))
+          % (found, listed, os.path.relpath(ORDER, bench.ROOT),
+             os.path.relpath(bench.VERDICT, bench.ROOT), 100 * found / max(listed, 1)))
 
 
 def main():
@@ -102,7 +92,7 @@ def main():
     finally:
         tls.stop()
         sink.stop()
-    have = binary_functions(bench.VERDICT)
+    have = bench.binary_functions(bench.VERDICT)
     listed = sorted((name for name in used_by if name in have),
                     key=lambda name: (-len(used_by[name]), used_by[name], name))
     os.makedirs(os.path.dirname(ORDER), exist_ok=True)
