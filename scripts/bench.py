@@ -222,31 +222,40 @@ def openssl_rsa2048_signs(multi):
 
 
 def binary_functions(binary):
-    """The names of the functions defined in the binary."""
-    out = subprocess.run(["nm", "--defined-only", binary], check=True,
+    """The functions defined in the binary: name -> (address, size)."""
+    out = subprocess.run(["nm", "--defined-only", "--print-size", binary], check=True,
                          capture_output=True, text=True).stdout
-    return {parts[2] for parts in (line.split() for line in out.splitlines())
-            if len(parts) == 3 and parts[1] in "tTwW"}
+    return {parts[3]: (int(parts[0], 16), int(parts[1], 16))
+            for parts in (line.split() for line in out.splitlines())
+            if len(parts) == 4 and parts[2] in "tTwW"}
 
 
 SYMBOL_ORDER = os.path.join(ROOT, "link", "symbol-order.txt")
 
 
 def symbol_order_coverage(binary=VERDICT):
-    """How many of the functions link/symbol-order.txt lists the binary has (see
-    scripts/symbol_order.py): (found, listed)."""
+    """How much of link/symbol-order.txt (see scripts/symbol_order.py) the binary
+    has: (functions found, functions listed, bytes from the first found to the
+    end of the last, their own bytes); all zero without the list."""
+    if not os.path.exists(SYMBOL_ORDER):
+        return 0, 0, 0, 0
     with open(SYMBOL_ORDER) as f:
         listed = [line.strip() for line in f if line.strip() and not line.startswith("#")]
     have = binary_functions(binary)
-    return sum(1 for name in listed if name in have), len(listed)
+    found = [have[name] for name in listed if name in have]
+    if not found:
+        return 0, len(listed), 0, 0
+    span = max(address + size for address, size in found) - min(address for address, _ in found)
+    return len(found), len(listed), span, sum(size for _, size in found)
 
 
 def write_report(lines, name):
     """Prints the report and writes it to target/bench/NAME, with the machine and
     how much of the code layout list the binary has."""
     machine = "%s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version())
-    found, listed = symbol_order_coverage()
-    layout = "%d of the %d functions of link/symbol-order.txt are in the binary" % (found, listed)
+    found, listed, span, size = symbol_order_coverage()
+    layout = ("%d of the %d functions of link/symbol-order.txt are in the binary, spanning %.1f MB for %.1f MB of code"
+              % (found, listed, span / 1e6, size / 1e6))
     report = "\n".join(lines + ["", "Machine: " + machine, "Code layout: " + layout]) + "\n"
     with open(os.path.join(WORK, name), "w") as f:
         f.write(report)
