@@ -94,12 +94,14 @@ class Sink:
 
 class Stunnel:
     """stunnel on 127.0.0.1: TLS in front of smtp-sink (server), or a plain port
-    that speaks TLS to that server (client, for smtp-source, which has no TLS)."""
+    that speaks TLS to that server (client, for smtp-source, which has no TLS).
+    A server uses the test certificate unless given `cert` and `key`, and offers
+    STARTTLS instead of TLS from the start with `starttls`."""
 
-    def __init__(self, connect_port, client=False):
+    def __init__(self, connect_port, client=False, cert=None, key=None, starttls=False):
         self.port = free_port()
         name = "client" if client else "server"
-        config = os.path.join(WORK, "stunnel-%s.conf" % name)
+        config = os.path.join(WORK, "stunnel-%s-%d.conf" % (name, self.port))
         tls = os.path.join(ROOT, "tests", "fixtures", "tls")
         with open(config, "w") as f:
             f.write("foreground = yes\npid =\n[%s]\n" % name)
@@ -107,7 +109,10 @@ class Stunnel:
             if client:
                 f.write("client = yes\nverifyChain = no\n")
             else:
-                f.write("cert = %s\nkey = %s\n" % (os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem")))
+                f.write("cert = %s\nkey = %s\n" % (cert or os.path.join(tls, "cert.pem"),
+                                                   key or os.path.join(tls, "key.pem")))
+            if starttls:
+                f.write("protocol = smtp\n")
         self.process = subprocess.Popen(["stunnel", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, "stunnel")
 

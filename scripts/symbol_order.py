@@ -8,8 +8,9 @@ function executed, with its linker name:
 
 - `verdict check` of the demo issue;
 - `verdict send` of a small list to smtp-sink at 4 connections, unsigned, with
-  RSA-2048, with Ed25519 and with both; unsigned through TLS (stunnel); and to
-  the outbox.
+  RSA-2048, with Ed25519 and with both; unsigned through TLS and through
+  STARTTLS (stunnel), checking the relay's certificate against an authority made
+  for the run (SSL_CERT_FILE); and to the outbox.
 
 Valgrind hides some of the CPU's instructions (AVX-512, SHA), so the libraries
 pick other versions of their hashing and RSA code under it than on the CPU
@@ -26,8 +27,8 @@ version of a dependency) still links, only outside the group.
 `bash scripts/bench.sh order --check` says how much of the list this binary has
 and whether it is laid out.
 
-Not covered: a relay's certificate checked against the system's authorities (the
-TLS run accepts the test certificate), host names looked up, and STARTTLS.
+Not covered: host names looked up (the relays are 127.0.0.1), and the system's own
+list of authorities (read by the same code, only longer).
 """
 
 import os
@@ -49,11 +50,11 @@ HEADER = """\
 """
 
 
-def executed(command, out):
+def executed(command, out, env):
     """The linker names of the functions `command` runs, under callgrind."""
     subprocess.run(["valgrind", "--quiet", "--tool=callgrind", "--demangle=no",
                     "--callgrind-out-file=" + out] + command,
-                   check=True, stdout=subprocess.DEVNULL)
+                   check=True, stdout=subprocess.DEVNULL, env=env)
     names = set()
     with open(out, errors="replace") as f:
         for line in f:
@@ -64,13 +65,13 @@ def executed(command, out):
     return names
 
 
-def sampled(command, out):
+def sampled(command, out, env):
     """The linker names of the binary's functions that `perf record` samples while
     `command` runs on the CPU; empty without perf."""
     if subprocess.run(["sh", "-c", "command -v perf"], stdout=subprocess.DEVNULL).returncode != 0:
         return set()
     subprocess.run(["perf", "record", "--quiet", "-F", "20000", "-e", "cpu-clock:u", "-o", out, "--"]
-                   + command, check=True, stdout=subprocess.DEVNULL)
+                   + command, check=True, stdout=subprocess.DEVNULL, env=env)
     report = subprocess.run(["perf", "report", "--quiet", "--stdio", "--no-demangle", "-i", out,
                              "--sort", "dso,sym", "-F", "dso,sym"],
                             check=True, capture_output=True, text=True).stdout
@@ -84,19 +85,46 @@ def sampled(command, out):
     return names
 
 
-def runs(project, base, sink, tls):
-    """The commands to profile, each after setting up the project for it."""
-    yield (lambda: None), [bench.VERDICT, "--project", project, "check", bench.ISSUE]
+def test_authority(folder):
+    """A certificate authority made for this run, and a certificate it signed for
+    127.0.0.1: (authority, certificate, key), so that the TLS runs check the
+    relay's certificate as a real send does."""
+    os.makedirs(folder, exist_ok=True)
+    path = lambda name: os.path.join(folder, name)  # noqa: E731
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2",
+                    "-subj", "/CN=verdict symbol order CA"], **quiet)
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", path("relay.key"), "-out", path("relay.csr"), "-subj", "/CN=127.0.0.1"], **quiet)
+    with open(path("relay.ext"), "w") as f:
+        f.write("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", path("relay.csr"), "-CA", path("ca.pem"),
+                    "-CAkey", path("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", path("relay.ext"),
+                    "-out", path("relay.pem")], **quiet)
+    return path("ca.pem"), path("relay.pem"), path("relay.key")
+
+
+def runs(project, base, sink, smtps, starttls, authority):
+    """The commands to profile, each with what sets the project up for it and
+    its environment."""
+    env = dict(os.environ)
+    yield (lambda: None), [bench.VERDICT, "--project", project, "check", bench.ISSUE], env
     for name, keys in bench.DKIM_SETS.items():
         def setup(keys=keys):
             bench.configure_dkim(project, base, keys)
             bench.reset_keeping_keys(project)
-        yield setup, bench.send_command(project, sink.port, 4)
+        yield setup, bench.send_command(project, sink.port, 4), env
     def unsigned():
         bench.configure_dkim(project, base, [])
         bench.reset_keeping_keys(project)
-    yield unsigned, bench.send_command(project, tls.port, 4, scheme="smtps")
-    yield unsigned, [bench.VERDICT, "--project", project, "send", "--quiet", "--transport", "outbox:outbox"]
+    # The relay's certificate checked against the authorities SSL_CERT_FILE names.
+    trusting = dict(env, SSL_CERT_FILE=authority)
+    send = [bench.VERDICT, "--project", project, "send", "--quiet", "--concurrency", "4", "--rate", "0",
+            "--transport"]
+    yield unsigned, send + ["smtps://127.0.0.1:%d" % smtps.port], trusting
+    yield unsigned, send + ["smtp://127.0.0.1:%d?tls=required" % starttls.port], trusting
+    yield unsigned, [bench.VERDICT, "--project", project, "send", "--quiet", "--transport", "outbox:outbox"], env
 
 
 def check():
@@ -120,19 +148,22 @@ def main():
     os.makedirs(bench.WORK, exist_ok=True)
     project = bench.make_project(300)
     base = bench.dkim_keys(project)
+    authority, cert, key = test_authority(os.path.join(bench.WORK, "order-tls"))
     sink = bench.Sink()
-    tls = bench.Stunnel(sink.port)
+    smtps = bench.Stunnel(sink.port, cert=cert, key=key)
+    starttls = bench.Stunnel(sink.port, cert=cert, key=key, starttls=True)
     used_by = {}
     try:
-        for i, (setup, command) in enumerate(runs(project, base, sink, tls)):
+        for i, (setup, command, env) in enumerate(runs(project, base, sink, smtps, starttls, authority)):
             setup()
-            names = executed(command, os.path.join(bench.WORK, "callgrind.%d.out" % i))
+            names = executed(command, os.path.join(bench.WORK, "callgrind.%d.out" % i), env)
             setup()
-            names |= sampled(command, os.path.join(bench.WORK, "perf.%d.data" % i))
+            names |= sampled(command, os.path.join(bench.WORK, "perf.%d.data" % i), env)
             for name in names:
                 used_by.setdefault(name, []).append(i)
     finally:
-        tls.stop()
+        starttls.stop()
+        smtps.stop()
         sink.stop()
     have = bench.binary_functions(bench.VERDICT)
     listed = sorted((name for name in used_by if name in have),
