@@ -1,28 +1,39 @@
 //! Link settings for release builds on Linux with glibc, both to keep less of the
 //! binary resident (docs/BENCHMARKS.md). Each is first tried on an empty program
-//! built as this crate will be (same rustc, target, flags and linker), and used
-//! only where that works, so that no toolchain gets a failed link or a binary that
-//! cannot start:
+//! built as this crate will be (the same rustc, target, RUSTFLAGS and configured
+//! linker), and used only where that works:
 //!
 //! - Relative relocations are packed (DT_RELR): the loader then reads a few
 //!   kilobytes of them instead of a megabyte and a half. The binary then needs
-//!   glibc 2.36 or later, so the try must also run; when cross-compiling it is
-//!   left out.
+//!   glibc 2.36 or later, so the try must also start on the building machine, and
+//!   the binary does not start on a machine with an older glibc; when
+//!   cross-compiling it is left out.
 //! - The functions a send runs (`link/symbol-order.txt`) are laid out together
 //!   (lld's `--symbol-ordering-file`, so the try fails with GNU ld). A name the
 //!   build does not have is skipped without a word: a stale list costs memory,
 //!   never a failed link.
+//!
+//! What the try cannot see: arguments given to `cargo rustc -- …` (such as another
+//! linker) and a rustc wrapper. `VERDICT_PLAIN_LINK=1` leaves both settings out.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    println!("cargo:rerun-if-env-changed=VERDICT_PLAIN_LINK");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
+    // Cargo sets RUSTC_LINKER for this script alone, so a change of the linker
+    // is seen through the variable it comes from (or build.rs being rebuilt).
+    let target_linker = format!(
+        "CARGO_TARGET_{}_LINKER",
+        var("TARGET").to_uppercase().replace(['-', '.'], "_")
+    );
+    println!("cargo:rerun-if-env-changed={target_linker}");
     if var("PROFILE") != "release"
         || var("CARGO_CFG_TARGET_OS") != "linux"
         || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || !var("VERDICT_PLAIN_LINK").is_empty()
     {
         return;
     }
@@ -36,11 +47,15 @@ fn main() {
             println!("cargo:rustc-link-arg-bins={arg}");
         }
     }
-    let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/symbol-order.txt");
+    let folder = Path::new(&var("CARGO_MANIFEST_DIR")).join("link");
+    let order = folder.join("symbol-order.txt");
+    if folder.is_dir() {
+        // The folder, so that a list made after this build is seen.
+        println!("cargo:rerun-if-changed={}", folder.display());
+    }
     if !order.is_file() {
         return;
     }
-    println!("cargo:rerun-if-changed={}", order.display());
     let ordering = [
         format!("--symbol-ordering-file={}", order.display()),
         "--no-warn-symbol-ordering".to_string(),
@@ -77,7 +92,10 @@ impl Probe {
     /// Whether the program links with `linker_args` and then runs.
     fn links_and_runs<S: AsRef<str>>(&self, linker_args: &[S]) -> bool {
         self.build(linker_args).is_some_and(|program| {
+            // In OUT_DIR, with any profile it writes (-Cinstrument-coverage, PGO).
             Command::new(program)
+                .current_dir(&self.out)
+                .env("LLVM_PROFILE_FILE", self.out.join("link-probe-%p.profraw"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
@@ -97,17 +115,19 @@ impl Probe {
             .arg("-o")
             .arg(&program)
             .arg(&self.source);
-        let flags = var("CARGO_ENCODED_RUSTFLAGS");
-        rustc.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));
+        // Before the flags, as Cargo passes it: a -Clinker in RUSTFLAGS wins.
         let linker = var("RUSTC_LINKER");
         if !linker.is_empty() {
             rustc.arg(format!("-Clinker={linker}"));
         }
+        let flags = var("CARGO_ENCODED_RUSTFLAGS");
+        rustc.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));
         for arg in linker_args {
             rustc.arg("-Clink-arg=-Xlinker");
             rustc.arg(format!("-Clink-arg={}", arg.as_ref()));
         }
         let built = rustc
+            .current_dir(&self.out)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
