@@ -95,10 +95,11 @@ class Sink:
 class Stunnel:
     """stunnel on 127.0.0.1: TLS in front of smtp-sink (server), or a plain port
     that speaks TLS to that server (client, for smtp-source, which has no TLS).
-    A server uses the test certificate unless given `cert` and `key`, and offers
-    STARTTLS instead of TLS from the start with `starttls`."""
+    A server uses the test certificate unless given `cert` and `key`, offers
+    STARTTLS instead of TLS from the start with `starttls`, and speaks TLS 1.2 at
+    most with `tls12`."""
 
-    def __init__(self, connect_port, client=False, cert=None, key=None, starttls=False):
+    def __init__(self, connect_port, client=False, cert=None, key=None, starttls=False, tls12=False):
         self.port = free_port()
         name = "client" if client else "server"
         config = os.path.join(WORK, "stunnel-%s-%d.conf" % (name, self.port))
@@ -113,6 +114,8 @@ class Stunnel:
                                                    key or os.path.join(tls, "key.pem")))
             if starttls:
                 f.write("protocol = smtp\n")
+            if tls12:
+                f.write("sslVersionMax = TLSv1.2\n")
         self.process = subprocess.Popen(["stunnel", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, "stunnel")
 

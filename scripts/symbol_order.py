@@ -8,9 +8,10 @@ function executed, with its linker name:
 
 - `verdict check` of the demo issue;
 - `verdict send` of a small list to smtp-sink at 4 connections, unsigned, with
-  RSA-2048, with Ed25519 and with both; unsigned through TLS and through
-  STARTTLS (stunnel), checking the relay's certificate against an authority made
-  for the run (SSL_CERT_FILE); and to the outbox.
+  RSA-2048, with Ed25519 and with both; unsigned through TLS 1.3 and through
+  STARTTLS with TLS 1.2 (stunnel), checking the relay's chain (an intermediate
+  under an RSA root, made for the run) against the root as SSL_CERT_FILE and
+  SSL_CERT_DIR name it; and to the outbox.
 
 Valgrind hides some of the CPU's instructions (AVX-512, SHA), so the libraries
 pick other versions of their hashing and RSA code under it than on the CPU
@@ -27,12 +28,14 @@ version of a dependency) still links, only outside the group.
 `bash scripts/bench.sh order --check` says how much of the list this binary has
 and whether it is laid out.
 
-Not covered: host names looked up (the relays are 127.0.0.1), and the system's own
-list of authorities (read by the same code, only longer).
+Not covered: host names looked up (the relays are 127.0.0.1), and the search for the
+system's authorities when neither variable is set (openssl-probe).
 """
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -86,26 +89,44 @@ def sampled(command, out, env):
 
 
 def test_authority(folder):
-    """A certificate authority made for this run, and a certificate it signed for
-    127.0.0.1: (authority, certificate, key), so that the TLS runs check the
-    relay's certificate as a real send does."""
+    """Authorities made for this run: an RSA-2048 root, and a P-256 intermediate
+    that signed a certificate for 127.0.0.1. Returns (the root, a folder of
+    trusted authorities holding the root, the relay's certificate followed by the
+    intermediate, its key), so that the TLS runs build and check a chain as a
+    real send does with its relay's."""
     os.makedirs(folder, exist_ok=True)
     path = lambda name: os.path.join(folder, name)  # noqa: E731
     quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2",
-                    "-subj", "/CN=verdict symbol order CA"], **quiet)
-    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", path("relay.key"), "-out", path("relay.csr"), "-subj", "/CN=127.0.0.1"], **quiet)
-    with open(path("relay.ext"), "w") as f:
-        f.write("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", path("relay.csr"), "-CA", path("ca.pem"),
-                    "-CAkey", path("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", path("relay.ext"),
-                    "-out", path("relay.pem")], **quiet)
-    return path("ca.pem"), path("relay.pem"), path("relay.key")
+    p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("root.key"),
+                    "-out", path("root.pem"), "-days", "2", "-subj", "/CN=verdict symbol order root"], **quiet)
+
+    def signed(name, subject, issuer, extensions):
+        subprocess.run(["openssl", "req"] + p256 + ["-keyout", path(name + ".key"), "-out", path(name + ".csr"),
+                                                    "-subj", subject], **quiet)
+        with open(path(name + ".ext"), "w") as f:
+            f.write(extensions)
+        subprocess.run(["openssl", "x509", "-req", "-in", path(name + ".csr"), "-CA", path(issuer + ".pem"),
+                        "-CAkey", path(issuer + ".key"), "-CAcreateserial", "-days", "2",
+                        "-extfile", path(name + ".ext"), "-out", path(name + ".pem")], **quiet)
+
+    signed("intermediate", "/CN=verdict symbol order intermediate", "root",
+           "basicConstraints = critical, CA:TRUE, pathlen:0\nkeyUsage = critical, keyCertSign\n")
+    signed("relay", "/CN=127.0.0.1", "intermediate",
+           "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
+    with open(path("relay-chain.pem"), "w") as chain:
+        for name in ("relay", "intermediate"):
+            with open(path(name + ".pem")) as f:
+                chain.write(f.read())
+    # A folder of authorities as `openssl rehash` leaves it: each under its hash.
+    os.makedirs(path("trusted"), exist_ok=True)
+    digest = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", path("root.pem")],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    shutil.copy(path("root.pem"), os.path.join(path("trusted"), digest + ".0"))
+    return path("root.pem"), path("trusted"), path("relay-chain.pem"), path("relay.key")
 
 
-def runs(project, base, sink, smtps, starttls, authority):
+def runs(project, base, sink, smtps, starttls, authority, trusted):
     """The commands to profile, each with what sets the project up for it and
     its environment."""
     env = dict(os.environ)
@@ -118,8 +139,9 @@ def runs(project, base, sink, smtps, starttls, authority):
     def unsigned():
         bench.configure_dkim(project, base, [])
         bench.reset_keeping_keys(project)
-    # The relay's certificate checked against the authorities SSL_CERT_FILE names.
-    trusting = dict(env, SSL_CERT_FILE=authority)
+    # The relay's chain checked against the root, read both as a file and from a
+    # folder (the system's own authorities are one or the other).
+    trusting = dict(env, SSL_CERT_FILE=authority, SSL_CERT_DIR=trusted)
     send = [bench.VERDICT, "--project", project, "send", "--quiet", "--concurrency", "4", "--rate", "0",
             "--transport"]
     yield unsigned, send + ["smtps://127.0.0.1:%d" % smtps.port], trusting
@@ -148,23 +170,25 @@ def main():
     os.makedirs(bench.WORK, exist_ok=True)
     project = bench.make_project(300)
     base = bench.dkim_keys(project)
-    authority, cert, key = test_authority(os.path.join(bench.WORK, "order-tls"))
-    sink = bench.Sink()
-    smtps = bench.Stunnel(sink.port, cert=cert, key=key)
-    starttls = bench.Stunnel(sink.port, cert=cert, key=key, starttls=True)
+    folder = os.path.join(bench.WORK, "order-tls")
+    shutil.rmtree(folder, ignore_errors=True)
+    authority, trusted, cert, key = test_authority(folder)
     used_by = {}
-    try:
-        for i, (setup, command, env) in enumerate(runs(project, base, sink, smtps, starttls, authority)):
+    with contextlib.ExitStack() as started:
+        sink = bench.Sink()
+        started.callback(sink.stop)
+        smtps = bench.Stunnel(sink.port, cert=cert, key=key)
+        started.callback(smtps.stop)
+        # TLS 1.2 here, 1.3 through the other: relays speak either.
+        starttls = bench.Stunnel(sink.port, cert=cert, key=key, starttls=True, tls12=True)
+        started.callback(starttls.stop)
+        for i, (setup, command, env) in enumerate(runs(project, base, sink, smtps, starttls, authority, trusted)):
             setup()
             names = executed(command, os.path.join(bench.WORK, "callgrind.%d.out" % i), env)
             setup()
             names |= sampled(command, os.path.join(bench.WORK, "perf.%d.data" % i), env)
             for name in names:
                 used_by.setdefault(name, []).append(i)
-    finally:
-        starttls.stop()
-        smtps.stop()
-        sink.stop()
     have = bench.binary_functions(bench.VERDICT)
     listed = sorted((name for name in used_by if name in have),
                     key=lambda name: (-len(used_by[name]), used_by[name], name))
