@@ -42,10 +42,7 @@ fn main() {
     };
     let relr = ["-z", "pack-relative-relocs"];
     if var("HOST") == var("TARGET") && probe.links_and_runs(&relr) {
-        for arg in relr {
-            println!("cargo:rustc-link-arg-bins=-Xlinker");
-            println!("cargo:rustc-link-arg-bins={arg}");
-        }
+        pass_to_linker(&relr);
     }
     let folder = Path::new(&var("CARGO_MANIFEST_DIR")).join("link");
     let order = folder.join("symbol-order.txt");
@@ -61,10 +58,16 @@ fn main() {
         "--no-warn-symbol-ordering".to_string(),
     ];
     if probe.links(&ordering) {
-        for arg in ordering {
-            println!("cargo:rustc-link-arg-bins=-Xlinker");
-            println!("cargo:rustc-link-arg-bins={arg}");
-        }
+        pass_to_linker(&ordering);
+    }
+}
+
+/// Passes `args` to the linker when the binary is linked, each on its own
+/// (-Xlinker), so that no comma in a path can split one.
+fn pass_to_linker<S: AsRef<str>>(args: &[S]) {
+    for arg in args {
+        println!("cargo:rustc-link-arg-bins=-Xlinker");
+        println!("cargo:rustc-link-arg-bins={}", arg.as_ref());
     }
 }
 

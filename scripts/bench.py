@@ -135,11 +135,12 @@ def wait_for_port(port, what):
     raise SystemExit(what + " did not start")
 
 
-def send_command(project, port, concurrency, scheme="smtp", binary=VERDICT):
-    """`verdict send` of the project to the sink, as fast as it goes."""
-    extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" else []
+def send_command(project, port, concurrency, scheme="smtp", binary=VERDICT, query="", trusted=False):
+    """`verdict send` of the project to the sink, as fast as it goes; over smtps,
+    accepting the test certificate unless the relay's chain is `trusted`."""
+    extra = ["--dangerous-accept-invalid-certs"] if scheme == "smtps" and not trusted else []
     return [binary, "--project", project, "send", "--quiet",
-            "--transport", "%s://127.0.0.1:%d" % (scheme, port),
+            "--transport", "%s://127.0.0.1:%d%s" % (scheme, port, query),
             "--concurrency", str(concurrency), "--rate", "0"] + extra
 
 
